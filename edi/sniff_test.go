@@ -1,0 +1,61 @@
+package edi
+
+import "testing"
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Standard
+	}{
+		{"x12", "ISA*00*          *00*", X12},
+		{"x12 pipe", "ISA|00|", X12},
+		{"x12 bom and blank lines", "\xEF\xBB\xBF\r\n  ISA*00*", X12},
+		{"edifact una", "UNA:+.? 'UNB+UNOC:3+", EDIFACT},
+		{"edifact unb", "UNB+UNOA:1+SENDER", EDIFACT},
+		{"edifact bom", "\xEF\xBB\xBFUNB+UNOA:1", EDIFACT},
+		{"not isa", "ISAX*00", Unknown},
+		{"xml", "<?xml version=\"1.0\"?>", Unknown},
+		{"pdf", "%PDF-1.4", Unknown},
+		{"too short", "ISA", Unknown},
+		{"empty", "", Unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Sniff([]byte(tt.in)); got != tt.want {
+				t.Errorf("Sniff(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSegmentAccessors(t *testing.T) {
+	s := Segment{Tag: "PO1", Elements: []Element{
+		{{"1"}}, {{"24"}}, {{"EA"}}, {}, {{"A", "B"}, {"C"}},
+	}}
+	tests := []struct {
+		n, c int
+		want string
+	}{
+		{1, 1, "1"}, {2, 1, "24"}, {4, 1, ""}, {5, 1, "A"}, {5, 2, "B"}, {5, 3, ""}, {6, 1, ""}, {0, 1, ""},
+	}
+	for _, tt := range tests {
+		if got := s.Component(tt.n, tt.c); got != tt.want {
+			t.Errorf("Component(%d, %d) = %q, want %q", tt.n, tt.c, got, tt.want)
+		}
+	}
+	if got := s.Ref(2); got != "PO102" {
+		t.Errorf("Ref(2) = %q, want PO102", got)
+	}
+	if got := len(s.Repetitions(5)); got != 2 {
+		t.Errorf("Repetitions(5) has %d, want 2", got)
+	}
+	c := s.Clone()
+	c.Elements[0][0][0] = "changed"
+	if s.Value(1) != "1" {
+		t.Errorf("Clone shares memory with the original")
+	}
+	if got, want := s.String(), "PO1*1*24*EA**A:B^C"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

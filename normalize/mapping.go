@@ -1,0 +1,100 @@
+package normalize
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/govalues/decimal"
+	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// ErrNotAnOrder is returned for a message that is not a purchase order
+// (an 810 invoice, an INVOIC): it is valid EDI, but not ours to map.
+var ErrNotAnOrder = errors.New("not a purchase order")
+
+// MappingError is a value the mapper could not use, with its position.
+// Its message has the same shape as the engines' syntax errors:
+// "segment N (TAG) element M: message".
+type MappingError struct {
+	Pos       edi.Position
+	Tag       string
+	Element   int // 1-based data element; 0 for the segment as a whole
+	Component int // 1-based component; 0 for the element as a whole
+	Err       error
+}
+
+func (e *MappingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "segment %d (%s)", e.Pos.Index, e.Tag)
+	if e.Element > 0 {
+		fmt.Fprintf(&b, " element %d", e.Element)
+		if e.Component > 0 {
+			fmt.Fprintf(&b, " component %d", e.Component)
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *MappingError) Unwrap() error { return e.Err }
+
+// Message maps any supported purchase order message to the canonical
+// order: X12 850 and EDIFACT ORDERS. Other message types give
+// ErrNotAnOrder. file is recorded as source.file.
+func Message(m *edi.Message, file string) (*order.Order, error) {
+	switch {
+	case m.Standard == edi.X12 && m.Type == "850":
+		return FromX12850(m, file)
+	case m.Standard == edi.EDIFACT && m.Type == "ORDERS":
+		return FromEDIFACTOrders(m, file)
+	default:
+		return nil, fmt.Errorf("%s %s: %w", m.Standard, m.Type, ErrNotAnOrder)
+	}
+}
+
+// ParseDecimal reads a numeric EDI value with the sender's decimal mark
+// ('.' or ','), a leading sign and no thousands separators, exactly. A
+// value that starts or ends with the mark ("5." or ".5") is read as X12
+// and EDIFACT allow it.
+func ParseDecimal(s string, mark byte) (decimal.Decimal, error) {
+	if s == "" {
+		return decimal.Decimal{}, errors.New("empty number")
+	}
+	if mark != '.' {
+		if strings.IndexByte(s, '.') >= 0 {
+			return decimal.Decimal{}, fmt.Errorf("%q uses '.' where the decimal mark is %q", s, mark)
+		}
+		s = strings.Replace(s, string(mark), ".", 1)
+	}
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || strings.Trim(body, "0123456789.") != "" || strings.Count(body, ".") > 1 {
+		return decimal.Decimal{}, fmt.Errorf("%q is not a number", s)
+	}
+	if strings.HasPrefix(body, ".") {
+		s = s[:len(s)-len(body)] + "0" + body
+	}
+	s = strings.TrimSuffix(s, ".")
+	d, err := decimal.Parse(s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%q is not a number", s)
+	}
+	return d, nil
+}
+
+// ImpliedDecimal reads an X12 Nn value: an integer with n implied decimal
+// places ("1250" as N2 is 12.50).
+func ImpliedDecimal(s string, places int) (decimal.Decimal, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%q is not an integer with %d implied decimals", s, places)
+	}
+	d, err := decimal.New(v, places)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%q with %d implied decimals: %w", s, places, err)
+	}
+	return d, nil
+}
