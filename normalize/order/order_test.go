@@ -26,7 +26,7 @@ func sample() Order {
 		Currency: "EUR",
 		Parties: []Party{{Role: RoleShipTo, ID: "ST-HH-01", IDScheme: SchemeBuyer, Name: "Lager",
 			Address: &Address{Lines: []string{"Lagerstrasse 5"}, City: "Hamburg", PostalCode: "20457", Country: "DE"}}},
-		Lines: []Line{{LineNo: "1", Quantity: decimal.MustParse("24"), Unit: "EA", UnitPrice: dec("12.50"), GTIN: "012345678905"}},
+		Lines:  []Line{{LineNo: "1", Quantity: decimal.MustParse("24"), Unit: "EA", UnitPrice: dec("12.50"), GTIN: "012345678905"}},
 		Totals: &Totals{LineCount: &n, Amount: dec("300.00")},
 	}
 }
