@@ -1,0 +1,42 @@
+package order
+
+import "github.com/govalues/decimal"
+
+// ResponseStatus is the supplier's answer to a whole order or one line.
+type ResponseStatus string
+
+// The answers an order response (X12 855, EDIFACT ORDRSP, e-mail) gives.
+const (
+	// ResponseAccepted: accepted as ordered.
+	ResponseAccepted ResponseStatus = "accepted"
+	// ResponseChanged: accepted with changes to quantity, price or date.
+	ResponseChanged ResponseStatus = "changed"
+	// ResponseBackordered: accepted, delivered later.
+	ResponseBackordered ResponseStatus = "backordered"
+	// ResponseRejected: not accepted.
+	ResponseRejected ResponseStatus = "rejected"
+)
+
+// Response is the decision on an order as the sender is told it: the
+// order's status and, per line, what is accepted, changed or rejected. The
+// 855 and ORDRSP writers build their messages from an Order and its
+// Response.
+type Response struct {
+	Status ResponseStatus `json:"status"`
+	Date   Date           `json:"date,omitzero"`
+	Lines  []LineResponse `json:"lines,omitempty"`
+	Notes  []string       `json:"notes,omitempty"`
+}
+
+// LineResponse is the decision on one line, matched to the order's line by
+// LineNo. Quantity, UnitPrice and Delivery carry the confirmed values where
+// they differ from the order (nil or zero when unchanged).
+type LineResponse struct {
+	LineNo    string           `json:"line_no"`
+	Status    ResponseStatus   `json:"status"`
+	Quantity  *decimal.Decimal `json:"quantity,omitempty"`
+	Unit      string           `json:"unit,omitempty"`
+	UnitPrice *decimal.Decimal `json:"unit_price,omitempty"`
+	Delivery  Date             `json:"delivery,omitzero"`
+	Reason    string           `json:"reason,omitempty"`
+}
