@@ -1,0 +1,367 @@
+package config
+
+import (
+	"time"
+)
+
+// Config is one configuration file, decoded, with defaults applied.
+type Config struct {
+	Store      Store      `mapstructure:"store"`
+	HTTP       HTTP       `mapstructure:"http"`
+	Log        Log        `mapstructure:"log"`
+	Pipeline   Pipeline   `mapstructure:"pipeline"`
+	Partners   []Partner  `mapstructure:"partners"`
+	Channels   []Channel  `mapstructure:"channels"`
+	Rules      Rules      `mapstructure:"rules"`
+	Routes     []Route    `mapstructure:"routes"`
+	Backends   []Backend  `mapstructure:"backends"`
+	Masterdata Masterdata `mapstructure:"masterdata"`
+
+	// src remembers the file name, the position of every key and which
+	// keys were written; nil for a Config built in Go.
+	src *source
+}
+
+// File is the path the config was loaded from ("" when built in Go).
+func (c *Config) File() string {
+	if c.src == nil {
+		return ""
+	}
+	return c.src.file
+}
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Store says where orders, the queue and the raw documents live.
+type Store struct {
+	Driver      string        `mapstructure:"driver"`       // sqlite | postgres
+	DSN         string        `mapstructure:"dsn"`          // sqlite: file path; postgres: a DSN without password
+	DSNEnv      string        `mapstructure:"dsn_env"`      // postgres: env var holding the DSN
+	ArchiveDir  string        `mapstructure:"archive_dir"`  // raw documents
+	BusyTimeout time.Duration `mapstructure:"busy_timeout"` // SQLite busy_timeout
+}
+
+// DSNRef returns where the store's DSN comes from: dsn_env if set.
+// A sqlite DSN (a file path) is not a secret; use Store.DSN for it.
+func (s Store) DSNRef() SecretRef {
+	return SecretRef{Key: "store.dsn", Env: s.DSNEnv}
+}
+
+// HTTP is the web UI and API listener.
+type HTTP struct {
+	Listen        string   `mapstructure:"listen"`
+	AdminTokenEnv string   `mapstructure:"admin_token_env"`
+	TLSCertFile   string   `mapstructure:"tls_cert_file"`
+	TLSKeyFile    string   `mapstructure:"tls_key_file"`
+	MaxBodyBytes  ByteSize `mapstructure:"max_body_bytes"`
+	PublicURL     string   `mapstructure:"public_url"`
+}
+
+// AdminToken returns the reference to the admin API token.
+func (h HTTP) AdminToken() SecretRef {
+	return SecretRef{Key: "http.admin_token", Env: h.AdminTokenEnv}
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug | info | warn | error
+	Format string `mapstructure:"format"` // text | json
+}
+
+// Pipeline tunes the stage handlers.
+type Pipeline struct {
+	BatchSize       int           `mapstructure:"batch_size"`
+	PollInterval    time.Duration `mapstructure:"poll_interval"`
+	Retry           Retry         `mapstructure:"retry"`
+	DrainTimeout    time.Duration `mapstructure:"drain_timeout"`
+	DuplicateWindow time.Duration `mapstructure:"duplicate_window"`
+}
+
+// Retry is the pipeline's retry policy for transient errors.
+type Retry struct {
+	MaxAttempts     int           `mapstructure:"max_attempts"`
+	InitialInterval time.Duration `mapstructure:"initial_interval"`
+	MaxInterval     time.Duration `mapstructure:"max_interval"`
+}
+
+// Partner is a trading partner: who they are on the wire and how we answer.
+type Partner struct {
+	ID         string          `mapstructure:"id"`
+	Name       string          `mapstructure:"name"`
+	CustomerID string          `mapstructure:"customer_id"`
+	Match      PartnerMatch    `mapstructure:"match"`
+	Acks       Acks            `mapstructure:"acks"`
+	Duplicates string          `mapstructure:"duplicates"` // reject | ack-and-drop | hold
+	X12        X12Settings     `mapstructure:"x12"`
+	EDIFACT    EDIFACTSettings `mapstructure:"edifact"`
+}
+
+// PartnerMatch says which incoming documents belong to a partner.
+type PartnerMatch struct {
+	X12       []PartyID `mapstructure:"x12"`        // ISA05/ISA06
+	EDIFACT   []PartyID `mapstructure:"edifact"`    // UNB 0007/0004
+	EmailFrom []string  `mapstructure:"email_from"` // address globs
+	Channels  []string  `mapstructure:"channels"`   // every document from these channels
+}
+
+// PartyID is an interchange sender: a qualifier (empty matches any) and an id.
+type PartyID struct {
+	Qualifier string `mapstructure:"qualifier"`
+	ID        string `mapstructure:"id"`
+}
+
+// Acks says which acknowledgements and responses a partner gets.
+type Acks struct {
+	Functional      string `mapstructure:"functional"`       // 997 | 999 | none
+	TA1             string `mapstructure:"ta1"`              // requested | errors | always | never
+	CONTRL          string `mapstructure:"contrl"`           // requested | always | never
+	OrderResponse   string `mapstructure:"order_response"`   // 855 | ordrsp | email | none
+	PendingResponse bool   `mapstructure:"pending_response"` // answer held orders at once too
+	Via             string `mapstructure:"via"`              // outbound channel; "" = the channel it came from
+}
+
+// X12Settings is what we put in the X12 we send a partner.
+type X12Settings struct {
+	Element      string `mapstructure:"element"`
+	Component    string `mapstructure:"component"`
+	Segment      string `mapstructure:"segment"`
+	Repetition   string `mapstructure:"repetition"`
+	OurQualifier string `mapstructure:"our_qualifier"`
+	OurID        string `mapstructure:"our_id"`
+}
+
+// EDIFACTSettings is what we put in the EDIFACT we send a partner.
+type EDIFACTSettings struct {
+	UNA          string `mapstructure:"una"`    // 6 characters: : + . ? space '
+	Syntax       string `mapstructure:"syntax"` // e.g. UNOC:3
+	OurQualifier string `mapstructure:"our_qualifier"`
+	OurID        string `mapstructure:"our_id"`
+}
+
+// Channel types.
+const (
+	ChannelDir        = "dir"
+	ChannelSFTP       = "sftp"
+	ChannelSFTPServer = "sftpserver"
+	ChannelIMAP       = "imap"
+	ChannelWeb        = "web"
+	ChannelDesk       = "desk"
+)
+
+// Channel is one way documents come in (and, for dir, sftp and sftpserver,
+// acknowledgements go out). Which fields apply depends on Type; a key that
+// does not belong to the type is a validation error.
+type Channel struct {
+	Name    string `mapstructure:"name"`
+	Type    string `mapstructure:"type"`
+	Enabled bool   `mapstructure:"enabled"`
+
+	// dir and sftp
+	Path         string        `mapstructure:"path"` // dir: the inbox folder
+	DoneDir      string        `mapstructure:"done_dir"`
+	ErrorDir     string        `mapstructure:"error_dir"`
+	Outbox       string        `mapstructure:"outbox"`
+	Patterns     []string      `mapstructure:"patterns"`
+	Poll         time.Duration `mapstructure:"poll"` // also imap
+	MinAge       time.Duration `mapstructure:"min_age"`
+	DoneFile     string        `mapstructure:"done_file"`
+	Partner      string        `mapstructure:"partner"`
+	MaxFileBytes ByteSize      `mapstructure:"max_file_bytes"` // also sftpserver
+
+	// sftp and imap
+	Host         string `mapstructure:"host"`
+	Port         int    `mapstructure:"port"`
+	User         string `mapstructure:"user"`
+	PasswordEnv  string `mapstructure:"password_env"`
+	PasswordFile string `mapstructure:"password_file"`
+
+	// sftp
+	PrivateKeyFile          string `mapstructure:"private_key_file"`
+	PrivateKeyPassphraseEnv string `mapstructure:"private_key_passphrase_env"`
+	KnownHosts              string `mapstructure:"known_hosts"`
+	HostKeyFingerprint      string `mapstructure:"host_key_fingerprint"`
+	Inbox                   string `mapstructure:"inbox"`
+	Archive                 string `mapstructure:"archive"`
+	DeleteAfterIngest       bool   `mapstructure:"delete_after_ingest"`
+	MaxFilesPerPoll         int    `mapstructure:"max_files_per_poll"`
+	MaxConcurrent           int    `mapstructure:"max_concurrent"`
+	PageSize                int    `mapstructure:"page_size"`
+
+	// sftpserver
+	Listen      string     `mapstructure:"listen"`
+	HostKeyFile string     `mapstructure:"host_key_file"`
+	RootDir     string     `mapstructure:"root_dir"`
+	QuotaBytes  ByteSize   `mapstructure:"quota_bytes"`
+	Users       []SFTPUser `mapstructure:"users"`
+	// imap
+	TLS               string   `mapstructure:"tls"` // implicit | starttls | none
+	InsecurePlaintext bool     `mapstructure:"insecure_plaintext"`
+	Mailbox           string   `mapstructure:"mailbox"`
+	DoneMailbox       string   `mapstructure:"done_mailbox"`
+	AfterIngest       string   `mapstructure:"after_ingest"` // move | flag
+	Kind              string   `mapstructure:"kind"`         // auto | fax | email
+	FaxSenders        []string `mapstructure:"fax_senders"`
+	MaxMessageBytes   ByteSize `mapstructure:"max_message_bytes"`
+	Idle              bool     `mapstructure:"idle"`
+
+	// web
+	APIKeysFrom  string   `mapstructure:"api_keys_from"`
+	MaxBodyBytes ByteSize `mapstructure:"max_body_bytes"`
+}
+
+// Password returns the reference to the channel's password (sftp, imap).
+func (ch Channel) Password() SecretRef {
+	return SecretRef{Key: "password", Env: ch.PasswordEnv, File: ch.PasswordFile}
+}
+
+// PrivateKeyPassphrase returns the reference to the sftp key's passphrase.
+func (ch Channel) PrivateKeyPassphrase() SecretRef {
+	return SecretRef{Key: "private_key_passphrase", Env: ch.PrivateKeyPassphraseEnv}
+}
+
+// SFTPUser is a partner account on our SFTP server.
+type SFTPUser struct {
+	Name               string   `mapstructure:"name"`
+	Partner            string   `mapstructure:"partner"`
+	AuthorizedKeysFile string   `mapstructure:"authorized_keys_file"`
+	PublicKeys         []string `mapstructure:"public_keys"` // authorized_keys lines
+}
+
+// Rules configures the decision stage.
+type Rules struct {
+	CreditLimit     Toggle     `mapstructure:"credit_limit"`
+	Approvals       []Approval `mapstructure:"approvals"`
+	PriceTolerance  Percent    `mapstructure:"price_tolerance"` // unset: no price check
+	NotesToSalesRep Toggle     `mapstructure:"notes_to_sales_rep"`
+}
+
+// Toggle is a rule that is on or off.
+type Toggle struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// Approval holds orders matching When for a role, or a chain of roles.
+type Approval struct {
+	Name   string   `mapstructure:"name"`
+	When   string   `mapstructure:"when"`
+	Role   string   `mapstructure:"role"`
+	Levels []string `mapstructure:"levels"`
+}
+
+// Route formats.
+const (
+	FormatJSON          = "json"
+	FormatCSV           = "csv"
+	FormatX12850        = "x12-850"
+	FormatEDIFACTOrders = "edifact-orders"
+)
+
+// Route sends accepted orders matching When to backends. Routes are tried
+// in order; the first match wins unless it says continue.
+type Route struct {
+	Name     string   `mapstructure:"name"`
+	When     string   `mapstructure:"when"` // empty: every order (the default route)
+	To       []string `mapstructure:"to"`   // backend names; a single name is a list of one
+	Format   string   `mapstructure:"format"`
+	Continue bool     `mapstructure:"continue"`
+}
+
+// Backend types.
+const (
+	BackendFiledrop = "filedrop"
+	BackendWebhook  = "webhook"
+	BackendSFTP     = "sftp"
+	BackendRabbitMQ = "rabbitmq"
+	BackendNATS     = "nats"
+)
+
+// Backend is where routed orders are delivered. Which fields apply depends
+// on Type.
+type Backend struct {
+	Name string `mapstructure:"name"`
+	Type string `mapstructure:"type"`
+
+	Dir        string        `mapstructure:"dir"` // filedrop, sftp
+	URL        string        `mapstructure:"url"` // webhook, nats
+	SecretEnv  string        `mapstructure:"secret_env"`
+	SecretFile string        `mapstructure:"secret_file"`
+	Timeout    time.Duration `mapstructure:"timeout"`
+	Channel    string        `mapstructure:"channel"` // sftp: an sftp channel
+	Format     string        `mapstructure:"format"`  // used when the route sets none
+	URLEnv     string        `mapstructure:"url_env"` // rabbitmq
+	Queue      string        `mapstructure:"queue"`
+	Exchange   string        `mapstructure:"exchange"`
+	Subject    string        `mapstructure:"subject"` // nats
+	Stream     string        `mapstructure:"stream"`
+
+	MaxAttempts    int           `mapstructure:"max_attempts"`
+	InitialBackoff time.Duration `mapstructure:"initial_backoff"`
+	MaxBackoff     time.Duration `mapstructure:"max_backoff"`
+}
+
+// Secret returns the reference to a webhook's signing secret.
+func (b Backend) Secret() SecretRef {
+	return SecretRef{Key: "secret", Env: b.SecretEnv, File: b.SecretFile}
+}
+
+// URLRef returns the reference to a rabbitmq URL (it carries credentials).
+func (b Backend) URLRef() SecretRef {
+	return SecretRef{Key: "url", Env: b.URLEnv}
+}
+
+// Masterdata lists the master data files loaded at start.
+type Masterdata struct {
+	Load []MasterdataFile `mapstructure:"load"`
+}
+
+// MasterdataFile is one file of customers, products, prices or xrefs.
+type MasterdataFile struct {
+	Kind string `mapstructure:"kind"`
+	File string `mapstructure:"file"`
+}
+
+// Partner returns the partner with the id, if any.
+func (c *Config) Partner(id string) (Partner, bool) {
+	for _, p := range c.Partners {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Partner{}, false
+}
+
+// Channel returns the channel with the name, if any.
+func (c *Config) Channel(name string) (Channel, bool) {
+	for _, ch := range c.Channels {
+		if ch.Name == name {
+			return ch, true
+		}
+	}
+	return Channel{}, false
+}
+
+// Backend returns the backend with the name, if any.
+func (c *Config) Backend(name string) (Backend, bool) {
+	for _, b := range c.Backends {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Backend{}, false
+}
+
+// DeliveryFormat is the format a route delivers to a backend in: the
+// route's format, else the backend's, else json.
+func (c *Config) DeliveryFormat(r Route, backend string) string {
+	if r.Format != "" {
+		return r.Format
+	}
+	if b, ok := c.Backend(backend); ok && b.Format != "" {
+		return b.Format
+	}
+	return FormatJSON
+}
