@@ -1,0 +1,11 @@
+// Package httpapi is the gateway's HTTP API: orders with their timeline
+// and provenance, documents and their raw bytes, the quarantine of poison
+// messages, health, readiness and Prometheus metrics.
+//
+// Routes use net/http's ServeMux patterns. Every /api route needs
+// "Authorization: Bearer <token>"; until users and roles land, the token is
+// the admin token the gateway reads from ORDERGATE_ADMIN_TOKEN (or
+// generates into the data directory). Errors are RFC 9457 problem details
+// (application/problem+json). The package reads through the Store
+// interface it declares and writes nothing.
+package httpapi
