@@ -102,7 +102,9 @@ func (ch *Channel) setDefaults(d defaulter, at string, httpMaxBody ByteSize) {
 		d.str(&ch.RootDir, "./data/sftp")
 		d.size(at+".max_file_bytes", &ch.MaxFileBytes, DefaultMaxFileBytes)
 	case ChannelIMAP:
-		d.str(&ch.TLS, "implicit")
+		if !ch.InsecurePlaintext {
+			d.str(&ch.TLS, "implicit")
+		}
 		if ch.TLS == "implicit" {
 			d.int(&ch.Port, 993)
 		} else {

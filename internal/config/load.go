@@ -98,12 +98,24 @@ func Parse(name string, data []byte) (*Config, []Problem) {
 	c.setDefaults()
 	for _, p := range c.validate() {
 		// A value that did not decode is zero now; what Validate says about
-		// the zero value would only repeat the decoding problem.
-		if !reported[strings.ToLower(p.Path)] {
+		// the zero value, or about keys under it, would only repeat the
+		// decoding problem.
+		if !underReported(reported, strings.ToLower(p.Path)) {
 			ps = append(ps, p)
 		}
 	}
 	return c, sortProblems(ps)
+}
+
+// underReported reports whether path or one of its ancestors already has
+// a problem.
+func underReported(reported map[string]bool, path string) bool {
+	for p := path; p != ""; p = parent(p) {
+		if reported[p] {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeProblems turns the decoder's errors into positioned problems.
@@ -161,7 +173,14 @@ func decodeErrorProblems(src *source, de *mapstructure.DecodeError) []Problem {
 	case errors.As(inner, &ue):
 		return []Problem{src.problem(name, "expected %s, got %s", kindName(ue.Expected.Type()), kindName(reflect.TypeOf(ue.Value)))}
 	}
-	return []Problem{src.problem(name, "%v", inner)}
+	msg := inner.Error()
+	switch {
+	case strings.HasPrefix(msg, "expected a map or struct"):
+		msg = "expected a mapping (key: value)"
+	case strings.HasPrefix(msg, "source data must be an array or slice"):
+		msg = "expected a list"
+	}
+	return []Problem{src.problem(name, "%s", msg)}
 }
 
 // unknownKeyProblems reports keys written in the file that no struct of

@@ -128,6 +128,10 @@ func TestBadConfigs(t *testing.T) {
 			4, "channels[0].api_key", "use api_keys_from"},
 		{"YAML syntax error", "store:\n  driver: sqlite\n   dsn: x\n",
 			3, "", "invalid YAML"},
+		{"list item not a mapping", "channels:\n  - inbox\n",
+			2, "channels[0]", "expected a mapping"},
+		{"section given as a list", "store: [sqlite]\n",
+			1, "store", "expected a mapping"},
 		{"bad masterdata kind", "masterdata:\n  load:\n    - {kind: orders, file: x.csv}\n",
 			3, "masterdata.load[0].kind", "must be one of: customers, products, prices, xrefs"},
 	}

@@ -119,7 +119,7 @@ var (
 
 // decodeHook converts YAML scalars into durations, sizes and percentages.
 // A duration must have a unit (a bare 5 would be 5ns); only 0 may go without.
-func decodeHook(from, to reflect.Type, data any) (any, error) {
+func decodeHook(_, to reflect.Type, data any) (any, error) {
 	switch to {
 	case durationType:
 		switch v := data.(type) {
@@ -158,9 +158,7 @@ func decodeHook(from, to reflect.Type, data any) (any, error) {
 			}
 			return p, nil
 		}
-		if from.Kind() != reflect.Map {
-			return nil, &valueError{`write the percentage as a quoted string with %, e.g. "0.5%"`}
-		}
+		return nil, &valueError{`write the percentage as a quoted string with %, e.g. "0.5%"`}
 	}
 	return data, nil
 }
