@@ -25,6 +25,8 @@ type rule struct {
 var rules = []rule{
 	{prefix: "edi", own: []string{"edi"}, thirdParty: []string{"github.com/govalues/decimal"}},
 	{prefix: "normalize/order", own: []string{}, thirdParty: []string{"github.com/govalues/decimal"}},
+	{prefix: "routing", own: []string{"routing", "normalize/order", "channels"}, thirdParty: []string{"*"},
+		forbidden: []string{module + "/internal", "database/sql", "github.com/mattn/", "github.com/jackc/"}},
 	{prefix: "routing/rules", own: []string{"normalize/order"}, thirdParty: []string{"github.com/govalues/decimal", "github.com/expr-lang/expr"}},
 	{prefix: "channels", own: []string{"channels"}, thirdParty: []string{"*"},
 		forbidden: []string{module + "/edi", module + "/normalize", module + "/routing", module + "/internal", "github.com/ThreeDotsLabs/", "database/sql", "github.com/mattn/", "github.com/jackc/"}},

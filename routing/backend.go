@@ -1,0 +1,164 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// Sentinel errors of the contract.
+var (
+	// ErrPermanent marks a failure that retrying cannot fix.
+	ErrPermanent = errors.New("permanent delivery failure")
+	// ErrClosed: the backend was closed.
+	ErrClosed = errors.New("backend closed")
+)
+
+// Permanent wraps err so that errors.Is(err, ErrPermanent) holds. It
+// returns nil for nil and err itself when it is already permanent.
+func Permanent(err error) error {
+	if err == nil || errors.Is(err, ErrPermanent) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}
+
+// Backend is a destination orders are delivered to.
+type Backend interface {
+	// Name is the backend's configured name, unique in a Registry.
+	Name() string
+	// Deliver hands d to the destination and returns once the
+	// destination has it durably. A redelivery of the same d.Key must
+	// not create a second artifact where the destination allows the
+	// backend to guarantee that; otherwise it carries the same Key.
+	// Errors wrapping ErrPermanent are not retried; others are.
+	Deliver(ctx context.Context, d Delivery) (Receipt, error)
+	// Close releases the backend's resources. It is idempotent; Deliver
+	// afterwards fails with ErrClosed.
+	Close(ctx context.Context) error
+}
+
+// Format is the shape a payload is rendered in, as routes name it.
+type Format string
+
+// The formats routes may ask for.
+const (
+	FormatJSON          Format = "json"           // the canonical order JSON
+	FormatCSV           Format = "csv"            // one row per line
+	FormatX12850        Format = "x12-850"        // X12 850 purchase order
+	FormatEDIFACTOrders Format = "edifact-orders" // EDIFACT ORDERS message
+)
+
+// Extension returns the file name extension for the format, with its dot;
+// ".dat" for a format it does not know.
+func (f Format) Extension() string {
+	switch f {
+	case FormatJSON:
+		return ".json"
+	case FormatCSV:
+		return ".csv"
+	case FormatX12850:
+		return ".x12"
+	case FormatEDIFACTOrders:
+		return ".edi"
+	}
+	return ".dat"
+}
+
+// Payload is an order rendered for a destination.
+type Payload struct {
+	Format      Format
+	ContentType string // MIME type, e.g. "application/json"
+	Body        []byte
+}
+
+// Delivery is one order to hand to one backend.
+type Delivery struct {
+	// Key is the idempotency key, DeliveryKey(OrderID, Revision): the same
+	// on every attempt.
+	Key string
+	// OrderID is the order's id as the store assigned it.
+	OrderID string
+	// Revision counts the order's versions, from 1; a changed order is a
+	// new revision and so a new delivery.
+	Revision int
+	// Order is the order itself, for backends that need its fields.
+	Order *order.Order
+	// Payload is the order rendered in the route's format.
+	Payload Payload
+	// Attempt is 1 for the first attempt; informational.
+	Attempt int
+}
+
+// DeliveryKey returns the idempotency key of an order revision:
+// "<orderID>.r<revision>".
+func DeliveryKey(orderID string, revision int) string {
+	return fmt.Sprintf("%s.r%d", orderID, revision)
+}
+
+// NewDelivery returns the first attempt of delivering revision of o (whose
+// ID the store has assigned) rendered as p.
+func NewDelivery(o *order.Order, revision int, p Payload) (Delivery, error) {
+	if o == nil {
+		return Delivery{}, Permanent(errors.New("new delivery: nil order"))
+	}
+	d := Delivery{
+		Key:      DeliveryKey(o.ID, revision),
+		OrderID:  o.ID,
+		Revision: revision,
+		Order:    o,
+		Payload:  p,
+		Attempt:  1,
+	}
+	if err := d.Validate(); err != nil {
+		return Delivery{}, err
+	}
+	return d, nil
+}
+
+// Validate reports every problem of d at once, wrapped in ErrPermanent.
+func (d Delivery) Validate() error {
+	var errs []error
+	if d.OrderID == "" {
+		errs = append(errs, errors.New("order id is empty"))
+	}
+	if d.Revision < 1 {
+		errs = append(errs, fmt.Errorf("revision %d is not positive", d.Revision))
+	}
+	if want := DeliveryKey(d.OrderID, d.Revision); d.Key != want {
+		errs = append(errs, fmt.Errorf("key %q is not %q", d.Key, want))
+	}
+	if d.Order == nil {
+		errs = append(errs, errors.New("order is nil"))
+	} else if d.Order.ID != d.OrderID {
+		errs = append(errs, fmt.Errorf("order id %q differs from the delivery's %q", d.Order.ID, d.OrderID))
+	}
+	if d.Payload.Format == "" {
+		errs = append(errs, errors.New("payload format is empty"))
+	}
+	if d.Payload.ContentType == "" {
+		errs = append(errs, errors.New("payload content type is empty"))
+	}
+	if len(errs) > 0 {
+		return Permanent(fmt.Errorf("invalid delivery %q: %w", d.Key, errors.Join(errs...)))
+	}
+	return nil
+}
+
+// Receipt is the destination's answer to a delivery.
+type Receipt struct {
+	// ExternalRef is the destination's reference: a file name, an id in
+	// the answer, a message id. The same for a redelivery the destination
+	// deduplicated.
+	ExternalRef string
+	// At is when the destination took the delivery.
+	At time.Time
+	// Detail is a short human-readable note for the order's timeline.
+	Detail string
+	// Duplicate reports that the destination already had this Key and
+	// nothing new was created.
+	Duplicate bool
+}
