@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,6 +112,31 @@ func TestDeliveryFormat(t *testing.T) {
 	for _, tc := range tests {
 		if got := c.DeliveryFormat(tc.route, tc.backend); got != tc.want {
 			t.Errorf("DeliveryFormat(%+v, %s): got %s, want %s", tc.route, tc.backend, got, tc.want)
+		}
+	}
+}
+
+func TestLogNewLogger(t *testing.T) {
+	tests := []struct {
+		log       Log
+		wantDebug bool
+		wantJSON  bool
+	}{
+		{Log{Level: "debug", Format: "json"}, true, true},
+		{Log{Level: "info", Format: "text"}, false, false},
+		{Log{Level: "warn", Format: "json"}, false, true},
+	}
+	for _, tc := range tests {
+		var buf strings.Builder
+		l := tc.log.NewLogger(&buf)
+		l.Debug("d-msg")
+		l.Warn("w-msg")
+		out := buf.String()
+		if got := strings.Contains(out, "d-msg"); got != tc.wantDebug {
+			t.Errorf("%+v: debug logged: got %v, want %v", tc.log, got, tc.wantDebug)
+		}
+		if got := strings.HasPrefix(out, "{"); got != tc.wantJSON {
+			t.Errorf("%+v: JSON: got %v, want %v (%q)", tc.log, got, tc.wantJSON, out)
 		}
 	}
 }

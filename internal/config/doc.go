@@ -37,8 +37,16 @@
 // "file:line: path: msg". Validation never stops at the first problem:
 // [Check] returns them all, [Load] and [Config.Validate] return them as one
 // error built with errors.Join whose parts are [Problem] values. Messages
-// never repeat the value found in the file, so a secret written in the
-// wrong place does not end up in a log.
+// name channels, partners, backends, hosts and paths where that helps, but
+// never repeat the value of a key that could hold a secret, and decoding
+// errors (a bad number, a bad duration) never echo the value either, so a
+// secret written in the wrong place does not end up in a log. The check
+// that a channel or backend has only the keys of its type needs the file's
+// key positions; [Config.Validate] on a Config built in Go skips it.
+//
+// YAML anchors and merge keys (<<) work inside the known structure; there
+// is no place for free-standing extension keys (x-...), since every key
+// must be known.
 //
 // # Secrets
 //
