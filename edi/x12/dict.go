@@ -1,0 +1,384 @@
+package x12
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// dataType is an X12 data element type.
+type dataType uint8
+
+const (
+	tAN dataType = iota // string
+	tID                 // identifier (code)
+	tN                  // numeric with implied decimals (N0..N9; places in elemDef)
+	tR                  // decimal number
+	tDT                 // date CCYYMMDD (or YYMMDD where max is 6)
+	tTM                 // time HHMM[SS[d..]]
+	tComposite
+)
+
+type req uint8
+
+const (
+	optional req = iota
+	mandatory
+	conditional // X: required or not by a syntax note
+)
+
+// codeList is a list of code values for an ID element. A closed list is
+// complete for the element's use in the dictionary's sets, and a value
+// outside it is an error (AK4 7); an open list names the codes the
+// gateway knows (for mapping) while the standard allows many more, so it
+// is not enforced.
+type codeList struct {
+	closed bool
+	codes  map[string]string // code -> meaning
+}
+
+func (c *codeList) has(v string) bool { _, ok := c.codes[v]; return ok }
+
+// elemDef defines one data element (or component) of a segment.
+type elemDef struct {
+	ref    int // X12 data element reference number (AK402); 0 for composites
+	typ    dataType
+	places int // implied decimals for tN
+	min    int
+	max    int
+	req    req
+	codes  *codeList
+	comps  []elemDef // for composites
+}
+
+// ruleKind is an X12 syntax note kind.
+type ruleKind uint8
+
+const (
+	ruleP ruleKind = iota // paired: if any is present, all are required
+	ruleR                 // required: at least one is present
+	ruleE                 // exclusion: not more than one is present
+	ruleC                 // conditional: if the first is present, all others are required
+	ruleL                 // list conditional: if the first is present, at least one other is
+)
+
+type rule struct {
+	kind  ruleKind
+	elems []int // 1-based element positions
+}
+
+// segDef defines a segment: its elements and syntax notes.
+type segDef struct {
+	tag   string
+	elems []elemDef
+	rules []rule
+}
+
+// elementErr is one AK4/IK4 finding.
+type elementErr struct {
+	pos        int // element position in the segment (1-based)
+	comp       int // component position (1-based), 0 for simple elements
+	rep        int // repetition (1-based), 0 when not repeated
+	ref        int // data element reference number
+	code       Code
+	value      string
+	msg        string
+	outOfRange bool // element beyond the defined ones (too many elements)
+}
+
+// present reports whether element n of s has a value.
+func present(s *edi.Segment, n int) bool {
+	if n < 1 || n > len(s.Elements) {
+		return false
+	}
+	for _, rep := range s.Elements[n-1] {
+		for _, c := range rep {
+			if c != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validate checks the elements of s against d and appends what it finds.
+func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []elementErr {
+	n := len(s.Elements)
+	if n > len(d.elems) {
+		// Trailing empty elements beyond the definition are tolerated as
+		// padding only if they are empty; data there is an error.
+		for i := len(d.elems); i < n; i++ {
+			if present(s, i+1) {
+				out = append(out, elementErr{pos: i + 1, code: AK4TooManyElements, value: s.Value(i + 1),
+					msg: "too many data elements: " + d.tag + " has " + itoa(len(d.elems)), outOfRange: true})
+				break
+			}
+		}
+		n = len(d.elems)
+	}
+	for i := range d.elems {
+		ed := &d.elems[i]
+		if i >= n || !present(s, i+1) {
+			if ed.req == mandatory {
+				out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: AK4MandatoryMissing,
+					msg: "mandatory data element " + s.Tag + pad2(i+1) + " is missing"})
+			}
+			continue
+		}
+		e := s.Elements[i]
+		if len(e) > 1 {
+			out = append(out, elementErr{pos: i + 1, rep: 2, ref: ed.ref, code: AK4TooManyRepetitions, value: strings.Join(e[1], ""),
+				msg: "data element " + s.Tag + pad2(i+1) + " does not repeat"})
+		}
+		rep := e[0]
+		if ed.typ == tComposite {
+			if len(rep) > len(ed.comps) {
+				out = append(out, elementErr{pos: i + 1, comp: len(ed.comps) + 1, ref: ed.ref, code: AK4TooManyComponents,
+					value: rep[len(ed.comps)], msg: "composite " + s.Tag + pad2(i+1) + " has too many components"})
+			}
+			for c := range ed.comps {
+				cd := &ed.comps[c]
+				v := ""
+				if c < len(rep) {
+					v = rep[c]
+				}
+				if v == "" {
+					if cd.req == mandatory {
+						out = append(out, elementErr{pos: i + 1, comp: c + 1, ref: cd.ref, code: AK4MandatoryMissing,
+							msg: "mandatory component " + itoa(c+1) + " of " + s.Tag + pad2(i+1) + " is missing"})
+					}
+					continue
+				}
+				if code, msg := cd.check(v, legacyDates); code != (Code{}) {
+					out = append(out, elementErr{pos: i + 1, comp: c + 1, ref: cd.ref, code: code, value: v, msg: msg})
+				}
+			}
+			continue
+		}
+		if len(rep) > 1 {
+			out = append(out, elementErr{pos: i + 1, comp: 2, ref: ed.ref, code: AK4TooManyComponents, value: rep[1],
+				msg: "data element " + s.Tag + pad2(i+1) + " is not a composite"})
+		}
+		if code, msg := ed.check(rep[0], legacyDates); code != (Code{}) {
+			out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: code, value: rep[0], msg: s.Tag + pad2(i+1) + " " + msg})
+		}
+	}
+	for _, r := range d.rules {
+		out = r.check(d, s, out)
+	}
+	return out
+}
+
+func (r rule) check(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
+	count := 0
+	firstMissing, firstPresent, secondPresent := 0, 0, 0
+	for _, p := range r.elems {
+		if present(s, p) {
+			count++
+			if firstPresent == 0 {
+				firstPresent = p
+			} else if secondPresent == 0 {
+				secondPresent = p
+			}
+		} else if firstMissing == 0 {
+			firstMissing = p
+		}
+	}
+	ref := func(p int) int {
+		if p <= len(d.elems) {
+			return d.elems[p-1].ref
+		}
+		return 0
+	}
+	names := func() string {
+		var b strings.Builder
+		for i, p := range r.elems {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(s.Tag + pad2(p))
+		}
+		return b.String()
+	}
+	missing := func(p int, why string) []elementErr {
+		return append(out, elementErr{pos: p, ref: ref(p), code: AK4ConditionalMissing, msg: s.Tag + pad2(p) + " is required: " + why})
+	}
+	switch r.kind {
+	case ruleP:
+		if count > 0 && count < len(r.elems) {
+			return missing(firstMissing, names()+" are paired")
+		}
+	case ruleR:
+		if count == 0 {
+			return missing(r.elems[0], "at least one of "+names()+" is required")
+		}
+	case ruleE:
+		if count > 1 {
+			return append(out, elementErr{pos: secondPresent, ref: ref(secondPresent), code: AK4Exclusion, value: s.Value(secondPresent),
+				msg: "only one of " + names() + " may be present"})
+		}
+	case ruleC:
+		if present(s, r.elems[0]) {
+			for _, p := range r.elems[1:] {
+				if !present(s, p) {
+					return missing(p, "required when "+s.Tag+pad2(r.elems[0])+" is present")
+				}
+			}
+		}
+	case ruleL:
+		if present(s, r.elems[0]) && count == 1 {
+			return missing(r.elems[1], "one more of "+names()+" is required when "+s.Tag+pad2(r.elems[0])+" is present")
+		}
+	}
+	return out
+}
+
+// check validates a non-empty simple value against its definition.
+func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
+	n := len(v)
+	switch ed.typ {
+	case tN:
+		digits := strings.TrimPrefix(v, "-")
+		if digits == "" || strings.Trim(digits, "0123456789") != "" {
+			return AK4InvalidCharacter, "is not a number: " + quote(v)
+		}
+		n = len(digits)
+	case tR:
+		body := strings.TrimPrefix(v, "-")
+		if body == "" || strings.Trim(body, "0123456789.") != "" || strings.Count(body, ".") > 1 || body == "." {
+			return AK4InvalidCharacter, "is not a decimal number: " + quote(v)
+		}
+		n = len(body) - strings.Count(body, ".")
+	case tDT:
+		if !validDate(v) {
+			return AK4InvalidDate, "is not a valid date: " + quote(v)
+		}
+		if legacyDates && len(v) == 6 {
+			return Code{}, ""
+		}
+	case tTM:
+		if !validTime(v) {
+			return AK4InvalidTime, "is not a valid time: " + quote(v)
+		}
+	default:
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 || c == 0x7F {
+				return AK4InvalidCharacter, "contains the control character " + quote(string(c))
+			}
+		}
+		if !isASCII(v) {
+			n = utf8.RuneCountInString(v)
+		}
+	}
+	if n < ed.min {
+		return AK4TooShort, "is shorter than " + itoa(ed.min) + ": " + quote(v)
+	}
+	if ed.max > 0 && n > ed.max {
+		return AK4TooLong, "is longer than " + itoa(ed.max) + ": " + quote(v)
+	}
+	if ed.typ == tID && ed.codes != nil && ed.codes.closed && !ed.codes.has(v) {
+		return AK4InvalidCode, quote(v) + " is not a valid code"
+	}
+	return Code{}, ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// validDate checks CCYYMMDD or YYMMDD.
+func validDate(s string) bool {
+	if !allDigits(s) || len(s) != 8 && len(s) != 6 {
+		return false
+	}
+	y := 0
+	if len(s) == 8 {
+		y = atoi(s[:4])
+		s = s[4:]
+	} else {
+		y = 2000 + atoi(s[:2])
+		s = s[2:]
+	}
+	m, d := atoi(s[:2]), atoi(s[2:4])
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	if m == 2 && (y%4 == 0 && y%100 != 0 || y%400 == 0) {
+		return d <= 29
+	}
+	return d <= days[m]
+}
+
+// validTime checks HHMM, HHMMSS, HHMMSSd, HHMMSSdd.
+func validTime(s string) bool {
+	if !allDigits(s) || len(s) < 4 || len(s) > 8 || len(s) == 5 {
+		return false
+	}
+	if atoi(s[:2]) > 23 || atoi(s[2:4]) > 59 {
+		return false
+	}
+	return len(s) < 6 || atoi(s[4:6]) <= 59
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + itoa(n)
+	}
+	return itoa(n)
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return "\"" + s + "\""
+}

@@ -1,0 +1,613 @@
+package x12
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// Default limits of a Reader and Decoder.
+const (
+	DefaultMaxSegment = 1 << 20  // bytes in one segment
+	DefaultMaxElement = 64 << 10 // bytes in one data element
+	DefaultMaxSet     = 64 << 20 // bytes in one transaction set
+	DefaultMaxErrors  = 100      // segment errors kept per transaction set
+)
+
+const (
+	chunkSize = 64 << 10
+	// isaWindow is how far the reader looks for the 16 ISA elements: a
+	// fixed-length ISA is 106 bytes; wrapped, padded with multi-byte
+	// characters or indented ones are longer.
+	isaWindow = 512
+)
+
+type config struct {
+	maxSegment int
+	maxElement int
+	maxSet     int
+	maxErrors  int
+	ctx        context.Context
+	log        *slog.Logger
+	supported  map[string]bool
+	rejectDup  bool
+	compact    bool
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		maxSegment: DefaultMaxSegment,
+		maxElement: DefaultMaxElement,
+		maxSet:     DefaultMaxSet,
+		maxErrors:  DefaultMaxErrors,
+		ctx:        context.Background(),
+		log:        slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// Option configures a Reader or a Decoder.
+type Option func(*config)
+
+// MaxSegmentSize limits the bytes of one segment (default 1 MiB). A longer
+// segment stops reading with an ErrLimit error: memory stays bounded
+// whatever the input.
+func MaxSegmentSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxSegment = max(n, isaWindow)
+		}
+	}
+}
+
+// MaxElementSize limits the bytes of one data element (default 64 KiB).
+func MaxElementSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxElement = n
+		}
+	}
+}
+
+// MaxSetSize limits the bytes of one transaction set the Decoder holds in
+// memory (default 64 MiB). A larger set is still read and its envelope
+// checked, but its segments are dropped and it is rejected.
+func MaxSetSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxSet = n
+		}
+	}
+}
+
+// MaxErrorsPerSet limits how many segment errors (AK3 with their AK4) the
+// Decoder keeps per transaction set (default 100); the set is rejected
+// all the same.
+func MaxErrorsPerSet(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxErrors = n
+		}
+	}
+}
+
+// WithContext makes reading stop with ctx.Err() once ctx is done; the
+// context is checked each time the reader needs more input.
+func WithContext(ctx context.Context) Option {
+	return func(c *config) {
+		if ctx != nil {
+			c.ctx = ctx
+		}
+	}
+}
+
+// WithLogger sets the logger for what the decoder tolerates (wrapped
+// ISA segments, missing final terminators) at debug level.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// SupportedSets restricts the transaction sets the Decoder accepts: any
+// other ST01 is rejected with AK5 code 1. Without it every set with a
+// sound envelope is accepted (sets outside the dictionary are checked for
+// their envelope only).
+func SupportedSets(ids ...string) Option {
+	return func(c *config) {
+		c.supported = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			c.supported[id] = true
+		}
+	}
+}
+
+// RejectDuplicates turns repeated control numbers into errors: an ISA13
+// seen before in the file (TA1 025), a GS06 repeated in its interchange
+// (AK9 19) and an ST02 repeated in its group (AK5 23). By default they
+// are only flagged in the Report (Duplicate), as the business-level
+// duplicate policy belongs to the partner configuration.
+func RejectDuplicates() Option { return func(c *config) { c.rejectDup = true } }
+
+// CompactReport keeps only the transaction sets with errors in the
+// Report; accepted sets are counted but not listed, and the acknowledgement
+// then has no AK2 loop for them (allowed: AK9 still counts them).
+func CompactReport() Option { return func(c *config) { c.compact = true } }
+
+// Reader reads the segments of X12 interchanges from a stream. It takes
+// the separators from each ISA, so a stream may hold several interchanges
+// with different separators. Memory is bounded by the segment limit: the
+// reader never holds more than one segment plus a read chunk.
+//
+// A Segment returned by Read, with its element slices, is valid until the
+// next call to Read: the reader reuses its slices. Element values are
+// substrings of one string allocated per segment and may be kept; Clone
+// the segment to keep it whole.
+type Reader struct {
+	cfg   config
+	src   io.Reader
+	buf   []byte
+	r, w  int
+	base  int64 // file offset of buf[0]
+	eof   bool
+	rerr  error // read error other than io.EOF
+	err   error // sticky error returned by every later Read
+	delim Delimiters
+	term  []byte
+	strip bool // drop CR and LF inside segments
+	have  bool // an ISA has been read
+	// isaFixed is false when the last ISA was not the fixed 106 bytes
+	// (wrapped, unpadded or padded with multi-byte characters).
+	isaFixed bool
+	index    int
+	seg      edi.Segment
+	elems    []edi.Element
+	reps     [][]string
+	comps    []string
+	scratch  []byte
+}
+
+// NewReader returns a Reader over r. Of the options, the size limits,
+// WithContext and WithLogger apply.
+func NewReader(r io.Reader, opts ...Option) *Reader {
+	return newReader(r, newConfig(opts))
+}
+
+func newReader(r io.Reader, cfg config) *Reader {
+	return &Reader{cfg: cfg, src: r, buf: make([]byte, chunkSize)}
+}
+
+// Delimiters returns the separators of the interchange being read.
+func (r *Reader) Delimiters() Delimiters { return r.delim }
+
+// Offset returns the number of bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.base + int64(r.r) }
+
+// Read returns the next segment, io.EOF after the last one. Line breaks
+// and other white space between segments are skipped, as are a UTF-8 byte
+// order mark and empty segments. When the segment terminator is not a line
+// break, CR and LF inside a segment are dropped too (they are not in the
+// X12 character sets, and partners who wrap files at 80 columns put them
+// anywhere, even inside the ISA). A last segment without terminator at the
+// end of the input is accepted.
+//
+// Errors are *SyntaxError values and end reading: every later call
+// returns the same error. When an ISA's separators are unusable (TA1 004,
+// 026, 027) Read returns the ISA segment along with the error, so that the
+// interchange can still be answered with a TA1.
+func (r *Reader) Read() (*edi.Segment, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	seg, err := r.read()
+	if err != nil {
+		r.err = err
+	}
+	return seg, err
+}
+
+func (r *Reader) read() (*edi.Segment, error) {
+	// Skip white space, a byte order mark and empty segments.
+	for {
+		if r.r >= r.w {
+			if !r.more() {
+				if r.rerr != nil {
+					return nil, r.rerr
+				}
+				return nil, io.EOF
+			}
+			continue
+		}
+		c := r.buf[r.r]
+		if r.base+int64(r.r) == 0 && c == 0xEF {
+			r.ensure(3)
+			if bytes.HasPrefix(r.buf[r.r:r.w], []byte{0xEF, 0xBB, 0xBF}) {
+				r.r += 3
+				continue
+			}
+		}
+		if r.have && c != r.delim.Element && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == 0) {
+			r.r++
+			continue
+		}
+		if !r.have && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == 0) {
+			r.r++
+			continue
+		}
+		if r.have && c == r.term[0] {
+			r.ensure(len(r.term))
+			if bytes.HasPrefix(r.buf[r.r:r.w], r.term) {
+				r.r += len(r.term)
+				continue
+			}
+		}
+		break
+	}
+	r.ensure(4)
+	p := r.buf[r.r:r.w]
+	if len(p) >= 4 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A' && !isAlnum(p[3]) {
+		return r.readISA()
+	}
+	if !r.have {
+		return nil, &SyntaxError{Offset: r.Offset(), Segment: r.index + 1, Tag: tagOf(p),
+			Err: errorf(ErrNoInterchange, "the input does not start with an ISA segment")}
+	}
+	return r.readSegment()
+}
+
+// tagOf returns the leading letters and digits of p, for error messages.
+func tagOf(p []byte) string {
+	n := 0
+	for n < len(p) && n < 3 && isAlnum(p[n]) {
+		n++
+	}
+	return string(p[:n])
+}
+
+// more reads more input into the buffer, compacting and growing it as
+// needed, and reports whether it got any.
+func (r *Reader) more() bool {
+	if r.eof || r.rerr != nil {
+		return false
+	}
+	if err := r.cfg.ctx.Err(); err != nil {
+		r.rerr = err
+		return false
+	}
+	if r.r > 0 {
+		n := copy(r.buf, r.buf[r.r:r.w])
+		r.base += int64(r.r)
+		r.w = n
+		r.r = 0
+	}
+	if r.w == len(r.buf) {
+		limit := r.cfg.maxSegment + 16
+		if len(r.buf) >= limit {
+			return false
+		}
+		nb := make([]byte, min(2*len(r.buf), limit))
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
+	for range 100 {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if err == io.EOF {
+			r.eof = true
+			return n > 0
+		}
+		if err != nil {
+			r.rerr = fmt.Errorf("reading X12 input: %w", err)
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	r.rerr = fmt.Errorf("reading X12 input: %w", io.ErrNoProgress)
+	return false
+}
+
+// ensure tries to have n unread bytes buffered; fewer at the end of input.
+func (r *Reader) ensure(n int) {
+	for r.w-r.r < n && r.more() {
+	}
+}
+
+func (r *Reader) tooLong(what string, limit int) error {
+	r.index++
+	return &SyntaxError{Offset: r.Offset(), Segment: r.index, Tag: tagOf(r.buf[r.r:r.w]),
+		Err: errorf(ErrLimit, "%s is longer than the limit of %d bytes", what, limit)}
+}
+
+func (r *Reader) readSegment() (*edi.Segment, error) {
+	term := r.term
+	scanned := 0 // bytes after r.r already searched
+	var end int
+	noTerm := false
+	for {
+		var idx int
+		if len(term) == 1 {
+			idx = bytes.IndexByte(r.buf[r.r+scanned:r.w], term[0])
+		} else {
+			idx = bytes.Index(r.buf[r.r+scanned:r.w], term)
+		}
+		if idx >= 0 {
+			end = r.r + scanned + idx
+			break
+		}
+		scanned = max(0, r.w-r.r-(len(term)-1))
+		if scanned > r.cfg.maxSegment {
+			return nil, r.tooLong("segment", r.cfg.maxSegment)
+		}
+		if !r.more() {
+			if r.rerr != nil {
+				return nil, r.rerr
+			}
+			if r.eof {
+				end = r.w
+				noTerm = true
+				break
+			}
+			return nil, r.tooLong("segment", r.cfg.maxSegment)
+		}
+	}
+	if end-r.r > r.cfg.maxSegment {
+		return nil, r.tooLong("segment", r.cfg.maxSegment)
+	}
+	start := r.r
+	raw := r.buf[start:end]
+	if noTerm {
+		raw = bytes.TrimRight(raw, " \t\r\n\f\v\x00")
+		r.r = r.w
+		if len(raw) == 0 {
+			return nil, io.EOF
+		}
+		r.cfg.log.Debug("x12: last segment has no terminator", "offset", r.base+int64(start))
+	} else {
+		r.r = end + len(term)
+		if len(term) == 1 && term[0] == '\n' && len(raw) > 0 && raw[len(raw)-1] == '\r' {
+			raw = raw[:len(raw)-1] // CR LF line ends with LF as terminator
+		}
+	}
+	if r.strip && (bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0) {
+		r.scratch = r.scratch[:0]
+		for _, c := range raw {
+			if !isLineBreak(c) {
+				r.scratch = append(r.scratch, c)
+			}
+		}
+		raw = r.scratch
+	}
+	r.index++
+	r.seg.Pos = edi.Position{Offset: r.base + int64(start), Index: r.index}
+	if err := r.split(string(raw)); err != nil {
+		return nil, err
+	}
+	return &r.seg, nil
+}
+
+// split tokenizes one segment string into the reader's reused slices.
+func (r *Reader) split(s string) error {
+	d := &r.delim
+	r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	i := strings.IndexByte(s, d.Element)
+	if i < 0 {
+		r.seg.Tag = s
+		r.seg.Elements = r.elems
+		return nil
+	}
+	r.seg.Tag = s[:i]
+	rest := s[i+1:]
+	n := strings.Count(rest, string(d.Element)) + 1
+	complex := strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0
+	if !complex {
+		if cap(r.comps) < n {
+			r.comps = make([]string, 0, n+n/2)
+			r.reps = make([][]string, 0, n+n/2)
+			r.elems = make([]edi.Element, 0, n+n/2)
+		}
+		r.comps, r.reps, r.elems = r.comps[:n], r.reps[:n], r.elems[:n]
+		for k := range n {
+			j := strings.IndexByte(rest, d.Element)
+			var v string
+			if j < 0 {
+				v = rest
+			} else {
+				v, rest = rest[:j], rest[j+1:]
+			}
+			if len(v) > r.cfg.maxElement {
+				return r.elementTooLong(k + 1)
+			}
+			r.comps[k] = v
+			r.reps[k] = r.comps[k : k+1 : k+1]
+			r.elems[k] = r.reps[k : k+1 : k+1]
+		}
+		r.seg.Elements = r.elems
+		return nil
+	}
+	for k := 0; ; k++ {
+		j := strings.IndexByte(rest, d.Element)
+		var v string
+		if j < 0 {
+			v = rest
+		} else {
+			v, rest = rest[:j], rest[j+1:]
+		}
+		if len(v) > r.cfg.maxElement {
+			return r.elementTooLong(k + 1)
+		}
+		repStart := len(r.reps)
+		for {
+			rv := v
+			more := false
+			if d.Repetition != 0 {
+				if q := strings.IndexByte(v, d.Repetition); q >= 0 {
+					rv, v, more = v[:q], v[q+1:], true
+				}
+			}
+			compStart := len(r.comps)
+			for {
+				q := strings.IndexByte(rv, d.Component)
+				if q < 0 {
+					r.comps = append(r.comps, rv)
+					break
+				}
+				r.comps = append(r.comps, rv[:q])
+				rv = rv[q+1:]
+			}
+			r.reps = append(r.reps, r.comps[compStart:len(r.comps):len(r.comps)])
+			if !more {
+				break
+			}
+		}
+		r.elems = append(r.elems, r.reps[repStart:len(r.reps):len(r.reps)])
+		if j < 0 {
+			break
+		}
+	}
+	r.seg.Elements = r.elems
+	return nil
+}
+
+func (r *Reader) elementTooLong(n int) error {
+	return &SyntaxError{Offset: r.seg.Pos.Offset, Segment: r.seg.Pos.Index, Tag: r.seg.Tag, Element: n,
+		Err: errorf(ErrLimit, "data element is longer than the limit of %d bytes", r.cfg.maxElement)}
+}
+
+// readISA reads an ISA segment and takes the interchange's separators
+// from it. A fixed-length ISA gives them by position (byte 3, 104, 105);
+// otherwise the reader counts 16 element separators, ignoring line
+// breaks, takes the next byte as ISA16 and the next character as the
+// terminator.
+func (r *Reader) readISA() (*edi.Segment, error) {
+	r.ensure(isaWindow)
+	p := r.buf[r.r:min(r.w, r.r+isaWindow)]
+	start := r.r
+	offset := r.base + int64(start)
+	r.index++
+	pos := edi.Position{Offset: offset, Index: r.index}
+	sep := p[3]
+	fail := func(code Code, format string, args ...any) error {
+		return &SyntaxError{Offset: offset, Segment: pos.Index, Tag: "ISA", Code: code, Err: errorf(ErrSeparators, format, args...)}
+	}
+	var clean []byte
+	var comp byte
+	termAt := 0
+	fixed := len(p) >= 106 && p[103] == sep && bytes.Count(p[:104], []byte{sep}) == 16 &&
+		bytes.IndexByte(p[:105], '\n') < 0 && bytes.IndexByte(p[:105], '\r') < 0
+	if fixed {
+		clean = p[:104]
+		comp = p[104]
+		termAt = 105
+	} else {
+		r.scratch = r.scratch[:0]
+		n, i := 0, 0
+		for ; i < len(p) && n < 16; i++ {
+			c := p[i]
+			if isLineBreak(c) && c != sep {
+				continue
+			}
+			if c == sep {
+				n++
+			}
+			r.scratch = append(r.scratch, c)
+		}
+		if n < 16 {
+			r.r = r.w
+			return nil, fail(Code{}, "the ISA segment has %d elements where 16 are needed to find the separators", n)
+		}
+		for i < len(p) && isLineBreak(p[i]) && p[i] != sep {
+			i++
+		}
+		if i >= len(p) {
+			r.r = r.w
+			return nil, fail(Code{}, "the ISA segment ends before its component separator (ISA16)")
+		}
+		clean = r.scratch
+		comp = p[i]
+		termAt = i + 1
+		r.cfg.log.Debug("x12: ISA segment is not 106 bytes; separators found by counting", "offset", offset)
+	}
+	if termAt >= len(p) {
+		r.r = r.w
+		return nil, fail(TA1InvalidSegmentTerminator, "the ISA segment has no segment terminator")
+	}
+	t := termAt
+	if !fixed && isLineBreak(p[t]) {
+		// A wrapped file may break the line between ISA16 and a "~"
+		// terminator; a line break followed by a segment tag is itself the
+		// terminator.
+		j := t
+		for j < len(p) && isLineBreak(p[j]) {
+			j++
+		}
+		if j < len(p) && !isAlnum(p[j]) && p[j] != sep && p[j] != comp && p[j] != ' ' && p[j] != '\t' {
+			t = j
+		}
+	}
+	tl := 1
+	if p[t] >= utf8.RuneSelf {
+		if ru, size := utf8.DecodeRune(p[t:]); ru != utf8.RuneError && size > 1 {
+			tl = size
+		}
+	}
+	term := p[t : t+tl]
+	// Build the ISA segment: 16 simple elements.
+	s := string(clean[4:]) + string(comp)
+	r.seg.Tag = "ISA"
+	r.seg.Pos = pos
+	r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	for k := range 16 {
+		var v string
+		if k < 15 {
+			j := strings.IndexByte(s, sep)
+			v, s = s[:j], s[j+1:]
+		} else {
+			v = s
+		}
+		r.comps = append(r.comps, v)
+	}
+	for k := range 16 {
+		r.reps = append(r.reps, r.comps[k:k+1:k+1])
+	}
+	for k := range 16 {
+		r.elems = append(r.elems, r.reps[k:k+1:k+1])
+	}
+	r.seg.Elements = r.elems
+	r.r = start + t + tl
+	r.isaFixed = fixed
+
+	// Check the separators.
+	switch {
+	case sep == ' ' || isLineBreak(sep):
+		return &r.seg, fail(TA1InvalidElementSeparator, "element separator %q cannot delimit", sep)
+	case isAlnum(comp) || comp == ' ' || comp == sep || isLineBreak(comp):
+		return &r.seg, fail(TA1InvalidComponentSep, "component separator (ISA16) %q cannot delimit", comp)
+	case tl == 1 && (isAlnum(term[0]) || term[0] == ' ' || term[0] == sep || term[0] == comp):
+		return &r.seg, fail(TA1InvalidSegmentTerminator, "segment terminator %q cannot delimit", term[0])
+	}
+	d := Delimiters{Element: sep, Component: comp, Segment: string(term)}
+	if rep := r.seg.Value(11); len(rep) == 1 && r.seg.Value(12) >= "00402" {
+		c := rep[0]
+		if !isAlnum(c) && c != ' ' && c != sep && c != comp && !(tl == 1 && c == term[0]) && !isLineBreak(c) {
+			d.Repetition = c
+		}
+	}
+	r.delim = d
+	r.term = append(r.term[:0], term...)
+	r.strip = !(tl == 1 && isLineBreak(term[0])) && !isLineBreak(d.Repetition)
+	r.have = true
+	return &r.seg, nil
+}
