@@ -109,13 +109,13 @@ var (
 
 // AK3/IK3 segment syntax error codes (AK304).
 var (
-	AK3Unrecognized      = Code{LevelSegment, 1}
-	AK3Unexpected        = Code{LevelSegment, 2}
-	AK3MandatoryMissing  = Code{LevelSegment, 3}
-	AK3LoopOverMax       = Code{LevelSegment, 4}
-	AK3ExceedsMaxUse     = Code{LevelSegment, 5}
-	AK3NotInSet          = Code{LevelSegment, 6}
-	AK3OutOfSequence     = Code{LevelSegment, 7}
+	AK3Unrecognized     = Code{LevelSegment, 1}
+	AK3Unexpected       = Code{LevelSegment, 2}
+	AK3MandatoryMissing = Code{LevelSegment, 3}
+	AK3LoopOverMax      = Code{LevelSegment, 4}
+	AK3ExceedsMaxUse    = Code{LevelSegment, 5}
+	AK3NotInSet         = Code{LevelSegment, 6}
+	AK3OutOfSequence    = Code{LevelSegment, 7}
 	AK3HasElementErrors = Code{LevelSegment, 8}
 )
 

@@ -103,8 +103,8 @@ type GroupReport struct {
 	// before its SE is reported (AK5 R 2) but not counted.
 	Received int
 	Accepted int
-	Status AckStatus // AK901
-	Codes  []Code    // AK905..: group-level errors
+	Status   AckStatus // AK901
+	Codes    []Code    // AK905..: group-level errors
 	// Errors are the group-level errors, each a *SyntaxError whose Code
 	// is an AK9 code (or a TA1 code for a bad GS field).
 	Errors    []error
