@@ -35,9 +35,11 @@
 //
 // # Errors
 //
-// Read returns ErrNotConnected before Connect and after Close (a Read
-// blocked in Close's way returns it too) and ErrEndOfInput when a source has
-// a logical end and reached it. A document the channel could not take
+// Read returns an error wrapping ErrNotConnected before Connect and after
+// Close (a Read blocked when Close is called returns it too), ctx.Err()
+// when its ctx ends, and ErrEndOfInput when a source has a logical end and
+// reached it. SanitizeName makes a sender's name safe to use as Document
+// Name; CheckName tells whether a name is already safe. A document the channel could not take
 // whole (larger than the limit) is still returned, with Document.Err set to
 // an error wrapping ErrTooLarge and an empty Body, so that intake records
 // the rejection and acks Rejected. Spool returns ErrTooLarge when a body
