@@ -23,7 +23,7 @@ type rule struct {
 }
 
 var rules = []rule{
-	{prefix: "edi", own: []string{"edi"}, thirdParty: []string{"github.com/govalues/decimal"}},
+	{prefix: "edi", own: []string{"edi"}, thirdParty: []string{"github.com/govalues/decimal", "golang.org/x/text"}},
 	{prefix: "normalize/order", own: []string{}, thirdParty: []string{"github.com/govalues/decimal"}},
 	{prefix: "routing", own: []string{"routing", "normalize/order", "channels"}, thirdParty: []string{"*"},
 		forbidden: []string{module + "/internal", "database/sql", "github.com/mattn/", "github.com/jackc/"}},

@@ -1,0 +1,690 @@
+package edifact
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"unicode/utf8"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// Limits bound what the reader and decoder hold in memory. A zero field
+// takes its default.
+type Limits struct {
+	// MaxSegmentBytes bounds one segment (unescaped bytes plus
+	// separators); a longer segment is skipped with a CodeUnspecified
+	// error wrapping ErrLimit. Default 64 KiB.
+	MaxSegmentBytes int
+	// MaxElementBytes bounds one component value; a longer one is reported
+	// as CodeTooLong. Default 4 KiB.
+	MaxElementBytes int
+	// MaxMessageSegments bounds the segments of one message the decoder
+	// keeps; beyond it the message is rejected and its further segments
+	// are only counted. Default 200,000.
+	MaxMessageSegments int
+	// MaxErrorsPerMessage bounds the errors kept per message and per
+	// interchange. Default 100.
+	MaxErrorsPerMessage int
+	// MaxReportMessages bounds the messages the Report lists per file;
+	// beyond it accepted messages are only counted. Default 1,000,000.
+	MaxReportMessages int
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxSegmentBytes, 64<<10)
+	def(&l.MaxElementBytes, 4<<10)
+	def(&l.MaxMessageSegments, 200_000)
+	def(&l.MaxErrorsPerMessage, 100)
+	def(&l.MaxReportMessages, 1_000_000)
+	return l
+}
+
+type config struct {
+	limits       Limits
+	tolerateUTF8 bool
+	dictionary   bool
+	logger       *slog.Logger
+	knownSender  func(id, qualifier string) bool
+}
+
+func newConfig(opts []Option) config {
+	c := config{dictionary: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	c.limits = c.limits.withDefaults()
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Option configures a Reader or Decoder.
+type Option func(*config)
+
+// WithLimits sets the memory limits; zero fields keep their defaults.
+func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithTolerantUTF8 makes the reader decode a segment of a UNOC..UNOK
+// interchange as UTF-8 when its bytes are valid UTF-8 with at least one
+// multi-byte character: partners often declare UNOC and send UTF-8.
+// Without it, the declared ISO 8859 part is applied as the standard says.
+func WithTolerantUTF8() Option { return func(c *config) { c.tolerateUTF8 = true } }
+
+// WithoutDictionary turns off directory validation (segment structure,
+// element types, lengths, code lists): messages are envelope-checked only.
+func WithoutDictionary() Option { return func(c *config) { c.dictionary = false } }
+
+// WithLogger sets the logger for debug events (interchange boundaries,
+// rejections); the default discards.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// byte classes of the scanner
+const (
+	clsPlain uint8 = iota
+	clsSpecial
+	clsSkip
+	clsRelease
+	clsComponent
+	clsElement
+	clsRepetition
+	clsTerminator
+)
+
+// bound ends one component in the unescaped segment bytes; kind is the
+// class of the separator that ended it.
+type bound struct {
+	end  int32
+	kind uint8
+}
+
+const bufSize = 64 << 10
+
+// Reader reads the segments of EDIFACT interchanges from a stream with
+// bounded memory. It applies each interchange's UNA and syntax
+// identifier, removes release characters and returns values as UTF-8.
+//
+// The Segment returned by ReadSegment, its Elements and their slices are
+// reused by the next call; the strings themselves are not and may be kept.
+// Use Segment.Clone to keep a whole segment.
+type Reader struct {
+	r   io.Reader
+	cfg config
+
+	buf      []byte
+	pos, end int
+	base     int64 // file offset of buf[0]
+	rerr     error // error of the underlying reader, io.EOF at the end
+
+	seps   Separators
+	class  [256]uint8
+	cs     *charset
+	sawUNA bool // the current interchange started with a UNA
+	index  int  // segments read
+	inMsg  int  // position of the last segment in its message
+
+	raw     []byte
+	bounds  []bound
+	special bool
+	conv    []byte
+
+	seg   edi.Segment
+	elems []edi.Element
+	reps  [][]string
+	strs  []string
+}
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader, opts ...Option) *Reader {
+	rd := &Reader{r: r, cfg: newConfig(opts), buf: make([]byte, bufSize)}
+	rd.setSeparators(DefaultSeparators)
+	return rd
+}
+
+// Separators returns the service characters in effect.
+func (r *Reader) Separators() Separators { return r.seps }
+
+// SyntaxID returns the syntax identifier of the current interchange
+// ("UNOC"), or "" before the first UNB.
+func (r *Reader) SyntaxID() string {
+	if r.cs == nil {
+		return ""
+	}
+	return r.cs.id
+}
+
+func (r *Reader) setSeparators(s Separators) {
+	r.seps = s
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '\r' || c == '\n':
+			r.class[c] = clsSkip
+		case c < 0x20 || c >= 0x7F:
+			r.class[c] = clsSpecial
+		default:
+			r.class[c] = clsPlain
+		}
+	}
+	if s.Release != 0 {
+		r.class[s.Release] = clsRelease
+	}
+	if s.Repetition != 0 {
+		r.class[s.Repetition] = clsRepetition
+	}
+	r.class[s.Component] = clsComponent
+	r.class[s.Element] = clsElement
+	r.class[s.Terminator] = clsTerminator
+}
+
+// ensure tries to have n bytes buffered and returns how many are.
+func (r *Reader) ensure(n int) int {
+	for r.end-r.pos < n && r.rerr == nil {
+		r.fill()
+	}
+	return r.end - r.pos
+}
+
+func (r *Reader) fill() {
+	if r.pos > 0 {
+		copy(r.buf, r.buf[r.pos:r.end])
+		r.base += int64(r.pos)
+		r.end -= r.pos
+		r.pos = 0
+	}
+	n, err := r.r.Read(r.buf[r.end:])
+	r.end += n
+	if err != nil {
+		r.rerr = err
+	}
+}
+
+// more reads at least one more byte unless the input is exhausted.
+func (r *Reader) more() bool {
+	for r.pos == r.end {
+		if r.rerr != nil {
+			return false
+		}
+		r.fill()
+	}
+	return true
+}
+
+func (r *Reader) endErr() error {
+	if r.rerr == io.EOF {
+		return io.EOF
+	}
+	return fmt.Errorf("reading EDIFACT input: %w", r.rerr)
+}
+
+// ReadSegment returns the next segment. A non-nil error with a non-nil
+// segment is a problem of that segment (a character the syntax level
+// cannot carry, a value beyond MaxElementBytes): the segment is usable and
+// reading goes on. A *SyntaxError with a nil segment means a segment was
+// lost (too long, bad tag, unterminated); reading goes on as well. At the
+// end of input the error is io.EOF; any other error is the underlying
+// reader's, and final.
+func (r *Reader) ReadSegment() (*edi.Segment, error) {
+	// Skip line breaks (and a UTF-8 byte order mark at the start).
+	if r.base == 0 && r.pos == 0 && r.ensure(3) >= 3 && bytes.HasPrefix(r.buf[r.pos:r.end], []byte{0xEF, 0xBB, 0xBF}) {
+		r.pos += 3
+	}
+	for {
+		if r.pos == r.end && !r.more() {
+			return nil, r.endErr()
+		}
+		if r.class[r.buf[r.pos]] != clsSkip {
+			break
+		}
+		r.pos++
+	}
+	start := r.base + int64(r.pos)
+	if r.ensure(3) >= 3 && string(r.buf[r.pos:r.pos+3]) == "UNA" {
+		return r.readUNA(start)
+	}
+	return r.readBody(start)
+}
+
+func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
+	n := r.ensure(9)
+	r.index++
+	r.inMsg = 0
+	r.sawUNA = true
+	if n < 9 {
+		r.pos = r.end
+		return nil, &SyntaxError{Offset: start, Segment: r.index, Tag: "UNA", Code: CodeMissing,
+			Err: classErr(ErrEnvelope, "service string advice cut short by the end of input")}
+	}
+	una := r.buf[r.pos : r.pos+9]
+	r.pos += 9
+	s, err := ParseUNA(una)
+	if err != nil {
+		r.setSeparators(DefaultSeparators)
+		return nil, &SyntaxError{Offset: start, Segment: r.index, Tag: "UNA", Code: CodeInvalidServiceCharacter,
+			Err: classErr(ErrEnvelope, "invalid service string advice: %v", err)}
+	}
+	r.setSeparators(s)
+	r.raw = append(r.raw[:0], una[3:]...)
+	r.bounds = append(r.bounds[:0], bound{end: 0, kind: clsElement}, bound{end: 6, kind: clsTerminator})
+	// The UNA's tag is not in raw: build it by hand.
+	r.strs = append(r.strs[:0], "UNA", string(r.raw))
+	r.reps = append(r.reps[:0], r.strs[0:1:1], r.strs[1:2:2])
+	r.elems = append(r.elems[:0], r.reps[0:1:1], r.reps[1:2:2])
+	r.seg = edi.Segment{Tag: "UNA", Elements: r.elems[1:], Pos: edi.Position{Offset: start, Index: r.index}}
+	return &r.seg, nil
+}
+
+func (r *Reader) readBody(start int64) (*edi.Segment, error) {
+	r.raw = r.raw[:0]
+	r.bounds = r.bounds[:0]
+	r.special = false
+	released := false
+	overflow := false
+	max := r.cfg.limits.MaxSegmentBytes
+	for {
+		if r.pos == r.end && !r.more() {
+			r.index++
+			if r.rerr != io.EOF {
+				return nil, r.endErr()
+			}
+			return nil, &SyntaxError{Offset: start, Segment: r.index, Tag: r.partialTag(), Code: CodeMissing,
+				Err: classErr(ErrEnvelope, "segment not terminated before the end of input")}
+		}
+		b := r.buf[r.pos:r.end]
+		i := 0
+		if released {
+			for i < len(b) && r.class[b[i]] == clsSkip {
+				i++
+			}
+			if i < len(b) {
+				r.appendReleased(b[i])
+				released = false
+				i++
+			}
+		}
+		for i < len(b) {
+			c := b[i]
+			switch r.class[c] {
+			case clsPlain:
+				j := i + 1
+				for j < len(b) && r.class[b[j]] == clsPlain {
+					j++
+				}
+				r.raw = append(r.raw, b[i:j]...)
+				i = j
+			case clsSpecial:
+				r.raw = append(r.raw, c)
+				r.special = true
+				i++
+			case clsSkip:
+				i++
+			case clsRelease:
+				i++
+				for i < len(b) && r.class[b[i]] == clsSkip {
+					i++
+				}
+				if i == len(b) {
+					released = true
+				} else {
+					r.appendReleased(b[i])
+					i++
+				}
+			case clsTerminator:
+				r.bounds = append(r.bounds, bound{end: int32(len(r.raw)), kind: clsTerminator})
+				r.pos += i + 1
+				if overflow || len(r.raw)+len(r.bounds) > max {
+					r.index++
+					if r.inMsg > 0 {
+						r.inMsg++
+					}
+					return nil, &SyntaxError{Offset: start, Segment: r.index, InMessage: r.inMsg, Tag: r.partialTag(), Code: CodeUnspecified,
+						Err: classErr(ErrLimit, "segment longer than %d bytes", max)}
+				}
+				return r.finish(start)
+			default: // component, element, repetition separators
+				r.bounds = append(r.bounds, bound{end: int32(len(r.raw)), kind: r.class[c]})
+				i++
+			}
+		}
+		r.pos = r.end
+		if len(r.raw)+len(r.bounds) > max {
+			// Keep scanning to the terminator without holding the data.
+			if !overflow && len(r.bounds) > 0 {
+				r.raw = r.raw[:r.bounds[0].end]
+				r.bounds = r.bounds[:1]
+			}
+			if len(r.raw)+len(r.bounds) > max {
+				r.raw = r.raw[:0]
+				r.bounds = r.bounds[:0]
+			}
+			overflow = true
+		}
+	}
+}
+
+func (r *Reader) appendReleased(c byte) {
+	r.raw = append(r.raw, c)
+	if c < 0x20 || c >= 0x7F {
+		r.special = true
+	}
+}
+
+// partialTag returns the tag of a segment being read, for errors about it.
+func (r *Reader) partialTag() string {
+	n := len(r.raw)
+	if len(r.bounds) > 0 {
+		n = int(r.bounds[0].end)
+	}
+	if n > 3 {
+		n = 3
+	}
+	return string(toValidUTF8(r.raw[:n]))
+}
+
+func toValidUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return bytes.ToValidUTF8(b, []byte("\uFFFD"))
+}
+
+func validTag(t []byte) bool {
+	if len(t) != 3 {
+		return false
+	}
+	for _, c := range t {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// component returns the raw bytes of component c (0-based, in bounds order).
+func (r *Reader) component(k int) []byte {
+	start := int32(0)
+	if k > 0 {
+		start = r.bounds[k-1].end
+	}
+	return r.raw[start:r.bounds[k].end]
+}
+
+// locate turns a component index into its 1-based data element and
+// component numbers (element 0 is the tag).
+func (r *Reader) locate(k int) (elem, comp int) {
+	comp = 1
+	for i := 0; i < k; i++ {
+		switch r.bounds[i].kind {
+		case clsComponent:
+			comp++
+		case clsRepetition:
+			comp = 1
+		default:
+			elem++
+			comp = 1
+		}
+	}
+	return elem, comp
+}
+
+// compAt returns the index of the component holding raw offset off.
+func (r *Reader) compAt(off int) int {
+	for k, b := range r.bounds {
+		if int(b.end) > off {
+			return k
+		}
+	}
+	return len(r.bounds) - 1
+}
+
+func (r *Reader) finish(start int64) (*edi.Segment, error) {
+	r.index++
+	tag := r.raw[:r.bounds[0].end]
+	if !validTag(tag) {
+		t := toValidUTF8(tag)
+		if len(t) > 12 {
+			t = append(t[:12:12], "..."...)
+		}
+		if r.inMsg > 0 {
+			r.inMsg++
+		}
+		return nil, &SyntaxError{Offset: start, Segment: r.index, InMessage: r.inMsg, Tag: string(t), Code: CodeInvalidValue,
+			Err: classErr(ErrEnvelope, "%q is not a segment tag", t)}
+	}
+	var problem *SyntaxError
+	stag := string(tag)
+	switch stag {
+	case "UNB":
+		r.startInterchange()
+	case "UNH":
+		r.inMsg = 1
+	case "UNZ", "UNG", "UNE":
+		r.inMsg = 0
+	default:
+		if r.inMsg > 0 {
+			r.inMsg++
+		}
+	}
+	pos := edi.Position{Offset: start, Index: r.index, InMessage: r.inMsg}
+	if stag == "UNT" {
+		r.inMsg = 0
+	}
+
+	cs := r.cs
+	if cs == nil {
+		cs = fallbackCharset
+	}
+	data := r.raw
+	if cs.kind == kindASCII || r.special {
+		var err error
+		data, problem, err = r.decodeCharset(cs)
+		if err != nil {
+			return nil, err
+		}
+		if problem != nil {
+			problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, stag
+		}
+	}
+	r.build(string(data))
+	r.seg.Pos = pos
+	if problem == nil {
+		problem = r.checkLengths(pos, stag)
+	}
+	if stag == "UNZ" {
+		r.endInterchange()
+	}
+	if problem != nil {
+		return &r.seg, problem
+	}
+	return &r.seg, nil
+}
+
+func (r *Reader) checkLengths(pos edi.Position, tag string) *SyntaxError {
+	max := r.cfg.limits.MaxElementBytes
+	start := int32(0)
+	for k, b := range r.bounds {
+		if int(b.end-start) > max {
+			e, c := r.locate(k)
+			return &SyntaxError{Offset: pos.Offset, Segment: pos.Index, InMessage: pos.InMessage, Tag: tag, Element: e, Component: c,
+				Code: CodeTooLong, Err: classErr(ErrLimit, "value longer than %d bytes", max)}
+		}
+		start = b.end
+	}
+	return nil
+}
+
+// decodeCharset checks the segment's bytes against the syntax level and
+// converts them to UTF-8, remapping the bounds. It reports the first
+// character the level does not allow.
+func (r *Reader) decodeCharset(cs *charset) ([]byte, *SyntaxError, error) {
+	raw := r.raw
+	var problem *SyntaxError
+	report := func(off int, msg string, args ...any) {
+		if problem != nil {
+			return
+		}
+		e, c := r.locate(r.compAt(off))
+		if e == 0 {
+			e, c = 0, 0
+		}
+		problem = &SyntaxError{Element: e, Component: c, Code: CodeInvalidCharacter, Err: classErr(ErrCharset, msg, args...)}
+	}
+	asUTF8 := cs.kind == kindUTF8
+	if !asUTF8 && r.cfg.tolerateUTF8 && r.special && cs.kind == kindLatin && hasHigh(raw) && utf8.Valid(raw) {
+		asUTF8 = true
+	}
+	for i, c := range raw {
+		if asUTF8 && c >= 0x80 && cs.kind != kindASCII {
+			continue
+		}
+		if cs.badByte(c) {
+			report(i, "character %s is not allowed in %s", describeByte(c), levelName(cs))
+			break
+		}
+	}
+	if !r.special {
+		return raw, problem, nil
+	}
+	// Convert to UTF-8 component by component so the bounds follow.
+	r.conv = r.conv[:0]
+	start := int32(0)
+	for k := range r.bounds {
+		comp := raw[start:r.bounds[k].end]
+		start = r.bounds[k].end
+		if asUTF8 {
+			if utf8.Valid(comp) {
+				r.conv = append(r.conv, comp...)
+			} else {
+				off := int(r.bounds[k].end) - len(comp)
+				for j := 0; j < len(comp); {
+					ru, n := utf8.DecodeRune(comp[j:])
+					if ru == utf8.RuneError && n <= 1 {
+						report(off+j, "bytes are not valid UTF-8")
+						r.conv = append(r.conv, "\uFFFD"...)
+						j++
+						continue
+					}
+					r.conv = append(r.conv, comp[j:j+n]...)
+					j += n
+				}
+			}
+		} else {
+			d := cs.decode
+			if d == nil { // ASCII levels: keep high bytes readable as ISO 8859-1
+				d = latin1Decode
+			}
+			for _, c := range comp {
+				if c < 0x80 {
+					r.conv = append(r.conv, c)
+				} else if u := d[c-0x80]; u != nil {
+					r.conv = append(r.conv, u...)
+				} else {
+					r.conv = append(r.conv, "\uFFFD"...)
+				}
+			}
+		}
+		r.bounds[k].end = int32(len(r.conv))
+	}
+	return r.conv, problem, nil
+}
+
+func hasHigh(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func describeByte(c byte) string {
+	if c >= 0x20 && c < 0x7F {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("0x%02X", c)
+}
+
+func levelName(cs *charset) string {
+	if cs.id == "" {
+		return "the interchange"
+	}
+	return cs.id
+}
+
+// build turns the unescaped data and bounds into r.seg, with every value a
+// substring of s.
+func (r *Reader) build(s string) {
+	nComps := len(r.bounds)
+	nReps, nElems := 0, 0
+	for _, b := range r.bounds {
+		if b.kind != clsComponent {
+			nReps++
+			if b.kind != clsRepetition {
+				nElems++
+			}
+		}
+	}
+	if cap(r.strs) < nComps {
+		r.strs = make([]string, nComps, 2*nComps)
+	}
+	if cap(r.reps) < nReps {
+		r.reps = make([][]string, nReps, 2*nReps)
+	}
+	if cap(r.elems) < nElems {
+		r.elems = make([]edi.Element, nElems, 2*nElems)
+	}
+	strs, reps, elems := r.strs[:nComps], r.reps[:nReps], r.elems[:nElems]
+	start, repStart, ri, ei, elemStart := int32(0), 0, 0, 0, 0
+	for k, b := range r.bounds {
+		strs[k] = s[start:b.end]
+		start = b.end
+		if b.kind == clsComponent {
+			continue
+		}
+		reps[ri] = strs[repStart : k+1 : k+1]
+		ri++
+		repStart = k + 1
+		if b.kind == clsRepetition {
+			continue
+		}
+		elems[ei] = edi.Element(reps[elemStart:ri:ri])
+		ei++
+		elemStart = ri
+	}
+	r.seg.Tag = elems[0][0][0]
+	r.seg.Elements = elems[1:]
+}
+
+// startInterchange applies the UNB's syntax identifier: its character set
+// and, without a UNA, the default separators of its syntax version.
+func (r *Reader) startInterchange() {
+	var id, version []byte
+	if len(r.bounds) > 1 && r.bounds[0].kind == clsElement {
+		id = r.component(1)
+		if r.bounds[1].kind == clsComponent && len(r.bounds) > 2 {
+			version = r.component(2)
+		}
+	}
+	cs, ok := lookupCharset(string(id))
+	if !ok {
+		cs = fallbackCharset
+	}
+	r.cs = cs
+	if !r.sawUNA {
+		r.setSeparators(defaultsFor(string(version)))
+	}
+}
+
+// endInterchange restores the defaults for a following interchange, which
+// may bring its own UNA.
+func (r *Reader) endInterchange() {
+	r.sawUNA = false
+	r.cs = nil
+	r.setSeparators(DefaultSeparators)
+}
