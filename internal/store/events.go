@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event kinds used by the gateway; other kinds are allowed.
+const (
+	EventReceived        = "received"
+	EventParsed          = "parsed"
+	EventDuplicate       = "duplicate"
+	EventAccepted        = "accepted"
+	EventHeld            = "held"
+	EventApproved        = "approved"
+	EventRejected        = "rejected"
+	EventRouted          = "routed"
+	EventDeliveryAttempt = "delivery_attempt"
+	EventDelivered       = "delivered"
+	EventAckSent         = "ack_sent"
+	EventReprocessed     = "reprocessed"
+)
+
+// ActorSystem is the actor of events the gateway causes by itself.
+const ActorSystem = "system"
+
+// EventInput is one entry of an order's or a document's timeline. At
+// least one of OrderID and DocumentID is required.
+type EventInput struct {
+	OrderID    string
+	DocumentID string
+	At         time.Time // the store's clock when zero
+	Actor      string    // "system", a user name, a channel name
+	Kind       string
+	Reason     string
+	Data       json.RawMessage // optional; must be valid JSON
+}
+
+// Event is a recorded timeline entry. Events are append-only.
+type Event struct {
+	ID         string
+	OrderID    string
+	DocumentID string
+	At         time.Time
+	Actor      string
+	Kind       string
+	Reason     string
+	Data       json.RawMessage
+}
+
+const eventColumns = `id, order_id, document_id, at, actor, kind, reason, data`
+
+func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var orderID, docID, data sql.NullString
+	var at int64
+	if err := row.Scan(&e.ID, &orderID, &docID, &at, &e.Actor, &e.Kind, &e.Reason, &data); err != nil {
+		return Event{}, err
+	}
+	e.OrderID, e.DocumentID, e.At = orderID.String, docID.String, fromNanos(at)
+	if data.Valid {
+		e.Data = json.RawMessage(data.String)
+	}
+	return e, nil
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// AddEvent appends an event to the timeline.
+func (t *Tx) AddEvent(ctx context.Context, in EventInput) (Event, error) {
+	if in.OrderID == "" && in.DocumentID == "" {
+		return Event{}, fmt.Errorf("adding event: %w: an order or a document id is required", ErrInvalid)
+	}
+	if in.Kind == "" || in.Actor == "" {
+		return Event{}, fmt.Errorf("adding event: %w: kind and actor are required", ErrInvalid)
+	}
+	var data sql.NullString
+	if len(in.Data) > 0 {
+		if !json.Valid(in.Data) {
+			return Event{}, fmt.Errorf("adding %s event: %w: data is not valid JSON", in.Kind, ErrInvalid)
+		}
+		data = sql.NullString{String: string(in.Data), Valid: true}
+	}
+	now := t.s.clock()
+	at := in.At
+	if at.IsZero() {
+		at = now
+	}
+	e := Event{ID: t.s.newID("evt", now), OrderID: in.OrderID, DocumentID: in.DocumentID, At: at.UTC(),
+		Actor: in.Actor, Kind: in.Kind, Reason: in.Reason, Data: in.Data}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO order_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, nullString(e.OrderID), nullString(e.DocumentID), nanos(at), e.Actor, e.Kind, e.Reason, data)
+	if err != nil {
+		return Event{}, fmt.Errorf("adding %s event: %w", in.Kind, err)
+	}
+	return e, nil
+}
+
+func queryEvents(ctx context.Context, q querier, col, id string) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM order_events WHERE `+col+` = ? ORDER BY at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading events of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading events of %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading events of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Timeline returns the events of an order, oldest first (by time, then by
+// id, which grows with insertion).
+func (t *Tx) Timeline(ctx context.Context, orderID string) ([]Event, error) {
+	return queryEvents(ctx, t.tx, "order_id", orderID)
+}
+
+// Timeline is Tx.Timeline over committed data.
+func (s *Store) Timeline(ctx context.Context, orderID string) ([]Event, error) {
+	var out []Event
+	err := s.read(ctx, func(q querier) (err error) { out, err = queryEvents(ctx, q, "order_id", orderID); return err })
+	return out, err
+}
+
+// DocumentEvents returns the events recorded against a document, oldest
+// first.
+func (t *Tx) DocumentEvents(ctx context.Context, docID string) ([]Event, error) {
+	return queryEvents(ctx, t.tx, "document_id", docID)
+}
+
+// DocumentEvents is Tx.DocumentEvents over committed data.
+func (s *Store) DocumentEvents(ctx context.Context, docID string) ([]Event, error) {
+	var out []Event
+	err := s.read(ctx, func(q querier) (err error) { out, err = queryEvents(ctx, q, "document_id", docID); return err })
+	return out, err
+}

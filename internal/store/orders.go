@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// OrderInput is an order a stage extracted from a document.
+type OrderInput struct {
+	DocumentID   string
+	MessageIndex int    // which message of the document (0-based)
+	PartnerID    string // when known
+	Order        *order.Order
+}
+
+// OrderUpdate replaces an order's content. Revision is the revision the
+// caller read: the update fails with ErrConflict when the row has moved on.
+type OrderUpdate struct {
+	ID        string
+	Revision  int64
+	PartnerID string
+	Order     *order.Order
+}
+
+// OrderRecord is a stored order: the columns the store indexes, derived
+// from the canonical order on every write, and the canonical JSON itself
+// (with "id" set to ID and "status" equal to Status).
+type OrderRecord struct {
+	ID                string
+	DocumentID        string
+	MessageIndex      int
+	Revision          int64 // 1 on insert, +1 on every update
+	Status            order.Status
+	Channel           order.Channel
+	PartnerID         string
+	CustomerID        string
+	PONumber          string
+	Purpose           order.Purpose
+	PODate            order.Date
+	RequestedDelivery order.Date
+	Currency          string
+	Total             string // declared total, else the lines' total, else ""
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Canonical         json.RawMessage
+}
+
+// Order decodes the canonical JSON.
+func (r OrderRecord) Order() (*order.Order, error) {
+	var o order.Order
+	if err := json.Unmarshal(r.Canonical, &o); err != nil {
+		return nil, fmt.Errorf("decoding order %s: %w", r.ID, err)
+	}
+	return &o, nil
+}
+
+const orderColumns = `id, document_id, message_index, revision, status, channel, partner_id, customer_id,
+	po_number, purpose, po_date, requested_delivery, currency, total, created_at, updated_at, canonical`
+
+func scanOrder(row interface{ Scan(...any) error }) (OrderRecord, error) {
+	var r OrderRecord
+	var poDate, delivery, canonical string
+	var created, updated int64
+	err := row.Scan(&r.ID, &r.DocumentID, &r.MessageIndex, &r.Revision, &r.Status, &r.Channel, &r.PartnerID,
+		&r.CustomerID, &r.PONumber, &r.Purpose, &poDate, &delivery, &r.Currency, &r.Total, &created, &updated, &canonical)
+	if err != nil {
+		return OrderRecord{}, err
+	}
+	if poDate != "" {
+		if r.PODate, err = order.ParseDate(poDate); err != nil {
+			return OrderRecord{}, fmt.Errorf("order %s: po_date: %w", r.ID, err)
+		}
+	}
+	if delivery != "" {
+		if r.RequestedDelivery, err = order.ParseDate(delivery); err != nil {
+			return OrderRecord{}, fmt.Errorf("order %s: requested_delivery: %w", r.ID, err)
+		}
+	}
+	r.CreatedAt, r.UpdatedAt = fromNanos(created), fromNanos(updated)
+	r.Canonical = json.RawMessage(canonical)
+	return r, nil
+}
+
+// orderFields are the derived columns and the canonical JSON of o stored
+// under id.
+type orderFields struct {
+	status    order.Status
+	total     string
+	canonical []byte
+}
+
+func deriveOrder(id string, o *order.Order) (orderFields, error) {
+	if o == nil {
+		return orderFields{}, fmt.Errorf("%w: no order", ErrInvalid)
+	}
+	c := *o
+	c.ID = id
+	if c.Status == "" {
+		c.Status = order.StatusReceived
+	}
+	var total string
+	if c.Totals != nil && c.Totals.Amount != nil {
+		total = c.Totals.Amount.String()
+	} else if sum, ok := c.LinesTotal(); ok && len(c.Lines) > 0 {
+		total = sum.String()
+	}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return orderFields{}, fmt.Errorf("encoding order: %w", err)
+	}
+	return orderFields{status: c.Status, total: total, canonical: b}, nil
+}
+
+// InsertOrder stores an order extracted from a document, with revision 1
+// and status "received" unless the order says otherwise. It is idempotent
+// on (DocumentID, MessageIndex): when that order exists it returns the
+// stored row and created=false, changing nothing.
+func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, created bool, err error) {
+	if in.DocumentID == "" || in.MessageIndex < 0 {
+		return OrderRecord{}, false, fmt.Errorf("inserting order: %w: document id and message index are required", ErrInvalid)
+	}
+	now := t.s.clock()
+	id := t.s.newID("ord", now)
+	f, err := deriveOrder(id, in.Order)
+	if err != nil {
+		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+	}
+	o := in.Order
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (document_id, message_index) DO NOTHING`,
+		id, in.DocumentID, in.MessageIndex, f.status, o.Channel, in.PartnerID, o.CustomerID, o.PONumber, o.Purpose,
+		o.PODate.String(), o.RequestedDelivery.String(), o.Currency, f.total, nanos(now), nanos(now), string(f.canonical))
+	if err != nil {
+		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+	}
+	rec, err = scanOrder(t.tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE document_id = ? AND message_index = ?`,
+		in.DocumentID, in.MessageIndex))
+	if err != nil {
+		return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+	}
+	return rec, n == 1, nil
+}
+
+// UpdateOrder replaces the order's content and derived columns and bumps
+// its revision, if the stored revision is still u.Revision (ErrConflict
+// otherwise; ErrNotFound when there is no such order).
+func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error) {
+	f, err := deriveOrder(u.ID, u.Order)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	}
+	o := u.Order
+	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, channel = ?, partner_id = ?,
+		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
+		updated_at = ?, canonical = ?
+		WHERE id = ? AND revision = ?`,
+		f.status, o.Channel, u.PartnerID, o.CustomerID, o.PONumber, o.Purpose, o.PODate.String(),
+		o.RequestedDelivery.String(), o.Currency, f.total, nanos(t.s.clock()), string(f.canonical), u.ID, u.Revision)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	}
+	rec, err := getOrder(ctx, t.tx, u.ID)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order: %w", err)
+	}
+	if n == 0 {
+		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, rec.Revision, u.Revision, ErrConflict)
+	}
+	return rec, nil
+}
+
+func getOrder(ctx context.Context, q querier, id string) (OrderRecord, error) {
+	r, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return OrderRecord{}, fmt.Errorf("reading order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("reading order %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// GetOrder returns the order with id, or ErrNotFound.
+func (t *Tx) GetOrder(ctx context.Context, id string) (OrderRecord, error) {
+	return getOrder(ctx, t.tx, id)
+}
+
+// GetOrder returns the committed order with id, or ErrNotFound.
+func (s *Store) GetOrder(ctx context.Context, id string) (OrderRecord, error) {
+	var r OrderRecord
+	err := s.read(ctx, func(q querier) (err error) { r, err = getOrder(ctx, q, id); return err })
+	return r, err
+}
+
+func ordersOfDocument(ctx context.Context, q querier, docID string) ([]OrderRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE document_id = ? ORDER BY message_index`, docID)
+	if err != nil {
+		return nil, fmt.Errorf("listing orders of document %s: %w", docID, err)
+	}
+	defer rows.Close()
+	var out []OrderRecord
+	for rows.Next() {
+		r, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing orders of document %s: %w", docID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing orders of document %s: %w", docID, err)
+	}
+	return out, nil
+}
+
+// OrdersOfDocument returns the orders extracted from a document, by
+// message index.
+func (t *Tx) OrdersOfDocument(ctx context.Context, docID string) ([]OrderRecord, error) {
+	return ordersOfDocument(ctx, t.tx, docID)
+}
+
+// OrdersOfDocument is Tx.OrdersOfDocument over committed data.
+func (s *Store) OrdersOfDocument(ctx context.Context, docID string) ([]OrderRecord, error) {
+	var out []OrderRecord
+	err := s.read(ctx, func(q querier) (err error) { out, err = ordersOfDocument(ctx, q, docID); return err })
+	return out, err
+}
+
+// OrderFilter selects orders; zero fields select all.
+type OrderFilter struct {
+	Status     order.Status
+	Channel    order.Channel
+	PartnerID  string
+	CustomerID string
+	PONumber   string
+	From       time.Time // created at or after
+	To         time.Time // created before
+	Ascending  bool      // oldest first; newest first by default
+}
+
+// OrderPage is one page of orders; Next is the cursor of the next page,
+// "" on the last.
+type OrderPage struct {
+	Orders []OrderRecord
+	Next   string
+}
+
+func listOrders(ctx context.Context, q querier, f OrderFilter, cursor string, limit int) (OrderPage, error) {
+	limit = pageSize(limit)
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.Channel != "" {
+		add("channel = ?", f.Channel)
+	}
+	if f.PartnerID != "" {
+		add("partner_id = ?", f.PartnerID)
+	}
+	if f.CustomerID != "" {
+		add("customer_id = ?", f.CustomerID)
+	}
+	if f.PONumber != "" {
+		add("po_number = ?", f.PONumber)
+	}
+	if !f.From.IsZero() {
+		add("created_at >= ?", nanos(f.From))
+	}
+	if !f.To.IsZero() {
+		add("created_at < ?", nanos(f.To))
+	}
+	tail, args, err := pageQuery(conds, args, "created_at", cursor, f.Ascending, limit)
+	if err != nil {
+		return OrderPage{}, fmt.Errorf("listing orders: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders`+tail, args...)
+	if err != nil {
+		return OrderPage{}, fmt.Errorf("listing orders: %w", err)
+	}
+	defer rows.Close()
+	var page OrderPage
+	for rows.Next() {
+		r, err := scanOrder(rows)
+		if err != nil {
+			return OrderPage{}, fmt.Errorf("listing orders: %w", err)
+		}
+		page.Orders = append(page.Orders, r)
+	}
+	if err := rows.Err(); err != nil {
+		return OrderPage{}, fmt.Errorf("listing orders: %w", err)
+	}
+	if len(page.Orders) > limit {
+		page.Orders = page.Orders[:limit]
+		last := page.Orders[limit-1]
+		page.Next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return page, nil
+}
+
+// ListOrders returns one page of orders matching f, ordered by
+// (created_at, id), starting after cursor ("" for the first page). limit
+// is capped at MaxPageSize (DefaultPageSize when 0).
+func (t *Tx) ListOrders(ctx context.Context, f OrderFilter, cursor string, limit int) (OrderPage, error) {
+	return listOrders(ctx, t.tx, f, cursor, limit)
+}
+
+// ListOrders is Tx.ListOrders over committed data.
+func (s *Store) ListOrders(ctx context.Context, f OrderFilter, cursor string, limit int) (OrderPage, error) {
+	var p OrderPage
+	err := s.read(ctx, func(q querier) (err error) { p, err = listOrders(ctx, q, f, cursor, limit); return err })
+	return p, err
+}

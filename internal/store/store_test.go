@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+func TestOpenCreatesDirectoriesAndSchema(t *testing.T) {
+	s := testStore(t, nil)
+	v, err := s.SchemaVersion(context.Background())
+	if err != nil {
+		t.Fatalf("SchemaVersion: %v", err)
+	}
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if v != len(ms) || v < 1 {
+		t.Errorf("schema version: got %d, want %d", v, len(ms))
+	}
+	for _, table := range []string{"documents", "orders", "order_events", "duplicate_keys", "acks",
+		"control_numbers", "deliveries", "quarantine"} {
+		if got := count(t, s, table); got != 0 {
+			t.Errorf("%s: got %d rows, want 0", table, got)
+		}
+	}
+}
+
+func TestReopenIsNoOp(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Path: filepath.Join(dir, "a", "b", "og.db"), ArchiveDir: filepath.Join(dir, "archive")}
+	s, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	d := insertDoc(t, s, "edi", "po1.edi")
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s, err = Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("re-Open: %v", err)
+	}
+	defer s.Close(context.Background())
+	if got, want := count(t, s, "schema_migrations"), 1; got != want {
+		t.Errorf("schema_migrations rows: got %d, want %d", got, want)
+	}
+	got, err := s.GetDocument(context.Background(), d.ID)
+	if err != nil {
+		t.Fatalf("GetDocument after re-open: %v", err)
+	}
+	if got.SourceKey != "po1.edi" {
+		t.Errorf("source key: got %q, want %q", got.SourceKey, "po1.edi")
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive")}
+	s, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`); err != nil {
+		t.Fatalf("faking a future version: %v", err)
+	}
+	s.Close(context.Background())
+	if _, err := Open(context.Background(), opts); !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open: got %v, want %v", err, ErrSchemaTooNew)
+	}
+}
+
+func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
+	s := testStore(t, nil)
+	ctx := context.Background()
+	base, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := len(base) + 1
+	fsys := fstest.MapFS{}
+	for _, m := range base {
+		fsys[fmt.Sprintf("migrations/%04d_%s.sql", m.version, m.name)] = &fstest.MapFile{Data: []byte(m.sql)}
+	}
+	fsys[fmt.Sprintf("migrations/%04d_good.sql", next)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (a INTEGER);`)}
+	fsys[fmt.Sprintf("migrations/%04d_bad.sql", next+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra2 (a INTEGER); THIS IS NOT SQL;`)}
+	ms, err := loadMigrations(fsys)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if err := s.applyMigrations(ctx, ms); err == nil {
+		t.Fatal("applyMigrations with a broken migration: got nil error")
+	}
+	if v, _ := s.SchemaVersion(ctx); v != next {
+		t.Errorf("version after failure: got %d, want %d", v, next)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra2'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("table of the failed migration: got %d (%v), want 0", n, err)
+	}
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("table of the good migration: got %d (%v), want 1", n, err)
+	}
+}
+
+func TestLoadMigrationsRejectsBadNames(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []string
+	}{
+		{"gap", []string{"0001_a.sql", "0003_c.sql"}},
+		{"duplicate", []string{"0001_a.sql", "0001_b.sql"}},
+		{"no number", []string{"init.sql"}},
+		{"starts at 2", []string{"0002_b.sql"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for _, f := range tt.files {
+				fsys["migrations/"+f] = &fstest.MapFile{Data: []byte("SELECT 1;")}
+			}
+			if _, err := loadMigrations(fsys); err == nil {
+				t.Errorf("loadMigrations(%v): got nil error", tt.files)
+			}
+		})
+	}
+}
+
+func TestCheckSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "check.db")
+	tests := []struct {
+		name    string
+		dsn     string
+		wantErr string // "" for safe settings
+	}{
+		{"writer DSN", writerDSN(path, 10000), ""},
+		{"synchronous NORMAL", "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on", "synchronous is 1"},
+		{"journal DELETE", "file:" + path + "?_journal_mode=DELETE&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=on", "journal_mode is delete"},
+		{"foreign keys off", "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=off", "foreign_keys is 0"},
+		{"busy timeout 0", "file:" + path + "?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=0&_foreign_keys=on", "busy_timeout is 0ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sql.Open("sqlite3", tt.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			conn, err := db.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			err = checkSettings(context.Background(), conn, 10000)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("checkSettings: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnsafeSettings) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("checkSettings: got %v, want %v mentioning %q", err, ErrUnsafeSettings, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestReadPoolIsQueryOnly(t *testing.T) {
+	s := testStore(t, nil)
+	_, err := s.reader.Exec(`INSERT INTO control_numbers (partner_id, kind, last_value) VALUES ('p', 'k', 1)`)
+	if err == nil {
+		t.Fatal("writing through the read pool: got nil error")
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Close(context.Background()); err != nil {
+			t.Errorf("Close %d: %v", i, err)
+		}
+	}
+	if err := s.Write(context.Background(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("Write after Close: got %v, want %v", err, ErrClosed)
+	}
+}
+
+func TestOpenRejectsBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"no path", Options{ArchiveDir: dir}},
+		{"no archive", Options{Path: filepath.Join(dir, "x.db")}},
+		{"negative busy timeout", Options{Path: filepath.Join(dir, "x.db"), ArchiveDir: dir, BusyTimeout: -1}},
+	}
+	for _, tt := range tests {
+		if _, err := Open(context.Background(), tt.opts); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, ErrInvalid)
+		}
+	}
+}
+
+func TestEscapePath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "odd?name#dir%20")
+	s, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close(context.Background())
+	if _, err := os.Stat(filepath.Join(dir, "og.db")); err != nil {
+		t.Errorf("database file not where asked: %v", err)
+	}
+}
+
+func TestIsBusy(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{sqlite3.Error{Code: sqlite3.ErrBusy}, true},
+		{fmt.Errorf("inserting: %w", sqlite3.Error{Code: sqlite3.ErrLocked}), true},
+		{errors.New("committing: database is locked"), true},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint}, false},
+		{ErrNotFound, false},
+	}
+	for _, tt := range tests {
+		if got := isBusy(tt.err); got != tt.want {
+			t.Errorf("isBusy(%v): got %t, want %t", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestWriteRetriesABusyFunction(t *testing.T) {
+	s := testStore(t, nil)
+	calls := 0
+	err := s.Write(context.Background(), func(tx *Tx) error {
+		calls++
+		if _, err := tx.NextControlNumber(context.Background(), "p", "ISA"); err != nil {
+			return err
+		}
+		if calls == 1 {
+			return fmt.Errorf("publishing: %w", sqlite3.Error{Code: sqlite3.ErrBusy})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if calls != 2 {
+		t.Errorf("calls: got %d, want 2", calls)
+	}
+	var last int64
+	if err := s.DB().QueryRow(`SELECT last_value FROM control_numbers`).Scan(&last); err != nil || last != 1 {
+		t.Errorf("control number after a retried transaction: got %d (%v), want 1 (the first attempt rolled back)", last, err)
+	}
+}
+
+// retryHandler signals the first log record about a retry.
+type retryHandler struct {
+	slog.Handler
+	retried chan struct{}
+}
+
+func (h retryHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h retryHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retrying") {
+		select {
+		case h.retried <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func TestWriteWaitsOutALockHeldOutsideTheGate(t *testing.T) {
+	dir := t.TempDir()
+	h := retryHandler{Handler: slog.DiscardHandler, retried: make(chan struct{}, 1)}
+	s, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive"),
+		BusyTimeout: 20e6, Logger: slog.New(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	// A transaction on DB() outside the gate, as the pub/sub adapter may
+	// hold, has the write lock.
+	held, err := s.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Write(context.Background(), func(tx *Tx) error {
+			_, err := tx.NextControlNumber(context.Background(), "p", "GS")
+			return err
+		})
+	}()
+	<-h.retried // Write met SQLITE_BUSY at least once and is retrying.
+	if err := held.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Write: got %v, want nil", err)
+	}
+}
+
+func TestWriteGivesUpWithTheContextNotBusy(t *testing.T) {
+	dir := t.TempDir()
+	h := retryHandler{Handler: slog.DiscardHandler, retried: make(chan struct{}, 1)}
+	s, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive"),
+		BusyTimeout: 20e6, Logger: slog.New(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	held, err := s.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Write(ctx, func(*Tx) error { return nil }) }()
+	<-h.retried
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Write: got %v, want %v", err, context.Canceled)
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		t.Errorf("Write: an SQLite error reached the caller: %v", err)
+	}
+}
+
+func TestLockWritesSharesTheGate(t *testing.T) {
+	s := testStore(t, nil)
+	unlock, err := s.LockWrites(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Write(ctx, func(*Tx) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write while the gate is held: got %v, want %v", err, context.Canceled)
+	}
+	unlock()
+	unlock() // a second call is harmless
+	if err := s.Write(context.Background(), func(*Tx) error { return nil }); err != nil {
+		t.Errorf("Write after unlock: %v", err)
+	}
+}
