@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/pipeline"
+)
+
+func runParse(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "parse", "parse [--config F] FILE...",
+		"Prints each purchase order found in the files (X12 850, EDIFACT ORDERS) as one canonical JSON\n"+
+			"object per line on stdout. Problems go to stderr as FILE: segment N (TAG) element M: message.\n"+
+			"Exit status: 0 all valid, 1 any document or message rejected (valid orders are still printed), 2 usage.")
+	cfgPath := fs.String("config", "", "configuration `file` whose partners decide which senders are known (default: every sender is)")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(e.stderr, "ordergate parse: no FILE given")
+		fs.Usage()
+		return exitUsage
+	}
+	opts, code := processOptions(e, "parse", *cfgPath)
+	if code != exitOK {
+		return code
+	}
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
+	status := exitOK
+	for _, name := range fs.Args() {
+		sum, err := processFile(ctx, name, opts, func(m *ediproc.Message) error {
+			if !m.Accepted {
+				status = exitRejected
+				for _, err := range m.Errors {
+					fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+				}
+				return nil
+			}
+			if m.Order == nil {
+				return nil
+			}
+			return writeJSONLine(out, m.Order)
+		})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+			status = exitRejected
+			continue
+		}
+		for _, err := range sum.Errors {
+			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+			status = exitRejected
+		}
+		for _, ic := range sum.Interchanges {
+			for _, err := range ic.Errors {
+				fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+			}
+			if ic.Rejected || len(ic.Errors) > 0 {
+				status = exitRejected
+			}
+		}
+	}
+	return status
+}
+
+func runAck(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "ack", "ack [--config F] FILE",
+		"Prints the acknowledgement interchange(s) the gateway sends for FILE: a 997 (or 999 where the\n"+
+			"partner is configured so) per functional group and a TA1 for interchange errors for X12, a\n"+
+			"CONTRL for EDIFACT. Exit status: 0 ack written, 1 none possible, 2 usage.")
+	cfgPath := fs.String("config", "", "configuration `file` with the partners' ack settings (default: 997, TA1 on errors, CONTRL when asked)")
+	contrl := fs.Bool("contrl", true, "for EDIFACT, write a CONTRL even when the interchange does not ask for one (UNB 0031)")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(e.stderr, "ordergate ack: exactly one FILE is needed")
+		fs.Usage()
+		return exitUsage
+	}
+	opts, code := processOptions(e, "ack", *cfgPath)
+	if code != exitOK {
+		return code
+	}
+	if *contrl && opts.Partner == nil {
+		opts.Partner = func(std edi.Standard, env edi.Envelope) (ediproc.Partner, bool) {
+			return ediproc.Partner{CONTRL: "always"}, true
+		}
+	}
+	name := fs.Arg(0)
+	sum, err := processFile(ctx, name, opts, func(*ediproc.Message) error { return nil })
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		return exitRejected
+	}
+	if len(sum.Acks) == 0 {
+		for _, err := range sum.Errors {
+			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		}
+		fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible\n", name)
+		return exitRejected
+	}
+	for _, a := range sum.Acks {
+		if _, err := e.stdout.Write(a.Body); err != nil {
+			return exitRejected
+		}
+	}
+	return exitOK
+}
+
+// processOptions builds the processing options: with a config, its
+// partners decide who is known and how they are answered.
+func processOptions(e *env, cmd, cfgPath string) (ediproc.Options, int) {
+	var opts ediproc.Options
+	if cfgPath == "" {
+		return opts, exitOK
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ordergate %s: %v\n", cmd, err)
+		return opts, exitUsage
+	}
+	opts.Partner = pipeline.Resolver(cfg, "", "")
+	return opts, exitOK
+}
+
+func processFile(ctx context.Context, name string, opts ediproc.Options, emit func(*ediproc.Message) error) (*ediproc.Summary, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ediproc.Processor{}.Process(ctx, f, name, opts, emit)
+}

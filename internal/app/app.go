@@ -1,0 +1,282 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/channels/dirdrop"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/httpapi"
+	"github.com/ordergate/ordergate/internal/metrics"
+	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/routing"
+	"github.com/ordergate/ordergate/routing/filedrop"
+)
+
+// Options are what Serve needs besides the config file.
+type Options struct {
+	ConfigPath string
+	// LogOutput receives the log; os.Stderr when nil.
+	LogOutput io.Writer
+	// Fault is the crash-test hook (see pipeline.Deps.Fault); nil in
+	// production. The command reads it from ORDERGATE_FAULT.
+	Fault func(point string)
+	// Ready, when set, is called once the gateway serves, with the
+	// address it listens on.
+	Ready func(addr string)
+}
+
+// Serve runs the gateway until ctx ends, then drains and stops.
+func Serve(ctx context.Context, opts Options) error {
+	first, err := config.Load(opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	out := opts.LogOutput
+	if out == nil {
+		out = os.Stderr
+	}
+	log := first.Log.NewLogger(out)
+	holder, err := config.NewHolder(opts.ConfigPath, log.With("component", "config"), nil)
+	if err != nil {
+		return err
+	}
+	cfg := holder.Current()
+	if cfg.Store.Driver != config.DriverSQLite {
+		return fmt.Errorf("store driver %q is not available in this version (only sqlite)", cfg.Store.Driver)
+	}
+
+	st, err := store.Open(ctx, store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir,
+		BusyTimeout: cfg.Store.BusyTimeout, Logger: log.With("component", "store")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := st.Close(cctx); err != nil {
+			log.Error("closing store", "err", err)
+		}
+	}()
+	writer := sqliteq.NewWriter(st.DB(), cfg.Store.BusyTimeout)
+
+	sources, outbounds, err := buildChannels(cfg, log)
+	if err != nil {
+		return err
+	}
+	backends, err := buildBackends(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, b := range backends {
+			_ = b.Close(cctx)
+		}
+	}()
+
+	var pipe *pipeline.Pipeline
+	m := metrics.New(func(ctx context.Context) (map[string]int64, error) { return pipe.Depths(ctx) })
+	pipe, err = pipeline.New(pipeline.Deps{
+		Store: st, Writer: writer, Config: holder.Current, Processor: ediproc.Processor{},
+		Backends: backends, Outbounds: outbounds, Metrics: m, Logger: log, Fault: opts.Fault,
+	})
+	if err != nil {
+		return err
+	}
+	if err := pipe.Init(ctx); err != nil {
+		return err
+	}
+
+	token, err := adminToken(cfg, log)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{Store: st, Raw: st.Archive(), AdminToken: token,
+		Ready: pipe.Ready, Metrics: m.Handler(), Logger: log.With("component", "http")})
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)
+	}
+
+	// Run: config watch, pipeline, HTTP, sources.
+	runCtx, stopAll := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAll()
+	var wg sync.WaitGroup
+	go func() {
+		if err := holder.Watch(runCtx); err != nil && runCtx.Err() == nil {
+			log.Warn("config watch stopped", "err", err)
+		}
+	}()
+	pipeCtx, stopPipe := context.WithCancel(runCtx)
+	pipeDone := make(chan error, 1)
+	go func() { pipeDone <- pipe.Run(pipeCtx) }()
+	httpDone := make(chan error, 1)
+	go func() {
+		if cfg.HTTP.TLSCertFile != "" {
+			httpDone <- srv.ServeTLS(ln, cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile)
+		} else {
+			httpDone <- srv.Serve(ln)
+		}
+	}()
+	srcCtx, stopSources := context.WithCancel(runCtx)
+	for name, src := range sources {
+		wg.Add(1)
+		go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()
+	}
+	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(sources), "backends", len(backends),
+		"database", cfg.Store.DSN)
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: intake first, then the pipeline drains", "drain_timeout", cfg.Pipeline.DrainTimeout)
+	case runErr = <-pipeDone:
+		pipeDone <- runErr
+	case runErr = <-httpDone:
+		httpDone <- runErr
+	}
+	stopSources()
+	wg.Wait()
+	stopPipe()
+	drain := time.NewTimer(cfg.Pipeline.DrainTimeout + 5*time.Second)
+	select {
+	case err := <-pipeDone:
+		if err != nil && runErr == nil {
+			runErr = err
+		}
+	case <-drain.C:
+		log.Error("pipeline did not drain in time")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if errors.Is(runErr, http.ErrServerClosed) {
+		runErr = nil
+	}
+	log.Info("ordergate stopped")
+	return runErr
+}
+
+// buildChannels makes the enabled channels' sources and outbounds.
+func buildChannels(cfg *config.Config, log *slog.Logger) (map[string]channels.Source, map[string]channels.Outbound, error) {
+	sources := map[string]channels.Source{}
+	outbounds := map[string]channels.Outbound{}
+	for _, ch := range cfg.Channels {
+		if !ch.Enabled {
+			continue
+		}
+		switch ch.Type {
+		case config.ChannelDir:
+			// Paths in the config are relative to the working directory
+			// (dirdrop would take done/error relative to the inbox).
+			dirs := []*string{&ch.Path, &ch.DoneDir, &ch.ErrorDir, &ch.Outbox}
+			for _, d := range dirs {
+				if *d == "" {
+					continue
+				}
+				abs, err := filepath.Abs(*d)
+				if err != nil {
+					return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+				}
+				*d = abs
+				if err := os.MkdirAll(abs, 0o750); err != nil {
+					return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+				}
+			}
+			src, err := dirdrop.New(dirdrop.Config{Name: ch.Name, Path: ch.Path, DoneDir: ch.DoneDir, ErrorDir: ch.ErrorDir,
+				Patterns: ch.Patterns, Poll: ch.Poll, MinAge: ch.MinAge, DoneFileSuffix: ch.DoneFile,
+				MaxFileBytes: int64(ch.MaxFileBytes), Logger: log})
+			if err != nil {
+				return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			sources[ch.Name] = src
+			if ch.Outbox != "" {
+				outbounds[ch.Name] = &dirdrop.Outbox{Dir: ch.Outbox}
+			}
+		case config.ChannelWeb, config.ChannelDesk:
+			// Served by the HTTP API and the web UI, not polled.
+		default:
+			return nil, nil, fmt.Errorf("channel %s: type %s is not available in this version; disable it (enabled: false)", ch.Name, ch.Type)
+		}
+	}
+	return sources, outbounds, nil
+}
+
+// buildBackends makes the backends the routes use.
+func buildBackends(cfg *config.Config, log *slog.Logger) (map[string]routing.Backend, error) {
+	used := map[string]bool{}
+	for _, r := range cfg.Routes {
+		for _, b := range r.To {
+			used[b] = true
+		}
+	}
+	out := map[string]routing.Backend{}
+	for _, b := range cfg.Backends {
+		if !used[b.Name] {
+			continue
+		}
+		switch b.Type {
+		case config.BackendFiledrop:
+			fb, err := filedrop.New(filedrop.Config{Name: b.Name, Dir: b.Dir, Logger: log.With("backend", b.Name)})
+			if err != nil {
+				return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+			}
+			out[b.Name] = fb
+		default:
+			return nil, fmt.Errorf("backend %s: type %s is not available in this version", b.Name, b.Type)
+		}
+	}
+	return out, nil
+}
+
+// adminToken returns the API's bearer token: from the configured
+// environment variable, or, when that is not set, a random token written
+// once to admin-token next to the database (mode 0600) so a newcomer can
+// use the API at once. Its value is never logged.
+func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
+	if s, err := cfg.HTTP.AdminToken().Value(); err == nil && !s.IsZero() {
+		return s.Reveal(), nil
+	}
+	path := filepath.Join(filepath.Dir(cfg.Store.DSN), "admin-token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		log.Info("admin API token read from file (set the environment variable to choose one)",
+			"file", path, "env", cfg.HTTP.AdminTokenEnv)
+		return strings.TrimSpace(string(b)), nil
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing admin token: %w", err)
+	}
+	log.Info("admin API token generated (set the environment variable to choose one)", "file", path, "env", cfg.HTTP.AdminTokenEnv)
+	return tok, nil
+}

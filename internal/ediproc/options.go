@@ -1,0 +1,26 @@
+package ediproc
+
+import (
+	"time"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// Options steer processing.
+type Options struct {
+	// Partner finds the partner of an interchange. Nil treats every sender
+	// as a partner with default settings (the command line's view).
+	Partner Resolver
+	// Duplicate is asked once per interchange whether it was seen before
+	// (the envelope layer of duplicate detection); nil means never.
+	Duplicate func(std edi.Standard, env edi.Envelope, p Partner) (bool, error)
+	// ControlNumber returns the next control number for what we send a
+	// partner (kind "x12-interchange", "x12-group", "edifact-interchange");
+	// nil counts from 1 in memory.
+	ControlNumber func(partnerID, kind string) (int64, error)
+	// Now is the clock for the acks' dates; nil is time.Now.
+	Now func() time.Time
+	// KeepSegments keeps each Message's segments (memory grows with the
+	// document); off, only envelopes and orders are kept.
+	KeepSegments bool
+}

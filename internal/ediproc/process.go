@@ -1,0 +1,86 @@
+package ediproc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// ErrNotEDI is the document-level error for bytes that are neither an X12
+// nor an EDIFACT interchange.
+var ErrNotEDI = errors.New("not an X12 or EDIFACT interchange")
+
+// Processor processes documents; its zero value is ready to use.
+type Processor struct{}
+
+// Process reads r (the document named file) to its end. emit is called
+// for every message in file order; an error from emit stops processing
+// and is returned. The Summary holds the interchanges, counts and the
+// acks to send. Problems of the document itself (not EDI, unreadable
+// envelope) are in Summary.Errors, not in the returned error, which is
+// reserved for I/O failures, ctx and emit.
+func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(edi.SniffLen)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	if opts.Now == nil {
+		opts.Now = timeNow
+	}
+	switch edi.Sniff(head) {
+	case edi.X12:
+		return processX12(ctx, br, file, opts, emit)
+	case edi.EDIFACT:
+		return processEDIFACT(ctx, br, file, opts, emit)
+	}
+	start := head
+	if len(start) > 16 {
+		start = start[:16]
+	}
+	return &Summary{Errors: []error{fmt.Errorf("segment 1: %w (it starts with %q)", ErrNotEDI, start)}}, nil
+}
+
+// partnerOf resolves the partner of an interchange; without a resolver
+// every sender is a partner with default settings.
+func partnerOf(opts Options, std edi.Standard, env edi.Envelope) (Partner, bool) {
+	if opts.Partner == nil {
+		return Partner{ID: ""}, true
+	}
+	return opts.Partner(std, env)
+}
+
+// controls adapts Options.ControlNumber (or an in-memory counter) for one
+// partner.
+type controls struct {
+	opts    Options
+	partner string
+	mem     map[string]int64
+}
+
+func (c *controls) next(kind string) (int64, error) {
+	if c.opts.ControlNumber != nil {
+		return c.opts.ControlNumber(c.partner, kind)
+	}
+	if c.mem == nil {
+		c.mem = map[string]int64{}
+	}
+	c.mem[kind]++
+	return c.mem[kind], nil
+}
+
+// addAck appends body to the summary's ack of that kind (one ack per kind
+// per document; interchanges of one file are answered in one file).
+func (s *Summary) addAck(kind, partnerID string, body []byte) {
+	for i := range s.Acks {
+		if s.Acks[i].Kind == kind {
+			s.Acks[i].Body = append(s.Acks[i].Body, body...)
+			return
+		}
+	}
+	s.Acks = append(s.Acks, Ack{Kind: kind, PartnerID: partnerID, Body: append([]byte(nil), body...)})
+}

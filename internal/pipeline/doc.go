@@ -1,0 +1,24 @@
+// Package pipeline is the gateway's durable flow from intake to delivery.
+//
+// Intake (Intake.Take) writes a channel's document to the archive and its
+// row to the store, and publishes doc.received in the same transaction.
+// Then four watermill handlers, each committing its state and its next
+// message in the transaction the SQLite subscriber delivered the message
+// in (package sqliteq), take it on:
+//
+//	doc.received     -> parse:     decode, map orders, build acks       -> order.parsed
+//	order.parsed     -> normalize: partner's customer, business duplicates -> order.normalized
+//	order.normalized -> decide:    rules (until they land: accept)       -> order.accepted
+//	order.accepted   -> route:     route table -> deliveries (outbox rows)
+//
+// Background workers do what must not run under the write lock: the ack
+// sender hands acknowledgements to the partner's outbound channel, the
+// delivery worker calls backends, and the source runner acknowledges each
+// document at its source once the parse stage has decided on it.
+//
+// Errors: a handler error is retried a few times (the attempt's writes are
+// rolled back to a savepoint each time); an error wrapping ErrPermanent, or
+// one that outlives the retries, puts the message in quarantine (visible in
+// the API) and marks its document or order quarantined. Handlers never
+// call slow or external services: they hold SQLite's single write lock.
+package pipeline

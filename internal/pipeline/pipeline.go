@@ -1,0 +1,318 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/metrics"
+	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/routing"
+)
+
+// The topics of the stages.
+const (
+	TopicDocReceived     = "doc.received"
+	TopicOrderParsed     = "order.parsed"
+	TopicOrderNormalized = "order.normalized"
+	TopicOrderAccepted   = "order.accepted"
+)
+
+// Topics lists every topic the pipeline uses.
+var Topics = []string{TopicDocReceived, TopicOrderParsed, TopicOrderNormalized, TopicOrderAccepted}
+
+// ErrPermanent marks an error that retrying cannot cure: the message goes
+// to quarantine at once.
+var ErrPermanent = errors.New("permanent failure")
+
+// Processor turns a document's bytes into messages, orders and acks
+// (ediproc.Processor in the gateway).
+type Processor interface {
+	Process(ctx context.Context, r io.Reader, file string, opts ediproc.Options, emit func(*ediproc.Message) error) (*ediproc.Summary, error)
+}
+
+// Deps are what the pipeline is built from.
+type Deps struct {
+	Store     *store.Store
+	Writer    *sqliteq.Writer
+	Config    func() *config.Config
+	Processor Processor
+	Backends  map[string]routing.Backend
+	Outbounds map[string]channels.Outbound
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
+	Fault func(point string)
+}
+
+// Pipeline runs the stages and the background workers.
+type Pipeline struct {
+	d      Deps
+	log    *slog.Logger
+	wlog   watermill.LoggerAdapter
+	router *message.Router
+	subs   []*sqliteq.Subscriber
+	acks   *sourceAcks
+
+	mu      sync.Mutex
+	running bool
+}
+
+// payload is the body of every stage message.
+type payload struct {
+	DocumentID string `json:"document_id,omitempty"`
+	OrderID    string `json:"order_id,omitempty"`
+}
+
+// New builds the pipeline; Run starts it.
+func New(d Deps) (*Pipeline, error) {
+	if d.Store == nil || d.Writer == nil || d.Config == nil || d.Processor == nil {
+		return nil, errors.New("pipeline: store, writer, config and processor are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New(nil)
+	}
+	if d.Fault == nil {
+		d.Fault = func(string) {}
+	}
+	p := &Pipeline{d: d, log: d.Logger, wlog: watermill.NewSlogLoggerWithLevelMapping(d.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
+	p.acks = newSourceAcks(p)
+	return p, nil
+}
+
+// Init creates the queue's tables. Run calls it too.
+func (p *Pipeline) Init(ctx context.Context) error {
+	return sqliteq.InitializeSchema(ctx, p.d.Writer, Topics...)
+}
+
+// Depths reports the messages waiting per topic, for metrics.
+func (p *Pipeline) Depths(ctx context.Context) (map[string]int64, error) {
+	out := make(map[string]int64, len(Topics))
+	for _, t := range Topics {
+		n, err := sqliteq.Depth(ctx, p.d.Store.DB(), t, stageOf[t])
+		if err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+var stageOf = map[string]string{
+	TopicDocReceived:     "parse",
+	TopicOrderParsed:     "normalize",
+	TopicOrderNormalized: "decide",
+	TopicOrderAccepted:   "route",
+}
+
+type stage struct {
+	name  string
+	topic string
+	fn    func(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error
+}
+
+// Run runs the router and the workers until ctx ends, then stops them:
+// handlers in flight finish (bounded by the config's drain timeout).
+func (p *Pipeline) Run(ctx context.Context) error {
+	if err := p.Init(ctx); err != nil {
+		return fmt.Errorf("initializing the queue: %w", err)
+	}
+	cfg := p.d.Config()
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.Pipeline.DrainTimeout}, p.wlog)
+	if err != nil {
+		return fmt.Errorf("creating router: %w", err)
+	}
+	router.AddMiddleware(
+		middleware.Recoverer,
+		middleware.CorrelationID,
+		p.quarantine,
+		middleware.Retry{
+			// Retries hold the write lock: keep them few and short; what
+			// outlives them goes to quarantine.
+			MaxRetries:          min(cfg.Pipeline.Retry.MaxAttempts-1, 4),
+			InitialInterval:     min(cfg.Pipeline.Retry.InitialInterval, 50*time.Millisecond),
+			MaxInterval:         min(cfg.Pipeline.Retry.MaxInterval, 500*time.Millisecond),
+			Multiplier:          2,
+			RandomizationFactor: 0.3,
+			ShouldRetry:         func(rp middleware.RetryParams) bool { return !errors.Is(rp.Err, ErrPermanent) },
+			Logger:              p.wlog,
+		}.Middleware,
+		sqliteq.Transactional,
+	)
+	stages := []stage{
+		{"parse", TopicDocReceived, p.parse},
+		{"normalize", TopicOrderParsed, p.normalize},
+		{"decide", TopicOrderNormalized, p.decide},
+		{"route", TopicOrderAccepted, p.route},
+	}
+	for _, s := range stages {
+		sub, err := sqliteq.NewSubscriber(p.d.Writer, sqliteq.Config{
+			ConsumerGroup: s.name,
+			PollInterval:  cfg.Pipeline.PollInterval,
+			BatchSize:     cfg.Pipeline.BatchSize,
+		}, p.wlog)
+		if err != nil {
+			return fmt.Errorf("creating subscriber of %s: %w", s.name, err)
+		}
+		p.subs = append(p.subs, sub)
+		router.AddConsumerHandler(s.name, s.topic, sub, p.handler(s))
+	}
+	p.router = router
+
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, w := range []func(context.Context){p.runAckSender, p.runDeliveries, p.acks.run, p.runRetention} {
+		wg.Add(1)
+		go func() { defer wg.Done(); w(wctx) }()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- router.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-router.Running():
+	case err := <-errc:
+		stopWorkers()
+		wg.Wait()
+		return fmt.Errorf("starting router: %w", err)
+	}
+	p.mu.Lock()
+	p.running = true
+	p.mu.Unlock()
+	p.log.Info("pipeline running", "stages", len(stages))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	p.mu.Lock()
+	p.running = false
+	p.mu.Unlock()
+	p.log.Info("pipeline draining")
+	if err := router.Close(); err != nil {
+		p.log.Warn("closing router", "err", err)
+	}
+	for _, s := range p.subs {
+		_ = s.Close()
+	}
+	stopWorkers()
+	wg.Wait()
+	return runErr
+}
+
+// Ready reports whether the router is running.
+func (p *Pipeline) Ready(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running {
+		return errors.New("pipeline not running")
+	}
+	return nil
+}
+
+// handler adapts a stage to watermill: payload decoding, the message's
+// transaction, metrics.
+func (p *Pipeline) handler(s stage) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		start := time.Now()
+		defer p.d.Metrics.ObserveStage(s.name, start)
+		var pl payload
+		if err := json.Unmarshal(msg.Payload, &pl); err != nil {
+			return fmt.Errorf("%s: decoding payload: %w: %w", s.name, ErrPermanent, err)
+		}
+		sqlTx, ok := sqliteq.TxFromContext(msg.Context())
+		if !ok {
+			return fmt.Errorf("%s: %w", s.name, sqliteq.ErrNoTx)
+		}
+		pub, err := sqliteq.NewPublisherInTx(sqlTx, p.wlog)
+		if err != nil {
+			return err
+		}
+		return s.fn(msg.Context(), p.d.Store.WrapTx(sqlTx), pub, msg, pl)
+	}
+}
+
+// quarantine is the outermost error handler: a message whose handler
+// failed permanently or past its retries is recorded in quarantine in the
+// message's own transaction and acked, so the stage moves on.
+func (p *Pipeline) quarantine(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err == nil {
+			return out, nil
+		}
+		sqlTx, ok := sqliteq.TxFromContext(msg.Context())
+		if !ok {
+			return nil, err
+		}
+		ctx := msg.Context()
+		tx := p.d.Store.WrapTx(sqlTx)
+		topic := message.SubscribeTopicFromCtx(ctx)
+		meta := map[string]string{}
+		for k, v := range msg.Metadata {
+			meta[k] = v
+		}
+		if _, _, qErr := tx.InsertQuarantine(ctx, store.QuarantineInput{Topic: topic, MessageUUID: msg.UUID,
+			Payload: msg.Payload, Metadata: meta, Error: err.Error()}); qErr != nil {
+			return nil, errors.Join(err, qErr)
+		}
+		var pl payload
+		_ = json.Unmarshal(msg.Payload, &pl)
+		if pl.DocumentID != "" {
+			_ = tx.SetDocumentStatus(ctx, pl.DocumentID, store.DocumentQuarantined, err.Error())
+			_, _ = tx.AddEvent(ctx, store.EventInput{DocumentID: pl.DocumentID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
+		}
+		if pl.OrderID != "" {
+			_, _ = tx.AddEvent(ctx, store.EventInput{OrderID: pl.OrderID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
+		}
+		p.log.Error("message quarantined", "topic", topic, "document_id", pl.DocumentID, "order_id", pl.OrderID, "err", err)
+		return nil, nil
+	}
+}
+
+// publish sends the next stage's message in the current transaction.
+func publish(pub message.Publisher, topic string, parent *message.Message, pl payload) error {
+	b, err := json.Marshal(pl)
+	if err != nil {
+		return err
+	}
+	m := message.NewMessage(watermill.NewULID(), b)
+	if parent != nil {
+		middleware.SetCorrelationID(middleware.MessageCorrelationID(parent), m)
+	}
+	if err := pub.Publish(topic, m); err != nil {
+		return fmt.Errorf("publishing to %s: %w", topic, err)
+	}
+	return nil
+}
+
+// write runs fn in a write transaction of the shared writer, with a
+// publisher in the same transaction.
+func (p *Pipeline) write(ctx context.Context, fn func(tx *store.Tx, pub message.Publisher) error) error {
+	return p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+		pub, err := sqliteq.NewPublisherInTx(sqlTx, p.wlog)
+		if err != nil {
+			return err
+		}
+		return fn(p.d.Store.WrapTx(sqlTx), pub)
+	})
+}

@@ -1,0 +1,360 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// Duplicate policies (partner config "duplicates").
+const (
+	policyReject     = "reject"
+	policyAckAndDrop = "ack-and-drop"
+	policyHold       = "hold"
+)
+
+// parse decodes a received document, stores its orders and its acks, and
+// publishes order.parsed for each order. A document not in "received"
+// state was parsed before (a redelivered message): nothing happens.
+func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
+	doc, err := tx.GetDocument(ctx, pl.DocumentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("parse: %w: %w", ErrPermanent, err)
+	}
+	if err != nil {
+		return err
+	}
+	if doc.Status != store.DocumentReceived {
+		return nil
+	}
+	cfg := p.d.Config()
+	rc, err := p.d.Store.Archive().Open(doc.SHA256)
+	if err != nil {
+		return fmt.Errorf("parse: opening %s: %w", doc.ID, err)
+	}
+	defer rc.Close()
+
+	var held []string
+	opts := ediproc.Options{
+		Partner: Resolver(cfg, doc.Channel, doc.PartnerID),
+		Duplicate: func(std edi.Standard, env edi.Envelope, partner ediproc.Partner) (bool, error) {
+			key := strings.Join([]string{std.String(), env.SenderQualifier, env.SenderID, env.ReceiverID, env.InterchangeControl}, "|")
+			holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, key, doc.ID, "", cfg.Pipeline.DuplicateWindow)
+			if err != nil || holder == nil {
+				return false, err
+			}
+			_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "duplicate",
+				Reason: fmt.Sprintf("interchange %s from %s was received before in document %s (policy %s)",
+					env.InterchangeControl, env.SenderID, holder.FirstDocumentID, policyOf(partner))})
+			return true, err
+		},
+		ControlNumber: func(partnerID, kind string) (int64, error) {
+			return tx.NextControlNumber(ctx, orNone(partnerID), kind)
+		},
+		Now: p.d.Now,
+	}
+	sum, err := p.d.Processor.Process(ctx, rc, doc.Filename, opts, func(m *ediproc.Message) error {
+		switch {
+		case m.Duplicate && policyOf(m.Partner) != policyHold:
+			return nil
+		case !m.Accepted:
+			_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_rejected",
+				Reason: fmt.Sprintf("%s %s %s: %s", m.Standard, m.Type, m.Envelope.MessageControl, joinErrors(m.Errors, 5))})
+			return err
+		case m.Order == nil:
+			_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_skipped",
+				Reason: fmt.Sprintf("%s %s %s is not a purchase order", m.Standard, m.Type, m.Envelope.MessageControl)})
+			return err
+		}
+		o := m.Order
+		o.Status = order.StatusReceived
+		if m.Duplicate {
+			o.Status = order.StatusHeld
+			o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})
+		}
+		rec, created, err := tx.InsertOrder(ctx, store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o})
+		if err != nil || !created {
+			return err
+		}
+		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
+			Reason: fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))}); err != nil {
+			return err
+		}
+		p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+		if m.Duplicate {
+			held = append(held, rec.ID)
+			_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
+			return err
+		}
+		return publish(pub, TopicOrderParsed, msg, payload{OrderID: rec.ID})
+	})
+	if err != nil {
+		return fmt.Errorf("parse: %s: %w", doc.ID, err)
+	}
+	if err := p.storeAcks(ctx, tx, doc, sum); err != nil {
+		return err
+	}
+	status, reason := documentOutcome(sum)
+	if err := tx.SetDocumentPartner(ctx, doc.ID, firstPartner(sum, doc.PartnerID), sum.Standard.String()); err != nil {
+		return err
+	}
+	if err := tx.SetDocumentStatus(ctx, doc.ID, status, reason); err != nil {
+		return err
+	}
+	summary := fmt.Sprintf("%d message(s), %d accepted, %d order(s)", sum.Messages, sum.Accepted, sum.Orders)
+	if reason != "" {
+		summary += ": " + reason
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: string(status), Reason: summary}); err != nil {
+		return err
+	}
+	p.d.Metrics.Documents.WithLabelValues(doc.Channel, string(status)).Inc()
+	return nil
+}
+
+// storeAcks archives each ack and queues it for the ack sender.
+func (p *Pipeline) storeAcks(ctx context.Context, tx *store.Tx, doc store.Document, sum *ediproc.Summary) error {
+	cfg := p.d.Config()
+	for _, a := range sum.Acks {
+		h, _, err := p.d.Store.Archive().Put(ctx, strings.NewReader(string(a.Body)))
+		if err != nil {
+			return fmt.Errorf("archiving %s ack of %s: %w", a.Kind, doc.ID, err)
+		}
+		dest := doc.Channel
+		if pt, ok := cfg.Partner(a.PartnerID); ok && pt.Acks.Via != "" {
+			dest = pt.Acks.Via
+		}
+		if _, _, err := tx.InsertAck(ctx, store.AckInput{DocumentID: doc.ID, PartnerID: a.PartnerID, Kind: a.Kind, SHA256: h, Destination: dest}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// documentOutcome is the document's status after parsing.
+func documentOutcome(sum *ediproc.Summary) (store.DocumentStatus, string) {
+	if len(sum.Errors) > 0 {
+		return store.DocumentRejected, joinErrors(sum.Errors, 3)
+	}
+	dups, rejected := 0, 0
+	var errs []error
+	for _, ic := range sum.Interchanges {
+		if ic.Duplicate {
+			dups++
+		}
+		if ic.Rejected {
+			rejected++
+			errs = append(errs, ic.Errors...)
+		}
+	}
+	switch {
+	case len(sum.Interchanges) > 0 && dups == len(sum.Interchanges):
+		return store.DocumentDuplicate, "every interchange was received before"
+	case sum.Accepted == 0 && len(errs) > 0:
+		return store.DocumentRejected, joinErrors(errs, 3)
+	case sum.Accepted == 0:
+		return store.DocumentRejected, "no message was accepted"
+	}
+	return store.DocumentParsed, ""
+}
+
+func firstPartner(sum *ediproc.Summary, fallback string) string {
+	for _, ic := range sum.Interchanges {
+		if ic.PartnerKnown {
+			return ic.Partner.ID
+		}
+	}
+	return fallback
+}
+
+func joinErrors(errs []error, most int) string {
+	var parts []string
+	for i, e := range errs {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(errs)-most))
+			break
+		}
+		parts = append(parts, e.Error())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func policyOf(p ediproc.Partner) string {
+	if p.Duplicates == "" {
+		return policyReject
+	}
+	return p.Duplicates
+}
+
+// normalize completes an order with what the gateway knows of its
+// partner (the customer account) and catches the same purchase order
+// arriving twice, through any channel (the business layer of duplicate
+// detection).
+func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
+	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusReceived)
+	if err != nil || o == nil {
+		return err
+	}
+	cfg := p.d.Config()
+	partner, _ := cfg.Partner(rec.PartnerID)
+	if o.CustomerID == "" && partner.CustomerID != "" {
+		o.CustomerID = partner.CustomerID
+		o.SetProvenance("customer_id", "partner "+partner.ID)
+	}
+	account := o.CustomerID
+	if account == "" {
+		account = "partner:" + rec.PartnerID
+		o.Unresolved = appendOnce(o.Unresolved, "customer_id")
+	}
+	kind, reason := "normalized", "customer "+orNone(o.CustomerID)
+	next := true
+	if o.PONumber != "" {
+		key := strings.Join([]string{account, o.PONumber, string(o.Purpose)}, "|")
+		holder, err := tx.ClaimKey(ctx, store.LayerBusiness, key, rec.DocumentID, rec.ID, cfg.Pipeline.DuplicateWindow)
+		if err != nil {
+			return err
+		}
+		if holder != nil && holder.FirstOrderID != rec.ID {
+			policy := partner.Duplicates
+			if policy == "" {
+				policy = policyReject
+			}
+			why := fmt.Sprintf("purchase order %s (%s) of %s is a duplicate of order %s (policy %s)", o.PONumber, o.Purpose, account, holder.FirstOrderID, policy)
+			kind, reason, next = "duplicate", why, false
+			if policy == policyHold {
+				o.Status = order.StatusHeld
+				o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: why})
+			} else {
+				o.Status = order.StatusRejected
+			}
+		}
+	}
+	if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
+		return err
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: kind, Reason: reason}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "normalize", string(o.Status)).Inc()
+	if !next {
+		return nil
+	}
+	return publish(pub, TopicOrderNormalized, msg, payload{OrderID: rec.ID})
+}
+
+// decide applies the rule set. Until the rules land (credit limit,
+// approvals, prices), every order is accepted, and the timeline says so.
+func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
+	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusReceived)
+	if err != nil || o == nil {
+		return err
+	}
+	o.Status = order.StatusAccepted
+	if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
+		return err
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "accepted",
+		Reason: "accepted: no rule (credit limit, approval, price) is in force in this version"}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "decide", string(o.Status)).Inc()
+	return publish(pub, TopicOrderAccepted, msg, payload{OrderID: rec.ID})
+}
+
+// route picks the backends for an accepted order and queues one delivery
+// per backend in the routing outbox; the delivery worker sends them.
+func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher, msg *message.Message, pl payload) error {
+	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusAccepted)
+	if err != nil || o == nil {
+		return err
+	}
+	cfg := p.d.Config()
+	targets := routeTargets(cfg)
+	if len(targets) == 0 {
+		return fmt.Errorf("route: %w: no unconditional route in the configuration", ErrPermanent)
+	}
+	o.Status = order.StatusRouted
+	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, t := range targets {
+		if _, _, err := tx.InsertDelivery(ctx, store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend}); err != nil {
+			return err
+		}
+		names = append(names, t.route+" -> "+t.backend)
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "routed", Reason: strings.Join(names, ", ")}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "route", string(o.Status)).Inc()
+	return nil
+}
+
+type target struct{ route, backend string }
+
+// routeTargets returns the backends of the first unconditional route (and
+// of the unconditional routes before it that say continue). Conditional
+// routes (when:) are evaluated by the route table of the routing issue;
+// this version does not evaluate them and skips them.
+func routeTargets(cfg *config.Config) []target {
+	var out []target
+	for _, r := range cfg.Routes {
+		if r.When != "" {
+			continue
+		}
+		for _, b := range r.To {
+			out = append(out, target{r.Name, b})
+		}
+		if !r.Continue {
+			break
+		}
+	}
+	return out
+}
+
+// loadOrder reads an order for a stage; o is nil (and err nil) when the
+// order is no longer in the state the stage handles (a redelivery).
+func loadOrder(ctx context.Context, tx *store.Tx, id string, want order.Status) (store.OrderRecord, *order.Order, error) {
+	rec, err := tx.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	if err != nil {
+		return rec, nil, err
+	}
+	if rec.Status != want {
+		return rec, nil, nil
+	}
+	o, err := rec.Order()
+	if err != nil {
+		return rec, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	o.ID = rec.ID
+	return rec, o, nil
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
