@@ -194,7 +194,9 @@ func TestInsertAckIsIdempotentAndMovesThroughItsStates(t *testing.T) {
 		t.Errorf("pending: got %v, want %v", got, want)
 	}
 
-	write(t, s, func(tx *Tx) error { return tx.MarkAckFailed(ctx, a1.ID, "connection refused", clock.Now().Add(time.Minute)) })
+	write(t, s, func(tx *Tx) error {
+		return tx.MarkAckFailed(ctx, a1.ID, "connection refused", clock.Now().Add(time.Minute))
+	})
 	if got, want := pendingIDs(), []string{ta1.ID}; !slices.Equal(got, want) {
 		t.Errorf("pending before the retry is due: got %v, want %v", got, want)
 	}
