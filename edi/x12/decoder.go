@@ -65,17 +65,15 @@ type Decoder struct {
 	seenGS  map[string]bool
 	seenST  map[string]bool
 
-	// slabs for the kept copies of the set's segments
-	elemSlab []edi.Element
-	repSlab  [][]string
-	compSlab []string
-	segHint  int
+	segHint int
 }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader, opts ...Option) *Decoder {
 	cfg := newConfig(opts)
-	return &Decoder{cfg: cfg, rd: newReader(r, cfg), ic: -1, gi: -1, seenISA: map[string]bool{}, segHint: 32}
+	rd := newReader(r, cfg)
+	rd.keep = true
+	return &Decoder{cfg: cfg, rd: rd, ic: -1, gi: -1, seenISA: map[string]bool{}, segHint: 32}
 }
 
 // Report returns what the decoder found so far; after Next returned
@@ -630,41 +628,12 @@ func segmentSize(s *edi.Segment) int {
 	return n
 }
 
-// keep appends a copy of s to the set's segments, its slices carved from
-// slabs shared by the decoder's transactions (a full slab is replaced,
-// never grown, so earlier copies stay valid).
+// keep appends s to the set's segments. The decoder's reader makes fresh
+// element slices for every segment, so only the Segment value is copied.
 func (d *Decoder) keep(s *edi.Segment) {
-	n := len(s.Elements)
-	if cap(d.elemSlab)-len(d.elemSlab) < n {
-		d.elemSlab = make([]edi.Element, 0, max(n, 1024))
-	}
-	l := len(d.elemSlab)
-	elems := d.elemSlab[l : l+n : l+n]
-	d.elemSlab = d.elemSlab[:l+n]
-	for i, e := range s.Elements {
-		nr := len(e)
-		if cap(d.repSlab)-len(d.repSlab) < nr {
-			d.repSlab = make([][]string, 0, max(nr, 1024))
-		}
-		lr := len(d.repSlab)
-		reps := d.repSlab[lr : lr+nr : lr+nr]
-		d.repSlab = d.repSlab[:lr+nr]
-		for j, rep := range e {
-			nc := len(rep)
-			if cap(d.compSlab)-len(d.compSlab) < nc {
-				d.compSlab = make([]string, 0, max(nc, 1024))
-			}
-			lc := len(d.compSlab)
-			comps := d.compSlab[lc : lc+nc : lc+nc]
-			d.compSlab = d.compSlab[:lc+nc]
-			copy(comps, rep)
-			reps[j] = comps
-		}
-		elems[i] = reps
-	}
-	pos := s.Pos
-	pos.InMessage = d.setPos
-	d.tx.Segments = append(d.tx.Segments, edi.Segment{Tag: s.Tag, Elements: elems, Pos: pos})
+	seg := *s
+	seg.Pos.InMessage = d.setPos
+	d.tx.Segments = append(d.tx.Segments, seg)
 }
 
 func (d *Decoder) closeSet(s *edi.Segment) *Transaction {

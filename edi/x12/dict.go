@@ -92,7 +92,11 @@ func present(s *edi.Segment, n int) bool {
 	if n < 1 || n > len(s.Elements) {
 		return false
 	}
-	for _, rep := range s.Elements[n-1] {
+	e := s.Elements[n-1]
+	if len(e) == 1 && len(e[0]) == 1 {
+		return e[0][0] != ""
+	}
+	for _, rep := range e {
 		for _, c := range rep {
 			if c != "" {
 				return true
@@ -171,6 +175,35 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 }
 
 func (r rule) check(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
+	// Fast path: most segments satisfy their notes.
+	cnt := 0
+	for _, p := range r.elems {
+		if present(s, p) {
+			cnt++
+		}
+	}
+	switch r.kind {
+	case ruleP:
+		if cnt == 0 || cnt == len(r.elems) {
+			return out
+		}
+	case ruleR:
+		if cnt > 0 {
+			return out
+		}
+	case ruleE:
+		if cnt <= 1 {
+			return out
+		}
+	case ruleC, ruleL:
+		if !present(s, r.elems[0]) || cnt == len(r.elems) || r.kind == ruleL && cnt > 1 {
+			return out
+		}
+	}
+	return r.report(d, s, out)
+}
+
+func (r rule) report(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
 	count := 0
 	firstMissing, firstPresent, secondPresent := 0, 0, 0
 	for _, p := range r.elems {
@@ -238,18 +271,26 @@ func (r rule) check(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
 func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 	n := len(v)
 	switch ed.typ {
-	case tN:
-		digits := strings.TrimPrefix(v, "-")
-		if digits == "" || strings.Trim(digits, "0123456789") != "" {
+	case tN, tR:
+		body := v
+		if body != "" && body[0] == '-' {
+			body = body[1:]
+		}
+		dots := 0
+		for i := 0; i < len(body); i++ {
+			c := body[i]
+			if c == '.' && ed.typ == tR {
+				dots++
+				continue
+			}
+			if c < '0' || c > '9' {
+				return AK4InvalidCharacter, "is not a number: " + quote(v)
+			}
+		}
+		n = len(body) - dots
+		if n == 0 || dots > 1 {
 			return AK4InvalidCharacter, "is not a number: " + quote(v)
 		}
-		n = len(digits)
-	case tR:
-		body := strings.TrimPrefix(v, "-")
-		if body == "" || strings.Trim(body, "0123456789.") != "" || strings.Count(body, ".") > 1 || body == "." {
-			return AK4InvalidCharacter, "is not a decimal number: " + quote(v)
-		}
-		n = len(body) - strings.Count(body, ".")
 	case tDT:
 		if !validDate(v) {
 			return AK4InvalidDate, "is not a valid date: " + quote(v)
@@ -262,12 +303,17 @@ func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 			return AK4InvalidTime, "is not a valid time: " + quote(v)
 		}
 	default:
+		ascii := true
 		for i := 0; i < len(v); i++ {
-			if c := v[i]; c < 0x20 || c == 0x7F {
+			c := v[i]
+			if c < 0x20 || c == 0x7F {
 				return AK4InvalidCharacter, "contains the control character " + quote(string(c))
 			}
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
 		}
-		if !isASCII(v) {
+		if !ascii {
 			n = utf8.RuneCountInString(v)
 		}
 	}

@@ -459,6 +459,7 @@ type setDef struct {
 
 func newSetDef(id string, s *loopDef, segs map[string]*segDef) *setDef {
 	d := &setDef{id: id, structure: s, segs: segs, tags: map[string]bool{}}
+	s.buildIndex()
 	var walk func(l *loopDef)
 	walk = func(l *loopDef) {
 		for _, e := range l.entries {

@@ -171,6 +171,10 @@ type Reader struct {
 	// (wrapped, unpadded or padded with multi-byte characters).
 	isaFixed bool
 	index    int
+	// keep makes every segment's slices fresh (carved from slabs that are
+	// replaced, never reused), so segments stay valid after the next
+	// Read; the Decoder reads this way to keep a set without copying.
+	keep     bool
 	seg      edi.Segment
 	elems    []edi.Element
 	reps     [][]string
@@ -401,7 +405,13 @@ func (r *Reader) readSegment() (*edi.Segment, error) {
 // split tokenizes one segment string into the reader's reused slices.
 func (r *Reader) split(s string) error {
 	d := &r.delim
-	r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	if !r.keep {
+		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	} else {
+		// Continue after the previous segment's slices; a slab without
+		// room is replaced below.
+		r.elems, r.reps, r.comps = r.elems[len(r.elems):], r.reps[len(r.reps):], r.comps[len(r.comps):]
+	}
 	i := strings.IndexByte(s, d.Element)
 	if i < 0 {
 		r.seg.Tag = s
@@ -414,9 +424,13 @@ func (r *Reader) split(s string) error {
 	complex := strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0
 	if !complex {
 		if cap(r.comps) < n {
-			r.comps = make([]string, 0, n+n/2)
-			r.reps = make([][]string, 0, n+n/2)
-			r.elems = make([]edi.Element, 0, n+n/2)
+			size := n + n/2
+			if r.keep {
+				size = max(n, 2048)
+			}
+			r.comps = make([]string, 0, size)
+			r.reps = make([][]string, 0, size)
+			r.elems = make([]edi.Element, 0, size)
 		}
 		r.comps, r.reps, r.elems = r.comps[:n], r.reps[:n], r.elems[:n]
 		for k := range n {
@@ -568,7 +582,11 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 	s := string(clean[4:]) + string(comp)
 	r.seg.Tag = "ISA"
 	r.seg.Pos = pos
-	r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	if r.keep {
+		r.elems, r.reps, r.comps = make([]edi.Element, 0, 16), make([][]string, 0, 16), make([]string, 0, 16)
+	} else {
+		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+	}
 	for k := range 16 {
 		var v string
 		if k < 15 {

@@ -24,6 +24,20 @@ func (e *entry) tag() string {
 type loopDef struct {
 	id      string
 	entries []entry
+	// index lists, per tag, the entries it matches (a segment entry or a
+	// loop whose trigger it is), in order.
+	index map[string][]int
+}
+
+func (l *loopDef) buildIndex() {
+	l.index = map[string][]int{}
+	for i := range l.entries {
+		e := &l.entries[i]
+		l.index[e.tag()] = append(l.index[e.tag()], i)
+		if e.loop != nil {
+			e.loop.buildIndex()
+		}
+	}
 }
 
 type frame struct {
@@ -124,13 +138,9 @@ func (v *setValidator) find(tag string) (match, bool) {
 		if d > 0 && from == 0 {
 			from = 1
 		}
-		for i := from; i < len(entries); i++ {
-			e := &entries[i]
-			if e.loop == nil && e.seg == tag {
-				return match{depth: d, idx: i}, true
-			}
-			if e.loop != nil && e.loop.entries[0].seg == tag {
-				return match{depth: d, idx: i, enter: true}, true
+		for _, i := range f.loop.index[tag] {
+			if i >= from {
+				return match{depth: d, idx: i, enter: entries[i].loop != nil}, true
 			}
 		}
 		if d > 0 && entries[0].seg == tag {
