@@ -101,6 +101,7 @@ type Decoder struct {
 	grp      *GroupReport
 	grpCount int
 	pendUNA  *Separators
+	unaErr   *SyntaxError // an invalid UNA, charged to the next UNB
 	listed   int // messages listed in the report
 
 	msg    *Message
@@ -158,6 +159,12 @@ func (d *Decoder) Next() (*Message, error) {
 		}
 		if d.done {
 			return nil, io.EOF
+		}
+		if d.rd.index&4095 == 0 {
+			if err := d.cfg.ctx.Err(); err != nil {
+				d.fatal = fmt.Errorf("decoding EDIFACT: %w", err)
+				continue
+			}
 		}
 		seg, err := d.rd.ReadSegment()
 		if err == io.EOF {
@@ -240,8 +247,12 @@ func (d *Decoder) lost(se *SyntaxError) {
 		d.msgN++
 		se.InMessage = d.msgN
 		d.msgError(se)
+	case se.Tag == "UNA":
+		d.closeInterchange(true)
+		d.unaErr = se
+		d.emitErr(se)
 	case d.ic != nil:
-		d.icError(se, se.Tag == "UNB" || se.Tag == "UNA")
+		d.icError(se, se.Tag == "UNB")
 	default:
 		d.fileError(se)
 	}
@@ -282,6 +293,7 @@ func (d *Decoder) segment(s *edi.Segment, problem *SyntaxError) {
 	}
 	d.msgN++
 	if problem != nil {
+		d.simpleElement(problem, s)
 		d.msgError(problem)
 	}
 	if len(d.msg.Segments) < d.cfg.limits.MaxMessageSegments {
@@ -296,6 +308,17 @@ func (d *Decoder) segment(s *edi.Segment, problem *SyntaxError) {
 		return
 	}
 	d.check(s)
+}
+
+// simpleElement drops the component number of a reader problem in a
+// simple data element, which the reader cannot tell from a composite.
+func (d *Decoder) simpleElement(e *SyntaxError, s *edi.Segment) {
+	if d.def == nil || e.Component != 1 || e.Element < 1 {
+		return
+	}
+	if sd := d.def.Segments[s.Tag]; sd != nil && e.Element <= len(sd.Elements) && !sd.Elements[e.Element-1].Composite {
+		e.Component = 0
+	}
 }
 
 // check validates a body segment against the message's directory.
@@ -329,6 +352,12 @@ func (d *Decoder) openInterchange(s *edi.Segment, problem *SyntaxError) {
 		SenderID: ic.SenderID, SenderQualifier: ic.SenderQual, ReceiverID: ic.RecipientID, ReceiverQualifier: ic.RecipQual,
 		InterchangeDate: strings.Clone(s.Component(4, 1)), InterchangeTime: strings.Clone(s.Component(4, 2)),
 		InterchangeControl: ic.Control, Syntax: ic.SyntaxID + ":" + ic.SyntaxVersion, AckRequested: ic.AckRequested, Test: ic.Test,
+	}
+	if d.unaErr != nil {
+		ic.Rejected = true
+		ic.UNA = true
+		ic.Errors = append(ic.Errors, d.unaErr)
+		d.unaErr = nil
 	}
 	if problem != nil {
 		d.icError(problem, true)

@@ -2,6 +2,7 @@ package edifact
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,7 @@ type config struct {
 	dictionary   bool
 	logger       *slog.Logger
 	knownSender  func(id, qualifier string) bool
+	ctx          context.Context
 }
 
 func newConfig(opts []Option) config {
@@ -60,6 +62,9 @@ func newConfig(opts []Option) config {
 		o(&c)
 	}
 	c.limits = c.limits.withDefaults()
+	if c.ctx == nil {
+		c.ctx = context.Background()
+	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -81,6 +86,10 @@ func WithTolerantUTF8() Option { return func(c *config) { c.tolerateUTF8 = true 
 // WithoutDictionary turns off directory validation (segment structure,
 // element types, lengths, code lists): messages are envelope-checked only.
 func WithoutDictionary() Option { return func(c *config) { c.dictionary = false } }
+
+// WithContext makes the decoder stop with ctx's error when ctx is done
+// (checked every few thousand segments).
+func WithContext(ctx context.Context) Option { return func(c *config) { c.ctx = ctx } }
 
 // WithLogger sets the logger for debug events (interchange boundaries,
 // rejections); the default discards.
