@@ -102,7 +102,7 @@ type Decoder struct {
 	grpCount int
 	pendUNA  *Separators
 	unaErr   *SyntaxError // an invalid UNA, charged to the next UNB
-	listed   int // messages listed in the report
+	listed   int          // messages listed in the report
 
 	msg    *Message
 	msgRep *MessageReport
