@@ -199,9 +199,27 @@ func corpusDir(t testing.TB) string {
 
 func corpusFiles(t testing.TB) []string {
 	dir := corpusDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*", "edifact", "*.*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no EDIFACT files in %s: %v", dir, err)
+	roots, _ := filepath.Glob(filepath.Join(dir, "*", "edifact"))
+	var files []string
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && strings.HasPrefix(d.Name(), "expected") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no EDIFACT files in %s", dir)
 	}
 	return files
 }
