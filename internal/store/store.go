@@ -228,7 +228,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	unlock, err := s.LockWrites(ctx)
 	if err != nil {
 		return fmt.Errorf("writing: %w", err)
@@ -238,14 +238,17 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
+	committed := false
 	defer func() {
-		if err != nil {
+		// Also when fn panics: the connection must not keep the lock.
+		if !committed {
 			_ = sqlTx.Rollback()
 		}
 	}()
 	if err := fn(s.WrapTx(sqlTx)); err != nil {
 		return err
 	}
+	committed = true // Commit ends the transaction even when it fails.
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("committing write transaction: %w", err)
 	}
@@ -262,6 +265,9 @@ func backoff(attempt int) time.Duration {
 
 // isBusy reports whether err is SQLite's "database is busy/locked".
 func isBusy(err error) bool {
+	if err == nil {
+		return false
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
