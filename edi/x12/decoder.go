@@ -113,8 +113,7 @@ func (d *Decoder) Next() (*Transaction, error) {
 			if err != nil {
 				if s != nil && s.Tag == "ISA" {
 					tx := d.closeAll(TA1PrematureEnd, "a new ISA begins before the IEA", s)
-					d.openInterchange(s)
-					d.interchangeErr(s, 0, codeOf(err), true, err)
+					d.openInterchange(s, err)
 					d.stop(err)
 					if tx != nil {
 						return tx, nil
@@ -174,7 +173,7 @@ func (d *Decoder) process(s *edi.Segment) *Transaction {
 			d.pending = true
 			return tx
 		}
-		d.openInterchange(s)
+		d.openInterchange(s, nil)
 	case "IEA":
 		if d.inSet {
 			d.pending = true
@@ -305,7 +304,10 @@ var isaQualifiers = func() map[string]bool {
 	return m
 }()
 
-func (d *Decoder) openInterchange(s *edi.Segment) {
+// openInterchange starts an interchange at its ISA and checks the ISA's
+// fields; sepErr is the reader's error about its separators, reported
+// first.
+func (d *Decoder) openInterchange(s *edi.Segment, sepErr error) {
 	d.inIC, d.inGroup, d.inSet = true, false, false
 	h := ISAHeader{
 		AuthQualifier: s.Value(1), AuthInfo: s.Value(2), SecurityQualifier: s.Value(3), SecurityInfo: s.Value(4),
@@ -320,6 +322,9 @@ func (d *Decoder) openInterchange(s *edi.Segment) {
 	d.gi = -1
 	d.seenGS = map[string]bool{}
 	ic := d.curIC()
+	if sepErr != nil {
+		d.interchangeErr(s, 0, codeOf(sepErr), true, sepErr)
+	}
 	bad := func(elem int, code Code, format string, args ...any) {
 		d.interchangeErr(s, elem, code, true, errorf(ErrInterchangeHeader, format, args...))
 	}

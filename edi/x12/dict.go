@@ -166,6 +166,11 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 		}
 		if code, msg := ed.check(rep[0], legacyDates); code != (Code{}) {
 			out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: code, value: rep[0], msg: s.Tag + pad2(i+1) + " " + msg})
+			// A number with letters in it may be too long as well.
+			if code == AK4InvalidCharacter && (ed.typ == tN || ed.typ == tR) && ed.max > 0 && len(rep[0]) > ed.max {
+				out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: AK4TooLong, value: rep[0],
+					msg: s.Tag + pad2(i+1) + " is longer than " + itoa(ed.max) + ": " + quote(rep[0])})
+			}
 		}
 	}
 	for _, r := range d.rules {

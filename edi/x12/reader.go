@@ -174,12 +174,12 @@ type Reader struct {
 	// keep makes every segment's slices fresh (carved from slabs that are
 	// replaced, never reused), so segments stay valid after the next
 	// Read; the Decoder reads this way to keep a set without copying.
-	keep     bool
-	seg      edi.Segment
-	elems    []edi.Element
-	reps     [][]string
-	comps    []string
-	scratch  []byte
+	keep    bool
+	seg     edi.Segment
+	elems   []edi.Element
+	reps    [][]string
+	comps   []string
+	scratch []byte
 }
 
 // NewReader returns a Reader over r. Of the options, the size limits,
