@@ -34,7 +34,8 @@
 // unreferenced archive file, never a dangling row.
 //
 // Read methods exist twice: on *Tx, inside the transaction, and on *Store,
-// over committed data on the read pool.
+// over committed data on the read pool. Store.View runs several reads in
+// one read transaction (one consistent snapshot).
 //
 // Idempotency: InsertDocument on (channel, source key), InsertOrder on
 // (document, message index), InsertAck on (document, kind), InsertDelivery

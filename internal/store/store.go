@@ -296,6 +296,21 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	}
 }
 
+// View runs fn in one read transaction on the read pool: several reads
+// see one consistent snapshot of committed data. The write methods of the
+// Tx fail there (the read pool is query-only). fn runs again when SQLite
+// reports busy, like Write's.
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.read(ctx, func(q querier) error {
+		sqlTx, err := s.reader.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("beginning read transaction: %w", err)
+		}
+		defer sqlTx.Rollback()
+		return fn(s.WrapTx(sqlTx))
+	})
+}
+
 // newID returns a prefixed ULID such as "ord_01J...".
 func (s *Store) newID(prefix string, at time.Time) string {
 	return prefix + "_" + ulid.MustNew(ulid.Timestamp(at), s.entropy).String()

@@ -366,3 +366,41 @@ func TestLockWritesSharesTheGate(t *testing.T) {
 		t.Errorf("Write after unlock: %v", err)
 	}
 }
+
+func TestViewReadsASnapshotAndCannotWrite(t *testing.T) {
+	s := testStore(t, nil)
+	ctx := context.Background()
+	r := insertOrder(t, s, "a", testOrder("1"))
+	err := s.View(ctx, func(tx *Tx) error {
+		first, err := tx.GetOrder(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		// A commit in between is not seen by this read transaction.
+		o, _ := first.Order()
+		if err := s.Write(ctx, func(w *Tx) error {
+			_, err := w.UpdateOrder(ctx, OrderUpdate{ID: r.ID, Revision: first.Revision, Order: o})
+			return err
+		}); err != nil {
+			return err
+		}
+		again, err := tx.GetOrder(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if again.Revision != first.Revision {
+			t.Errorf("revision inside one View: got %d, then %d", first.Revision, again.Revision)
+		}
+		if _, err := tx.NextControlNumber(ctx, "p", "ISA"); err == nil {
+			t.Error("writing inside View: got nil error")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
+	got, err := s.GetOrder(ctx, r.ID)
+	if err != nil || got.Revision != 2 {
+		t.Errorf("revision after View: got %d (%v), want 2", got.Revision, err)
+	}
+}

@@ -3,10 +3,12 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -240,5 +242,45 @@ func TestParseHash(t *testing.T) {
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("ParseHash(%q): got %s, %v, want %s, error %t", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// patternReader yields n deterministic bytes without holding them.
+type patternReader struct{ n, off int64 }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n-r.off)]
+	for i := range p {
+		p[i] = byte((r.off + int64(i)) % 251)
+	}
+	r.off += int64(len(p))
+	return len(p), nil
+}
+
+func TestPutStreamsWithoutBufferingTheContent(t *testing.T) {
+	a := newArchive(t)
+	const size = 32 << 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h, n, err := a.Put(context.Background(), &patternReader{n: size})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if n != size {
+		t.Errorf("size: got %d, want %d", n, size)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 4<<20 {
+		t.Errorf("allocated while storing %d bytes: got %d bytes, want under 4 MiB", size, allocated)
+	}
+	hw := sha256.New()
+	if _, err := io.Copy(hw, &patternReader{n: size}); err != nil {
+		t.Fatal(err)
+	}
+	if want := Hash(hw.Sum(nil)); h != want {
+		t.Errorf("hash: got %s, want %s", h, want)
 	}
 }
