@@ -24,7 +24,7 @@ type AckOptions struct {
 	// (its UNA, or the defaults), so the partner reads what it sent.
 	Separators *Separators
 	// SyntaxID and SyntaxVersion of the CONTRL's UNB; "" uses the inbound
-	// interchange's; an unsupported one falls back to UNOA, version 3.
+	// interchange's; an unsupported one falls back to UNOC, version 3.
 	SyntaxID, SyntaxVersion string
 	// Controls hands out the CONTRL's references; nil uses a Counter
 	// starting at 1.
@@ -117,7 +117,7 @@ func writeCONTRL(ctx context.Context, out io.Writer, ic *InterchangeReport, opts
 		version = opts.SyntaxVersion
 	}
 	if !SupportedSyntax(syntax) {
-		syntax = "UNOA"
+		syntax = "UNOC"
 	}
 	if version < "1" || version > "4" || len(version) != 1 {
 		version = "3"

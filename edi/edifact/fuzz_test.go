@@ -1,0 +1,183 @@
+package edifact
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/edi"
+)
+
+// FuzzDecode: any input decodes without panic, within the limits, and
+// its report can be acknowledged.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(baseInterchange))
+	f.Add([]byte(matrixSecondInterchange))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := Limits{MaxSegmentBytes: 512, MaxMessageSegments: 50, MaxErrorsPerMessage: 5, MaxReportMessages: 20}
+		d := NewDecoder(bytes.NewReader(data), WithLimits(lim))
+		n := 0
+		for {
+			m, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			var se *SyntaxError
+			if err != nil && !errors.As(err, &se) {
+				t.Fatalf("non-syntax error from a bytes.Reader: %v", err)
+			}
+			if n++; n > len(data)+10 {
+				t.Fatalf("more results than bytes")
+			}
+			if m == nil {
+				continue
+			}
+			if len(m.Segments) > lim.MaxMessageSegments {
+				t.Fatalf("message kept %d segments, limit %d", len(m.Segments), lim.MaxMessageSegments)
+			}
+			if len(m.Errors) > lim.MaxErrorsPerMessage+1 {
+				t.Fatalf("message kept %d errors, limit %d", len(m.Errors), lim.MaxErrorsPerMessage)
+			}
+			if m.Accepted != (len(m.Errors) == 0) {
+				t.Fatalf("Accepted %v with %d errors", m.Accepted, len(m.Errors))
+			}
+		}
+		rep := d.Report()
+		if _, err := Acknowledge(rep, AckOptions{Always: true, Now: fixedNow}); err != nil &&
+			!errors.Is(err, ErrNothingToAcknowledge) && !errors.Is(err, ErrUnrepresentable) {
+			t.Fatalf("Acknowledge: %v", err)
+		}
+	})
+}
+
+// FuzzRoundTrip: decode, write the messages again, decode: the same
+// segments.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte(baseInterchange))
+	f.Add([]byte(matrixSecondInterchange))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		msgs, seps := decodeMessages(t, data)
+		if len(msgs) == 0 {
+			return
+		}
+		var buf bytes.Buffer
+		if !writeMessages(t, &buf, msgs, seps) {
+			return
+		}
+		again, _ := decodeMessages(t, buf.Bytes())
+		if len(again) != len(msgs) {
+			t.Fatalf("wrote %d messages, read back %d:\n%s", len(msgs), len(again), buf.Bytes())
+		}
+		for i := range msgs {
+			a, b := msgs[i].Segments, again[i].Segments
+			if len(a) != len(b) {
+				t.Fatalf("message %d: %d segments, read back %d", i, len(a), len(b))
+			}
+			for j := 1; j < len(a)-1; j++ { // UNH and UNT get new references
+				if x, y := canonical(&a[j]), canonical(&b[j]); x != y {
+					t.Fatalf("message %d segment %d: %q, read back %q", i, j, x, y)
+				}
+			}
+		}
+	})
+}
+
+func decodeMessages(t *testing.T, data []byte) ([]*Message, Separators) {
+	d := NewDecoder(bytes.NewReader(data), WithoutDictionary(), WithLimits(Limits{MaxSegmentBytes: 4096}))
+	var msgs []*Message
+	for {
+		m, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		var se *SyntaxError
+		if err != nil && !errors.As(err, &se) {
+			t.Fatalf("Next: %v", err)
+		}
+		// Keep whole messages whose segments all arrived and that end in UNT.
+		if m != nil && len(m.Segments) > 1 && m.Segments[len(m.Segments)-1].Tag == "UNT" && !lostSegments(m) {
+			msgs = append(msgs, m)
+		}
+	}
+	seps := DefaultSeparators
+	if ics := d.Report().Interchanges; len(ics) > 0 {
+		seps = ics[0].Separators
+	}
+	return msgs, seps
+}
+
+func lostSegments(m *Message) bool {
+	for _, e := range m.Errors {
+		if se := e.(*SyntaxError); se.Code == CodeUnspecified || se.Code == CodeInvalidValue && se.Element == 0 || se.Code == CodeMissing && se.Tag != "UNT" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeMessages writes msgs in one UNOW interchange; false when a value
+// cannot be written (a control character).
+func writeMessages(t *testing.T, w io.Writer, msgs []*Message, seps Separators) bool {
+	ctx := context.Background()
+	if seps.Validate() != nil {
+		return false
+	}
+	wr := NewWriter(w, seps)
+	if err := wr.BeginInterchange(ctx, InterchangeHeader{SyntaxID: "UNOW", SyntaxVersion: "4", SenderID: "S", RecipientID: "R",
+		Time: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}); err != nil {
+		t.Fatalf("BeginInterchange: %v", err)
+	}
+	for _, m := range msgs {
+		unh := &m.Segments[0]
+		id := MessageID{Type: unh.Component(2, 1), Version: unh.Component(2, 2), Release: unh.Component(2, 3), Agency: unh.Component(2, 4), Association: unh.Component(2, 5)}
+		if _, err := wr.BeginMessage(ctx, id); err != nil {
+			return unwritable(t, err)
+		}
+		for j := 1; j < len(m.Segments)-1; j++ {
+			if err := wr.WriteSegment(&m.Segments[j]); err != nil {
+				return unwritable(t, err)
+			}
+		}
+		if err := wr.EndMessage(); err != nil {
+			return unwritable(t, err)
+		}
+	}
+	return wr.EndInterchange() == nil
+}
+
+func unwritable(t *testing.T, err error) bool {
+	if errors.Is(err, ErrUnrepresentable) || errors.Is(err, ErrWrite) {
+		return false
+	}
+	t.Fatalf("writing: %v", err)
+	return false
+}
+
+// canonical renders a segment without trailing empty elements and
+// components, which the Writer drops.
+func canonical(s *edi.Segment) string {
+	var b strings.Builder
+	b.WriteString(s.Tag)
+	els := s.Elements
+	for len(els) > 0 && elementEmpty(els[len(els)-1]) {
+		els = els[:len(els)-1]
+	}
+	for _, e := range els {
+		b.WriteByte(0)
+		for j, rep := range e {
+			if j > 0 {
+				b.WriteByte(1)
+			}
+			n := len(rep)
+			for n > 0 && rep[n-1] == "" {
+				n--
+			}
+			b.WriteString(strings.Join(rep[:n], "\x02"))
+		}
+	}
+	return b.String()
+}
