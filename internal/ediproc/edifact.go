@@ -7,8 +7,159 @@ import (
 	"io"
 
 	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/edi/edifact"
+	"github.com/ordergate/ordergate/normalize"
 )
 
+func edifactEnvelope(ic *edifact.InterchangeReport) edi.Envelope {
+	return edi.Envelope{
+		SenderID: ic.SenderID, SenderQualifier: ic.SenderQual, ReceiverID: ic.RecipientID, ReceiverQualifier: ic.RecipQual,
+		InterchangeControl: ic.Control, Syntax: ic.SyntaxID + ":" + ic.SyntaxVersion,
+		AckRequested: ic.AckRequested, Test: ic.Test,
+	}
+}
+
 func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	return &Summary{Standard: edi.EDIFACT, Errors: []error{fmt.Errorf("%s: %w", file, errors.ErrUnsupported)}}, nil
+	dec := edifact.NewDecoder(r)
+	sum := &Summary{Standard: edi.EDIFACT}
+	open := func() error {
+		rep := dec.Report()
+		for len(sum.Interchanges) < len(rep.Interchanges) {
+			ric := rep.Interchanges[len(sum.Interchanges)]
+			env := edifactEnvelope(ric)
+			ic := Interchange{Standard: edi.EDIFACT, Envelope: env}
+			ic.Partner, ic.PartnerKnown = partnerOf(opts, edi.EDIFACT, env)
+			if !ic.PartnerKnown {
+				ic.Rejected = true
+				ic.Errors = append(ic.Errors, &edifact.SyntaxError{Offset: ric.Pos.Offset, Segment: ric.Pos.Index, Tag: "UNB",
+					Element: 2, Code: edifact.CodeUnknownSender, Err: fmt.Errorf("%w %s:%s", ErrUnknownSender, env.SenderID, env.SenderQualifier)})
+			} else if opts.Duplicate != nil && !ric.Rejected {
+				dup, err := opts.Duplicate(edi.EDIFACT, env, ic.Partner)
+				if err != nil {
+					return err
+				}
+				ic.Duplicate = dup
+			}
+			sum.Interchanges = append(sum.Interchanges, ic)
+		}
+		return nil
+	}
+	index := 0
+	for {
+		msg, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var se *edifact.SyntaxError
+		if errors.As(err, &se) {
+			// An interchange-level problem; it is in the report too.
+			if len(dec.Report().Interchanges) == 0 || se.Tag != "UNB" && se.Tag != "UNA" && se.Tag != "UNZ" && se.Tag != "UNG" && se.Tag != "UNE" {
+				if len(dec.Report().Interchanges) == 0 {
+					sum.Errors = append(sum.Errors, se)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			sum.Errors = append(sum.Errors, fmt.Errorf("reading: %w", err))
+			break
+		}
+		if err := open(); err != nil {
+			return nil, err
+		}
+		icIndex := len(sum.Interchanges) - 1
+		var icp *Interchange
+		if icIndex >= 0 {
+			icp = &sum.Interchanges[icIndex]
+		} else {
+			icp = &Interchange{Standard: edi.EDIFACT}
+		}
+		m := &Message{Index: index, Interchange: icIndex, Standard: edi.EDIFACT, Type: msg.Type,
+			Envelope: msg.Envelope, Partner: icp.Partner, Errors: msg.Errors,
+			Accepted: msg.Accepted && !icp.Rejected && icIndex >= 0, Duplicate: icp.Duplicate}
+		if m.Accepted && msg.Type == "ORDERS" && (!icp.Duplicate || icp.Partner.Duplicates == "hold") {
+			o, err := normalize.FromEDIFACTOrders(&msg.Message, file)
+			if err != nil {
+				m.Accepted = false
+				m.Errors = append(m.Errors, err)
+			} else {
+				o.CustomerID = icp.Partner.CustomerID
+				m.Order = o
+				sum.Orders++
+			}
+		}
+		if m.Accepted {
+			sum.Accepted++
+		}
+		sum.Messages++
+		index++
+		if err := emit(m); err != nil {
+			return nil, err
+		}
+	}
+	if err := open(); err != nil {
+		return nil, err
+	}
+	for _, e := range dec.Report().Errors {
+		if len(dec.Report().Interchanges) == 0 {
+			continue // already in sum.Errors
+		}
+		sum.Errors = append(sum.Errors, e)
+	}
+	for i, ric := range dec.Report().Interchanges {
+		ic := &sum.Interchanges[i]
+		for _, e := range ric.Errors {
+			ic.Errors = append(ic.Errors, e)
+		}
+		ic.Rejected = ic.Rejected || ric.Rejected
+		if err := ackEDIFACT(ctx, sum, ic, *ric, opts); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// ackEDIFACT builds the CONTRL of one interchange per the partner's
+// settings: rejected with 23 for an unknown sender and with 26 for an
+// interchange received before (unless the partner's policy keeps it).
+func ackEDIFACT(ctx context.Context, sum *Summary, ic *Interchange, ric edifact.InterchangeReport, opts Options) error {
+	p := ic.Partner
+	switch {
+	case !ic.PartnerKnown:
+		ric.Rejected = true
+		ric.Errors = append([]*edifact.SyntaxError{ic.Errors[0].(*edifact.SyntaxError)}, ric.Errors...)
+	case ic.Duplicate && p.Duplicates != "ack-and-drop" && p.Duplicates != "hold":
+		ric.Rejected = true
+		ric.Errors = append([]*edifact.SyntaxError{{Offset: ric.Pos.Offset, Segment: ric.Pos.Index, Tag: "UNB", Element: 5,
+			Code: edifact.CodeDuplicate, Err: errors.New("interchange received before")}}, ric.Errors...)
+	}
+	if p.CONTRL == "never" {
+		return nil
+	}
+	ao := edifact.AckOptions{Always: p.CONTRL == "always", Now: opts.Now, Context: ctx, LineBreaks: true,
+		Controls: edifactControls{c: &controls{opts: opts, partner: p.ID}}}
+	if p.EDIFACTUNA != "" {
+		if s, err := edifact.ParseUNA([]byte("UNA" + p.EDIFACTUNA)); err == nil {
+			ao.Separators = &s
+		}
+	}
+	body, err := edifact.Acknowledge(&edifact.Report{Interchanges: []*edifact.InterchangeReport{&ric}}, ao)
+	if errors.Is(err, edifact.ErrNothingToAcknowledge) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sum.addAck("CONTRL", p.ID, body)
+	return nil
+}
+
+type edifactControls struct{ c *controls }
+
+func (x edifactControls) NextControl(ctx context.Context, kind edifact.ControlKind) (int64, error) {
+	names := map[edifact.ControlKind]string{edifact.ControlInterchange: "edifact-interchange", edifact.ControlGroup: "edifact-group", edifact.ControlMessage: "edifact-message"}
+	return x.c.next(names[kind])
 }
