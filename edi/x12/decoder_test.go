@@ -156,7 +156,7 @@ func TestEnvelopeMatrix(t *testing.T) {
 		{name: "AK9 6 GS06 syntax", edits: []edit{{"*1230*4711*X", "*1230*47A1*X"}, {"GE*1*4711", "GE*1*47A1"}}, want: "AK9 R 1/1/1 6; AK5 A"},
 		{name: "AK9 19 duplicate group", opts: []Option{RejectDuplicates()},
 			edits: []edit{{"GE*1*4711~\n", "GE*1*4711~\nGS*PO*BAUMARKTNORD*TOOLSUPPLY*20261118*1230*4711*X*004010~\nGE*0*4711~\n"}, {"IEA*1*", "IEA*2*"}},
-			want: "AK9 A 1/1/1; AK5 A; AK9 R 0/0/0 19"},
+			want:  "AK9 A 1/1/1; AK5 A; AK9 R 0/0/0 19"},
 		{name: "AK9 P partly accepted", edits: []edit{{"GE*1*4711", "ST*850*0002~\nSE*2*0002~\nGE*2*4711"}},
 			want: "AK9 P 2/2/1; AK5 A; AK5 R 5; AK3 BEG 1 3; AK3 PO1 1 3"},
 		// AK5 set codes
@@ -168,10 +168,10 @@ func TestEnvelopeMatrix(t *testing.T) {
 		{name: "AK5 7 control number", edits: []edit{{"ST*850*0001", "ST*850*001"}, {seg850End, "SE*12*001~"}}, want: "AK9 R 1/1/0; AK5 R 7"},
 		{name: "AK5 23 duplicate set", opts: []Option{RejectDuplicates()},
 			edits: []edit{{"GE*1*4711", "ST*850*0001~\nBEG*00*SA*1**20261118~\nPO1*1*1*EA~\nPID*F****X~\nSE*5*0001~\nGE*2*4711"}},
-			want: "AK9 P 2/2/1; AK5 A; AK5 R 23"},
+			want:  "AK9 P 2/2/1; AK5 A; AK5 R 23"},
 		{name: "duplicate set flagged only",
 			edits: []edit{{"GE*1*4711", "ST*850*0001~\nBEG*00*SA*1**20261118~\nPO1*1*1*EA~\nPID*F****X~\nSE*5*0001~\nGE*2*4711"}},
-			want: "AK9 A 2/2/2; AK5 A; AK5 A"},
+			want:  "AK9 A 2/2/2; AK5 A; AK5 A"},
 		// AK3 segment codes
 		{name: "AK3 1 unrecognized", edits: []edit{{"CUR*BY*EUR~", "CUR*BY*EUR~\nXYZ*1~"}, {seg850End, "SE*13*0001~"}},
 			want: "AK9 R 1/1/0; AK5 R 5; AK3 XYZ 4 1"},

@@ -312,7 +312,7 @@ func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 		for i := 0; i < len(v); i++ {
 			c := v[i]
 			if c < 0x20 || c == 0x7F {
-				return AK4InvalidCharacter, "contains the control character " + quote(string(c))
+				return AK4InvalidCharacter, "contains the control character " + quote(string([]byte{c}))
 			}
 			if c >= utf8.RuneSelf {
 				ascii = false

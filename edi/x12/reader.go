@@ -420,16 +420,20 @@ func (r *Reader) split(s string) error {
 	}
 	r.seg.Tag = s[:i]
 	rest := s[i+1:]
-	n := strings.Count(rest, string(d.Element)) + 1
+	n := strings.Count(rest, string([]byte{d.Element})) + 1
 	complex := strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0
 	if !complex {
+		size := n + n/2
+		if r.keep {
+			size = max(n, 2048)
+		}
 		if cap(r.comps) < n {
-			size := n + n/2
-			if r.keep {
-				size = max(n, 2048)
-			}
 			r.comps = make([]string, 0, size)
+		}
+		if cap(r.reps) < n {
 			r.reps = make([][]string, 0, size)
+		}
+		if cap(r.elems) < n {
 			r.elems = make([]edi.Element, 0, size)
 		}
 		r.comps, r.reps, r.elems = r.comps[:n], r.reps[:n], r.elems[:n]
@@ -579,7 +583,7 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 	}
 	term := p[t : t+tl]
 	// Build the ISA segment: 16 simple elements.
-	s := string(clean[4:]) + string(comp)
+	s := string(append(clean[4:len(clean):len(clean)], comp))
 	r.seg.Tag = "ISA"
 	r.seg.Pos = pos
 	if r.keep {

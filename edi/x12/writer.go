@@ -182,10 +182,10 @@ func (w *Writer) WriteSegment(s *edi.Segment) error {
 		w.buf = append(w.buf, w.d.Element)
 		if s.Tag == "ISA" && (i == 10 || i == 15) {
 			v := s.Value(i + 1)
-			if i == 15 && v != string(w.d.Component) {
+			if i == 15 && v != string([]byte{w.d.Component}) {
 				return w.fail("ISA16 %s is not the writer's component separator %q", quote(v), w.d.Component)
 			}
-			if i == 10 && v != "U" && (w.d.Repetition == 0 || v != string(w.d.Repetition)) {
+			if i == 10 && v != "U" && (w.d.Repetition == 0 || v != string([]byte{w.d.Repetition})) {
 				return w.fail("ISA11 %s is neither U nor the writer's repetition separator", quote(v))
 			}
 			w.buf = append(w.buf, v...)
@@ -295,7 +295,7 @@ func (w *Writer) BeginInterchange(ctx context.Context, h InterchangeHeader) erro
 	}
 	isa11 := "U"
 	if version >= "00402" && w.d.Repetition != 0 {
-		isa11 = string(w.d.Repetition)
+		isa11 = string([]byte{w.d.Repetition})
 	}
 	fields := []struct {
 		v    string
@@ -326,7 +326,7 @@ func (w *Writer) BeginInterchange(ctx context.Context, h InterchangeHeader) erro
 		usage = "T"
 	}
 	w.icControl = fmt.Sprintf("%09d", ctl)
-	vals = append(vals, h.Time.Format("060102"), h.Time.Format("1504"), isa11, version, w.icControl, ack, usage, string(w.d.Component))
+	vals = append(vals, h.Time.Format("060102"), h.Time.Format("1504"), isa11, version, w.icControl, ack, usage, string([]byte{w.d.Component}))
 	if err := w.Segment("ISA", vals...); err != nil {
 		return err
 	}
