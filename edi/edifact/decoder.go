@@ -116,6 +116,7 @@ type Decoder struct {
 	arena      arena
 
 	knownSender func(id, qualifier string) bool
+	prev        *Message // the last message returned, recycled under WithMessageReuse
 }
 
 type result struct {
@@ -516,8 +517,15 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	} else {
 		mark = d.rd.Separators().Decimal
 	}
-	d.msg = &Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark,
-		Segments: make([]edi.Segment, 0, 32)}}
+	if d.cfg.reuse && d.prev != nil {
+		segs := d.prev.Segments[:0]
+		*d.prev = Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark, Segments: segs}}
+		d.msg = d.prev
+		d.arena.reset()
+	} else {
+		d.msg = &Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark,
+			Segments: make([]edi.Segment, 0, 32)}}
+	}
 	d.msgRep = mr
 	d.msgN = 1
 	d.msg.Segments = append(d.msg.Segments, d.arena.clone(s))
@@ -615,6 +623,9 @@ func (d *Decoder) finishMessage() {
 			d.listed++
 		}
 	}
+	if d.cfg.reuse {
+		d.prev = m
+	}
 	d.emit(m)
 }
 
@@ -650,6 +661,13 @@ type arena struct {
 	strs  []string
 	reps  [][]string
 	elems []edi.Element
+}
+
+// reset makes the current blocks reusable (WithMessageReuse: the previous
+// message is no longer referenced).
+func (a *arena) reset() {
+	clear(a.strs)
+	a.strs, a.reps, a.elems = a.strs[:0], a.reps[:0], a.elems[:0]
 }
 
 const arenaBlock = 2048

@@ -25,6 +25,7 @@ type ComponentDef struct {
 	Type      string // "a", "n" or "an"
 	Min, Max  int
 	typ       dataType
+	codes     codeList
 }
 
 // ElementDef is a data element position of a segment: a simple element
@@ -132,7 +133,7 @@ func parseComponent(spec string) ComponentDef {
 	if len(f) != 3 {
 		panic("edifact: bad component spec " + spec)
 	}
-	c := ComponentDef{ID: f[0], Mandatory: f[2] == "M"}
+	c := ComponentDef{ID: f[0], Mandatory: f[2] == "M", codes: codeLists[f[0]]}
 	t := f[1]
 	switch {
 	case strings.HasPrefix(t, "an"):
@@ -287,7 +288,7 @@ func validateSegment(s *edi.Segment, def *SegmentDef, decimal byte, limit int) [
 				add(i+1, comp, code, "%s %q: %s", cd.ID, v, msg)
 				continue
 			}
-			if cl, ok := codeLists[cd.ID]; ok && !cl.contains(v) {
+			if cd.codes != nil && !cd.codes.contains(v) {
 				add(i+1, comp, CodeInvalidValue, "%s %q is not a code of the list", cd.ID, v)
 			}
 		}

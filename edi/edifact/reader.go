@@ -54,6 +54,7 @@ type config struct {
 	logger       *slog.Logger
 	knownSender  func(id, qualifier string) bool
 	ctx          context.Context
+	reuse        bool
 }
 
 func newConfig(opts []Option) config {
@@ -90,6 +91,12 @@ func WithoutDictionary() Option { return func(c *config) { c.dictionary = false 
 // WithContext makes the decoder stop with ctx's error when ctx is done
 // (checked every few thousand segments).
 func WithContext(ctx context.Context) Option { return func(c *config) { c.ctx = ctx } }
+
+// WithMessageReuse lets the Decoder recycle a message's memory for the
+// next one: a Message returned by Next (its Segments, Errors and values'
+// slices) is then valid only until the following call of Next. It saves
+// most allocations when each message is mapped and dropped at once.
+func WithMessageReuse() Option { return func(c *config) { c.reuse = true } }
 
 // WithLogger sets the logger for debug events (interchange boundaries,
 // rejections); the default discards.
@@ -290,14 +297,15 @@ func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
 }
 
 func (r *Reader) readBody(start int64) (*edi.Segment, error) {
-	r.raw = r.raw[:0]
-	r.bounds = r.bounds[:0]
-	r.special = false
+	raw, bounds := r.raw[:0], r.bounds[:0]
+	class := &r.class
+	special := false
 	released := false
 	overflow := false
 	max := r.cfg.limits.MaxSegmentBytes
 	for {
 		if r.pos == r.end && !r.more() {
+			r.raw, r.bounds = raw, bounds
 			r.index++
 			if r.rerr != io.EOF {
 				return nil, r.endErr()
@@ -308,46 +316,49 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 		b := r.buf[r.pos:r.end]
 		i := 0
 		if released {
-			for i < len(b) && r.class[b[i]] == clsSkip {
+			for i < len(b) && class[b[i]] == clsSkip {
 				i++
 			}
 			if i < len(b) {
-				r.appendReleased(b[i])
+				raw = append(raw, b[i])
+				special = special || b[i] < 0x20 || b[i] >= 0x7F
 				released = false
 				i++
 			}
 		}
 		for i < len(b) {
 			c := b[i]
-			switch r.class[c] {
+			switch class[c] {
 			case clsPlain:
 				j := i + 1
-				for j < len(b) && r.class[b[j]] == clsPlain {
+				for j < len(b) && class[b[j]] == clsPlain {
 					j++
 				}
-				r.raw = append(r.raw, b[i:j]...)
+				raw = append(raw, b[i:j]...)
 				i = j
 			case clsSpecial:
-				r.raw = append(r.raw, c)
-				r.special = true
+				raw = append(raw, c)
+				special = true
 				i++
 			case clsSkip:
 				i++
 			case clsRelease:
 				i++
-				for i < len(b) && r.class[b[i]] == clsSkip {
+				for i < len(b) && class[b[i]] == clsSkip {
 					i++
 				}
 				if i == len(b) {
 					released = true
 				} else {
-					r.appendReleased(b[i])
+					raw = append(raw, b[i])
+					special = special || b[i] < 0x20 || b[i] >= 0x7F
 					i++
 				}
 			case clsTerminator:
-				r.bounds = append(r.bounds, bound{end: int32(len(r.raw)), kind: clsTerminator})
+				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsTerminator})
 				r.pos += i + 1
-				if overflow || len(r.raw)+len(r.bounds) > max {
+				r.raw, r.bounds, r.special = raw, bounds, special
+				if overflow || len(raw)+len(bounds) > max {
 					r.index++
 					if r.inMsg > 0 {
 						r.inMsg++
@@ -357,30 +368,23 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 				}
 				return r.finish(start)
 			default: // component, element, repetition separators
-				r.bounds = append(r.bounds, bound{end: int32(len(r.raw)), kind: r.class[c]})
+				bounds = append(bounds, bound{end: int32(len(raw)), kind: class[c]})
 				i++
 			}
 		}
 		r.pos = r.end
-		if len(r.raw)+len(r.bounds) > max {
+		if len(raw)+len(bounds) > max {
 			// Keep scanning to the terminator without holding the data.
-			if !overflow && len(r.bounds) > 0 {
-				r.raw = r.raw[:r.bounds[0].end]
-				r.bounds = r.bounds[:1]
+			if !overflow && len(bounds) > 0 {
+				raw = raw[:bounds[0].end]
+				bounds = bounds[:1]
 			}
-			if len(r.raw)+len(r.bounds) > max {
-				r.raw = r.raw[:0]
-				r.bounds = r.bounds[:0]
+			if len(raw)+len(bounds) > max {
+				raw = raw[:0]
+				bounds = bounds[:0]
 			}
 			overflow = true
 		}
-	}
-}
-
-func (r *Reader) appendReleased(c byte) {
-	r.raw = append(r.raw, c)
-	if c < 0x20 || c >= 0x7F {
-		r.special = true
 	}
 }
 
@@ -467,8 +471,8 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 			Err: classErr(ErrEnvelope, "%q is not a segment tag", t)}
 	}
 	var problem *SyntaxError
-	stag := string(tag)
-	switch stag {
+	isUNT := false
+	switch string(tag) {
 	case "UNB":
 		r.startInterchange()
 	case "UNH":
@@ -481,7 +485,8 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		}
 	}
 	pos := edi.Position{Offset: start, Index: r.index, InMessage: r.inMsg}
-	if stag == "UNT" {
+	isUNT = string(tag) == "UNT"
+	if isUNT {
 		r.inMsg = 0
 	}
 
@@ -496,16 +501,15 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		if err != nil {
 			return nil, err
 		}
-		if problem != nil {
-			problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, stag
-		}
 	}
 	r.build(string(data))
 	r.seg.Pos = pos
-	if problem == nil {
-		problem = r.checkLengths(pos, stag)
+	if problem != nil {
+		problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, r.seg.Tag
+	} else {
+		problem = r.checkLengths(pos, r.seg.Tag)
 	}
-	if stag == "UNZ" {
+	if r.seg.Tag == "UNZ" {
 		r.endInterchange()
 	}
 	if problem != nil {
