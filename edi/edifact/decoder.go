@@ -1,7 +1,6 @@
 package edifact
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -173,8 +172,8 @@ func (d *Decoder) Next() (*Message, error) {
 			d.done = true
 			continue
 		}
-		var se *SyntaxError
-		if err != nil && !errors.As(err, &se) {
+		se, isSyntax := err.(*SyntaxError) // the Reader returns them unwrapped
+		if err != nil && !isSyntax {
 			d.fatal = err
 			continue
 		}
