@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/govalues/decimal"
@@ -86,16 +87,32 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 			InterchangeControl: env.InterchangeControl, GroupControl: env.GroupControl, MessageControl: env.MessageControl,
 			Test: env.Test, File: file,
 		},
-		Lines: []order.Line{},
 	}
 	mp := x12Mapper{o: o, mark: m.DecimalMark, party: -1, line: -1}
+	lines, parties := 0, 0
+	for i := range m.Segments {
+		switch m.Segments[i].Tag {
+		case "PO1":
+			lines++
+		case "N1":
+			parties++
+		}
+	}
+	o.Lines = make([]order.Line, 0, lines)
+	if parties > 0 {
+		o.Parties = make([]order.Party, 0, parties)
+	}
+	buf := provBuffers.Get().(*provBuffer)
+	defer provBuffers.Put(buf)
+	mp.prov, mp.provIdx = buf.b[:0], buf.idx[:0]
+	defer func() { buf.b, buf.idx = mp.prov, mp.provIdx }()
 	if mp.mark == 0 {
 		mp.mark = '.'
 	}
 	for _, f := range [][2]string{{"source.version", "GS08"}, {"source.sender_id", "ISA06"}, {"source.sender_qualifier", "ISA05"},
 		{"source.receiver_id", "ISA08"}, {"source.receiver_qualifier", "ISA07"}, {"source.interchange_control", "ISA13"},
 		{"source.group_control", "GS06"}, {"source.test", "ISA15"}} {
-		o.SetProvenance(f[0], f[1])
+		mp.atRaw(f[0], f[1])
 	}
 	for i := range m.Segments {
 		if err := mp.segment(&m.Segments[i]); err != nil {
@@ -103,21 +120,33 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 		}
 	}
 	if mp.deliveryQual == "" && mp.shipQual != "" {
-		o.RequestedDelivery = mp.shipDate
-		o.SetProvenance("requested_delivery", mp.shipProv)
+		o.RequestedDelivery = mp.ship.date
+		mp.at("requested_delivery", mp.ship.seg, mp.ship.n)
 	}
 	for i := range o.Lines {
-		if ld := mp.lineShip[i]; o.Lines[i].RequestedDelivery.IsZero() && !ld.date.IsZero() {
+		if ld, ok := mp.lineShip[i]; ok && o.Lines[i].RequestedDelivery.IsZero() {
 			o.Lines[i].RequestedDelivery = ld.date
-			o.SetProvenance(order.LinePath(i, "requested_delivery"), ld.prov)
+			mp.atLine(i, "requested_delivery", ld.seg, ld.n)
 		}
 	}
+	mp.flush()
 	return o, nil
 }
 
+// provBuffer is the reusable scratch of a mapping's provenance.
+type provBuffer struct {
+	b   []byte
+	idx []int32
+}
+
+var provBuffers = sync.Pool{New: func() any { return &provBuffer{b: make([]byte, 0, 8<<10), idx: make([]int32, 0, 1024)} }}
+
+// datedProv is a date and where it was read, for dates whose use is
+// decided at the end (DTM 010 where no 002 came).
 type datedProv struct {
 	date order.Date
-	prov string
+	seg  *edi.Segment
+	n    int
 }
 
 type x12Mapper struct {
@@ -128,13 +157,105 @@ type x12Mapper struct {
 	summary      bool
 	deliveryQual string
 	shipQual     string
-	shipDate     order.Date
-	shipProv     string
+	ship         datedProv
 	lineShip     map[int]datedProv
 	description  map[int]bool
+	// Provenance is written into one buffer and turned into one string at
+	// the end: keys and values are substrings of it, so an order's
+	// provenance costs one allocation besides the map.
+	prov    []byte
+	provIdx []int32
 }
 
-func where(s *edi.Segment, n int) string { return s.Pos.String() + " " + s.Ref(n) }
+func (mp *x12Mapper) markFrom(start int) { mp.provIdx = append(mp.provIdx, int32(start), int32(len(mp.prov))) }
+
+// value appends "segment N TAGnn" (or "segment N TAG" for n = 0).
+func (mp *x12Mapper) value(s *edi.Segment, n int) {
+	start := len(mp.prov)
+	mp.prov = append(mp.prov, "segment "...)
+	mp.prov = strconv.AppendInt(mp.prov, int64(s.Pos.Index), 10)
+	mp.prov = append(mp.prov, ' ')
+	mp.prov = append(mp.prov, s.Tag...)
+	if n > 0 {
+		if n < 10 {
+			mp.prov = append(mp.prov, '0')
+		}
+		mp.prov = strconv.AppendInt(mp.prov, int64(n), 10)
+	}
+	mp.markFrom(start)
+}
+
+func (mp *x12Mapper) atRaw(key, value string) {
+	start := len(mp.prov)
+	mp.prov = append(mp.prov, key...)
+	mp.markFrom(start)
+	start = len(mp.prov)
+	mp.prov = append(mp.prov, value...)
+	mp.markFrom(start)
+}
+
+// at records where the field at key was read.
+func (mp *x12Mapper) at(key string, s *edi.Segment, n int) {
+	start := len(mp.prov)
+	mp.prov = append(mp.prov, key...)
+	mp.markFrom(start)
+	mp.value(s, n)
+}
+
+func (mp *x12Mapper) index(prefix string, i int) {
+	mp.prov = append(mp.prov, prefix...)
+	mp.prov = append(mp.prov, '[')
+	mp.prov = strconv.AppendInt(mp.prov, int64(i), 10)
+	mp.prov = append(mp.prov, ']')
+}
+
+// atIdx records "prefix[i]".
+func (mp *x12Mapper) atIdx(prefix string, i int, s *edi.Segment, n int) {
+	start := len(mp.prov)
+	mp.index(prefix, i)
+	mp.markFrom(start)
+	mp.value(s, n)
+}
+
+func (mp *x12Mapper) atNested(outer string, i int, field string, j int, s *edi.Segment, n int) {
+	start := len(mp.prov)
+	mp.index(outer, i)
+	mp.prov = append(mp.prov, '.')
+	if j < 0 {
+		mp.prov = append(mp.prov, field...)
+	} else {
+		mp.index(field, j)
+	}
+	mp.markFrom(start)
+	mp.value(s, n)
+}
+
+func (mp *x12Mapper) atLine(i int, field string, s *edi.Segment, n int) {
+	mp.atNested("lines", i, field, -1, s, n)
+}
+
+func (mp *x12Mapper) atLineIdx(i int, field string, j int, s *edi.Segment, n int) {
+	mp.atNested("lines", i, field, j, s, n)
+}
+
+func (mp *x12Mapper) atParty(i int, field string, s *edi.Segment, n int) {
+	mp.atNested("parties", i, field, -1, s, n)
+}
+
+func (mp *x12Mapper) atPartyIdx(i int, field string, j int, s *edi.Segment, n int) {
+	mp.atNested("parties", i, field, j, s, n)
+}
+
+// flush builds the order's provenance map; later entries for a key win.
+func (mp *x12Mapper) flush() {
+	all := string(mp.prov)
+	p := make(map[string]string, len(mp.provIdx)/4)
+	for k := 0; k+3 < len(mp.provIdx); k += 4 {
+		p[all[mp.provIdx[k]:mp.provIdx[k+1]]] = all[mp.provIdx[k+2]:mp.provIdx[k+3]]
+	}
+	mp.o.Provenance = p
+}
+
 
 func mappingErr(s *edi.Segment, n int, err error) error {
 	return &MappingError{Pos: s.Pos, Tag: s.Tag, Element: n, Err: err}
@@ -165,11 +286,11 @@ func (mp *x12Mapper) note(s *edi.Segment, n int) {
 	o := mp.o
 	if mp.line >= 0 && !mp.summary {
 		l := &o.Lines[mp.line]
-		o.SetProvenance(order.LinePath(mp.line, fmt.Sprintf("notes[%d]", len(l.Notes))), where(s, n))
+		mp.atLineIdx(mp.line, "notes", len(l.Notes), s, n)
 		l.Notes = append(l.Notes, v)
 		return
 	}
-	o.SetProvenance(fmt.Sprintf("notes[%d]", len(o.Notes)), where(s, n))
+	mp.atIdx("notes", len(o.Notes), s, n)
 	o.Notes = append(o.Notes, v)
 }
 
@@ -180,7 +301,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 	}
 	switch s.Tag {
 	case "ST":
-		o.SetProvenance("source.message_control", where(s, 2))
+		mp.at("source.message_control", s, 2)
 	case "BEG":
 		code := s.Value(1)
 		if p, ok := x12Purposes[code]; ok {
@@ -188,25 +309,25 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 		} else {
 			o.Purpose = order.Purpose(code)
 		}
-		o.SetProvenance("purpose", where(s, 1))
+		mp.at("purpose", s, 1)
 		if v := s.Value(2); v != "" {
 			o.OrderType = v
-			o.SetProvenance("order_type", where(s, 2))
+			mp.at("order_type", s, 2)
 		}
 		o.PONumber = s.Value(3)
-		o.SetProvenance("po_number", where(s, 3))
+		mp.at("po_number", s, 3)
 		if s.Value(5) != "" {
 			d, err := mp.date(s, 5)
 			if err != nil {
 				return err
 			}
 			o.PODate = d
-			o.SetProvenance("po_date", where(s, 5))
+			mp.at("po_date", s, 5)
 		}
 	case "CUR":
 		if mp.line < 0 && s.Value(2) != "" {
 			o.Currency = s.Value(2)
-			o.SetProvenance("currency", where(s, 2))
+			mp.at("currency", s, 2)
 		}
 	case "REF":
 		if mp.line >= 0 || mp.party >= 0 {
@@ -217,7 +338,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			n = 3
 		}
 		if v := s.Value(n); v != "" {
-			o.SetProvenance(fmt.Sprintf("references[%d]", len(o.References)), where(s, n))
+			mp.atIdx("references", len(o.References), s, n)
 			o.References = append(o.References, order.Reference{Qualifier: s.Value(1), Value: v})
 		}
 	case "DTM":
@@ -252,7 +373,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 		if !mp.description[mp.line] {
 			mp.description[mp.line] = true
 			l.Description = v
-			o.SetProvenance(order.LinePath(mp.line, "description"), where(s, 5))
+			mp.atLine(mp.line, "description", s, 5)
 		} else {
 			mp.note(s, 5)
 		}
@@ -264,14 +385,14 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 				return err
 			}
 			mp.totals().Amount = &v
-			o.SetProvenance("totals.amount", where(s, 2))
+			mp.at("totals.amount", s, 2)
 		case s.Value(1) == "1" && mp.line >= 0 && !mp.summary:
 			v, err := mp.decimal(s, 2, "line amount")
 			if err != nil {
 				return err
 			}
 			o.Lines[mp.line].Amount = &v
-			o.SetProvenance(order.LinePath(mp.line, "amount"), where(s, 2))
+			mp.atLine(mp.line, "amount", s, 2)
 		}
 	case "CTT":
 		mp.summary = true
@@ -280,14 +401,14 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			return mappingErr(s, 1, fmt.Errorf("number of line items %q is not an integer", s.Value(1)))
 		}
 		mp.totals().LineCount = &n
-		o.SetProvenance("totals.line_count", where(s, 1))
+		mp.at("totals.line_count", s, 1)
 		if s.Value(2) != "" {
 			v, err := mp.decimal(s, 2, "hash total")
 			if err != nil {
 				return err
 			}
 			mp.totals().QuantityHash = &v
-			o.SetProvenance("totals.quantity_hash", where(s, 2))
+			mp.at("totals.quantity_hash", s, 2)
 		}
 	}
 	return nil
@@ -313,13 +434,13 @@ func (mp *x12Mapper) dtm(s *edi.Segment) error {
 	if mp.line >= 0 && !mp.summary {
 		if q == "002" {
 			o.Lines[mp.line].RequestedDelivery = d
-			o.SetProvenance(order.LinePath(mp.line, "requested_delivery"), where(s, 2))
+			mp.atLine(mp.line, "requested_delivery", s, 2)
 		} else {
 			if mp.lineShip == nil {
 				mp.lineShip = map[int]datedProv{}
 			}
 			if _, seen := mp.lineShip[mp.line]; !seen {
-				mp.lineShip[mp.line] = datedProv{d, where(s, 2)}
+				mp.lineShip[mp.line] = datedProv{d, s, 2}
 			}
 		}
 		return nil
@@ -328,9 +449,9 @@ func (mp *x12Mapper) dtm(s *edi.Segment) error {
 	case q == "002" && mp.deliveryQual == "":
 		mp.deliveryQual = q
 		o.RequestedDelivery = d
-		o.SetProvenance("requested_delivery", where(s, 2))
+		mp.at("requested_delivery", s, 2)
 	case q == "010" && mp.shipQual == "":
-		mp.shipQual, mp.shipDate, mp.shipProv = q, d, where(s, 2)
+		mp.shipQual, mp.ship = q, datedProv{d, s, 2}
 	}
 	return nil
 }
@@ -342,20 +463,20 @@ func (mp *x12Mapper) n1(s *edi.Segment) {
 	if r, ok := x12Roles[p.Role]; ok {
 		p.Role = r
 	}
-	o.SetProvenance(order.PartyPath(i, "role"), where(s, 1))
+	mp.atParty(i, "role", s, 1)
 	if v := strings.TrimSpace(s.Value(2)); v != "" {
 		p.Name = v
-		o.SetProvenance(order.PartyPath(i, "name"), where(s, 2))
+		mp.atParty(i, "name", s, 2)
 	}
 	if v := strings.TrimSpace(s.Value(4)); v != "" {
 		p.ID = v
-		o.SetProvenance(order.PartyPath(i, "id"), where(s, 4))
+		mp.atParty(i, "id", s, 4)
 		if q := s.Value(3); q != "" {
 			p.IDScheme = q
 			if sc, ok := x12Schemes[q]; ok {
 				p.IDScheme = sc
 			}
-			o.SetProvenance(order.PartyPath(i, "id_scheme"), where(s, 3))
+			mp.atParty(i, "id_scheme", s, 3)
 		}
 	}
 	o.Parties = append(o.Parties, p)
@@ -373,7 +494,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 					p.Name += " "
 				}
 				p.Name += v
-				o.SetProvenance(order.PartyPath(i, "name"), where(s, n))
+				mp.atParty(i, "name", s, n)
 			}
 		}
 		return
@@ -385,7 +506,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 	if s.Tag == "N3" {
 		for n := 1; n <= 2; n++ {
 			if v := strings.TrimSpace(s.Value(n)); v != "" {
-				o.SetProvenance(order.PartyPath(i, fmt.Sprintf("address.lines[%d]", len(a.Lines))), where(s, n))
+				mp.atPartyIdx(i, "address.lines", len(a.Lines), s, n)
 				a.Lines = append(a.Lines, v)
 			}
 		}
@@ -394,7 +515,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 	for n, f := range []*string{&a.City, &a.Region, &a.PostalCode, &a.Country} {
 		if v := strings.TrimSpace(s.Value(n + 1)); v != "" {
 			*f = v
-			o.SetProvenance(order.PartyPath(i, "address."+[]string{"city", "region", "postal_code", "country"}[n]), where(s, n+1))
+			mp.atParty(i, []string{"address.city", "address.region", "address.postal_code", "address.country"}[n], s, n+1)
 		}
 	}
 }
@@ -404,10 +525,10 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 	i := len(o.Lines)
 	l := order.Line{LineNo: strings.TrimSpace(s.Value(1))}
 	if l.LineNo != "" {
-		o.SetProvenance(order.LinePath(i, "line_no"), where(s, 1))
+		mp.atLine(i, "line_no", s, 1)
 	} else {
 		l.LineNo = strconv.Itoa(i + 1)
-		o.SetProvenance(order.LinePath(i, "line_no"), s.Pos.String()+" PO1")
+		mp.atLine(i, "line_no", s, 0)
 	}
 	if s.Value(2) != "" {
 		q, err := mp.decimal(s, 2, "quantity")
@@ -415,11 +536,11 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			return err
 		}
 		l.Quantity = q
-		o.SetProvenance(order.LinePath(i, "quantity"), where(s, 2))
+		mp.atLine(i, "quantity", s, 2)
 	}
 	if v := s.Value(3); v != "" {
 		l.Unit = v
-		o.SetProvenance(order.LinePath(i, "unit"), where(s, 3))
+		mp.atLine(i, "unit", s, 3)
 	}
 	if s.Value(4) != "" {
 		p, err := mp.decimal(s, 4, "unit price")
@@ -427,13 +548,14 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			return err
 		}
 		l.UnitPrice = &p
-		o.SetProvenance(order.LinePath(i, "unit_price"), where(s, 4))
+		mp.atLine(i, "unit_price", s, 4)
 	}
 	if v := s.Value(5); v != "" {
 		l.PriceBasis = v
-		o.SetProvenance(order.LinePath(i, "price_basis"), where(s, 5))
+		mp.atLine(i, "price_basis", s, 5)
 	}
-	var sku, skuProv string
+	var sku string
+	skuAt := 0
 	for n := 6; n+1 <= s.Len(); n += 2 {
 		q, id := s.Value(n), strings.TrimSpace(s.Value(n+1))
 		if id == "" {
@@ -452,24 +574,24 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			field, name = &l.ManufacturerPart, "manufacturer_part"
 		case "SK":
 			if sku == "" {
-				sku, skuProv = id, where(s, n+1)
+				sku, skuAt = id, n+1
 				continue
 			}
 		}
 		if field != nil && *field == "" {
 			*field = id
-			o.SetProvenance(order.LinePath(i, name), where(s, n+1))
+			mp.atLine(i, name, s, n+1)
 			continue
 		}
-		o.SetProvenance(order.LinePath(i, fmt.Sprintf("notes[%d]", len(l.Notes))), where(s, n+1))
+		mp.atLineIdx(i, "notes", len(l.Notes), s, n+1)
 		l.Notes = append(l.Notes, q+" "+id)
 	}
 	if sku != "" {
 		if l.BuyerPart == "" {
 			l.BuyerPart = sku
-			o.SetProvenance(order.LinePath(i, "buyer_part"), skuProv)
+			mp.atLine(i, "buyer_part", s, skuAt)
 		} else {
-			o.SetProvenance(order.LinePath(i, fmt.Sprintf("notes[%d]", len(l.Notes))), skuProv)
+			mp.atLineIdx(i, "notes", len(l.Notes), s, skuAt)
 			l.Notes = append(l.Notes, "SK "+sku)
 		}
 	}
