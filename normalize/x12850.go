@@ -167,7 +167,9 @@ type x12Mapper struct {
 	provIdx []int32
 }
 
-func (mp *x12Mapper) markFrom(start int) { mp.provIdx = append(mp.provIdx, int32(start), int32(len(mp.prov))) }
+func (mp *x12Mapper) markFrom(start int) {
+	mp.provIdx = append(mp.provIdx, int32(start), int32(len(mp.prov)))
+}
 
 // value appends "segment N TAGnn" (or "segment N TAG" for n = 0).
 func (mp *x12Mapper) value(s *edi.Segment, n int) {
@@ -255,7 +257,6 @@ func (mp *x12Mapper) flush() {
 	}
 	mp.o.Provenance = p
 }
-
 
 func mappingErr(s *edi.Segment, n int, err error) error {
 	return &MappingError{Pos: s.Pos, Tag: s.Tag, Element: n, Err: err}
