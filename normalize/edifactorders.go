@@ -2,12 +2,655 @@ package normalize
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
-// FromEDIFACTOrders maps an EDIFACT ORDERS message to the canonical order.
+// FromEDIFACTOrders maps an EDIFACT ORDERS message (D96A, D01B and their
+// EANCOM subsets; the layout of other directories is read the same way)
+// to the canonical order. file is recorded as source.file.
+//
+// What it reads, and the decisions where the standard leaves a choice:
+//   - BGM: C002 1001 is order_type; 1004 (C106 in D01B) is po_number and
+//     must be present; 1225 is the purpose: 9 (or none) original, 1
+//     cancel, 5 replace, 4 change, 2 (addition) and 3 (deletion) change;
+//     any other function (6 confirmation, 7 duplicate, 31 copy, ...) is
+//     not an order to act on and gives a MappingError.
+//   - DTM in the heading: 137 po_date; requested_delivery from 2, else 64
+//     (earliest), else 63 (latest). DTM in a line: the same qualifiers for
+//     the line's requested_delivery. Formats 102 CCYYMMDD, 203
+//     CCYYMMDDHHMM, 204 CCYYMMDDHHMMSS, 101 YYMMDD, 718 CCYYMMDD-CCYYMMDD
+//     (its first day); without 2379, 8 digits are 102 and 12 are 203.
+//   - FTX: the C108 texts joined by a space, as a note of the order or,
+//     inside a line, of the line.
+//   - RFF in the heading (SG1): references. RFF inside a party or line
+//     group is not mapped.
+//   - NAD: role BY buyer, DP and ST ship_to, IV bill_to, SU supplier, any
+//     other code kept raw; C082 3039 id with scheme 3055 9 GLN, 16 DUNS,
+//     91 seller, 92 buyer, other codes raw; name from C080 (its parts
+//     joined by a space) or else the first line of C058, whose other
+//     lines become address lines; C059 street lines, 3164 city, 3229
+//     region (C819 in D01B), 3251 postal code, 3207 country.
+//   - CUX: the currency of the first CUX whose 6347 is 2 or 9 (else the
+//     first CUX).
+//   - LIN 1082 line_no (the line's ordinal when empty); C212 7140 by 7143:
+//     EN, SRV, UP gtin, SA supplier_part, BP and IN buyer_part, MF
+//     manufacturer_part (untyped ids are not mapped). PIA ids by the same
+//     codes, not overwriting LIN's. IMD C273 7008 texts of all IMD of the
+//     line joined by a space. QTY 21 quantity and unit (6411); without QTY
+//     21 the line's first QTY; a line without QTY is a MappingError. PRI
+//     AAA (else AAB) unit price as sent, 5284 (and its 6411) as
+//     price_basis, e.g. "100 PCE". MOA 203 line amount.
+//   - CNT 2 totals.line_count; MOA 86 (message total), else 128 (total
+//     amount), else 79 (line items total) totals.amount.
+//   - Numbers use the message's decimal mark; a value written with the
+//     other mark ('.' for ',') is read too, as syntax 4 allows both.
+//
+// Provenance names the segment and the element as "segment N TAGnn" for
+// a simple element and "segment N TAGnn:c" for component c of a composite
+// (e.g. "segment 4 DTM01:2" is the date of C507).
 func FromEDIFACTOrders(m *edi.Message, file string) (*order.Order, error) {
-	return nil, errors.New("EDIFACT ORDERS mapping is not built yet")
+	if m.Standard != edi.EDIFACT || m.Type != "ORDERS" {
+		return nil, fmt.Errorf("%s %s: %w", m.Standard, m.Type, ErrNotAnOrder)
+	}
+	mp := ordersMapper{m: m, mark: m.DecimalMark}
+	if mp.mark == 0 {
+		mp.mark = '.'
+	}
+	return mp.run(file)
+}
+
+type section int
+
+const (
+	inHeading section = iota
+	inParty
+	inLine
+	inSummary
+)
+
+type ordersMapper struct {
+	m    *edi.Message
+	mark byte
+	o    *order.Order
+	errs []error
+	buf  []byte
+
+	sec       section
+	delivery  int // rank of the requested_delivery qualifier found (0 none)
+	lineDeliv int
+	line      *order.Line
+	lineIdx   int
+	lineSeg   *edi.Segment
+	qtyRank   int // 2 for QTY 21, 1 for another QTY
+	priceRank int // 2 for AAA, 1 for AAB
+	totalRank int
+	currency  bool
+}
+
+func (mp *ordersMapper) fail(s *edi.Segment, el, comp int, format string, args ...any) {
+	mp.errs = append(mp.errs, &MappingError{Pos: s.Pos, Tag: s.Tag, Element: el, Component: comp, Err: fmt.Errorf(format, args...)})
+}
+
+// where renders the provenance of element el (component comp, 0 for a
+// simple element) of s.
+func (mp *ordersMapper) where(s *edi.Segment, el, comp int) string {
+	b := append(mp.buf[:0], "segment "...)
+	b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
+	b = append(b, ' ')
+	b = append(b, s.Tag...)
+	if el < 10 {
+		b = append(b, '0')
+	}
+	b = strconv.AppendInt(b, int64(el), 10)
+	if comp > 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(comp), 10)
+	}
+	mp.buf = b
+	return string(b)
+}
+
+func (mp *ordersMapper) prov(path string, s *edi.Segment, el, comp int) {
+	mp.o.Provenance[path] = mp.where(s, el, comp)
+}
+
+func linePath(i int, field string) string { return "lines[" + strconv.Itoa(i) + "]." + field }
+
+func partyPath(i int, field string) string { return "parties[" + strconv.Itoa(i) + "]." + field }
+
+func (mp *ordersMapper) run(file string) (*order.Order, error) {
+	m := mp.m
+	env := m.Envelope
+	lines := 0
+	for i := range m.Segments {
+		if m.Segments[i].Tag == "LIN" {
+			lines++
+		}
+	}
+	mp.o = &order.Order{
+		Channel: order.ChannelEDI,
+		Source: order.Source{Standard: "EDIFACT", Version: env.Version, SenderID: env.SenderID, SenderQualifier: env.SenderQualifier,
+			ReceiverID: env.ReceiverID, ReceiverQualifier: env.ReceiverQualifier, InterchangeControl: env.InterchangeControl,
+			GroupControl: env.GroupControl, MessageControl: env.MessageControl, Test: env.Test, File: file},
+		Lines:      make([]order.Line, 0, lines),
+		Provenance: make(map[string]string, 16+8*lines),
+	}
+	sawBGM := false
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		switch s.Tag {
+		case "UNH", "UNT":
+		case "BGM":
+			sawBGM = true
+			mp.bgm(s)
+		case "DTM":
+			mp.dtm(s)
+		case "FTX":
+			mp.ftx(s)
+		case "RFF":
+			if mp.sec == inHeading {
+				mp.o.References = append(mp.o.References, order.Reference{Qualifier: s.Component(1, 1), Value: s.Component(1, 2)})
+				mp.prov("references["+strconv.Itoa(len(mp.o.References)-1)+"].value", s, 1, 2)
+			}
+		case "NAD":
+			if mp.sec == inHeading || mp.sec == inParty {
+				mp.sec = inParty
+				mp.nad(s)
+			}
+		case "LOC", "FII", "CTA", "COM", "DOC":
+			// Party group details, or line details not mapped.
+		case "CUX":
+			if mp.sec == inHeading || mp.sec == inParty {
+				mp.sec = inHeading
+				mp.cux(s)
+			}
+		case "LIN":
+			mp.endLine()
+			mp.lin(s)
+		case "PIA":
+			if mp.sec == inLine {
+				mp.pia(s)
+			}
+		case "IMD":
+			if mp.sec == inLine {
+				mp.imd(s)
+			}
+		case "QTY":
+			if mp.sec == inLine {
+				mp.qty(s)
+			}
+		case "PRI":
+			if mp.sec == inLine {
+				mp.pri(s)
+			}
+		case "MOA":
+			mp.moa(s)
+		case "UNS":
+			mp.endLine()
+			mp.sec = inSummary
+		case "CNT":
+			mp.cnt(s)
+		default:
+			if mp.sec == inParty {
+				mp.sec = inHeading
+			}
+		}
+	}
+	mp.endLine()
+	if !sawBGM && len(m.Segments) > 0 {
+		mp.fail(&m.Segments[0], 0, 0, "message has no BGM")
+	}
+	switch len(mp.errs) {
+	case 0:
+		return mp.o, nil
+	case 1:
+		return nil, mp.errs[0]
+	default:
+		return nil, errors.Join(mp.errs...)
+	}
+}
+
+func (mp *ordersMapper) bgm(s *edi.Segment) {
+	o := mp.o
+	if t := s.Component(1, 1); t != "" {
+		o.OrderType = t
+		mp.prov("order_type", s, 1, 1)
+	}
+	po := s.Component(2, 1)
+	if po == "" {
+		mp.fail(s, 2, 0, "BGM has no document number (1004)")
+	} else {
+		o.PONumber = po
+		mp.prov("po_number", s, 2, 0)
+	}
+	fn := s.Value(3)
+	switch fn {
+	case "", "9":
+		o.Purpose = order.PurposeOriginal
+	case "1":
+		o.Purpose = order.PurposeCancel
+	case "5":
+		o.Purpose = order.PurposeReplace
+	case "4", "2", "3":
+		o.Purpose = order.PurposeChange
+	default:
+		mp.fail(s, 3, 0, "message function %q is not an order to act on (9 original, 1 cancel, 5 replace, 4 change)", fn)
+		return
+	}
+	if fn != "" {
+		mp.prov("purpose", s, 3, 0)
+	}
+}
+
+// deliveryRank orders the delivery date qualifiers: 2 requested, 64
+// earliest, 63 latest.
+func deliveryRank(q string) int {
+	switch q {
+	case "2":
+		return 3
+	case "64":
+		return 2
+	case "63":
+		return 1
+	}
+	return 0
+}
+
+func (mp *ordersMapper) dtm(s *edi.Segment) {
+	q := s.Component(1, 1)
+	switch mp.sec {
+	case inHeading, inParty:
+		if mp.sec == inParty {
+			return // a date of the party group (SG3 RFF) is not the order's
+		}
+		if q == "137" {
+			if d, ok := mp.date(s); ok {
+				mp.o.PODate = d
+				mp.prov("po_date", s, 1, 2)
+			}
+		} else if r := deliveryRank(q); r > mp.delivery {
+			if d, ok := mp.date(s); ok {
+				mp.o.RequestedDelivery, mp.delivery = d, r
+				mp.prov("requested_delivery", s, 1, 2)
+			}
+		}
+	case inLine:
+		if r := deliveryRank(q); r > mp.lineDeliv {
+			if d, ok := mp.date(s); ok {
+				mp.line.RequestedDelivery, mp.lineDeliv = d, r
+				mp.prov(linePath(mp.lineIdx, "requested_delivery"), s, 1, 2)
+			}
+		}
+	}
+}
+
+// date reads DTM C507 2380 by its format 2379.
+func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
+	v, f := s.Component(1, 2), s.Component(1, 3)
+	if f == "" {
+		switch len(v) {
+		case 8:
+			f = "102"
+		case 12:
+			f = "203"
+		}
+	}
+	var d order.Date
+	var err error
+	switch {
+	case f == "102" && len(v) == 8, f == "203" && len(v) == 12, f == "204" && len(v) == 14:
+		d, err = order.ParseCompactDate(v[:8], time.Now())
+	case f == "101" && len(v) == 6:
+		d, err = order.ParseCompactDate(v, time.Now())
+	case f == "718" && len(v) == 17 && v[8] == '-':
+		d, err = order.ParseCompactDate(v[:8], time.Now())
+	default:
+		err = fmt.Errorf("date %q in format %q is not one of 101, 102, 203, 204, 718", v, f)
+	}
+	if err != nil {
+		mp.fail(s, 1, 2, "%v", err)
+		return order.Date{}, false
+	}
+	return d, true
+}
+
+func (mp *ordersMapper) ftx(s *edi.Segment) {
+	var parts []string
+	for _, t := range s.Repetitions(4) {
+		for _, p := range t {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		break
+	}
+	if len(parts) == 0 {
+		return
+	}
+	text := strings.Join(parts, " ")
+	switch mp.sec {
+	case inLine:
+		mp.line.Notes = append(mp.line.Notes, text)
+		mp.prov(linePath(mp.lineIdx, "notes["+strconv.Itoa(len(mp.line.Notes)-1)+"]"), s, 4, 1)
+	case inHeading, inParty:
+		mp.sec = inHeading
+		mp.o.Notes = append(mp.o.Notes, text)
+		mp.prov("notes["+strconv.Itoa(len(mp.o.Notes)-1)+"]", s, 4, 1)
+	}
+}
+
+var partyRoles = map[string]string{"BY": order.RoleBuyer, "DP": order.RoleShipTo, "ST": order.RoleShipTo, "IV": order.RoleBillTo, "SU": order.RoleSupplier}
+
+var idSchemes = map[string]string{"9": order.SchemeGLN, "16": order.SchemeDUNS, "91": order.SchemeSeller, "92": order.SchemeBuyer}
+
+func (mp *ordersMapper) nad(s *edi.Segment) {
+	code := s.Value(1)
+	role, ok := partyRoles[code]
+	if !ok {
+		role = code
+	}
+	p := order.Party{Role: role}
+	i := len(mp.o.Parties)
+	mp.prov(partyPath(i, "role"), s, 1, 0)
+	if id := s.Component(2, 1); id != "" {
+		p.ID = id
+		mp.prov(partyPath(i, "id"), s, 2, 1)
+		if ag := s.Component(2, 3); ag != "" {
+			if sc, ok := idSchemes[ag]; ok {
+				p.IDScheme = sc
+			} else {
+				p.IDScheme = ag
+			}
+			mp.prov(partyPath(i, "id_scheme"), s, 2, 3)
+		}
+	}
+	var addr order.Address
+	addLine := func(v string, el, comp int) {
+		if v = strings.TrimSpace(v); v != "" {
+			mp.prov(partyPath(i, "address.lines["+strconv.Itoa(len(addr.Lines))+"]"), s, el, comp)
+			addr.Lines = append(addr.Lines, v)
+		}
+	}
+	if name := joinNonEmpty(s.Repetitions(4)); name != "" {
+		p.Name = name
+		mp.prov(partyPath(i, "name"), s, 4, 1)
+	} else if reps := s.Repetitions(3); len(reps) > 0 {
+		for k, v := range reps[0] {
+			if p.Name == "" {
+				if v = strings.TrimSpace(v); v != "" {
+					p.Name = v
+					mp.prov(partyPath(i, "name"), s, 3, k+1)
+				}
+				continue
+			}
+			addLine(v, 3, k+1)
+		}
+	}
+	if reps := s.Repetitions(5); len(reps) > 0 {
+		for k, v := range reps[0] {
+			addLine(v, 5, k+1)
+		}
+	}
+	set := func(dst *string, el int, field string) {
+		if v := s.Component(el, 1); v != "" {
+			*dst = v
+			comp := 0
+			if len(s.Repetitions(el)) > 0 && len(s.Repetitions(el)[0]) > 1 {
+				comp = 1
+			}
+			mp.prov(partyPath(i, "address."+field), s, el, comp)
+		}
+	}
+	set(&addr.City, 6, "city")
+	set(&addr.Region, 7, "region")
+	set(&addr.PostalCode, 8, "postal_code")
+	set(&addr.Country, 9, "country")
+	if len(addr.Lines) > 0 || addr.City != "" || addr.Region != "" || addr.PostalCode != "" || addr.Country != "" {
+		p.Address = &addr
+	}
+	mp.o.Parties = append(mp.o.Parties, p)
+}
+
+func nonEmpty(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func joinNonEmpty(reps [][]string) string {
+	if len(reps) == 0 {
+		return ""
+	}
+	return strings.Join(nonEmpty(reps[0]), " ")
+}
+
+func (mp *ordersMapper) cux(s *edi.Segment) {
+	if mp.currency {
+		return
+	}
+	cur := s.Component(1, 2)
+	if cur == "" {
+		return
+	}
+	if use := s.Component(1, 1); use == "2" || use == "9" || len(mp.o.Currency) == 0 {
+		mp.o.Currency = cur
+		mp.prov("currency", s, 1, 2)
+		mp.currency = use == "2" || use == "9"
+	}
+}
+
+func (mp *ordersMapper) lin(s *edi.Segment) {
+	mp.sec = inLine
+	mp.o.Lines = append(mp.o.Lines, order.Line{})
+	mp.lineIdx = len(mp.o.Lines) - 1
+	mp.line = &mp.o.Lines[mp.lineIdx]
+	mp.lineSeg = s
+	mp.qtyRank, mp.priceRank, mp.lineDeliv = 0, 0, 0
+	if no := s.Value(1); no != "" {
+		mp.line.LineNo = no
+		mp.prov(linePath(mp.lineIdx, "line_no"), s, 1, 0)
+	} else {
+		mp.line.LineNo = strconv.Itoa(mp.lineIdx + 1)
+	}
+	mp.itemID(s, 3, s.Component(3, 1), s.Component(3, 2), true)
+}
+
+// itemID maps an item number by its type (7143).
+func (mp *ordersMapper) itemID(s *edi.Segment, el int, id, typ string, overwrite bool) {
+	if id == "" {
+		return
+	}
+	var dst *string
+	var field string
+	l := mp.line
+	switch typ {
+	case "EN", "SRV", "UP":
+		dst, field = &l.GTIN, "gtin"
+	case "SA":
+		dst, field = &l.SupplierPart, "supplier_part"
+	case "BP", "IN":
+		dst, field = &l.BuyerPart, "buyer_part"
+	case "MF":
+		dst, field = &l.ManufacturerPart, "manufacturer_part"
+	default:
+		return
+	}
+	if *dst != "" && !overwrite {
+		return
+	}
+	*dst = id
+	mp.prov(linePath(mp.lineIdx, field), s, el, 1)
+}
+
+func (mp *ordersMapper) pia(s *edi.Segment) {
+	for el := 2; el <= s.Len(); el++ {
+		mp.itemID(s, el, s.Component(el, 1), s.Component(el, 2), false)
+	}
+}
+
+func (mp *ordersMapper) imd(s *edi.Segment) {
+	reps := s.Repetitions(3)
+	if len(reps) == 0 {
+		return
+	}
+	var texts []string
+	for k := 3; k < len(reps[0]) && k < 5; k++ {
+		if t := strings.TrimSpace(reps[0][k]); t != "" {
+			texts = append(texts, t)
+		}
+	}
+	if len(texts) == 0 {
+		return
+	}
+	if mp.line.Description == "" {
+		mp.prov(linePath(mp.lineIdx, "description"), s, 3, 4)
+		mp.line.Description = strings.Join(texts, " ")
+		return
+	}
+	mp.line.Description += " " + strings.Join(texts, " ")
+}
+
+// number reads a numeric value with the message's decimal mark, or the
+// other one.
+func (mp *ordersMapper) number(s *edi.Segment, el, comp int, v string) (decimal.Decimal, bool) {
+	d, err := ParseDecimal(v, mp.mark)
+	if err != nil {
+		other := byte(',')
+		if mp.mark == ',' {
+			other = '.'
+		}
+		if strings.IndexByte(v, other) >= 0 {
+			if d2, err2 := ParseDecimal(v, other); err2 == nil {
+				return d2, true
+			}
+		}
+		mp.fail(s, el, comp, "%v", err)
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
+
+func (mp *ordersMapper) qty(s *edi.Segment) {
+	rank := 1
+	if s.Component(1, 1) == "21" {
+		rank = 2
+	}
+	if rank <= mp.qtyRank {
+		return
+	}
+	q, ok := mp.number(s, 1, 2, s.Component(1, 2))
+	mp.qtyRank = rank // also when unreadable: reported once, not again as missing
+	if !ok {
+		return
+	}
+	mp.line.Quantity = q
+	mp.prov(linePath(mp.lineIdx, "quantity"), s, 1, 2)
+	mp.line.Unit = s.Component(1, 3)
+	if mp.line.Unit != "" {
+		mp.prov(linePath(mp.lineIdx, "unit"), s, 1, 3)
+	}
+}
+
+func (mp *ordersMapper) pri(s *edi.Segment) {
+	rank := 0
+	switch s.Component(1, 1) {
+	case "AAA":
+		rank = 2
+	case "AAB":
+		rank = 1
+	}
+	if rank <= mp.priceRank {
+		return
+	}
+	v := s.Component(1, 2)
+	if v == "" {
+		return
+	}
+	p, ok := mp.number(s, 1, 2, v)
+	if !ok {
+		return
+	}
+	mp.priceRank = rank
+	mp.line.UnitPrice = &p
+	mp.prov(linePath(mp.lineIdx, "unit_price"), s, 1, 2)
+	mp.line.PriceBasis = ""
+	if basis := s.Component(1, 5); basis != "" {
+		if u := s.Component(1, 6); u != "" {
+			basis += " " + u
+		}
+		mp.line.PriceBasis = basis
+		mp.prov(linePath(mp.lineIdx, "price_basis"), s, 1, 5)
+	}
+}
+
+func (mp *ordersMapper) moa(s *edi.Segment) {
+	q := s.Component(1, 1)
+	switch mp.sec {
+	case inLine:
+		if q != "203" {
+			return
+		}
+		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
+			mp.line.Amount = &a
+			mp.prov(linePath(mp.lineIdx, "amount"), s, 1, 2)
+		}
+	case inSummary:
+		rank := 0
+		switch q {
+		case "86":
+			rank = 3
+		case "128":
+			rank = 2
+		case "79":
+			rank = 1
+		}
+		if rank <= mp.totalRank {
+			return
+		}
+		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
+			mp.totals().Amount = &a
+			mp.totalRank = rank
+			mp.prov("totals.amount", s, 1, 2)
+		}
+	}
+}
+
+func (mp *ordersMapper) totals() *order.Totals {
+	if mp.o.Totals == nil {
+		mp.o.Totals = &order.Totals{}
+	}
+	return mp.o.Totals
+}
+
+func (mp *ordersMapper) cnt(s *edi.Segment) {
+	if s.Component(1, 1) != "2" {
+		return
+	}
+	v := s.Component(1, 2)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		mp.fail(s, 1, 2, "line count %q is not a whole number", v)
+		return
+	}
+	mp.totals().LineCount = &n
+	mp.prov("totals.line_count", s, 1, 2)
+}
+
+// endLine checks the line just finished.
+func (mp *ordersMapper) endLine() {
+	if mp.line != nil && mp.qtyRank == 0 {
+		mp.fail(mp.lineSeg, 0, 0, "line %s has no quantity (QTY)", mp.line.LineNo)
+	}
+	mp.line, mp.lineSeg = nil, nil
 }
