@@ -40,9 +40,14 @@ var x12Schemes = map[string]string{
 	"92": order.SchemeBuyer,
 }
 
-// x12N1Loop are the segments of the 850 header N1 loop after N1.
-var x12N1Loop = map[string]bool{"N2": true, "N3": true, "N4": true, "NX2": true, "REF": true, "PER": true, "SI": true,
-	"FOB": true, "TD1": true, "TD5": true, "TD3": true, "TD4": true, "PKG": true}
+// inN1Loop reports whether tag belongs to the 850 header N1 loop after N1.
+func inN1Loop(tag string) bool {
+	switch tag {
+	case "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG":
+		return true
+	}
+	return false
+}
 
 // x12DatePivot decides the century of six-digit dates (YYMMDD, used
 // before version 004010): 1950..2049.
@@ -159,7 +164,6 @@ type x12Mapper struct {
 	shipQual     string
 	ship         datedProv
 	lineShip     map[int]datedProv
-	description  map[int]bool
 	// Provenance is written into one buffer and turned into one string at
 	// the end: keys and values are substrings of it, so an order's
 	// provenance costs one allocation besides the map.
@@ -297,7 +301,7 @@ func (mp *x12Mapper) note(s *edi.Segment, n int) {
 
 func (mp *x12Mapper) segment(s *edi.Segment) error {
 	o := mp.o
-	if mp.party >= 0 && s.Tag != "N1" && !x12N1Loop[s.Tag] {
+	if mp.party >= 0 && s.Tag != "N1" && !inN1Loop(s.Tag) {
 		mp.party = -1
 	}
 	switch s.Tag {
@@ -368,11 +372,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			return nil
 		}
 		l := &o.Lines[mp.line]
-		if mp.description == nil {
-			mp.description = map[int]bool{}
-		}
-		if !mp.description[mp.line] {
-			mp.description[mp.line] = true
+		if l.Description == "" {
 			l.Description = v
 			mp.atLine(mp.line, "description", s, 5)
 		} else {
