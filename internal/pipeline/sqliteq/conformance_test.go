@@ -17,17 +17,20 @@ import (
 var fullConformance = flag.Bool("sqliteq.full", false, "run watermill's conformance suite with its full message counts")
 
 // conformanceDBs gives every conformance test its own database file and
-// Writer, keyed by the test's name: the suite calls the constructor several
+// Writer, keyed by the test's *testing.T: the suite calls the constructor several
 // times per test (persistence across instances), and parallel tests must not
 // queue on one another's write lock.
 var conformanceDBs sync.Map
 
 func conformanceWriter(t *testing.T) *sqliteq.Writer {
-	if w, ok := conformanceDBs.Load(t.Name()); ok {
+	if w, ok := conformanceDBs.Load(t); ok {
 		return w.(*sqliteq.Writer)
 	}
 	w, _ := openDB(t)
-	actual, _ := conformanceDBs.LoadOrStore(t.Name(), w)
+	actual, loaded := conformanceDBs.LoadOrStore(t, w)
+	if !loaded {
+		t.Cleanup(func() { conformanceDBs.Delete(t) })
+	}
 	return actual.(*sqliteq.Writer)
 }
 

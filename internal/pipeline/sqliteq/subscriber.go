@@ -91,10 +91,10 @@ type Subscriber struct {
 	cfg    Config
 	logger watermill.LoggerAdapter
 
-	mu      sync.Mutex
-	closed  bool
-	closing chan struct{}
-	relays  sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	stop   context.CancelFunc // ends the subscriptions' waits for the lock
+	relays sync.WaitGroup
 }
 
 var (
@@ -112,9 +112,9 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 	}
 	cfg.setDefaults()
 	ackDeadline := cfg.AckDeadline
-	closing := make(chan struct{})
+	stopCtx, stop := context.WithCancel(context.Background())
 	inner, err := wsql.NewSubscriber(
-		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: closing},
+		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx},
 		wsql.SubscriberConfig{
 			ConsumerGroup:  cfg.ConsumerGroup,
 			AckDeadline:    &ackDeadline,
@@ -128,9 +128,10 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 		logger,
 	)
 	if err != nil {
+		stop()
 		return nil, fmt.Errorf("creating subscriber: %w", err)
 	}
-	return &Subscriber{inner: inner, w: w, cfg: cfg, logger: logger, closing: closing}, nil
+	return &Subscriber{inner: inner, w: w, cfg: cfg, logger: logger, stop: stop}, nil
 }
 
 // Subscribe delivers the topic's messages not yet acked by the group, in
@@ -180,7 +181,7 @@ func (s *Subscriber) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.closing)
+	s.stop()
 	s.mu.Unlock()
 	err := s.inner.Close()
 	s.relays.Wait()
@@ -223,7 +224,7 @@ func (s *Subscriber) deliver(topic string, m *message.Message, out chan<- *messa
 	select {
 	case out <- outer:
 	case <-ctx.Done():
-		h.settle(d, false)
+		h.settle(d, false, true)
 		m.Nack()
 		return
 	}
@@ -231,10 +232,10 @@ func (s *Subscriber) deliver(topic string, m *message.Message, out chan<- *messa
 	// subscriber stops: its writes must be rolled back before the commit.
 	select {
 	case <-outer.Acked():
-		h.settle(d, true)
+		h.settle(d, true, ctx.Err() != nil)
 		m.Ack()
 	case <-outer.Nacked():
-		h.settle(d, false)
+		h.settle(d, false, ctx.Err() != nil)
 		m.Nack()
 	case <-h.abandoned:
 	}

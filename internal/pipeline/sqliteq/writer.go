@@ -35,71 +35,93 @@ var (
 	ErrTxEnded = errors.New("the message's transaction has ended")
 )
 
+// LockFunc takes a process-wide write lock, waiting at most until ctx is
+// done, and returns the function that releases it. (*store.Store).LockWrites
+// has this shape.
+type LockFunc func(ctx context.Context) (unlock func(), err error)
+
 // Writer is the one door to a SQLite database for writes: a *sql.DB opened
 // with the writer DSN and a process-wide lock, so that at most one write
 // transaction is in flight. The store, the publishers and the subscribers
-// of one database must share one Writer.
+// of one database must share one lock: give them one Writer, or build the
+// Writer on the store's lock with NewWriterWithLock.
 type Writer struct {
 	db      *sql.DB
-	sem     chan struct{}
+	lockFn  LockFunc
 	timeout time.Duration
 }
 
-// NewWriter returns the Writer for db, which must be opened with the writer
-// DSN (see the package documentation). lockTimeout bounds every wait for the
-// lock; zero means DefaultLockTimeout.
+// NewWriter returns a Writer for db with a lock of its own. db must be
+// opened with the writer DSN (see the package documentation). lockTimeout
+// bounds every wait for the lock; zero means DefaultLockTimeout.
 func NewWriter(db *sql.DB, lockTimeout time.Duration) *Writer {
+	sem := make(chan struct{}, 1)
+	return NewWriterWithLock(db, func(ctx context.Context) (func(), error) {
+		select {
+		case sem <- struct{}{}:
+			var once sync.Once
+			return func() { once.Do(func() { <-sem }) }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}, lockTimeout)
+}
+
+// NewWriterWithLock returns a Writer for db whose transactions take lock,
+// typically the store's (store.LockWrites), so that the store's own write
+// transactions and the queue's queue in one line. lockTimeout bounds every
+// wait for the lock; zero means DefaultLockTimeout.
+func NewWriterWithLock(db *sql.DB, lock LockFunc, lockTimeout time.Duration) *Writer {
 	if lockTimeout <= 0 {
 		lockTimeout = DefaultLockTimeout
 	}
-	return &Writer{db: db, sem: make(chan struct{}, 1), timeout: lockTimeout}
+	return &Writer{db: db, lockFn: lock, timeout: lockTimeout}
 }
 
-// lock takes the write lock. Waiters are served in arrival order (a Go
-// channel's send queue), unlike SQLite's busy handler.
-// A closed stop ends the wait with ErrSubscriberClosed.
-func (w *Writer) lock(ctx context.Context, stop <-chan struct{}) error {
-	select {
-	case w.sem <- struct{}{}:
-		return nil
-	default:
-	}
-	timer := time.NewTimer(w.timeout)
+// lock takes the write lock within the Writer's timeout. A done stop ends
+// the wait with ErrSubscriberClosed.
+func (w *Writer) lock(ctx context.Context, stop context.Context) (func(), error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(w.timeout, func() { cancel(fmt.Errorf("%w (%s)", ErrLockTimeout, w.timeout)) })
 	defer timer.Stop()
-	select {
-	case w.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-stop:
-		return ErrSubscriberClosed
-	case <-timer.C:
-		return fmt.Errorf("%w (%s)", ErrLockTimeout, w.timeout)
+	if stop != nil {
+		defer context.AfterFunc(stop, func() { cancel(ErrSubscriberClosed) })()
 	}
+	unlock, err := w.lockFn(lctx)
+	if err != nil {
+		if cause := context.Cause(lctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
+			return nil, cause
+		}
+		return nil, err
+	}
+	return unlock, nil
 }
-
-func (w *Writer) unlock() { <-w.sem }
 
 // BeginTx takes the write lock and begins a transaction on the writer pool
 // (BEGIN IMMEDIATE with the writer DSN). The lock is released by the Tx's
 // Commit or Rollback: callers must always call one of them.
 func (w *Writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
-	return w.beginTx(ctx, opts, nil)
+	return w.beginTx(ctx, opts, nil, ctx)
 }
 
-func (w *Writer) beginTx(ctx context.Context, opts *sql.TxOptions, stop <-chan struct{}) (*Tx, error) {
+// beginTx waits for the lock until ctx or stop is done and begins a
+// transaction that lives as long as txCtx (database/sql rolls it back when
+// txCtx is done).
+func (w *Writer) beginTx(ctx context.Context, opts *sql.TxOptions, stop, txCtx context.Context) (*Tx, error) {
 	if h, ok := handleFromContext(ctx); ok && h.tx.w == w {
 		return nil, ErrNestedWrite
 	}
-	if err := w.lock(ctx, stop); err != nil {
-		return nil, fmt.Errorf("beginning write transaction: %w", err)
-	}
-	tx, err := w.db.BeginTx(ctx, opts)
+	unlock, err := w.lock(ctx, stop)
 	if err != nil {
-		w.unlock()
 		return nil, fmt.Errorf("beginning write transaction: %w", err)
 	}
-	return &Tx{Tx: tx, w: w}, nil
+	tx, err := w.db.BeginTx(txCtx, opts)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("beginning write transaction: %w", err)
+	}
+	return &Tx{Tx: tx, w: w, unlock: unlock}, nil
 }
 
 // InTx runs fn in a write transaction and commits it if fn returns nil.
@@ -128,6 +150,7 @@ func (w *Writer) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error
 type Tx struct {
 	*sql.Tx
 	w        *Writer
+	unlock   func()
 	released atomic.Bool
 }
 
@@ -147,7 +170,7 @@ func (t *Tx) Rollback() error {
 
 func (t *Tx) release() {
 	if t.released.CompareAndSwap(false, true) {
-		t.w.unlock()
+		t.unlock()
 	}
 }
 
@@ -166,13 +189,16 @@ type beginner struct {
 	w     *Writer
 	group string
 	grace time.Duration
-	stop  <-chan struct{} // the subscriber's Close: stop waiting for the lock
+	stop  context.Context // done on the subscriber's Close: stop waiting for the lock
 }
 
 var _ wsql.Beginner = beginner{}
 
 func (b beginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
-	tx, err := b.w.beginTx(ctx, opts, b.stop)
+	// The batch's transaction must outlive the subscription's context: a
+	// router cancels it on Close, and database/sql would then roll the batch
+	// back under a running handler. watermill-sql always ends it itself.
+	tx, err := b.w.beginTx(ctx, opts, b.stop, context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +236,7 @@ type handle struct {
 	done       bool          // the transaction has ended: no more joins
 	broken     bool          // a savepoint could not be rolled back: commit nothing
 	inflight   chan struct{} // closed when the delivery in flight settles
-	deliveries []delivery    // acked deliveries whose savepoints are on the stack
+	deliveries []delivery    // settled deliveries whose savepoints are on the stack, in order
 	abandoned  chan struct{} // closed when the transaction ends under a running handler
 }
 
@@ -218,6 +244,7 @@ type delivery struct {
 	topic     string
 	offset    int64
 	savepoint string
+	acked     bool // by the handler; the ack query may not have counted it
 }
 
 var _ wsql.Tx = (*handle)(nil)
@@ -269,19 +296,27 @@ func (h *handle) begin(topic string, offset int64) (delivery, error) {
 	return d, nil
 }
 
-// settle ends a delivery: an acked one keeps its savepoint until Commit
-// knows whether the ack was counted; any other is rolled back now.
-func (h *handle) settle(d delivery, acked bool) {
+// settle ends a delivery. An acked delivery keeps its savepoint until
+// Commit knows whether the ack query counted it. A nacked one is rolled back
+// now while the subscriber still waits for its verdict (it will deliver it
+// again); once the subscriber has given up on it (stopped is true), the
+// ack query may already have run inside the savepoint, so the rollback is
+// left to Commit, which restores the acked offset after it.
+func (h *handle) settle(d delivery, acked, stopped bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done {
 		return
 	}
-	if acked {
+	switch {
+	case acked || stopped:
+		d.acked = acked
 		h.deliveries = append(h.deliveries, d)
-	} else if _, err := h.tx.ExecContext(context.Background(),
-		"ROLLBACK TO "+d.savepoint+"; RELEASE "+d.savepoint); err != nil {
-		h.broken = true
+	default:
+		if _, err := h.tx.ExecContext(context.Background(),
+			"ROLLBACK TO "+d.savepoint+"; RELEASE "+d.savepoint); err != nil {
+			h.broken = true
+		}
 	}
 	if h.inflight != nil {
 		close(h.inflight)
@@ -324,30 +359,51 @@ func (h *handle) Commit() error {
 	return h.end(true)
 }
 
-// discardUncounted rolls back to the savepoint of the first acked delivery
-// beyond the group's acked offset: the ack query runs after the deliveries,
-// and a delivery acked while the subscriber was stopping is not in it.
+// discardUncounted makes the committed offset and the committed effects
+// agree. The handler-acked deliveries at the head of the batch count, even
+// those the ack query missed because the subscriber stopped between the
+// handler's ack and its own; from the first delivery that was not acked
+// on, everything is rolled back to its savepoint. Then the offset is
+// written again (the ack query may have run inside that savepoint).
 func (h *handle) discardUncounted() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.deliveries) == 0 {
 		return nil
 	}
-	var acked int64
-	q, err := Offsets{}.NextOffsetQuery(wsql.NextOffsetQueryParams{Topic: h.deliveries[0].topic, ConsumerGroup: h.group})
+	topic := h.deliveries[0].topic
+	q, err := Offsets{}.NextOffsetQuery(wsql.NextOffsetQueryParams{Topic: topic, ConsumerGroup: h.group})
 	if err != nil {
 		return err
 	}
-	if err := h.tx.QueryRowContext(context.Background(), q.Query, q.Args...).Scan(&acked); err != nil {
+	var counted int64
+	if err := h.tx.QueryRowContext(context.Background(), q.Query, q.Args...).Scan(&counted); err != nil {
 		return fmt.Errorf("reading acked offset: %w", err)
 	}
+	target := counted
+	var rollbackTo string
 	for _, d := range h.deliveries {
-		if d.offset > acked {
-			if _, err := h.tx.ExecContext(context.Background(), "ROLLBACK TO "+d.savepoint); err != nil {
-				return fmt.Errorf("rolling back unacked offset %d: %w", d.offset, err)
-			}
+		if !d.acked {
+			rollbackTo = d.savepoint
 			break
 		}
+		target = max(target, d.offset)
+	}
+	if rollbackTo != "" {
+		if _, err := h.tx.ExecContext(context.Background(), "ROLLBACK TO "+rollbackTo); err != nil {
+			return fmt.Errorf("rolling back unacked delivery: %w", err)
+		}
+	} else if target == counted {
+		return nil
+	}
+	ack, err := Offsets{}.AckMessageQuery(wsql.AckMessageQueryParams{
+		Topic: topic, ConsumerGroup: h.group, LastRow: wsql.Row{Offset: target},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := h.tx.ExecContext(context.Background(), ack.Query, ack.Args...); err != nil {
+		return fmt.Errorf("writing acked offset %d: %w", target, err)
 	}
 	return nil
 }
