@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -15,86 +17,119 @@ import (
 	"github.com/ordergate/ordergate/internal/store/archive"
 )
 
-// Take is intake, the durability line: it writes the document's bytes to
-// the archive (fsynced), then its row, its "received" event and the
-// doc.received message in one transaction. A document whose source key
-// the channel delivered before is not stored again: Take returns the
-// stored row with created = false. Only after Take returns may the channel
-// dispose of its copy.
+// Take is intake, the durability line, for one document; see TakeBatch.
 func (p *Pipeline) Take(ctx context.Context, doc channels.Document) (store.Document, bool, error) {
-	if doc.Err != nil {
-		return p.takeRejected(ctx, doc)
-	}
-	h, size, err := p.d.Store.Archive().Put(ctx, doc.Body.Reader())
+	res, err := p.TakeBatch(ctx, []channels.Document{doc})
 	if err != nil {
-		return store.Document{}, false, fmt.Errorf("archiving %s: %w", doc.Name, err)
+		return store.Document{}, false, err
 	}
-	if doc.SHA256 != [32]byte{} && h != archive.Hash(doc.SHA256) {
-		return store.Document{}, false, fmt.Errorf("archiving %s: content changed while reading (hash mismatch)", doc.Name)
-	}
-	in := store.DocumentInput{
-		Channel: doc.Channel, SourceKey: doc.SourceKey, SHA256: h, Size: size, Filename: doc.Name,
-		ReceivedAt: doc.Received, Metadata: doc.Meta,
-	}
-	in.Standard, in.ContentType = sniff(doc.Body)
-	if cfg := p.d.Config(); cfg != nil {
-		if ch, ok := cfg.Channel(doc.Channel); ok && ch.Partner != "" {
-			in.PartnerID = ch.Partner
-		}
-	}
-	var stored store.Document
-	var created bool
-	err = p.write(ctx, func(tx *store.Tx, pub message.Publisher) error {
-		stored, created, err = tx.InsertDocument(ctx, in)
-		if err != nil || !created {
-			return err
-		}
-		if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "received",
-			Reason: fmt.Sprintf("%s (%d bytes) from channel %s", doc.Name, size, doc.Channel)}); err != nil {
-			return err
-		}
-		return publish(pub, TopicDocReceived, nil, payload{DocumentID: stored.ID})
-	})
-	if err != nil {
-		return store.Document{}, false, fmt.Errorf("storing %s: %w", doc.Name, err)
-	}
-	status := "received"
-	if !created {
-		status = "redelivered"
-	}
-	p.d.Metrics.Documents.WithLabelValues(doc.Channel, status).Inc()
-	p.log.Debug("document taken", "channel", doc.Channel, "document_id", stored.ID, "created", created)
-	return stored, created, nil
+	return res[0].Doc, res[0].Created, nil
 }
 
-// takeRejected records a document whose bytes the channel could not take
-// (too large): an empty archive entry and a rejected row, so the source
-// can move it aside.
-func (p *Pipeline) takeRejected(ctx context.Context, doc channels.Document) (store.Document, bool, error) {
-	h, _, err := p.d.Store.Archive().Put(ctx, bytes.NewReader(nil))
-	if err != nil {
-		return store.Document{}, false, fmt.Errorf("archiving %s: %w", doc.Name, err)
+// Taken is what intake did with one document of a batch.
+type Taken struct {
+	Doc     store.Document
+	Created bool
+}
+
+// TakeBatch is intake, the durability line: it writes each document's
+// bytes to the archive (fsynced, in parallel), then the documents' rows,
+// their "received" events and their doc.received messages in one
+// transaction (group commit: one fsync for the batch). A document whose
+// source key the channel delivered before is not stored again: its
+// stored row comes back with Created = false. Only after TakeBatch returns
+// may the channel dispose of its copies. Rejected documents (Err set) are
+// recorded as such.
+func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]Taken, error) {
+	type prepared struct {
+		in  store.DocumentInput
+		err error
 	}
-	var stored store.Document
-	var created bool
-	err = p.write(ctx, func(tx *store.Tx, _ message.Publisher) error {
-		stored, created, err = tx.InsertDocument(ctx, store.DocumentInput{Channel: doc.Channel, SourceKey: doc.SourceKey,
-			SHA256: h, Filename: doc.Name, ReceivedAt: doc.Received, Metadata: doc.Meta})
-		if err != nil || !created {
-			return err
+	prep := make([]prepared, len(docs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	cfg := p.d.Config()
+	for i := range docs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			doc := docs[i]
+			in := store.DocumentInput{Channel: doc.Channel, SourceKey: doc.SourceKey, Filename: doc.Name,
+				ReceivedAt: doc.Received, Metadata: doc.Meta}
+			body := io.Reader(bytes.NewReader(nil))
+			if doc.Err == nil {
+				body = doc.Body.Reader()
+				in.Standard, in.ContentType = sniff(doc.Body)
+			}
+			h, size, err := p.d.Store.Archive().Put(ctx, body)
+			if err == nil && doc.Err == nil && doc.SHA256 != [32]byte{} && h != archive.Hash(doc.SHA256) {
+				err = errors.New("content changed while reading (hash mismatch)")
+			}
+			if err != nil {
+				prep[i].err = fmt.Errorf("archiving %s: %w", doc.Name, err)
+				return
+			}
+			in.SHA256, in.Size = h, size
+			if cfg != nil {
+				if ch, ok := cfg.Channel(doc.Channel); ok && ch.Partner != "" {
+					in.PartnerID = ch.Partner
+				}
+			}
+			prep[i].in = in
+		}()
+	}
+	wg.Wait()
+	for _, pr := range prep {
+		if pr.err != nil {
+			return nil, pr.err
 		}
-		if err := tx.SetDocumentStatus(ctx, stored.ID, store.DocumentRejected, doc.Err.Error()); err != nil {
-			return err
+	}
+	out := make([]Taken, len(docs))
+	err := p.write(ctx, func(tx *store.Tx, pub message.Publisher) error {
+		for i, doc := range docs {
+			stored, created, err := tx.InsertDocument(ctx, prep[i].in)
+			if err != nil {
+				return err
+			}
+			out[i] = Taken{Doc: stored, Created: created}
+			if !created {
+				continue
+			}
+			if doc.Err != nil {
+				if err := tx.SetDocumentStatus(ctx, stored.ID, store.DocumentRejected, doc.Err.Error()); err != nil {
+					return err
+				}
+				out[i].Doc.Status, out[i].Doc.Error = store.DocumentRejected, doc.Err.Error()
+				if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "rejected", Reason: doc.Err.Error()}); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "received",
+				Reason: fmt.Sprintf("%s (%d bytes) from channel %s", doc.Name, prep[i].in.Size, doc.Channel)}); err != nil {
+				return err
+			}
+			if err := publish(pub, TopicDocReceived, nil, payload{DocumentID: stored.ID}); err != nil {
+				return err
+			}
 		}
-		stored.Status, stored.Error = store.DocumentRejected, doc.Err.Error()
-		_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "rejected", Reason: doc.Err.Error()})
-		return err
+		return nil
 	})
 	if err != nil {
-		return store.Document{}, false, fmt.Errorf("storing the rejection of %s: %w", doc.Name, err)
+		return nil, fmt.Errorf("storing %d document(s): %w", len(docs), err)
 	}
-	p.d.Metrics.Documents.WithLabelValues(doc.Channel, "rejected").Inc()
-	return stored, created, nil
+	for i, t := range out {
+		status := "received"
+		switch {
+		case !t.Created:
+			status = "redelivered"
+		case docs[i].Err != nil:
+			status = "rejected"
+		}
+		p.d.Metrics.Documents.WithLabelValues(docs[i].Channel, status).Inc()
+	}
+	return out, nil
 }
 
 // sniff names the standard and content type from the first bytes.
@@ -142,7 +177,7 @@ func (s *sourceAcks) wait(ctx context.Context, pa pendingAck) error {
 }
 
 func (s *sourceAcks) run(ctx context.Context) {
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -153,14 +188,21 @@ func (s *sourceAcks) run(ctx context.Context) {
 			continue
 		case <-tick.C:
 		}
-		for id, list := range s.pending {
-			doc, err := s.p.d.Store.GetDocument(ctx, id)
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					s.p.log.Warn("reading document status", "document_id", id, "err", err)
-				}
-				continue
+		if len(s.pending) == 0 {
+			continue
+		}
+		ids := make([]string, 0, len(s.pending))
+		for id := range s.pending {
+			ids = append(ids, id)
+		}
+		docs, err := s.p.d.Store.DocumentsByID(ctx, ids)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.p.log.Warn("reading document status", "err", err)
 			}
+			continue
+		}
+		for _, doc := range docs {
 			var res channels.Result
 			switch doc.Status {
 			case store.DocumentReceived:
@@ -170,32 +212,97 @@ func (s *sourceAcks) run(ctx context.Context) {
 			default:
 				res = channels.Rejected(doc.Error)
 			}
-			for _, pa := range list {
+			for _, pa := range s.pending[doc.ID] {
 				if err := pa.ack(ctx, res); err != nil && !errors.Is(err, channels.ErrNotConnected) {
-					s.p.log.Warn("acknowledging document at its source", "channel", pa.channel, "document_id", id, "err", err)
+					s.p.log.Warn("acknowledging document at its source", "channel", pa.channel, "document_id", doc.ID, "err", err)
 				}
 			}
-			delete(s.pending, id)
+			delete(s.pending, doc.ID)
 		}
 	}
 }
 
-// RunSource reads documents from src until ctx ends, taking each in and
-// registering its source ack. It reconnects with capped backoff.
+// RunSource reads documents from src until ctx ends and takes them in,
+// several per transaction when they come in bursts (group commit), then
+// registers their source acks. It reconnects with capped backoff.
 func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Source) {
 	log := p.log.With("channel", name)
+	type item struct {
+		doc channels.Document
+		ack channels.AckFunc
+	}
+	items := make(chan item, maxIntakeBatch)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(items)
+		p.readSource(ctx, log, src, func(doc channels.Document, ack channels.AckFunc) bool {
+			select {
+			case items <- item{doc, ack}:
+				return true
+			case <-ctx.Done():
+				doc.Body.Close()
+				_ = ack(context.WithoutCancel(ctx), channels.Retry())
+				return false
+			}
+		})
+	}()
 	backoff := 100 * time.Millisecond
-	sleep := func() bool {
-		t := time.NewTimer(backoff)
-		defer t.Stop()
-		backoff = min(backoff*2, 30*time.Second)
-		select {
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			return false
+	for {
+		first, ok := <-items
+		if !ok {
+			<-readerDone
+			return
+		}
+		batch := []item{first}
+	fill:
+		for len(batch) < maxIntakeBatch {
+			select {
+			case it, ok := <-items:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		docs := make([]channels.Document, len(batch))
+		for i, it := range batch {
+			docs[i] = it.doc
+		}
+		taken, err := p.TakeBatch(ctx, docs)
+		for _, d := range docs {
+			d.Body.Close()
+		}
+		if err != nil {
+			log.Error("taking documents in", "documents", len(docs), "err", err, "retry_in", backoff)
+			for _, it := range batch {
+				_ = it.ack(context.WithoutCancel(ctx), channels.Retry())
+			}
+			if !sleepCtx(ctx, backoff) {
+				continue // drain items until the reader closes
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		p.d.Fault("after-intake-commit")
+		for i, it := range batch {
+			if err := p.acks.wait(ctx, pendingAck{docID: taken[i].Doc.ID, channel: name, ack: it.ack}); err != nil {
+				break // stopping: unacked documents are read again after a restart
+			}
 		}
 	}
+}
+
+// maxIntakeBatch bounds the documents taken in one transaction.
+const maxIntakeBatch = 64
+
+// readSource connects src and hands each document to take until ctx ends
+// or take returns false.
+func (p *Pipeline) readSource(ctx context.Context, log *slog.Logger, src channels.Source, take func(channels.Document, channels.AckFunc) bool) {
+	backoff := 100 * time.Millisecond
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -204,46 +311,44 @@ func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Sour
 	for ctx.Err() == nil {
 		if err := src.Connect(ctx); err != nil {
 			log.Warn("connecting channel", "err", err, "retry_in", backoff)
-			if !sleep() {
+			if !sleepCtx(ctx, backoff) {
 				return
 			}
+			backoff = min(backoff*2, 30*time.Second)
 			continue
 		}
 		for ctx.Err() == nil {
 			doc, ack, err := src.Read(ctx)
 			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				if errors.Is(err, channels.ErrEndOfInput) {
+				if ctx.Err() != nil || errors.Is(err, channels.ErrEndOfInput) {
 					return
 				}
 				log.Warn("reading channel", "err", err, "retry_in", backoff)
 				if errors.Is(err, channels.ErrNotConnected) {
 					break
 				}
-				if !sleep() {
+				if !sleepCtx(ctx, backoff) {
 					return
 				}
-				continue
-			}
-			stored, _, err := p.Take(ctx, doc)
-			doc.Body.Close()
-			if err != nil {
-				log.Error("taking document in", "name", doc.Name, "err", err)
-				_ = ack(context.WithoutCancel(ctx), channels.Retry())
-				if !sleep() {
-					return
-				}
+				backoff = min(backoff*2, 30*time.Second)
 				continue
 			}
 			backoff = 100 * time.Millisecond
-			p.d.Fault("after-intake-commit")
-			if err := p.acks.wait(ctx, pendingAck{docID: stored.ID, channel: name, ack: ack}); err != nil {
+			if !take(doc, ack) {
 				return
 			}
 		}
 	}
 }
 
-var _ io.ReaderAt = (*channels.Body)(nil)
+// sleepCtx waits d or until ctx ends; false when ctx ended.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

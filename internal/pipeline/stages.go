@@ -120,19 +120,16 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 	return nil
 }
 
-// storeAcks archives each ack and queues it for the ack sender.
+// storeAcks queues each ack for the ack sender; the bytes are kept in
+// the ack's row (no archive fsync under the write lock).
 func (p *Pipeline) storeAcks(ctx context.Context, tx *store.Tx, doc store.Document, sum *ediproc.Summary) error {
 	cfg := p.d.Config()
 	for _, a := range sum.Acks {
-		h, _, err := p.d.Store.Archive().Put(ctx, strings.NewReader(string(a.Body)))
-		if err != nil {
-			return fmt.Errorf("archiving %s ack of %s: %w", a.Kind, doc.ID, err)
-		}
 		dest := doc.Channel
 		if pt, ok := cfg.Partner(a.PartnerID); ok && pt.Acks.Via != "" {
 			dest = pt.Acks.Via
 		}
-		if _, _, err := tx.InsertAck(ctx, store.AckInput{DocumentID: doc.ID, PartnerID: a.PartnerID, Kind: a.Kind, SHA256: h, Destination: dest}); err != nil {
+		if _, _, err := tx.InsertAck(ctx, store.AckInput{DocumentID: doc.ID, PartnerID: a.PartnerID, Kind: a.Kind, Body: a.Body, Destination: dest}); err != nil {
 			return err
 		}
 	}

@@ -57,77 +57,105 @@ func ackFileName(a store.Ack) string {
 
 const ackMaxAttempts = 10
 
-// runAckSender hands pending acks to their partner's outbound channel.
+// runAckSender hands pending acks to their partner's outbound channel,
+// a batch at a time: sends in parallel, outcomes in one transaction.
 func (p *Pipeline) runAckSender(ctx context.Context) {
+	const batch = 100
 	pollLoop(ctx, 20*time.Millisecond, func(ctx context.Context) bool {
-		acks, err := p.d.Store.PendingAcks(ctx, 100)
+		acks, err := p.d.Store.PendingAcks(ctx, batch)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("reading pending acks", "err", err)
 			}
 			return false
 		}
-		for _, a := range acks {
-			p.sendAck(ctx, a)
+		if len(acks) == 0 {
+			return false
 		}
-		return len(acks) == 100
+		errs := make([]error, len(acks))
+		parallel(len(acks), 8, func(i int) { errs[i] = p.sendAck(ctx, acks[i]) })
+		if ctx.Err() != nil {
+			return false
+		}
+		werr := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+			tx := p.d.Store.WrapTx(sqlTx)
+			for i, a := range acks {
+				if err := p.recordAck(ctx, tx, a, errs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if werr != nil && ctx.Err() == nil {
+			p.log.Error("recording acknowledgement outcomes", "err", werr)
+		}
+		return len(acks) == batch
 	})
 }
 
-func (p *Pipeline) sendAck(ctx context.Context, a store.Ack) {
-	log := p.log.With("document_id", a.DocumentID, "kind", a.Kind, "destination", a.Destination, "partner", a.PartnerID)
-	err := func() error {
-		out, ok := p.d.Outbounds[a.Destination]
-		if !ok {
-			return fmt.Errorf("channel %q has no outbound for acknowledgements", a.Destination)
-		}
+// parallel runs fn(0..n-1) on at most width goroutines.
+func parallel(n, width int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, width)
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+func (p *Pipeline) sendAck(ctx context.Context, a store.Ack) error {
+	out, ok := p.d.Outbounds[a.Destination]
+	if !ok {
+		return fmt.Errorf("channel %q has no outbound for acknowledgements", a.Destination)
+	}
+	body := a.Body
+	if body == nil {
 		rc, err := p.d.Store.Archive().Open(a.SHA256)
 		if err != nil {
 			return err
 		}
-		body, err := io.ReadAll(rc)
+		body, err = io.ReadAll(rc)
 		rc.Close()
 		if err != nil {
 			return err
 		}
-		return out.Send(ctx, ackFileName(a), body)
-	}()
-	if ctx.Err() != nil {
-		return
 	}
-	werr := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
-		tx := p.d.Store.WrapTx(sqlTx)
-		if err == nil {
-			if err := tx.MarkAckSent(ctx, a.ID); err != nil {
-				return err
-			}
-			_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_sent",
-				Reason: fmt.Sprintf("%s sent to %s as %s", a.Kind, a.Destination, ackFileName(a))})
-			return err
-		}
-		next := time.Now().Add(backoffDelay(a.Attempts+1, time.Second, 5*time.Minute))
-		if a.Attempts+1 >= ackMaxAttempts {
-			next = time.Time{}
-		}
-		if err2 := tx.MarkAckFailed(ctx, a.ID, err.Error(), next); err2 != nil {
-			return err2
-		}
-		_, err2 := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_failed",
-			Reason: fmt.Sprintf("%s to %s: %v", a.Kind, a.Destination, err)})
-		return err2
-	})
-	outcome := "sent"
-	if err != nil {
-		outcome = "failed"
-		log.Warn("sending acknowledgement", "err", err)
-	}
-	p.d.Metrics.Acks.WithLabelValues(a.Kind, outcome).Inc()
-	if werr != nil && ctx.Err() == nil {
-		log.Error("recording acknowledgement outcome", "err", werr)
-	}
+	return out.Send(ctx, ackFileName(a), body)
 }
 
-// runDeliveries sends due deliveries to their backends, a few at a time.
+func (p *Pipeline) recordAck(ctx context.Context, tx *store.Tx, a store.Ack, err error) error {
+	outcome := "sent"
+	defer func() { p.d.Metrics.Acks.WithLabelValues(a.Kind, outcome).Inc() }()
+	if err == nil {
+		if err := tx.MarkAckSent(ctx, a.ID); err != nil {
+			return err
+		}
+		_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_sent",
+			Reason: fmt.Sprintf("%s sent to %s as %s", a.Kind, a.Destination, ackFileName(a))})
+		return err
+	}
+	outcome = "failed"
+	p.log.Warn("sending acknowledgement", "document_id", a.DocumentID, "kind", a.Kind, "destination", a.Destination, "err", err)
+	next := time.Now().Add(backoffDelay(a.Attempts+1, time.Second, 5*time.Minute))
+	if a.Attempts+1 >= ackMaxAttempts {
+		next = time.Time{}
+	}
+	if err2 := tx.MarkAckFailed(ctx, a.ID, err.Error(), next); err2 != nil {
+		return err2
+	}
+	_, err2 := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_failed",
+		Reason: fmt.Sprintf("%s to %s: %v", a.Kind, a.Destination, err)})
+	return err2
+}
+
+// runDeliveries sends due deliveries to their backends a batch at a time:
+// lease the batch in one transaction, call the backends in parallel
+// outside any transaction, record the outcomes in one transaction.
 func (p *Pipeline) runDeliveries(ctx context.Context) {
 	const batch = 64
 	pollLoop(ctx, 10*time.Millisecond, func(ctx context.Context) bool {
@@ -138,103 +166,120 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			}
 			return false
 		}
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for _, d := range due {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				p.deliver(ctx, d)
-			}()
+		if len(due) == 0 {
+			return false
 		}
-		wg.Wait()
+		type leased struct {
+			d   store.Delivery
+			rec store.OrderRecord
+		}
+		var work []leased
+		err = p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+			tx := p.d.Store.WrapTx(sqlTx)
+			work = work[:0]
+			for _, d := range due {
+				d, err := tx.StartAttempt(ctx, d.ID, time.Now().Add(time.Minute))
+				if errors.Is(err, store.ErrTransition) {
+					continue // taken meanwhile
+				}
+				if err != nil {
+					return err
+				}
+				rec, err := tx.GetOrder(ctx, d.OrderID)
+				if err != nil {
+					return err
+				}
+				work = append(work, leased{d, rec})
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("leasing deliveries", "err", err)
+			}
+			return false
+		}
+		receipts := make([]routing.Receipt, len(work))
+		errs := make([]error, len(work))
+		parallel(len(work), 8, func(i int) { receipts[i], errs[i] = p.deliver(ctx, work[i].d, work[i].rec) })
+		if ctx.Err() != nil {
+			return false // the leases run out; the deliveries are tried again
+		}
+		werr := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+			tx := p.d.Store.WrapTx(sqlTx)
+			for i, w := range work {
+				if err := p.recordDelivery(ctx, tx, w.d, receipts[i], errs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if werr != nil && ctx.Err() == nil {
+			p.log.Error("recording delivery outcomes", "err", werr)
+		}
 		return len(due) == batch
 	})
 }
 
-// deliver makes one attempt: lease the delivery, call the backend outside
-// any transaction, record the outcome.
-func (p *Pipeline) deliver(ctx context.Context, d store.Delivery) {
-	log := p.log.With("order_id", d.OrderID, "backend", d.Backend, "delivery_id", d.ID)
-	var rec store.OrderRecord
-	err := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
-		tx := p.d.Store.WrapTx(sqlTx)
-		var err error
-		if d, err = tx.StartAttempt(ctx, d.ID, time.Now().Add(time.Minute)); err != nil {
-			return err
-		}
-		rec, err = tx.GetOrder(ctx, d.OrderID)
-		return err
-	})
-	if err != nil {
-		if !errors.Is(err, store.ErrTransition) && ctx.Err() == nil {
-			log.Warn("starting delivery attempt", "err", err)
-		}
-		return
-	}
+// deliver makes one attempt at a leased delivery.
+func (p *Pipeline) deliver(ctx context.Context, d store.Delivery, rec store.OrderRecord) (routing.Receipt, error) {
 	backend, ok := p.d.Backends[d.Backend]
-	var receipt routing.Receipt
 	if !ok {
-		err = fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
-	} else {
-		var o *order.Order
-		if o, err = rec.Order(); err == nil {
-			o.ID = rec.ID
-			var pl routing.Payload
-			if pl, err = routing.RenderJSON(o); err == nil {
-				receipt, err = backend.Deliver(ctx, routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
-					OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts})
-			}
-		}
+		return routing.Receipt{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
-	if ctx.Err() != nil && err != nil {
-		return // the lease runs out and the delivery is tried again after a restart
+	o, err := rec.Order()
+	if err != nil {
+		return routing.Receipt{}, routing.Permanent(err)
 	}
+	o.ID = rec.ID
+	pl, err := routing.RenderJSON(o)
+	if err != nil {
+		return routing.Receipt{}, err
+	}
+	return backend.Deliver(ctx, routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
+		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts})
+}
+
+// recordDelivery records an attempt's outcome and its timeline event.
+func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Delivery, receipt routing.Receipt, err error) error {
 	cfgBackend, _ := p.d.Config().Backend(d.Backend)
 	maxAttempts := cfgBackend.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = 10
 	}
 	outcome := "sent"
-	werr := p.d.Writer.InTx(context.WithoutCancel(ctx), func(sqlTx *sql.Tx) error {
-		tx := p.d.Store.WrapTx(sqlTx)
-		ev := store.EventInput{OrderID: d.OrderID, Actor: "system", Kind: "delivery_attempt"}
-		switch {
-		case err == nil:
-			if _, err := tx.MarkDelivered(ctx, d.ID, receipt.ExternalRef); err != nil {
-				return err
-			}
-			ev.Reason = fmt.Sprintf("delivered to %s (attempt %d) %s", d.Backend, d.Attempts, receipt.ExternalRef)
-			if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
-				return err
-			}
-		case errors.Is(err, routing.ErrPermanent) || d.Attempts >= maxAttempts:
-			outcome = "dead"
-			if _, err := tx.MarkDead(ctx, d.ID, err.Error()); err != nil {
-				return err
-			}
-			ev.Kind, ev.Reason = "dead_letter", fmt.Sprintf("%s after %d attempt(s): %v", d.Backend, d.Attempts, err)
-			if err := p.markOrder(ctx, tx, d.OrderID, order.StatusFailed); err != nil {
-				return err
-			}
-		default:
-			outcome = "retry"
-			next := time.Now().Add(backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second)))
-			if _, err := tx.MarkAttemptFailed(ctx, d.ID, next, err.Error()); err != nil {
-				return err
-			}
-			ev.Reason = fmt.Sprintf("%s attempt %d failed, next at %s: %v", d.Backend, d.Attempts, next.UTC().Format(time.RFC3339), err)
+	ev := store.EventInput{OrderID: d.OrderID, Actor: "system", Kind: "delivery_attempt"}
+	switch {
+	case err == nil:
+		if _, err := tx.MarkDelivered(ctx, d.ID, receipt.ExternalRef); err != nil {
+			return err
 		}
-		data, _ := json.Marshal(map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome})
-		ev.Data = data
-		_, err := tx.AddEvent(ctx, ev)
-		return err
-	})
-	p.d.Metrics.Deliveries.WithLabelValues(d.Backend, outcome).Inc()
-	if werr != nil {
-		log.Error("recording delivery outcome", "err", werr)
+		ev.Reason = fmt.Sprintf("delivered to %s (attempt %d) %s", d.Backend, d.Attempts, receipt.ExternalRef)
+		if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
+			return err
+		}
+	case errors.Is(err, routing.ErrPermanent) || d.Attempts >= maxAttempts:
+		outcome = "dead"
+		if _, err := tx.MarkDead(ctx, d.ID, err.Error()); err != nil {
+			return err
+		}
+		ev.Kind, ev.Reason = "dead_letter", fmt.Sprintf("%s after %d attempt(s): %v", d.Backend, d.Attempts, err)
+		if err := p.markOrder(ctx, tx, d.OrderID, order.StatusFailed); err != nil {
+			return err
+		}
+	default:
+		outcome = "retry"
+		next := time.Now().Add(backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second)))
+		if _, err := tx.MarkAttemptFailed(ctx, d.ID, next, err.Error()); err != nil {
+			return err
+		}
+		ev.Reason = fmt.Sprintf("%s attempt %d failed, next at %s: %v", d.Backend, d.Attempts, next.UTC().Format(time.RFC3339), err)
 	}
+	p.d.Metrics.Deliveries.WithLabelValues(d.Backend, outcome).Inc()
+	data, _ := json.Marshal(map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome})
+	ev.Data = data
+	_, err = tx.AddEvent(ctx, ev)
+	return err
 }
 
 // markOrder sets an order's status once all its deliveries agree:

@@ -39,6 +39,10 @@ type AckInput struct {
 	Kind        string
 	SHA256      archive.Hash
 	Destination string // channel name to send it through
+	// Body, when set, is kept in the row and SHA256 is computed from it;
+	// the archive is not consulted. Meant for small acks written under the
+	// write lock, where an archive fsync per ack would hold it too long.
+	Body []byte
 }
 
 // Ack is an acknowledgement in the outbox.
@@ -55,10 +59,13 @@ type Ack struct {
 	CreatedAt     time.Time
 	SentAt        time.Time // zero until sent
 	LastError     string
+	// Body is the ack's bytes when they are kept in the row (nil when they
+	// are in the archive under SHA256).
+	Body []byte
 }
 
 const ackColumns = `id, document_id, partner_id, kind, sha256, destination, status, attempts, next_attempt_at,
-	created_at, sent_at, last_error`
+	created_at, sent_at, last_error, body`
 
 func scanAck(row interface{ Scan(...any) error }) (Ack, error) {
 	var a Ack
@@ -66,7 +73,7 @@ func scanAck(row interface{ Scan(...any) error }) (Ack, error) {
 	var next, created int64
 	var sent sql.NullInt64
 	err := row.Scan(&a.ID, &a.DocumentID, &a.PartnerID, &a.Kind, &sum, &a.Destination, &a.Status, &a.Attempts,
-		&next, &created, &sent, &a.LastError)
+		&next, &created, &sent, &a.LastError, &a.Body)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -82,20 +89,25 @@ func scanAck(row interface{ Scan(...any) error }) (Ack, error) {
 // and kind; a second insert returns the stored one and created=false. The
 // content must be in the archive (ErrMissingContent otherwise).
 func (t *Tx) InsertAck(ctx context.Context, in AckInput) (ack Ack, created bool, err error) {
+	if in.Body != nil {
+		in.SHA256 = archive.Sum(in.Body)
+	}
 	if in.DocumentID == "" || in.Kind == "" || in.Destination == "" || in.SHA256.IsZero() {
 		return Ack{}, false, fmt.Errorf("inserting ack: %w: document id, kind, destination and hash are required", ErrInvalid)
 	}
-	if _, err := t.s.archive.Stat(in.SHA256); errors.Is(err, archive.ErrNotFound) {
+	if in.Body != nil {
+		// kept in the row
+	} else if _, err := t.s.archive.Stat(in.SHA256); errors.Is(err, archive.ErrNotFound) {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w: %s", in.Kind, in.DocumentID, ErrMissingContent, in.SHA256)
 	} else if err != nil {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)
 	}
 	now := t.s.clock()
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO acks (`+ackColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, '')
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, '', ?)
 		ON CONFLICT (document_id, kind) DO NOTHING`,
 		t.s.newID("ack", now), in.DocumentID, in.PartnerID, in.Kind, in.SHA256.String(), in.Destination, AckPending,
-		nanos(now), nanos(now))
+		nanos(now), nanos(now), in.Body)
 	if err != nil {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)
 	}

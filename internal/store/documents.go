@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ordergate/ordergate/internal/store/archive"
@@ -289,4 +290,38 @@ func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter, cursor stri
 	var p DocumentPage
 	err := s.read(ctx, func(q querier) (err error) { p, err = listDocuments(ctx, q, f, cursor, limit); return err })
 	return p, err
+}
+
+// DocumentsByID returns the documents with the given ids that exist, in
+// no particular order (a batch lookup for pollers of document status).
+func (s *Store) DocumentsByID(ctx context.Context, ids []string) ([]Document, error) {
+	var out []Document
+	err := s.read(ctx, func(q querier) error {
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			rows, err := q.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("reading documents: %w", err)
+			}
+			for rows.Next() {
+				d, err := scanDocument(rows)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("reading documents: %w", err)
+				}
+				out = append(out, d)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("reading documents: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/internal/store/archive"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,7 +53,11 @@ func TestReopenIsNoOp(t *testing.T) {
 		t.Fatalf("re-Open: %v", err)
 	}
 	defer s.Close(context.Background())
-	if got, want := count(t, s, "schema_migrations"), 1; got != want {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := count(t, s, "schema_migrations"), len(ms); got != want || want < 2 {
 		t.Errorf("schema_migrations rows: got %d, want %d", got, want)
 	}
 	got, err := s.GetDocument(context.Background(), d.ID)
@@ -402,5 +407,53 @@ func TestViewReadsASnapshotAndCannotWrite(t *testing.T) {
 	got, err := s.GetOrder(ctx, r.ID)
 	if err != nil || got.Revision != 2 {
 		t.Errorf("revision after View: got %d (%v), want 2", got.Revision, err)
+	}
+}
+
+func TestAckBodyInRow(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	d := insertDoc(t, s, "edi", "po1.edi")
+	body := []byte("ISA*00*...~")
+	err = s.Write(ctx, func(tx *Tx) error {
+		a, created, err := tx.InsertAck(ctx, AckInput{DocumentID: d.ID, Kind: Ack997, Destination: "inbox", Body: body})
+		if err != nil || !created {
+			t.Fatalf("InsertAck with a body: %v created=%v", err, created)
+		}
+		if a.SHA256 != archive.Sum(body) || string(a.Body) != string(body) {
+			t.Errorf("stored ack: hash %s body %q", a.SHA256, a.Body)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acks, err := s.PendingAcks(ctx, 10)
+	if err != nil || len(acks) != 1 || string(acks[0].Body) != string(body) {
+		t.Fatalf("PendingAcks: %v %+v", err, acks)
+	}
+}
+
+func TestDocumentsByID(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	var ids []string
+	for i := 0; i < 600; i++ {
+		ids = append(ids, insertDoc(t, s, "edi", fmt.Sprintf("po%d.edi", i)).ID)
+	}
+	docs, err := s.DocumentsByID(ctx, append(ids, "doc_missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 600 {
+		t.Errorf("got %d documents, want 600", len(docs))
 	}
 }
