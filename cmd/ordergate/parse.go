@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/pipeline"
@@ -87,10 +86,8 @@ func runAck(ctx context.Context, e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	if *contrl && opts.Partner == nil {
-		opts.Partner = func(std edi.Standard, env edi.Envelope) (ediproc.Partner, bool) {
-			return ediproc.Partner{CONTRL: "always"}, true
-		}
+	if *contrl {
+		opts.Default.CONTRL = "always"
 	}
 	name := fs.Arg(0)
 	sum, err := processFile(ctx, name, opts, func(*ediproc.Message) error { return nil })

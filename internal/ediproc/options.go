@@ -9,8 +9,10 @@ import (
 // Options steer processing.
 type Options struct {
 	// Partner finds the partner of an interchange. Nil treats every sender
-	// as a partner with default settings (the command line's view).
+	// as a partner with the settings of Default (the command line's view).
 	Partner Resolver
+	// Default is the partner every sender is when Partner is nil.
+	Default Partner
 	// Duplicate is asked once per interchange whether it was seen before
 	// (the envelope layer of duplicate detection); nil means never.
 	Duplicate func(std edi.Standard, env edi.Envelope, p Partner) (bool, error)

@@ -49,7 +49,7 @@ func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Opt
 // every sender is a partner with default settings.
 func partnerOf(opts Options, std edi.Standard, env edi.Envelope) (Partner, bool) {
 	if opts.Partner == nil {
-		return Partner{ID: ""}, true
+		return opts.Default, true
 	}
 	return opts.Partner(std, env)
 }
