@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/govalues/decimal"
@@ -59,12 +60,23 @@ func FromEDIFACTOrders(m *edi.Message, file string) (*order.Order, error) {
 	if m.Standard != edi.EDIFACT || m.Type != "ORDERS" {
 		return nil, fmt.Errorf("%s %s: %w", m.Standard, m.Type, ErrNotAnOrder)
 	}
-	mp := ordersMapper{m: m, mark: m.DecimalMark}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	mp := ordersMapper{m: m, mark: m.DecimalMark, buf: sc.buf[:0], spans: sc.spans[:0]}
+	defer func() { sc.buf, sc.spans = mp.buf[:0], mp.spans[:0] }()
 	if mp.mark == 0 {
 		mp.mark = '.'
 	}
 	return mp.run(file)
 }
+
+// scratch is the provenance buffer of one mapping, pooled across calls.
+type scratch struct {
+	buf   []byte
+	spans [][3]int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{buf: make([]byte, 0, 8<<10), spans: make([][3]int32, 0, 256)} }}
 
 type section int
 
@@ -79,8 +91,9 @@ type ordersMapper struct {
 	m    *edi.Message
 	mark byte
 	o    *order.Order
-	errs []error
-	buf  []byte
+	errs  []error
+	buf   []byte     // provenance paths and places, back to back
+	spans [][3]int32 // path start, place start, place end in buf
 
 	sec       section
 	delivery  int // rank of the requested_delivery qualifier found (0 none)
@@ -98,10 +111,22 @@ func (mp *ordersMapper) fail(s *edi.Segment, el, comp int, format string, args .
 	mp.errs = append(mp.errs, &MappingError{Pos: s.Pos, Tag: s.Tag, Element: el, Component: comp, Err: fmt.Errorf(format, args...)})
 }
 
-// where renders the provenance of element el (component comp, 0 for a
-// simple element) of s.
-func (mp *ordersMapper) where(s *edi.Segment, el, comp int) string {
-	b := append(mp.buf[:0], "segment "...)
+// record notes the provenance of one field: the path (prefix, index and
+// field, as "lines[3].quantity", or field alone when idx < 0) and where
+// the value was read, "segment N TAGnn" for a simple element, "segment N
+// TAGnn:c" for a component. All paths and places of an order share one
+// string, made when the mapping ends (flushProvenance).
+func (mp *ordersMapper) record(prefix string, idx int, field string, s *edi.Segment, el, comp int) {
+	b := mp.buf
+	k0 := len(b)
+	if idx >= 0 {
+		b = append(b, prefix...)
+		b = strconv.AppendInt(b, int64(idx), 10)
+		b = append(b, "]."...)
+	}
+	b = append(b, field...)
+	k1 := len(b)
+	b = append(b, "segment "...)
 	b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
 	b = append(b, ' ')
 	b = append(b, s.Tag...)
@@ -114,16 +139,29 @@ func (mp *ordersMapper) where(s *edi.Segment, el, comp int) string {
 		b = strconv.AppendInt(b, int64(comp), 10)
 	}
 	mp.buf = b
-	return string(b)
+	mp.spans = append(mp.spans, [3]int32{int32(k0), int32(k1), int32(len(b))})
 }
 
-func (mp *ordersMapper) prov(path string, s *edi.Segment, el, comp int) {
-	mp.o.Provenance[path] = mp.where(s, el, comp)
+// flushProvenance fills the order's provenance from the recorded spans,
+// later records of a path winning.
+func (mp *ordersMapper) flushProvenance() {
+	all := string(mp.buf)
+	for _, sp := range mp.spans {
+		mp.o.Provenance[all[sp[0]:sp[1]]] = all[sp[1]:sp[2]]
+	}
 }
 
-func linePath(i int, field string) string { return "lines[" + strconv.Itoa(i) + "]." + field }
+func (mp *ordersMapper) prov(field string, s *edi.Segment, el, comp int) {
+	mp.record("", -1, field, s, el, comp)
+}
 
-func partyPath(i int, field string) string { return "parties[" + strconv.Itoa(i) + "]." + field }
+func (mp *ordersMapper) provLine(field string, s *edi.Segment, el, comp int) {
+	mp.record("lines[", mp.lineIdx, field, s, el, comp)
+}
+
+func (mp *ordersMapper) provParty(i int, field string, s *edi.Segment, el, comp int) {
+	mp.record("parties[", i, field, s, el, comp)
+}
 
 func (mp *ordersMapper) run(file string) (*order.Order, error) {
 	m := mp.m
@@ -140,7 +178,7 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 			ReceiverID: env.ReceiverID, ReceiverQualifier: env.ReceiverQualifier, InterchangeControl: env.InterchangeControl,
 			GroupControl: env.GroupControl, MessageControl: env.MessageControl, Test: env.Test, File: file},
 		Lines:      make([]order.Line, 0, lines),
-		Provenance: make(map[string]string, 16+8*lines),
+		Provenance: make(map[string]string, 32+12*lines),
 	}
 	sawBGM := false
 	for i := range m.Segments {
@@ -204,6 +242,7 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 		}
 	}
 	mp.endLine()
+	mp.flushProvenance()
 	if !sawBGM && len(m.Segments) > 0 {
 		mp.fail(&m.Segments[0], 0, 0, "message has no BGM")
 	}
@@ -285,7 +324,7 @@ func (mp *ordersMapper) dtm(s *edi.Segment) {
 		if r := deliveryRank(q); r > mp.lineDeliv {
 			if d, ok := mp.date(s); ok {
 				mp.line.RequestedDelivery, mp.lineDeliv = d, r
-				mp.prov(linePath(mp.lineIdx, "requested_delivery"), s, 1, 2)
+				mp.provLine("requested_delivery", s, 1, 2)
 			}
 		}
 	}
@@ -338,7 +377,7 @@ func (mp *ordersMapper) ftx(s *edi.Segment) {
 	switch mp.sec {
 	case inLine:
 		mp.line.Notes = append(mp.line.Notes, text)
-		mp.prov(linePath(mp.lineIdx, "notes["+strconv.Itoa(len(mp.line.Notes)-1)+"]"), s, 4, 1)
+		mp.provLine("notes["+strconv.Itoa(len(mp.line.Notes)-1)+"]", s, 4, 1)
 	case inHeading, inParty:
 		mp.sec = inHeading
 		mp.o.Notes = append(mp.o.Notes, text)
@@ -358,35 +397,35 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	}
 	p := order.Party{Role: role}
 	i := len(mp.o.Parties)
-	mp.prov(partyPath(i, "role"), s, 1, 0)
+	mp.provParty(i, "role", s, 1, 0)
 	if id := s.Component(2, 1); id != "" {
 		p.ID = id
-		mp.prov(partyPath(i, "id"), s, 2, 1)
+		mp.provParty(i, "id", s, 2, 1)
 		if ag := s.Component(2, 3); ag != "" {
 			if sc, ok := idSchemes[ag]; ok {
 				p.IDScheme = sc
 			} else {
 				p.IDScheme = ag
 			}
-			mp.prov(partyPath(i, "id_scheme"), s, 2, 3)
+			mp.provParty(i, "id_scheme", s, 2, 3)
 		}
 	}
 	var addr order.Address
 	addLine := func(v string, el, comp int) {
 		if v = strings.TrimSpace(v); v != "" {
-			mp.prov(partyPath(i, "address.lines["+strconv.Itoa(len(addr.Lines))+"]"), s, el, comp)
+			mp.provParty(i, "address.lines["+strconv.Itoa(len(addr.Lines))+"]", s, el, comp)
 			addr.Lines = append(addr.Lines, v)
 		}
 	}
 	if name := joinNonEmpty(s.Repetitions(4)); name != "" {
 		p.Name = name
-		mp.prov(partyPath(i, "name"), s, 4, 1)
+		mp.provParty(i, "name", s, 4, 1)
 	} else if reps := s.Repetitions(3); len(reps) > 0 {
 		for k, v := range reps[0] {
 			if p.Name == "" {
 				if v = strings.TrimSpace(v); v != "" {
 					p.Name = v
-					mp.prov(partyPath(i, "name"), s, 3, k+1)
+					mp.provParty(i, "name", s, 3, k+1)
 				}
 				continue
 			}
@@ -405,7 +444,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			if len(s.Repetitions(el)) > 0 && len(s.Repetitions(el)[0]) > 1 {
 				comp = 1
 			}
-			mp.prov(partyPath(i, "address."+field), s, el, comp)
+			mp.provParty(i, "address."+field, s, el, comp)
 		}
 	}
 	set(&addr.City, 6, "city")
@@ -459,7 +498,7 @@ func (mp *ordersMapper) lin(s *edi.Segment) {
 	mp.qtyRank, mp.priceRank, mp.lineDeliv = 0, 0, 0
 	if no := s.Value(1); no != "" {
 		mp.line.LineNo = no
-		mp.prov(linePath(mp.lineIdx, "line_no"), s, 1, 0)
+		mp.provLine("line_no", s, 1, 0)
 	} else {
 		mp.line.LineNo = strconv.Itoa(mp.lineIdx + 1)
 	}
@@ -490,7 +529,7 @@ func (mp *ordersMapper) itemID(s *edi.Segment, el int, id, typ string, overwrite
 		return
 	}
 	*dst = id
-	mp.prov(linePath(mp.lineIdx, field), s, el, 1)
+	mp.provLine(field, s, el, 1)
 }
 
 func (mp *ordersMapper) pia(s *edi.Segment) {
@@ -504,21 +543,18 @@ func (mp *ordersMapper) imd(s *edi.Segment) {
 	if len(reps) == 0 {
 		return
 	}
-	var texts []string
 	for k := 3; k < len(reps[0]) && k < 5; k++ {
-		if t := strings.TrimSpace(reps[0][k]); t != "" {
-			texts = append(texts, t)
+		t := strings.TrimSpace(reps[0][k])
+		if t == "" {
+			continue
+		}
+		if mp.line.Description == "" {
+			mp.provLine("description", s, 3, k+1)
+			mp.line.Description = t
+		} else {
+			mp.line.Description += " " + t
 		}
 	}
-	if len(texts) == 0 {
-		return
-	}
-	if mp.line.Description == "" {
-		mp.prov(linePath(mp.lineIdx, "description"), s, 3, 4)
-		mp.line.Description = strings.Join(texts, " ")
-		return
-	}
-	mp.line.Description += " " + strings.Join(texts, " ")
 }
 
 // number reads a numeric value with the message's decimal mark, or the
@@ -555,10 +591,10 @@ func (mp *ordersMapper) qty(s *edi.Segment) {
 		return
 	}
 	mp.line.Quantity = q
-	mp.prov(linePath(mp.lineIdx, "quantity"), s, 1, 2)
+	mp.provLine("quantity", s, 1, 2)
 	mp.line.Unit = s.Component(1, 3)
 	if mp.line.Unit != "" {
-		mp.prov(linePath(mp.lineIdx, "unit"), s, 1, 3)
+		mp.provLine("unit", s, 1, 3)
 	}
 }
 
@@ -583,14 +619,14 @@ func (mp *ordersMapper) pri(s *edi.Segment) {
 	}
 	mp.priceRank = rank
 	mp.line.UnitPrice = &p
-	mp.prov(linePath(mp.lineIdx, "unit_price"), s, 1, 2)
+	mp.provLine("unit_price", s, 1, 2)
 	mp.line.PriceBasis = ""
 	if basis := s.Component(1, 5); basis != "" {
 		if u := s.Component(1, 6); u != "" {
 			basis += " " + u
 		}
 		mp.line.PriceBasis = basis
-		mp.prov(linePath(mp.lineIdx, "price_basis"), s, 1, 5)
+		mp.provLine("price_basis", s, 1, 5)
 	}
 }
 
@@ -603,7 +639,7 @@ func (mp *ordersMapper) moa(s *edi.Segment) {
 		}
 		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
 			mp.line.Amount = &a
-			mp.prov(linePath(mp.lineIdx, "amount"), s, 1, 2)
+			mp.provLine("amount", s, 1, 2)
 		}
 	case inSummary:
 		rank := 0

@@ -115,7 +115,8 @@ type Decoder struct {
 	arena      arena
 
 	knownSender func(id, qualifier string) bool
-	prev        *Message // the last message returned, recycled under WithMessageReuse
+	prev         *Message // the last message returned, recycled under WithMessageReuse
+	resetPending bool
 }
 
 type result struct {
@@ -135,6 +136,7 @@ func WithKnownSender(known func(id, qualifier string) bool) Option {
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader, opts ...Option) *Decoder {
 	d := &Decoder{rd: NewReader(r, opts...)}
+	d.rd.arena = &d.arena
 	d.cfg = d.rd.cfg
 	d.knownSender = d.cfg.knownSender
 	return d
@@ -152,10 +154,18 @@ func (d *Decoder) Next() (*Message, error) {
 			r := d.queue[0]
 			d.queue[0] = result{}
 			d.queue = d.queue[1:]
+			if r.msg != nil && d.cfg.reuse {
+				d.resetPending = true
+			}
 			return r.msg, r.err
 		}
 		if d.fatal != nil {
 			return nil, d.fatal
+		}
+		if d.resetPending {
+			// The message returned before is no longer valid: recycle.
+			d.arena.reset()
+			d.resetPending = false
 		}
 		if d.done {
 			return nil, io.EOF
@@ -297,7 +307,7 @@ func (d *Decoder) segment(s *edi.Segment, problem *SyntaxError) {
 		d.msgError(problem)
 	}
 	if len(d.msg.Segments) < d.cfg.limits.MaxMessageSegments {
-		d.msg.Segments = append(d.msg.Segments, d.arena.clone(s))
+		d.msg.Segments = append(d.msg.Segments, *s)
 	} else if len(d.msg.Segments) == d.cfg.limits.MaxMessageSegments {
 		d.msgError(&SyntaxError{Offset: s.Pos.Offset, Segment: s.Pos.Index, InMessage: s.Pos.InMessage, Tag: s.Tag, Code: CodeUnspecified,
 			Err: classErr(ErrLimit, "message longer than %d segments", d.cfg.limits.MaxMessageSegments)})
@@ -326,10 +336,17 @@ func (d *Decoder) check(s *edi.Segment) {
 	if d.st == nil {
 		return
 	}
-	for _, e := range d.st.step(s) {
+	errs, node := d.st.step(s)
+	for _, e := range errs {
 		d.msgError(e)
 	}
-	if sd := d.def.Segments[s.Tag]; sd != nil {
+	sd := (*SegmentDef)(nil)
+	if node != nil {
+		sd = node.def
+	} else {
+		sd = d.def.Segments[s.Tag]
+	}
+	if sd != nil {
 		for _, e := range validateSegment(s, sd, d.msg.DecimalMark, d.cfg.limits.MaxErrorsPerMessage) {
 			d.msgError(e)
 		}
@@ -520,14 +537,13 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 		segs := d.prev.Segments[:0]
 		*d.prev = Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark, Segments: segs}}
 		d.msg = d.prev
-		d.arena.reset()
 	} else {
 		d.msg = &Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark,
 			Segments: make([]edi.Segment, 0, 32)}}
 	}
 	d.msgRep = mr
 	d.msgN = 1
-	d.msg.Segments = append(d.msg.Segments, d.arena.clone(s))
+	d.msg.Segments = append(d.msg.Segments, *s)
 	if problem != nil {
 		d.msgError(problem)
 	}
@@ -581,7 +597,8 @@ func (d *Decoder) closeMessageWith(s *edi.Segment) {
 		d.msgError(envErr(s.Pos, "UNT", 2, 0, CodeReferencesMismatch, "UNT reference %q does not match UNH reference %q", ref, d.msgRep.Reference))
 	}
 	if d.st != nil {
-		for _, e := range d.st.step(s) {
+		errs, _ := d.st.step(s)
+		for _, e := range errs {
 			d.msgError(e)
 		}
 	}
@@ -669,34 +686,20 @@ func (a *arena) reset() {
 	a.strs, a.reps, a.elems = a.strs[:0], a.reps[:0], a.elems[:0]
 }
 
-const arenaBlock = 2048
+const arenaBlock = 4096
 
-func (a *arena) clone(s *edi.Segment) edi.Segment {
-	ne, nr, nc := len(s.Elements), 0, 0
-	for _, e := range s.Elements {
-		nr += len(e)
-		for _, r := range e {
-			nc += len(r)
-		}
+// take returns fresh slices of the given lengths from the blocks.
+func (a *arena) take(nStrs, nReps, nElems int) ([]string, [][]string, []edi.Element) {
+	if cap(a.strs)-len(a.strs) < nStrs {
+		a.strs = make([]string, 0, max(arenaBlock, nStrs))
 	}
-	if cap(a.elems)-len(a.elems) < ne {
-		a.elems = make([]edi.Element, 0, max(arenaBlock, ne))
+	if cap(a.reps)-len(a.reps) < nReps {
+		a.reps = make([][]string, 0, max(arenaBlock, nReps))
 	}
-	if cap(a.reps)-len(a.reps) < nr {
-		a.reps = make([][]string, 0, max(arenaBlock, nr))
+	if cap(a.elems)-len(a.elems) < nElems {
+		a.elems = make([]edi.Element, 0, max(arenaBlock, nElems))
 	}
-	if cap(a.strs)-len(a.strs) < nc {
-		a.strs = make([]string, 0, max(arenaBlock, nc))
-	}
-	e0 := len(a.elems)
-	for _, e := range s.Elements {
-		r0 := len(a.reps)
-		for _, r := range e {
-			c0 := len(a.strs)
-			a.strs = append(a.strs, r...)
-			a.reps = append(a.reps, a.strs[c0:len(a.strs):len(a.strs)])
-		}
-		a.elems = append(a.elems, edi.Element(a.reps[r0:len(a.reps):len(a.reps)]))
-	}
-	return edi.Segment{Tag: s.Tag, Pos: s.Pos, Elements: a.elems[e0:len(a.elems):len(a.elems)]}
+	s, r, e := len(a.strs), len(a.reps), len(a.elems)
+	a.strs, a.reps, a.elems = a.strs[:s+nStrs], a.reps[:r+nReps], a.elems[:e+nElems]
+	return a.strs[s : s+nStrs : s+nStrs], a.reps[r : r+nReps : r+nReps], a.elems[e : e+nElems : e+nElems]
 }

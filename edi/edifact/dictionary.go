@@ -51,6 +51,7 @@ type Node struct {
 	Mandatory bool
 	Max       int
 	Children  []Node
+	def       *SegmentDef // layout of a segment node, when the directory has one
 }
 
 func (n *Node) trigger() string {
@@ -209,6 +210,7 @@ func newMessageDef(typ, version string, segs map[string]*SegmentDef, body ...Nod
 	walk = func(n *Node) {
 		if n.Tag != "" {
 			d.tags[n.Tag] = true
+			n.def = segs[n.Tag]
 		}
 		for i := range n.Children {
 			walk(&n.Children[i])
@@ -381,7 +383,7 @@ func newStructure(def *MessageDef) *structure {
 // step places the segment in the structure and returns what is wrong:
 // mandatory segments skipped, too many repetitions, or a segment that has
 // no place here.
-func (st *structure) step(s *edi.Segment) []*SyntaxError {
+func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 	var errs []*SyntaxError
 	mk := func(code ErrorCode, format string, args ...any) *SyntaxError {
 		return &SyntaxError{Offset: s.Pos.Offset, Segment: s.Pos.Index, InMessage: s.Pos.InMessage, Tag: s.Tag, Code: code,
@@ -421,16 +423,18 @@ func (st *structure) step(s *edi.Segment) []*SyntaxError {
 					errs = append(errs, mk(CodeTooManyRepetitions, "%s repeated more than %d times", s.Tag, kids[j].Max))
 				}
 			}
-			if kids[j].Group != "" {
-				st.stack = append(st.stack, frame{node: &kids[j], idx: 0, count: 1})
+			node := &kids[j]
+			if node.Group != "" {
+				st.stack = append(st.stack, frame{node: node, idx: 0, count: 1})
+				node = &node.Children[0]
 			}
-			return errs
+			return errs, node
 		}
 	}
 	if !st.def.tags[s.Tag] {
-		return []*SyntaxError{mk(CodeNotSupported, "segment %s is not part of %s %s", s.Tag, st.def.Type, st.def.Version)}
+		return []*SyntaxError{mk(CodeNotSupported, "segment %s is not part of %s %s", s.Tag, st.def.Type, st.def.Version)}, nil
 	}
-	return []*SyntaxError{mk(CodeNotSupported, "segment %s is not expected in this position", s.Tag)}
+	return []*SyntaxError{mk(CodeNotSupported, "segment %s is not expected in this position", s.Tag)}, nil
 }
 
 func (st *structure) missingAfter(f *frame, mk func(ErrorCode, string, ...any) *SyntaxError) []*SyntaxError {

@@ -138,6 +138,7 @@ type Reader struct {
 	pos, end int
 	base     int64 // file offset of buf[0]
 	rerr     error // error of the underlying reader, io.EOF at the end
+	started  bool  // the byte order mark check is done
 
 	seps   Separators
 	class  [256]uint8
@@ -146,15 +147,19 @@ type Reader struct {
 	index  int  // segments read
 	inMsg  int  // position of the last segment in its message
 
-	raw     []byte
-	bounds  []bound
-	special bool
-	conv    []byte
+	raw           []byte
+	bounds        []bound
+	special       bool
+	nReps, nElems int // repetitions and elements (tag included) of the segment
+	conv          []byte
 
 	seg   edi.Segment
 	elems []edi.Element
 	reps  [][]string
 	strs  []string
+	// arena, when set (by the Decoder), receives the segments' slices so
+	// they stay valid without a copy.
+	arena *arena
 }
 
 // NewReader returns a Reader over r.
@@ -248,8 +253,11 @@ func (r *Reader) endErr() error {
 // reader's, and final.
 func (r *Reader) ReadSegment() (*edi.Segment, error) {
 	// Skip line breaks (and a UTF-8 byte order mark at the start).
-	if r.base == 0 && r.pos == 0 && r.ensure(3) >= 3 && bytes.HasPrefix(r.buf[r.pos:r.end], []byte{0xEF, 0xBB, 0xBF}) {
-		r.pos += 3
+	if !r.started {
+		r.started = true
+		if r.ensure(3) >= 3 && bytes.HasPrefix(r.buf[r.pos:r.end], []byte{0xEF, 0xBB, 0xBF}) {
+			r.pos += 3
+		}
 	}
 	for {
 		if r.pos == r.end && !r.more() {
@@ -261,7 +269,7 @@ func (r *Reader) ReadSegment() (*edi.Segment, error) {
 		r.pos++
 	}
 	start := r.base + int64(r.pos)
-	if r.ensure(3) >= 3 && string(r.buf[r.pos:r.pos+3]) == "UNA" {
+	if r.buf[r.pos] == 'U' && r.ensure(3) >= 3 && string(r.buf[r.pos:r.pos+3]) == "UNA" {
 		return r.readUNA(start)
 	}
 	return r.readBody(start)
@@ -298,6 +306,7 @@ func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
 
 func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 	raw, bounds := r.raw[:0], r.bounds[:0]
+	nReps, nElems := 0, 0
 	class := &r.class
 	special := false
 	released := false
@@ -358,6 +367,7 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsTerminator})
 				r.pos += i + 1
 				r.raw, r.bounds, r.special = raw, bounds, special
+				r.nReps, r.nElems = nReps+1, nElems+1
 				if overflow || len(raw)+len(bounds) > max {
 					r.index++
 					if r.inMsg > 0 {
@@ -367,8 +377,17 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 						Err: classErr(ErrLimit, "segment longer than %d bytes", max)}
 				}
 				return r.finish(start)
-			default: // component, element, repetition separators
-				bounds = append(bounds, bound{end: int32(len(raw)), kind: class[c]})
+			case clsComponent:
+				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsComponent})
+				i++
+			case clsElement:
+				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsElement})
+				nReps++
+				nElems++
+				i++
+			default: // repetition separator
+				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsRepetition})
+				nReps++
 				i++
 			}
 		}
@@ -383,6 +402,7 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 				raw = raw[:0]
 				bounds = bounds[:0]
 			}
+			nReps, nElems = 0, 0
 			overflow = true
 		}
 	}
@@ -633,26 +653,24 @@ func levelName(cs *charset) string {
 // build turns the unescaped data and bounds into r.seg, with every value a
 // substring of s.
 func (r *Reader) build(s string) {
-	nComps := len(r.bounds)
-	nReps, nElems := 0, 0
-	for _, b := range r.bounds {
-		if b.kind != clsComponent {
-			nReps++
-			if b.kind != clsRepetition {
-				nElems++
-			}
+	nComps, nReps, nElems := len(r.bounds), r.nReps, r.nElems
+	var strs []string
+	var reps [][]string
+	var elems []edi.Element
+	if a := r.arena; a != nil {
+		strs, reps, elems = a.take(nComps, nReps, nElems)
+	} else {
+		if cap(r.strs) < nComps {
+			r.strs = make([]string, nComps, 2*nComps)
 		}
+		if cap(r.reps) < nReps {
+			r.reps = make([][]string, nReps, 2*nReps)
+		}
+		if cap(r.elems) < nElems {
+			r.elems = make([]edi.Element, nElems, 2*nElems)
+		}
+		strs, reps, elems = r.strs[:nComps], r.reps[:nReps], r.elems[:nElems]
 	}
-	if cap(r.strs) < nComps {
-		r.strs = make([]string, nComps, 2*nComps)
-	}
-	if cap(r.reps) < nReps {
-		r.reps = make([][]string, nReps, 2*nReps)
-	}
-	if cap(r.elems) < nElems {
-		r.elems = make([]edi.Element, nElems, 2*nElems)
-	}
-	strs, reps, elems := r.strs[:nComps], r.reps[:nReps], r.elems[:nElems]
 	start, repStart, ri, ei, elemStart := int32(0), 0, 0, 0, 0
 	for k, b := range r.bounds {
 		strs[k] = s[start:b.end]
@@ -671,7 +689,7 @@ func (r *Reader) build(s string) {
 		elemStart = ri
 	}
 	r.seg.Tag = elems[0][0][0]
-	r.seg.Elements = elems[1:]
+	r.seg.Elements = elems[1:nElems:nElems]
 }
 
 // startInterchange applies the UNB's syntax identifier: its character set

@@ -1,0 +1,37 @@
+package normalize
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/ordergate/ordergate/edi/edifact"
+)
+
+// BenchmarkEDIFACTFileToOrders decodes a generated ORDERS file (released
+// characters, Latin-1 text, 2,000 orders of 10 lines) and maps every
+// message to an order, as `ordergate parse` does.
+func BenchmarkEDIFACTFileToOrders(b *testing.B) {
+	var buf bytes.Buffer
+	if err := genEDIFACTOrders(&buf, 2000, 10, 1); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d := edifact.NewDecoder(bytes.NewReader(data), edifact.WithMessageReuse())
+		for {
+			m, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || !m.Accepted {
+				b.Fatalf("%v %v", err, m.Errors)
+			}
+			if _, err := FromEDIFACTOrders(&m.Message, "bench.edi"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
