@@ -88,9 +88,9 @@ const (
 )
 
 type ordersMapper struct {
-	m    *edi.Message
-	mark byte
-	o    *order.Order
+	m     *edi.Message
+	mark  byte
+	o     *order.Order
 	errs  []error
 	buf   []byte     // provenance paths and places, back to back
 	spans [][3]int32 // path start, place start, place end in buf

@@ -114,7 +114,7 @@ type Decoder struct {
 	lastOffset int64
 	arena      arena
 
-	knownSender func(id, qualifier string) bool
+	knownSender  func(id, qualifier string) bool
 	prev         *Message // the last message returned, recycled under WithMessageReuse
 	resetPending bool
 }
