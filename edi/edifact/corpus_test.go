@@ -1,6 +1,7 @@
 package edifact
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -254,5 +255,85 @@ func TestAcknowledgeOnlyWhenAsked(t *testing.T) {
 	}
 	if n := strings.Count(string(got), "UNB+"); n != 1 {
 		t.Errorf("got %d CONTRL interchanges, want 1 (only IC1 asks)", n)
+	}
+}
+
+// TestPHPEdifactAnalysis compares the segments of D96ADESADV.edi with
+// php-edifact's analysis of the same file: every segment it lists (by
+// index) has the same tag here, and every value it shows is one of the
+// segment's values.
+func TestPHPEdifactAnalysis(t *testing.T) {
+	dir := corpusDir(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "php-edifact", "expected", "D96ADESADV.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "php-edifact", "edifact", "D96ADESADV.edi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := decodeAll(t, string(data))
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1", len(msgs))
+	}
+	segs := msgs[0].Segments
+	checked := 0
+	var leaves func(v any, out *[]string)
+	leaves = func(v any, out *[]string) {
+		switch x := v.(type) {
+		case string:
+			*out = append(*out, x)
+		case map[string]any:
+			for k, c := range x {
+				if k != "segmentIdx" && k != "segmentCode" && k != "segmentGroup" {
+					leaves(c, out)
+				}
+			}
+		}
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		case map[string]any:
+			idx, ok1 := x["segmentIdx"].(float64)
+			code, ok2 := x["segmentCode"].(string)
+			if ok1 && ok2 {
+				checked++
+				i := int(idx)
+				if i >= len(segs) || segs[i].Tag != code {
+					t.Errorf("segment index %d: php-edifact has %s", i, code)
+					return
+				}
+				var vals []string
+				leaves(x, &vals)
+				var have []string
+				for _, e := range segs[i].Elements {
+					for _, rep := range e {
+						have = append(have, rep...)
+					}
+				}
+				for _, v := range vals {
+					if !slices.Contains(have, v) {
+						t.Errorf("segment %d (%s): php-edifact shows %q, values here %q", i, code, v, have)
+					}
+				}
+				return
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	if checked < 15 {
+		t.Errorf("checked %d segments of the analysis, want at least 15", checked)
 	}
 }

@@ -56,6 +56,14 @@
 // "31B" are common in real traffic. Other message types (INVOIC, DESADV,
 // ...) are checked for their envelope only.
 //
+// The Decoder builds segments straight into large shared blocks, so a
+// Message and its segments stay valid after the next call of Next; with
+// WithMessageReuse the memory of a message is recycled for the next one
+// (valid until the following call of Next), which saves most allocations
+// when each message is mapped and dropped at once. Neither holds more than
+// one message, one segment and the Report, which keeps about 100 bytes per
+// message (Limits.MaxReportMessages bounds it).
+//
 // Header errors (UNA, UNB, UNG) reject the interchange or group and every
 // message in it. Trailer errors (a missing UNZ or UNE, a UNZ reference or
 // count that does not match) do not take back messages that were complete
