@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
@@ -24,7 +25,7 @@ func NewPublisher(w *Writer, logger watermill.LoggerAdapter) (message.Publisher,
 	if err != nil {
 		return nil, fmt.Errorf("creating publisher: %w", err)
 	}
-	return pub, nil
+	return &publisher{inner: pub}, nil
 }
 
 // NewPublisherInTx returns a publisher that inserts into tx, the caller's
@@ -39,7 +40,39 @@ func NewPublisherInTx(tx *sql.Tx, logger watermill.LoggerAdapter) (message.Publi
 	if err != nil {
 		return nil, fmt.Errorf("creating publisher: %w", err)
 	}
-	return pub, nil
+	return &publisher{inner: pub}, nil
+}
+
+// publisher makes watermill-sql's Publisher safe to close concurrently
+// (a router closes a publisher shared by several handlers once per
+// handler, and watermill-sql v4.1.2 keeps its closed flag unguarded):
+// Close waits for the Publish calls in flight and is idempotent.
+type publisher struct {
+	mu     sync.RWMutex
+	closed bool
+	inner  *wsql.Publisher
+}
+
+func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return wsql.ErrPublisherClosed
+	}
+	if err := p.inner.Publish(topic, msgs...); err != nil {
+		return fmt.Errorf("publishing to %s: %w", topic, err)
+	}
+	return nil
+}
+
+func (p *publisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return p.inner.Close()
 }
 
 // InitializeSchema creates the messages and offsets tables of every topic

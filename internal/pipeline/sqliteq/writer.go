@@ -263,12 +263,16 @@ func handleFromContext(ctx context.Context) (*handle, bool) {
 	return h, ok
 }
 
+// ExecContext and QueryContext run watermill-sql's own statements (the
+// batch select, the ack) even when the subscription's context is done: a
+// router cancels it on Close, and a failed ack would roll back the handled
+// part of the batch for nothing.
 func (h *handle) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
-	return h.tx.ExecContext(ctx, query, args...)
+	return h.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 func (h *handle) QueryContext(ctx context.Context, query string, args ...any) (wsql.Rows, error) {
-	return h.tx.QueryContext(ctx, query, args...)
+	return h.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
 func (h *handle) joinExec(ctx context.Context, query string, args ...any) (wsql.Result, error) {
