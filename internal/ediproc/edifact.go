@@ -20,7 +20,7 @@ func edifactEnvelope(ic *edifact.InterchangeReport) edi.Envelope {
 }
 
 func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	dec := edifact.NewDecoder(r)
+	dec := edifact.NewDecoder(r, edifact.WithContext(ctx), edifact.WithMessageReuse())
 	sum := &Summary{Standard: edi.EDIFACT}
 	open := func() error {
 		rep := dec.Report()

@@ -203,35 +203,57 @@ func policyOf(p ediproc.Partner) string {
 // arriving twice, through any channel (the business layer of duplicate
 // detection).
 func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
-	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusReceived)
-	if err != nil || o == nil {
+	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusReceived)
+	if err != nil || rec == nil {
 		return err
 	}
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
-	if o.CustomerID == "" && partner.CustomerID != "" {
-		o.CustomerID = partner.CustomerID
+	// The order's content is decoded only when it changes; the columns
+	// carry what the checks need.
+	var o *order.Order
+	decode := func() error {
+		if o != nil {
+			return nil
+		}
+		var err error
+		if o, err = rec.Order(); err != nil {
+			return fmt.Errorf("%w: %w", ErrPermanent, err)
+		}
+		return nil
+	}
+	account := rec.CustomerID
+	if account == "" && partner.CustomerID != "" {
+		if err := decode(); err != nil {
+			return err
+		}
+		o.CustomerID, account = partner.CustomerID, partner.CustomerID
 		o.SetProvenance("customer_id", "partner "+partner.ID)
 	}
-	account := o.CustomerID
 	if account == "" {
+		if err := decode(); err != nil {
+			return err
+		}
 		account = "partner:" + rec.PartnerID
 		o.Unresolved = appendOnce(o.Unresolved, "customer_id")
 	}
-	kind, reason := "normalized", "customer "+orNone(o.CustomerID)
+	kind, reason := "normalized", "customer "+account
 	next := true
-	if o.PONumber != "" {
-		key := strings.Join([]string{account, o.PONumber, string(o.Purpose)}, "|")
+	if rec.PONumber != "" {
+		key := strings.Join([]string{account, rec.PONumber, string(rec.Purpose)}, "|")
 		holder, err := tx.ClaimKey(ctx, store.LayerBusiness, key, rec.DocumentID, rec.ID, cfg.Pipeline.DuplicateWindow)
 		if err != nil {
 			return err
 		}
 		if holder != nil && holder.FirstOrderID != rec.ID {
+			if err := decode(); err != nil {
+				return err
+			}
 			policy := partner.Duplicates
 			if policy == "" {
 				policy = policyReject
 			}
-			why := fmt.Sprintf("purchase order %s (%s) of %s is a duplicate of order %s (policy %s)", o.PONumber, o.Purpose, account, holder.FirstOrderID, policy)
+			why := fmt.Sprintf("purchase order %s (%s) of %s is a duplicate of order %s (policy %s)", rec.PONumber, rec.Purpose, account, holder.FirstOrderID, policy)
 			kind, reason, next = "duplicate", why, false
 			if policy == policyHold {
 				o.Status = order.StatusHeld
@@ -241,13 +263,18 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 			}
 		}
 	}
-	if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
-		return err
+	status := rec.Status
+	if o != nil {
+		o.ID = rec.ID
+		if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
+			return err
+		}
+		status = o.Status
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: kind, Reason: reason}); err != nil {
 		return err
 	}
-	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "normalize", string(o.Status)).Inc()
+	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "normalize", string(status)).Inc()
 	if !next {
 		return nil
 	}
@@ -257,27 +284,26 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 // decide applies the rule set. Until the rules land (credit limit,
 // approvals, prices), every order is accepted, and the timeline says so.
 func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
-	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusReceived)
-	if err != nil || o == nil {
+	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusReceived)
+	if err != nil || rec == nil {
 		return err
 	}
-	o.Status = order.StatusAccepted
-	if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
+	if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted); err != nil {
 		return err
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "accepted",
 		Reason: "accepted: no rule (credit limit, approval, price) is in force in this version"}); err != nil {
 		return err
 	}
-	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "decide", string(o.Status)).Inc()
+	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "decide", string(order.StatusAccepted)).Inc()
 	return publish(pub, TopicOrderAccepted, msg, payload{OrderID: rec.ID})
 }
 
 // route picks the backends for an accepted order and queues one delivery
 // per backend in the routing outbox; the delivery worker sends them.
 func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher, msg *message.Message, pl payload) error {
-	rec, o, err := loadOrder(ctx, tx, pl.OrderID, order.StatusAccepted)
-	if err != nil || o == nil {
+	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusAccepted)
+	if err != nil || rec == nil {
 		return err
 	}
 	cfg := p.d.Config()
@@ -285,8 +311,7 @@ func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher,
 	if len(targets) == 0 {
 		return fmt.Errorf("route: %w: no unconditional route in the configuration", ErrPermanent)
 	}
-	o.Status = order.StatusRouted
-	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+	updated, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted)
 	if err != nil {
 		return err
 	}
@@ -300,7 +325,7 @@ func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher,
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "routed", Reason: strings.Join(names, ", ")}); err != nil {
 		return err
 	}
-	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "route", string(o.Status)).Inc()
+	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "route", string(order.StatusRouted)).Inc()
 	return nil
 }
 
@@ -326,25 +351,18 @@ func routeTargets(cfg *config.Config) []target {
 	return out
 }
 
-// loadOrder reads an order for a stage; o is nil (and err nil) when the
-// order is no longer in the state the stage handles (a redelivery).
-func loadOrder(ctx context.Context, tx *store.Tx, id string, want order.Status) (store.OrderRecord, *order.Order, error) {
+// loadRecord reads an order's row for a stage that does not need its
+// content; nil (and err nil) when the order is no longer in the state the
+// stage handles (a redelivery).
+func loadRecord(ctx context.Context, tx *store.Tx, id string, want order.Status) (*store.OrderRecord, error) {
 	rec, err := tx.GetOrder(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return rec, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+		return nil, fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
-	if err != nil {
-		return rec, nil, err
+	if err != nil || rec.Status != want {
+		return nil, err
 	}
-	if rec.Status != want {
-		return rec, nil, nil
-	}
-	o, err := rec.Order()
-	if err != nil {
-		return rec, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
-	}
-	o.ID = rec.ID
-	return rec, o, nil
+	return &rec, nil
 }
 
 func appendOnce(list []string, s string) []string {

@@ -292,12 +292,7 @@ func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, 
 	if rec.Status == status || rec.Status == order.StatusFailed {
 		return nil
 	}
-	o, err := rec.Order()
-	if err != nil {
-		return err
-	}
-	o.Status = status
-	_, err = tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+	_, err = tx.SetOrderStatus(ctx, rec.ID, rec.Revision, status)
 	return err
 }
 

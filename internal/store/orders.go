@@ -326,3 +326,29 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter, cursor string, li
 	err := s.read(ctx, func(q querier) (err error) { p, err = listOrders(ctx, q, f, cursor, limit); return err })
 	return p, err
 }
+
+// SetOrderStatus changes only an order's status (the column and the
+// canonical JSON's "status", patched in place without decoding it) and
+// bumps its revision, if the stored revision is still revision
+// (ErrConflict otherwise). It is the cheap path for stages that decide on
+// an order without changing its content.
+func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
+		canonical = json_set(canonical, '$.status', ?)
+		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	rec, err := getOrder(ctx, t.tx, id)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status: %w", err)
+	}
+	if n == 0 {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
+	}
+	return rec, nil
+}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/internal/store/archive"
+	"github.com/ordergate/ordergate/normalize/order"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -455,5 +457,42 @@ func TestDocumentsByID(t *testing.T) {
 	}
 	if len(docs) != 600 {
 		t.Errorf("got %d documents, want 600", len(docs))
+	}
+}
+
+func TestSetOrderStatus(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	d := insertDoc(t, s, "edi", "po1.edi")
+	err = s.Write(ctx, func(tx *Tx) error {
+		o := &order.Order{Channel: order.ChannelEDI, Source: order.Source{Standard: "X12"}, PONumber: "P1",
+			Lines: []order.Line{{LineNo: "1", Quantity: decimal.MustParse("1.50"), SKU: "A"}}}
+		rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
+		if err != nil {
+			return err
+		}
+		got, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
+		if err != nil {
+			return err
+		}
+		back, err := got.Order()
+		if err != nil {
+			return err
+		}
+		if got.Status != order.StatusAccepted || back.Status != order.StatusAccepted || got.Revision != rec.Revision+1 ||
+			back.Lines[0].Quantity.String() != "1.50" {
+			t.Errorf("after SetOrderStatus: record %+v, order %+v", got, back)
+		}
+		if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted); !errors.Is(err, ErrConflict) {
+			t.Errorf("stale revision: %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
