@@ -74,7 +74,7 @@ func Serve(ctx context.Context, opts Options) error {
 			log.Error("closing store", "err", err)
 		}
 	}()
-	writer := sqliteq.NewWriter(st.DB(), cfg.Store.BusyTimeout)
+	writer := sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, cfg.Store.BusyTimeout)
 
 	sources, outbounds, err := buildChannels(cfg, log)
 	if err != nil {
