@@ -132,14 +132,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // IMMEDIATE (takes the write lock at BEGIN, so busy_timeout applies),
 // WAL, synchronous=FULL (a commit survives power loss), foreign keys on.
 func writerDSN(path string, busyMS int64) string {
-	return fmt.Sprintf("file:%s?_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_foreign_keys=on",
+	return fmt.Sprintf("file:%s?_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_foreign_keys=on&_stmt_cache_size=256",
 		escapePath(path), busyMS)
 }
 
 // readerDSN is the DSN of the read pool: deferred transactions on
 // query-only connections, which never take the write lock.
 func readerDSN(path string, busyMS int64) string {
-	return fmt.Sprintf("file:%s?_txlock=deferred&_query_only=1&_busy_timeout=%d&_foreign_keys=on",
+	return fmt.Sprintf("file:%s?_txlock=deferred&_query_only=1&_busy_timeout=%d&_foreign_keys=on&_stmt_cache_size=256",
 		escapePath(path), busyMS)
 }
 
