@@ -32,6 +32,9 @@ func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Opt
 	if opts.Now == nil {
 		opts.Now = timeNow
 	}
+	if opts.ControlNumber == nil {
+		opts.ControlNumber = memoryControls()
+	}
 	switch edi.Sniff(head) {
 	case edi.X12:
 		return processX12(ctx, br, file, opts, emit)
@@ -54,23 +57,25 @@ func partnerOf(opts Options, std edi.Standard, env edi.Envelope) (Partner, bool)
 	return opts.Partner(std, env)
 }
 
-// controls adapts Options.ControlNumber (or an in-memory counter) for one
-// partner.
+// controls adapts Options.ControlNumber for one partner.
 type controls struct {
 	opts    Options
 	partner string
-	mem     map[string]int64
 }
 
 func (c *controls) next(kind string) (int64, error) {
-	if c.opts.ControlNumber != nil {
-		return c.opts.ControlNumber(c.partner, kind)
+	return c.opts.ControlNumber(c.partner, kind)
+}
+
+// memoryControls counts control numbers from 1 per partner and kind for
+// one document, so the acks of its interchanges never share a number.
+func memoryControls() func(partnerID, kind string) (int64, error) {
+	mem := map[[2]string]int64{}
+	return func(partnerID, kind string) (int64, error) {
+		k := [2]string{partnerID, kind}
+		mem[k]++
+		return mem[k], nil
 	}
-	if c.mem == nil {
-		c.mem = map[string]int64{}
-	}
-	c.mem[kind]++
-	return c.mem[kind], nil
 }
 
 // addAck appends body to the summary's ack of that kind (one ack per kind
