@@ -57,14 +57,34 @@ func partnerOf(opts Options, std edi.Standard, env edi.Envelope) (Partner, bool)
 	return opts.Partner(std, env)
 }
 
-// controls adapts Options.ControlNumber for one partner.
+// controls adapts Options.ControlNumber for the acknowledgement of one
+// interchange: only the interchange control number is drawn from the
+// partner's sequence (one store round trip per ack); the group numbers
+// reuse it and the set or message numbers count from 1 within the ack,
+// which is its own interchange.
 type controls struct {
-	opts    Options
-	partner string
+	opts        Options
+	partner     string
+	interchange int64
+	local       map[string]int64
 }
 
 func (c *controls) next(kind string) (int64, error) {
-	return c.opts.ControlNumber(c.partner, kind)
+	switch kind {
+	case "x12-interchange", "edifact-interchange":
+		var err error
+		c.interchange, err = c.opts.ControlNumber(c.partner, kind)
+		return c.interchange, err
+	case "x12-group", "edifact-group":
+		if c.interchange > 0 {
+			return c.interchange, nil
+		}
+	}
+	if c.local == nil {
+		c.local = map[string]int64{}
+	}
+	c.local[kind]++
+	return c.local[kind], nil
 }
 
 // memoryControls counts control numbers from 1 per partner and kind for
