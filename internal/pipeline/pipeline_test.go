@@ -1,0 +1,713 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/channels/dirdrop"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+	"github.com/ordergate/ordergate/routing"
+	"github.com/ordergate/ordergate/routing/filedrop"
+)
+
+// waitFor is how long a test waits for an outcome of the pipeline.
+const waitFor = 20 * time.Second
+
+// testConfig is the gateway's config in the tests: the channel inbox, one
+// partner for the fixtures' senders, every order to the backend files.
+// The placeholders are the temp dir, the duplicate policy and the
+// backend's max_attempts.
+const testConfig = `
+store: {dsn: %[1]s/og.db, archive_dir: %[1]s/archive}
+pipeline: {poll_interval: 5ms, drain_timeout: 5s}
+partners:
+  - id: baumarkt-nord
+    customer_id: C-1001
+    match:
+      x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
+      edifact: [{qualifier: "14", id: "4012345000009"}]
+    acks: {functional: "997", contrl: always}
+    duplicates: %[2]s
+channels:
+  - {name: inbox, type: dir, path: %[1]s/inbox, outbox: %[1]s/outbox, min_age: 0s}
+routes:
+  - {name: default, to: [files]}
+backends:
+  - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
+`
+
+// harnessOptions vary the harness per test.
+type harnessOptions struct {
+	duplicates  string          // the partner's policy; "reject" when ""
+	maxAttempts int             // the backend's; 5 when 0
+	backend     routing.Backend // instead of the filedrop backend
+}
+
+// harness is a pipeline on a temp dir with a fake source on channel inbox.
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	dir    string
+	st     *store.Store
+	w      *sqliteq.Writer
+	p      *pipeline.Pipeline
+	src    *fakeSource
+	outbox string
+}
+
+func newHarness(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	if o.duplicates == "" {
+		o.duplicates = "reject"
+	}
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 5
+	}
+	dir := t.TempDir()
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts))
+	if len(problems) > 0 {
+		t.Fatalf("config problems: %v", problems)
+	}
+	h := &harness{t: t, ctx: context.Background(), dir: dir, outbox: filepath.Join(dir, "outbox")}
+	for _, d := range []string{h.outbox, filepath.Join(dir, "outbound")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(h.ctx, store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir})
+	if err != nil {
+		t.Fatalf("opening store: %v", err)
+	}
+	h.st = st
+	h.w = sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, 0)
+	backend := o.backend
+	if backend == nil {
+		fb, err := filedrop.New(filedrop.Config{Name: "files", Dir: filepath.Join(dir, "outbound")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		backend = fb
+	}
+	h.p, err = pipeline.New(pipeline.Deps{
+		Store: st, Writer: h.w, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
+		Backends:  map[string]routing.Backend{"files": backend},
+		Outbounds: map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
+	})
+	if err != nil {
+		t.Fatalf("pipeline.New: %v", err)
+	}
+	h.src = newFakeSource("inbox")
+
+	runCtx, stopRun := context.WithCancel(h.ctx)
+	runDone := make(chan error, 1)
+	go func() { runDone <- h.p.Run(runCtx) }()
+	srcCtx, stopSrc := context.WithCancel(h.ctx)
+	srcDone := make(chan struct{})
+	go func() { defer close(srcDone); h.p.RunSource(srcCtx, "inbox", h.src) }()
+	t.Cleanup(func() {
+		stopSrc()
+		<-srcDone
+		stopRun()
+		select {
+		case err := <-runDone:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(waitFor):
+			t.Errorf("Run did not return within %s of its context ending", waitFor)
+		}
+		_ = backend.Close(h.ctx)
+		if err := st.Close(h.ctx); err != nil {
+			t.Errorf("closing store: %v", err)
+		}
+	})
+	h.eventually("the pipeline runs", func() (bool, string) {
+		err := h.p.Ready(h.ctx)
+		return err == nil, fmt.Sprint(err)
+	})
+	return h
+}
+
+// eventually polls cond until it holds or waitFor passes; state says
+// what was seen last, for the failure message.
+func (h *harness) eventually(what string, cond func() (ok bool, state string)) {
+	h.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("waiting for %s: gave up after %s; last seen: %s", what, waitFor, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// document returns the stored document of a source key, polling until
+// intake has it.
+func (h *harness) document(key string) store.Document {
+	h.t.Helper()
+	var doc store.Document
+	h.eventually("document "+key+" stored", func() (bool, string) {
+		page, err := h.st.ListDocuments(h.ctx, store.DocumentFilter{Channel: "inbox"}, "", 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, d := range page.Documents {
+			if d.SourceKey == key {
+				doc = d
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d other document(s)", len(page.Documents))
+	})
+	return doc
+}
+
+// documentIn waits until the document of key has status want.
+func (h *harness) documentIn(key string, want store.DocumentStatus) store.Document {
+	h.t.Helper()
+	id := h.document(key).ID
+	var doc store.Document
+	h.eventually(fmt.Sprintf("document %s %s", key, want), func() (bool, string) {
+		var err error
+		doc, err = h.st.GetDocument(h.ctx, id)
+		if err != nil {
+			return false, err.Error()
+		}
+		return doc.Status == want, fmt.Sprintf("status %s (%s)", doc.Status, doc.Error)
+	})
+	return doc
+}
+
+// orderOf waits until the document has an order with status want.
+func (h *harness) orderOf(docID string, want order.Status) store.OrderRecord {
+	h.t.Helper()
+	var rec store.OrderRecord
+	h.eventually(fmt.Sprintf("the order of %s %s", docID, want), func() (bool, string) {
+		recs, err := h.st.OrdersOfDocument(h.ctx, docID)
+		if err != nil {
+			return false, err.Error()
+		}
+		if len(recs) != 1 {
+			return false, fmt.Sprintf("%d orders", len(recs))
+		}
+		rec = recs[0]
+		return rec.Status == want, "status " + string(rec.Status)
+	})
+	return rec
+}
+
+// sourceResult waits until the source got its ack for key.
+func (h *harness) sourceResult(key string) channels.Result {
+	h.t.Helper()
+	var res []channels.Result
+	h.eventually("the source ack of "+key, func() (bool, string) {
+		res = h.src.results(key)
+		return len(res) > 0, "none"
+	})
+	if len(res) != 1 {
+		h.t.Errorf("source acks of %s = %v, want one", key, res)
+	}
+	return res[0]
+}
+
+// sentAcks waits until the document has n acks, all sent, and returns them.
+func (h *harness) sentAcks(docID string, n int) []store.Ack {
+	h.t.Helper()
+	var acks []store.Ack
+	h.eventually(fmt.Sprintf("%d ack(s) of %s sent", n, docID), func() (bool, string) {
+		var err error
+		acks, err = h.st.AcksOfDocument(h.ctx, docID)
+		if err != nil {
+			return false, err.Error()
+		}
+		if len(acks) != n {
+			return false, fmt.Sprintf("%d acks", len(acks))
+		}
+		for _, a := range acks {
+			if a.Status != store.AckSent {
+				return false, fmt.Sprintf("%s %s (%s)", a.Kind, a.Status, a.LastError)
+			}
+		}
+		return true, ""
+	})
+	return acks
+}
+
+// allOrders returns every stored order.
+func (h *harness) allOrders() []store.OrderRecord {
+	h.t.Helper()
+	page, err := h.st.ListOrders(h.ctx, store.OrderFilter{}, "", 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return page.Orders
+}
+
+func (h *harness) orderKinds(orderID string) []string {
+	h.t.Helper()
+	evs, err := h.st.Timeline(h.ctx, orderID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return kinds(evs)
+}
+
+func (h *harness) documentKinds(docID string) []string {
+	h.t.Helper()
+	evs, err := h.st.DocumentEvents(h.ctx, docID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return kinds(evs)
+}
+
+func kinds(evs []store.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.Kind
+	}
+	return out
+}
+
+// checkAckFile checks that the ack's file in the outbox holds its body.
+func (h *harness) checkAckFile(a store.Ack, ext string) {
+	h.t.Helper()
+	name := filepath.Join(h.outbox, a.DocumentID+"."+a.Kind+ext)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		h.t.Errorf("ack file: %v", err)
+		return
+	}
+	if !bytes.Equal(b, a.Body) {
+		h.t.Errorf("ack file %s = %q, want the ack's body %q", name, b, a.Body)
+	}
+}
+
+// fakeSource is an in-memory channel: Read hands out the pushed documents
+// in order, each AckFunc records its Result by source key.
+type fakeSource struct {
+	name string
+	docs chan channels.Document
+	mu   sync.Mutex
+	acks map[string][]channels.Result
+}
+
+var _ channels.Source = (*fakeSource)(nil)
+
+func newFakeSource(name string) *fakeSource {
+	return &fakeSource{name: name, docs: make(chan channels.Document, 64), acks: map[string][]channels.Result{}}
+}
+
+// push queues a document with the bytes under the source key.
+func (s *fakeSource) push(key string, body []byte) {
+	s.docs <- channels.Document{Channel: s.name, SourceKey: key, Name: key + ".edi", Body: channels.BytesBody(body), Received: time.Now()}
+}
+
+func (s *fakeSource) results(key string) []channels.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.acks[key])
+}
+
+func (s *fakeSource) Connect(context.Context) error { return nil }
+
+func (s *fakeSource) Read(ctx context.Context) (channels.Document, channels.AckFunc, error) {
+	select {
+	case doc := <-s.docs:
+		return doc, func(_ context.Context, r channels.Result) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.acks[doc.SourceKey] = append(s.acks[doc.SourceKey], r)
+			return nil
+		}, nil
+	case <-ctx.Done():
+		return channels.Document{}, nil, ctx.Err()
+	}
+}
+
+func (s *fakeSource) Close(context.Context) error { return nil }
+
+// flakyBackend fails its first failures deliveries, then takes them; with
+// permanent set, it fails every one permanently.
+type flakyBackend struct {
+	failures  int32
+	permanent bool
+	calls     atomic.Int32
+}
+
+func (b *flakyBackend) Name() string { return "files" }
+
+func (b *flakyBackend) Deliver(_ context.Context, d routing.Delivery) (routing.Receipt, error) {
+	n := b.calls.Add(1)
+	if b.permanent {
+		return routing.Receipt{}, routing.Permanent(errors.New("the ERP refuses the order"))
+	}
+	if n <= b.failures {
+		return routing.Receipt{}, fmt.Errorf("the ERP is down (call %d)", n)
+	}
+	return routing.Receipt{ExternalRef: "erp-" + d.OrderID, At: time.Now()}, nil
+}
+
+func (b *flakyBackend) Close(context.Context) error { return nil }
+
+// unknownSender is the X12 fixture from a sender no partner matches.
+func unknownSender(icn int, po string) []byte {
+	return []byte(strings.ReplaceAll(string(fixtures.X12850(icn, po, 1)), fixtures.X12Sender, "OTHERSENDER1"))
+}
+
+func TestHappyPath(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    []byte
+		ackKind string
+		ackExt  string
+		ackHas  string
+	}{
+		{"x12", fixtures.X12850(4711, "PO-4711", 3), "997", ".x12", "AK5*A~"},
+		{"edifact", fixtures.EDIFACTOrders(815, "PO-815", 3), "CONTRL", ".edi", "UCI+815+4012345000009:14+4000000000002:14+7'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			h.src.push("a", tt.body)
+			doc := h.documentIn("a", store.DocumentParsed)
+			rec := h.orderOf(doc.ID, order.StatusDelivered)
+
+			if got, want := rec.CustomerID, "C-1001"; got != want {
+				t.Errorf("customer = %q, want %q", got, want)
+			}
+			if got, want := rec.PartnerID, "baumarkt-nord"; got != want {
+				t.Errorf("partner = %q, want %q", got, want)
+			}
+			if got, want := h.documentKinds(doc.ID)[0], "received"; got != want {
+				t.Errorf("first document event = %q, want %q", got, want)
+			}
+			want := []string{"parsed", "normalized", "accepted", "routed", "delivery_attempt"}
+			if got := h.orderKinds(rec.ID); !slices.Equal(got, want) {
+				t.Errorf("order timeline = %v, want %v", got, want)
+			}
+			if got, want := h.sourceResult("a"), channels.Committed(); got != want {
+				t.Errorf("source ack = %+v, want %+v", got, want)
+			}
+			acks := h.sentAcks(doc.ID, 1)
+			if got, want := acks[0].Kind, tt.ackKind; got != want {
+				t.Errorf("ack kind = %q, want %q", got, want)
+			}
+			if !bytes.Contains(acks[0].Body, []byte(tt.ackHas)) {
+				t.Errorf("ack lacks %q:\n%s", tt.ackHas, acks[0].Body)
+			}
+			h.checkAckFile(acks[0], tt.ackExt)
+			files, err := os.ReadDir(filepath.Join(h.dir, "outbound"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(files), 1; got != want {
+				t.Errorf("files delivered = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestDuplicateInterchange sends the same bytes under two source keys: the
+// envelope layer of duplicate detection.
+func TestDuplicateInterchange(t *testing.T) {
+	tests := []struct {
+		policy     string
+		dupStatus  store.DocumentStatus
+		dupOrder   order.Status // "" when the duplicate has no order
+		ackHas     string
+		ackKind    string
+		wantOrders int
+	}{
+		{policy: "reject", dupStatus: store.DocumentDuplicate, ackKind: "TA1", ackHas: "R*025~", wantOrders: 1},
+		{policy: "ack-and-drop", dupStatus: store.DocumentDuplicate, ackKind: "997", ackHas: "AK5*A~", wantOrders: 1},
+		{policy: "hold", dupStatus: store.DocumentDuplicate, dupOrder: order.StatusHeld, ackKind: "997", ackHas: "AK5*A~", wantOrders: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{duplicates: tt.policy})
+			body := fixtures.X12850(4711, "PO-4711", 2)
+			h.src.push("first", body)
+			first := h.documentIn("first", store.DocumentParsed)
+			h.orderOf(first.ID, order.StatusDelivered)
+
+			h.src.push("second", body)
+			second := h.documentIn("second", tt.dupStatus)
+			if !slices.Contains(h.documentKinds(second.ID), "duplicate") {
+				t.Errorf("events of the second document = %v, want a duplicate event", h.documentKinds(second.ID))
+			}
+			if got, want := h.sourceResult("second"), channels.Committed(); got != want {
+				t.Errorf("source ack of the second = %+v, want %+v", got, want)
+			}
+			acks := h.sentAcks(second.ID, 1)
+			if got, want := acks[0].Kind, tt.ackKind; got != want {
+				t.Errorf("ack kind = %q, want %q", got, want)
+			}
+			if !bytes.Contains(acks[0].Body, []byte(tt.ackHas)) {
+				t.Errorf("ack lacks %q:\n%s", tt.ackHas, acks[0].Body)
+			}
+			if tt.dupOrder != "" {
+				rec := h.orderOf(second.ID, tt.dupOrder)
+				o, err := rec.Order()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(o.Holds) != 1 || o.Holds[0].Rule != "duplicate" {
+					t.Errorf("holds = %+v, want one duplicate hold", o.Holds)
+				}
+				if !slices.Contains(h.orderKinds(rec.ID), "held") {
+					t.Errorf("timeline = %v, want a held event", h.orderKinds(rec.ID))
+				}
+			}
+			if got, want := len(h.allOrders()), tt.wantOrders; got != want {
+				t.Errorf("orders = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestDuplicatePurchaseOrder sends one PO number in two interchanges: the
+// business layer of duplicate detection.
+func TestDuplicatePurchaseOrder(t *testing.T) {
+	tests := []struct {
+		policy string
+		want   order.Status
+		hold   bool
+	}{
+		{policy: "reject", want: order.StatusRejected},
+		{policy: "hold", want: order.StatusHeld, hold: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{duplicates: tt.policy})
+			h.src.push("first", fixtures.X12850(1, "PO-SAME", 1))
+			first := h.documentIn("first", store.DocumentParsed)
+			h.orderOf(first.ID, order.StatusDelivered)
+
+			h.src.push("second", fixtures.EDIFACTOrders(2, "PO-SAME", 1))
+			second := h.documentIn("second", store.DocumentParsed)
+			rec := h.orderOf(second.ID, tt.want)
+			if kinds := h.orderKinds(rec.ID); !slices.Contains(kinds, "duplicate") || slices.Contains(kinds, "accepted") {
+				t.Errorf("timeline = %v, want a duplicate event and no accepted", kinds)
+			}
+			o, err := rec.Order()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(o.Holds) == 1 && o.Holds[0].Rule == "duplicate"; got != tt.hold {
+				t.Errorf("holds = %+v, want a duplicate hold: %v", o.Holds, tt.hold)
+			}
+			dels, err := h.st.DeliveriesOfOrder(h.ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dels) != 0 {
+				t.Errorf("deliveries of the duplicate = %d, want 0", len(dels))
+			}
+		})
+	}
+}
+
+func TestRejectedDocuments(t *testing.T) {
+	x12 := fixtures.X12850(4711, "PO-4711", 2)
+	badSE := bytes.Replace(x12, []byte("SE*13*0001"), []byte("SE*99*0001"), 1)
+	if bytes.Equal(badSE, x12) {
+		t.Fatal("the SE count was not corrupted")
+	}
+	tests := []struct {
+		name    string
+		body    []byte
+		ackKind string
+		ackHas  string
+	}{
+		{"unknown sender", unknownSender(4711, "PO-4711"), "TA1", "TA1*000004711*261127*1200*R*006~"},
+		{"wrong SE count", badSE, "997", "AK5*R*4~"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			h.src.push("bad", tt.body)
+			doc := h.documentIn("bad", store.DocumentRejected)
+			if doc.Error == "" {
+				t.Error("rejected document without a reason")
+			}
+			res := h.sourceResult("bad")
+			if res.Outcome != channels.OutcomeRejected || res.Reason == "" {
+				t.Errorf("source ack = %+v, want rejected with a reason", res)
+			}
+			acks := h.sentAcks(doc.ID, 1)
+			if got, want := acks[0].Kind, tt.ackKind; got != want {
+				t.Errorf("ack kind = %q, want %q", got, want)
+			}
+			if !bytes.Contains(acks[0].Body, []byte(tt.ackHas)) {
+				t.Errorf("ack lacks %q:\n%s", tt.ackHas, acks[0].Body)
+			}
+			h.checkAckFile(acks[0], ".x12")
+			if got := len(h.allOrders()); got != 0 {
+				t.Errorf("orders = %d, want 0", got)
+			}
+		})
+	}
+}
+
+func TestQuarantine(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// A doc.received for a document that does not exist cannot be parsed,
+	// ever: the parse stage must put it aside and go on.
+	poison := message.NewMessage(watermill.NewUUID(), []byte(`{"document_id":"doc_does_not_exist"}`))
+	err := h.w.InTx(h.ctx, func(tx *sql.Tx) error {
+		pub, err := sqliteq.NewPublisherInTx(tx, watermill.NopLogger{})
+		if err != nil {
+			return err
+		}
+		return pub.Publish(pipeline.TopicDocReceived, poison)
+	})
+	if err != nil {
+		t.Fatalf("publishing the poison message: %v", err)
+	}
+	h.src.push("after", fixtures.X12850(1, "PO-1", 1))
+	doc := h.documentIn("after", store.DocumentParsed)
+	h.orderOf(doc.ID, order.StatusDelivered)
+
+	var entries []store.QuarantineEntry
+	h.eventually("the poison message in quarantine", func() (bool, string) {
+		entries, err = h.st.ListQuarantine(h.ctx, pipeline.TopicDocReceived, 10)
+		return err == nil && len(entries) > 0, fmt.Sprint(len(entries), err)
+	})
+	if len(entries) != 1 {
+		t.Fatalf("quarantine = %d entries, want 1", len(entries))
+	}
+	e := entries[0]
+	if got, want := e.MessageUUID, poison.UUID; got != want {
+		t.Errorf("quarantined message = %q, want %q", got, want)
+	}
+	if !strings.Contains(e.Error, "not found") {
+		t.Errorf("quarantine error = %q, want it to say not found", e.Error)
+	}
+}
+
+func TestRedelivery(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	body := fixtures.X12850(4711, "PO-4711", 1)
+	take := func() pipeline.Taken {
+		t.Helper()
+		doc := channels.Document{Channel: "inbox", SourceKey: "same-key", Name: "po.x12", Body: channels.BytesBody(body), Received: time.Now()}
+		taken, err := h.p.TakeBatch(h.ctx, []channels.Document{doc})
+		if err != nil {
+			t.Fatalf("TakeBatch: %v", err)
+		}
+		if len(taken) != 1 {
+			t.Fatalf("taken = %d, want 1", len(taken))
+		}
+		return taken[0]
+	}
+	first := take()
+	if !first.Created {
+		t.Error("first TakeBatch: Created = false, want true")
+	}
+	h.orderOf(first.Doc.ID, order.StatusDelivered)
+	second := take()
+	if second.Created {
+		t.Error("second TakeBatch: Created = true, want false")
+	}
+	if got, want := second.Doc.ID, first.Doc.ID; got != want {
+		t.Errorf("second TakeBatch document = %s, want the first's %s", got, want)
+	}
+	if got, want := second.Doc.Status, store.DocumentParsed; got != want {
+		t.Errorf("second TakeBatch status = %s, want the stored %s", got, want)
+	}
+	// Taken again, the document is not parsed again: still one order.
+	// A third, new document flushes the stages, so a second order of the
+	// redelivery would be there by the time the third is delivered.
+	h.src.push("third", fixtures.X12850(4712, "PO-4712", 1))
+	third := h.documentIn("third", store.DocumentParsed)
+	h.orderOf(third.ID, order.StatusDelivered)
+	if got, want := len(h.allOrders()), 2; got != want {
+		t.Errorf("orders = %d, want %d", got, want)
+	}
+}
+
+func TestDelivery(t *testing.T) {
+	tests := []struct {
+		name        string
+		backend     *flakyBackend
+		maxAttempts int
+		want        order.Status
+		wantStatus  store.DeliveryStatus
+		wantCalls   int32
+		dead        bool
+	}{
+		{name: "fails twice then succeeds", backend: &flakyBackend{failures: 2}, maxAttempts: 5,
+			want: order.StatusDelivered, wantStatus: store.DeliverySent, wantCalls: 3},
+		{name: "fails more often than attempts allowed", backend: &flakyBackend{failures: 100}, maxAttempts: 2,
+			want: order.StatusFailed, wantStatus: store.DeliveryDead, wantCalls: 2, dead: true},
+		{name: "fails permanently", backend: &flakyBackend{permanent: true}, maxAttempts: 5,
+			want: order.StatusFailed, wantStatus: store.DeliveryDead, wantCalls: 1, dead: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{backend: tt.backend, maxAttempts: tt.maxAttempts})
+			h.src.push("a", fixtures.X12850(4711, "PO-4711", 1))
+			doc := h.documentIn("a", store.DocumentParsed)
+			rec := h.orderOf(doc.ID, tt.want)
+			dels, err := h.st.DeliveriesOfOrder(h.ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dels) != 1 {
+				t.Fatalf("deliveries = %d, want 1", len(dels))
+			}
+			d := dels[0]
+			if d.Status != tt.wantStatus || d.Attempts != int(tt.wantCalls) {
+				t.Errorf("delivery = {status %s, attempts %d}, want {%s, %d}", d.Status, d.Attempts, tt.wantStatus, tt.wantCalls)
+			}
+			if got, want := tt.backend.calls.Load(), tt.wantCalls; got != want {
+				t.Errorf("backend calls = %d, want %d", got, want)
+			}
+			attempts := 0
+			for _, k := range h.orderKinds(rec.ID) {
+				if k == "delivery_attempt" || k == "dead_letter" {
+					attempts++
+				}
+			}
+			if got, want := attempts, int(tt.wantCalls); got != want {
+				t.Errorf("attempt events = %d, want %d", got, want)
+			}
+			dead, err := h.st.DeadLetters(h.ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inDead := slices.ContainsFunc(dead, func(x store.Delivery) bool { return x.ID == d.ID })
+			if inDead != tt.dead {
+				t.Errorf("in DeadLetters = %v, want %v", inDead, tt.dead)
+			}
+			if tt.dead && d.LastError == "" {
+				t.Error("dead delivery without its last error")
+			}
+		})
+	}
+}
