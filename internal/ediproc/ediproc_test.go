@@ -526,7 +526,7 @@ func TestProcessControlNumbers(t *testing.T) {
 		{
 			name: "x12 ISA13 comes from the callback", in: fixtures.X12850(4711, "PO-1", 1),
 			partner: Partner{ID: "nord"}, callback: true,
-			want:  []string{"000424242"},
+			want: []string{"000424242"},
 			// One draw per ack: the group reuses the interchange number,
 			// sets count from 1 within the ack.
 			calls: []call{{"nord", "x12-interchange"}},
