@@ -139,7 +139,7 @@ func ackEDIFACT(ctx context.Context, sum *Summary, ic *Interchange, ric edifact.
 	if p.CONTRL == "never" {
 		return nil
 	}
-	ao := edifact.AckOptions{Always: p.CONTRL == "always", Now: opts.Now, Context: ctx, LineBreaks: true,
+	ao := edifact.AckOptions{Always: p.CONTRL == "always" || !ic.PartnerKnown, Now: opts.Now, Context: ctx, LineBreaks: true,
 		Controls: edifactControls{c: &controls{opts: opts, partner: p.ID}}}
 	if p.EDIFACTUNA != "" {
 		if s, err := edifact.ParseUNA([]byte("UNA" + p.EDIFACTUNA)); err == nil {

@@ -251,8 +251,11 @@ func TestProcess(t *testing.T) {
 		{
 			// An unknown sender has no settings: CONTRL "requested"
 			// applies, and this interchange does not ask.
-			name: "edifact unknown sender not asking gets no CONTRL",
+			// An unknown sender is told why, whether it asked or not, as
+			// an X12 sender gets its TA1 006.
+			name: "edifact unknown sender not asking still gets CONTRL 23",
 			in:   ef, opts: Options{Partner: unknownSender},
+			acks:     []ackWant{{kind: "CONTRL", has: []string{"+4+23"}}},
 			msgs:     []msgWant{{0, 0, "ORDERS", false, false, false}},
 			messages: 1, rejected: true,
 			ics: []icWant{{known: false, rejected: yes, errIs: ErrUnknownSender}},
