@@ -240,7 +240,7 @@ func buildBackends(cfg *config.Config, log *slog.Logger) (map[string]routing.Bac
 		}
 		switch b.Type {
 		case config.BackendFiledrop:
-			fb, err := filedrop.New(filedrop.Config{Name: b.Name, Dir: b.Dir, Logger: log.With("backend", b.Name)})
+			fb, err := filedrop.New(filedrop.Config{Name: b.Name, Dir: b.Dir, Logger: log})
 			if err != nil {
 				return nil, fmt.Errorf("backend %s: %w", b.Name, err)
 			}
