@@ -85,6 +85,49 @@ func ParseDecimal(s string, mark byte) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// parseDecimal is ParseDecimal with a fast path for the common case: an
+// optional minus sign and at most 18 digits with at most one decimal
+// mark between digits. Anything else goes to ParseDecimal, so results and
+// errors are the same.
+func parseDecimal(s string, mark byte) (decimal.Decimal, error) {
+	body := s
+	neg := false
+	if len(body) > 0 && body[0] == '-' {
+		neg, body = true, body[1:]
+	}
+	if mark != '.' && mark != ',' || len(body) == 0 || len(body) > 19 || body[0] == mark || body[len(body)-1] == mark {
+		return ParseDecimal(s, mark)
+	}
+	var coef int64
+	digits, scale, marks := 0, 0, 0
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + int64(c-'0')
+			digits++
+			if marks > 0 {
+				scale++
+			}
+		case c == mark && marks == 0:
+			marks++
+		default:
+			return ParseDecimal(s, mark)
+		}
+	}
+	if digits > 18 || neg && coef == 0 {
+		return ParseDecimal(s, mark)
+	}
+	if neg {
+		coef = -coef
+	}
+	d, err := decimal.New(coef, scale)
+	if err != nil {
+		return ParseDecimal(s, mark)
+	}
+	return d, nil
+}
+
 // ImpliedDecimal reads an X12 Nn value: an integer with n implied decimal
 // places ("1250" as N2 is 12.50).
 func ImpliedDecimal(s string, places int) (decimal.Decimal, error) {

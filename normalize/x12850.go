@@ -169,24 +169,39 @@ type x12Mapper struct {
 	// provenance costs one allocation besides the map.
 	prov    []byte
 	provIdx []int32
+	// Where in prov the last "segment N TAG" (of segAt) and the last
+	// "outer[i]" key prefix were written, to copy instead of formatting.
+	segAt          *edi.Segment
+	segFrom, segTo int
+	keyOuter       string
+	keyI           int
+	keyFrom, keyTo int
 }
 
 func (mp *x12Mapper) markFrom(start int) {
 	mp.provIdx = append(mp.provIdx, int32(start), int32(len(mp.prov)))
 }
 
-// value appends "segment N TAGnn" (or "segment N TAG" for n = 0).
+// value appends "segment N TAGnn" (or "segment N TAG" for n = 0). The
+// "segment N TAG" part is formatted once per segment and copied for its
+// other elements.
 func (mp *x12Mapper) value(s *edi.Segment, n int) {
 	start := len(mp.prov)
-	mp.prov = append(mp.prov, "segment "...)
-	mp.prov = strconv.AppendInt(mp.prov, int64(s.Pos.Index), 10)
-	mp.prov = append(mp.prov, ' ')
-	mp.prov = append(mp.prov, s.Tag...)
+	if s == mp.segAt && mp.segTo > mp.segFrom {
+		mp.prov = append(mp.prov, mp.prov[mp.segFrom:mp.segTo]...)
+	} else {
+		mp.prov = append(mp.prov, "segment "...)
+		mp.prov = strconv.AppendInt(mp.prov, int64(s.Pos.Index), 10)
+		mp.prov = append(mp.prov, ' ')
+		mp.prov = append(mp.prov, s.Tag...)
+		mp.segAt, mp.segFrom, mp.segTo = s, start, len(mp.prov)
+	}
 	if n > 0 {
-		if n < 10 {
-			mp.prov = append(mp.prov, '0')
+		if n < 100 {
+			mp.prov = append(mp.prov, byte('0'+n/10), byte('0'+n%10))
+		} else {
+			mp.prov = strconv.AppendInt(mp.prov, int64(n), 10)
 		}
-		mp.prov = strconv.AppendInt(mp.prov, int64(n), 10)
 	}
 	mp.markFrom(start)
 }
@@ -225,7 +240,13 @@ func (mp *x12Mapper) atIdx(prefix string, i int, s *edi.Segment, n int) {
 
 func (mp *x12Mapper) atNested(outer string, i int, field string, j int, s *edi.Segment, n int) {
 	start := len(mp.prov)
-	mp.index(outer, i)
+	// "outer[i]" is formatted once per line or party and copied after.
+	if outer == mp.keyOuter && i == mp.keyI && mp.keyTo > mp.keyFrom {
+		mp.prov = append(mp.prov, mp.prov[mp.keyFrom:mp.keyTo]...)
+	} else {
+		mp.index(outer, i)
+		mp.keyOuter, mp.keyI, mp.keyFrom, mp.keyTo = outer, i, start, len(mp.prov)
+	}
 	mp.prov = append(mp.prov, '.')
 	if j < 0 {
 		mp.prov = append(mp.prov, field...)
@@ -276,7 +297,7 @@ func (mp *x12Mapper) date(s *edi.Segment, n int) (order.Date, error) {
 }
 
 func (mp *x12Mapper) decimal(s *edi.Segment, n int, what string) (decimal.Decimal, error) {
-	d, err := ParseDecimal(s.Value(n), mp.mark)
+	d, err := parseDecimal(s.Value(n), mp.mark)
 	if err != nil {
 		return decimal.Decimal{}, mappingErr(s, n, fmt.Errorf("%s %w", what, err))
 	}

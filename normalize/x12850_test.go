@@ -452,3 +452,24 @@ func compareBots(o *order.Order, want *botsMessage, roles map[string]string) []s
 	}
 	return diffs
 }
+
+// TestParseDecimalFastPath checks that the mapper's fast decimal parser
+// gives what ParseDecimal gives, value, scale and error alike.
+func TestParseDecimalFastPath(t *testing.T) {
+	inputs := []string{"", "0", "00", "-0", "-0.00", "0.00", "7", "007", "90.36", "-12.5", "+5", "5.", ".5", "-.5", ".", "-",
+		"1.2.3", "1,5", "12a", "--1", "999999999999999999", "9999999999999999999", "99999999999999999999",
+		"123456789.123456789", "0.000000000000000001", "1e5", " 1", "1 ", "-999999999999999999", "184.20", "100"}
+	for _, mark := range []byte{'.', ','} {
+		for _, in := range inputs {
+			if mark == ',' {
+				in = strings.ReplaceAll(in, ".", ",")
+			}
+			want, wantErr := ParseDecimal(in, mark)
+			got, err := parseDecimal(in, mark)
+			if got != want || (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Errorf("parseDecimal(%q, %q) = %v (scale %d), %v; want %v (scale %d), %v",
+					in, mark, got, got.Scale(), err, want, want.Scale(), wantErr)
+			}
+		}
+	}
+}

@@ -63,12 +63,18 @@ func BenchmarkReadSegments(b *testing.B) {
 
 // BenchmarkDecode measures the decoder: segments, envelopes and the
 // dictionary checks, with each set kept in memory.
-func BenchmarkDecode(b *testing.B) {
+func BenchmarkDecode(b *testing.B) { benchmarkDecode(b) }
+
+// BenchmarkDecodeReuse is BenchmarkDecode with ReuseSegments: each set's
+// segments are valid until the next Next.
+func BenchmarkDecodeReuse(b *testing.B) { benchmarkDecode(b, ReuseSegments()) }
+
+func benchmarkDecode(b *testing.B, opts ...Option) {
 	data := benchInput(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		d := NewDecoder(bytes.NewReader(data))
+		d := NewDecoder(bytes.NewReader(data), opts...)
 		for {
 			tx, err := d.Next()
 			if err == io.EOF {

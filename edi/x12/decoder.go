@@ -51,6 +51,7 @@ type Decoder struct {
 	tx       *Transaction
 	set      SetReport
 	val      *setValidator
+	spare    *setValidator // the validator of an earlier set, for reuse
 	setPos   int
 	setBytes int
 	tooBig   bool
@@ -66,6 +67,7 @@ type Decoder struct {
 	seenST  map[string]bool
 
 	segHint int
+	segBuf  []edi.Segment // reused for Transaction.Segments (ReuseSegments)
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -90,6 +92,11 @@ func (d *Decoder) Errors() []error { return d.errs }
 // error) end decoding: Next returns the error from then on, and Report
 // still holds what was read, so a TA1 can be written where an ISA was.
 func (d *Decoder) Next() (*Transaction, error) {
+	if d.cfg.reuse && !d.pending {
+		// The previous set's segments are no longer needed (a pending
+		// segment still is: the slabs then continue after it).
+		d.rd.rewind()
+	}
 	for {
 		if d.fatal != nil {
 			return nil, d.fatal
@@ -516,6 +523,11 @@ func (d *Decoder) closeGroupMissing(at *edi.Segment) {
 
 func (d *Decoder) finishGroup() {
 	g := d.curGroup()
+	if n := len(g.Sets); cap(g.Sets)-n > n/8+8 {
+		// Give back what append reserved: the report is kept to the end
+		// of the input and has one entry per set.
+		g.Sets = append(make([]SetReport, 0, n), g.Sets...)
+	}
 	slices.SortFunc(g.Codes, func(a, b Code) int { return a.N - b.N })
 	switch {
 	case len(g.Codes) > 0 || d.curIC().Rejected:
@@ -552,7 +564,7 @@ func (d *Decoder) openSet(s *edi.Segment) {
 				FunctionalID: g.FunctionalID, Version: g.Version, Syntax: h.Version,
 				AckRequested: h.AckRequested, Test: h.Usage == "T",
 			},
-			Segments: make([]edi.Segment, 0, d.segHint),
+			Segments: d.newSegments(),
 		},
 		Convention:  s.Value(3),
 		Interchange: d.ic,
@@ -569,7 +581,12 @@ func (d *Decoder) openSet(s *edi.Segment) {
 	} else if d.cfg.supported != nil && !d.cfg.supported[id] {
 		setErr(1, AK5SetNotSupported, ErrUnsupported, "transaction set %s is not supported", id)
 	} else if def := lookupSet(id, g.Version); def != nil {
-		d.val = newSetValidator(def, d.cfg.maxErrors)
+		if d.spare != nil {
+			d.val, d.spare = d.spare, nil
+			d.val.reset(def, d.cfg.maxErrors)
+		} else {
+			d.val = newSetValidator(def, d.cfg.maxErrors)
+		}
 		// Before 004010 dates are YYMMDD.
 		d.val.legacyDates = len(g.Version) >= 6 && g.Version[:6] < "004010"
 	}
@@ -583,6 +600,16 @@ func (d *Decoder) openSet(s *edi.Segment) {
 		}
 	}
 	d.seenST[ctl] = true
+}
+
+// newSegments returns the empty segment list of a new set.
+func (d *Decoder) newSegments() []edi.Segment {
+	if d.cfg.reuse && d.segBuf != nil {
+		b := d.segBuf[:0]
+		d.segBuf = nil
+		return b
+	}
+	return make([]edi.Segment, 0, d.segHint)
 }
 
 func isPrintable(s string) bool {
@@ -606,9 +633,12 @@ func (d *Decoder) addSegment(s *edi.Segment) {
 		d.val.segment(s, d.setPos)
 	}
 	if d.tooBig {
+		if d.cfg.reuse {
+			d.rd.rewind() // nothing of the set is kept: bound the slabs
+		}
 		return
 	}
-	d.setBytes += segmentSize(s)
+	d.setBytes += d.rd.segSize // s is the segment the reader returned last
 	if d.setBytes > d.cfg.maxSet {
 		d.tooBig = true
 		d.tx.Segments = nil
@@ -617,20 +647,6 @@ func (d *Decoder) addSegment(s *edi.Segment) {
 		return
 	}
 	d.keep(s)
-}
-
-func segmentSize(s *edi.Segment) int {
-	n := len(s.Tag) + 64
-	for _, e := range s.Elements {
-		n += 24
-		for _, r := range e {
-			n += 24
-			for _, c := range r {
-				n += len(c) + 16
-			}
-		}
-	}
-	return n
 }
 
 // keep appends s to the set's segments. The decoder's reader makes fresh
@@ -669,7 +685,9 @@ func (d *Decoder) closeSetMissing(at *edi.Segment) *Transaction {
 	d.addSetCode(AK5TrailerMissing)
 	d.tx.Errors = append(d.tx.Errors, d.errAt(at, 0, AK5TrailerMissing,
 		errorf(ErrEnvelope, "transaction set %s %s has no SE trailer", d.set.ID, d.set.Control)))
-	d.val = nil
+	if d.val != nil {
+		d.spare, d.val = d.val, nil
+	}
 	return d.finishSet()
 }
 
@@ -714,7 +732,13 @@ func (d *Decoder) finishSet() *Transaction {
 	if n := len(tx.Segments); n > d.segHint {
 		d.segHint = min(n, 4096)
 	}
+	if d.cfg.reuse && cap(tx.Segments) <= 1<<16 {
+		d.segBuf = tx.Segments
+	}
 	d.inSet = false
+	if d.val != nil {
+		d.spare = d.val
+	}
 	d.tx, d.val, d.set = nil, nil, SetReport{}
 	return tx
 }

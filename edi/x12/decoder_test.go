@@ -1,9 +1,13 @@
 package x12
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -240,5 +244,91 @@ func TestEnvelopeMatrix(t *testing.T) {
 	}
 	if len(tests) < 30 {
 		t.Fatalf("the matrix has %d cases, want at least 30", len(tests))
+	}
+}
+
+// decodeTrace decodes input and renders, set by set, what a caller sees
+// right after Next (segments, verdict, errors), then the report.
+func decodeTrace(input []byte, opts ...Option) string {
+	d := NewDecoder(bytes.NewReader(input), opts...)
+	var b strings.Builder
+	for {
+		tx, err := d.Next()
+		if err != nil {
+			fmt.Fprintf(&b, "end: %v\n", err)
+			break
+		}
+		fmt.Fprintf(&b, "set %s %s accepted=%v ic=%d g=%d\n", tx.Type, tx.Envelope.MessageControl, tx.Accepted, tx.Interchange, tx.Group)
+		for i := range tx.Segments {
+			s := &tx.Segments[i]
+			fmt.Fprintf(&b, "  %d/%d@%d %s\n", s.Pos.Index, s.Pos.InMessage, s.Pos.Offset, s.String())
+		}
+		for _, e := range tx.Errors {
+			fmt.Fprintf(&b, "  error: %v\n", e)
+		}
+	}
+	fmt.Fprintf(&b, "report: %s\nerrors: %v\n", summarize(d.Report()), d.Errors())
+	return b.String()
+}
+
+// TestReuseSegments checks that a Decoder reusing segment memory gives,
+// set by set, what the default one gives, on the corpus and the fuzz
+// seeds, and that a set over the size limit does not grow its slabs.
+func TestReuseSegments(t *testing.T) {
+	var inputs [][]byte
+	for _, dir := range []string{corpusDir(t), "testdata"} {
+		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(data, []byte("ISA")) {
+				inputs = append(inputs, data)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs = append(inputs, []byte(base850))
+	// Sets cut off by the next ST: the ST read while closing a set is
+	// kept by the next one.
+	var cut strings.Builder
+	cut.WriteString(base850[:strings.Index(base850, "ST*")])
+	for i := range 3 {
+		fmt.Fprintf(&cut, "ST*850*000%d~\nBEG*00*SA*%d**20261118~\n", i+1, i)
+		for j := range 300 {
+			fmt.Fprintf(&cut, "PO1*%d*5*EA*1.25**BP*X%d*VP*Y~\n", j, i)
+		}
+	}
+	cut.WriteString("SE*302*0003~\nGE*3*4711~\nIEA*1*000004711~\n")
+	inputs = append(inputs, []byte(cut.String()))
+	for i, in := range inputs {
+		for _, opts := range [][]Option{nil, {MaxSetSize(300)}, {CompactReport()}} {
+			want := decodeTrace(in, opts...)
+			got := decodeTrace(in, append(opts, ReuseSegments())...)
+			if got != want {
+				t.Errorf("input %d (%d bytes) with ReuseSegments:\n%s\nwant:\n%s", i, len(in), got, want)
+			}
+		}
+	}
+	var big strings.Builder
+	big.WriteString(base850[:strings.Index(base850, "ST*")])
+	big.WriteString("ST*850*0001~\nBEG*00*SA*1**20261118~\n")
+	for range 20000 {
+		big.WriteString("PO1*1*5*EA*1.25**BP*X*VP*Y~\n")
+	}
+	big.WriteString("SE*20003*0001~\nGE*1*4711~\nIEA*1*000004711~\n")
+	d := NewDecoder(strings.NewReader(big.String()), MaxSetSize(64<<10), ReuseSegments())
+	tx, err := d.Next()
+	if err != nil || tx.Accepted || tx.Segments != nil {
+		t.Fatalf("set over the limit: %v, accepted %v, %d segments", err, tx != nil && tx.Accepted, len(tx.Segments))
+	}
+	if n := len(d.rd.slabs); n > 2 {
+		t.Errorf("a set over the limit grew the slabs to %d", n)
 	}
 }

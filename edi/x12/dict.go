@@ -1,6 +1,8 @@
 package x12
 
 import (
+	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -36,9 +38,46 @@ const (
 type codeList struct {
 	closed bool
 	codes  map[string]string // code -> meaning
+	// packed holds the codes of up to 4 bytes as packCode values, sorted,
+	// for has; long holds whether any code is longer.
+	packed []uint64
+	long   bool
 }
 
-func (c *codeList) has(v string) bool { _, ok := c.codes[v]; return ok }
+// packCode packs a value of up to 4 bytes, with its length, into an
+// integer.
+func packCode(v string) uint64 {
+	k := uint64(len(v)) << 32
+	for i := 0; i < len(v); i++ {
+		k |= uint64(v[i]) << (8 * (3 - i))
+	}
+	return k
+}
+
+// index builds packed from codes.
+func (c *codeList) index() {
+	c.packed = c.packed[:0]
+	for code := range c.codes {
+		if len(code) > 4 {
+			c.long = true
+			continue
+		}
+		c.packed = append(c.packed, packCode(code))
+	}
+	slices.Sort(c.packed)
+}
+
+func (c *codeList) has(v string) bool {
+	if len(v) > 4 {
+		if !c.long {
+			return false
+		}
+		_, ok := c.codes[v]
+		return ok
+	}
+	_, ok := slices.BinarySearch(c.packed, packCode(v))
+	return ok
+}
 
 // elemDef defines one data element (or component) of a segment.
 type elemDef struct {
@@ -66,6 +105,43 @@ const (
 type rule struct {
 	kind  ruleKind
 	elems []int // 1-based element positions
+	// bits has bit p-1 set for each position p, first the bit of
+	// elems[0]; masked is true when every position is within 64, so
+	// that the rule can be checked against a segment's presence mask.
+	bits, first uint64
+	masked      bool
+}
+
+// index computes bits, first and masked.
+func (r *rule) index() {
+	r.masked = len(r.elems) > 0
+	for _, p := range r.elems {
+		if p < 1 || p > 64 {
+			r.masked = false
+			return
+		}
+		r.bits |= 1 << (p - 1)
+	}
+	r.first = 1 << (r.elems[0] - 1)
+}
+
+// presence returns the mask of the elements of s that have a value, bit
+// i-1 for element i, for the first 64 elements.
+func presence(s *edi.Segment) uint64 {
+	var m uint64
+	for i, e := range s.Elements {
+		if i == 64 {
+			break
+		}
+		if len(e) == 1 && len(e[0]) == 1 {
+			if e[0][0] != "" {
+				m |= 1 << i
+			}
+		} else if present(s, i+1) {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // segDef defines a segment: its elements and syntax notes.
@@ -73,6 +149,19 @@ type segDef struct {
 	tag   string
 	elems []elemDef
 	rules []rule
+	// checked is the number of leading elements validate must look at
+	// when they are absent: up to the last mandatory one.
+	checked int
+}
+
+// index computes checked.
+func (d *segDef) index() {
+	d.checked = 0
+	for i := range d.elems {
+		if d.elems[i].req == mandatory {
+			d.checked = i + 1
+		}
+	}
 }
 
 // elementErr is one AK4/IK4 finding.
@@ -121,8 +210,26 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 		}
 		n = len(d.elems)
 	}
-	for i := range d.elems {
+	// Elements past the ones sent matter only up to the last mandatory.
+	for i := range min(len(d.elems), max(n, d.checked)) {
 		ed := &d.elems[i]
+		if i < n && ed.typ != tComposite {
+			// Fast path: a simple element sent as one value.
+			if e := s.Elements[i]; len(e) == 1 && len(e[0]) == 1 {
+				v := e[0][0]
+				if v == "" {
+					if ed.req == mandatory {
+						out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: AK4MandatoryMissing,
+							msg: "mandatory data element " + s.Tag + pad2(i+1) + " is missing"})
+					}
+					continue
+				}
+				if code, _ := ed.check(v, legacyDates); code == (Code{}) {
+					continue
+				}
+				// Found a problem: the general path below reports it.
+			}
+		}
 		if i >= n || !present(s, i+1) {
 			if ed.req == mandatory {
 				out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: AK4MandatoryMissing,
@@ -173,20 +280,29 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 			}
 		}
 	}
-	for _, r := range d.rules {
-		out = r.check(d, s, out)
+	if len(d.rules) > 0 {
+		mask := presence(s)
+		for i := range d.rules {
+			out = d.rules[i].check(d, s, mask, out)
+		}
 	}
 	return out
 }
 
-func (r rule) check(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
+// check checks the rule; mask is presence(s).
+func (r *rule) check(d *segDef, s *edi.Segment, mask uint64, out []elementErr) []elementErr {
 	// Fast path: most segments satisfy their notes.
 	cnt := 0
-	for _, p := range r.elems {
-		if present(s, p) {
-			cnt++
+	if r.masked {
+		cnt = bits.OnesCount64(mask & r.bits)
+	} else {
+		for _, p := range r.elems {
+			if present(s, p) {
+				cnt++
+			}
 		}
 	}
+	firstPresent := r.masked && mask&r.first != 0 || !r.masked && present(s, r.elems[0])
 	switch r.kind {
 	case ruleP:
 		if cnt == 0 || cnt == len(r.elems) {
@@ -201,14 +317,14 @@ func (r rule) check(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
 			return out
 		}
 	case ruleC, ruleL:
-		if !present(s, r.elems[0]) || cnt == len(r.elems) || r.kind == ruleL && cnt > 1 {
+		if !firstPresent || cnt == len(r.elems) || r.kind == ruleL && cnt > 1 {
 			return out
 		}
 	}
 	return r.report(d, s, out)
 }
 
-func (r rule) report(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
+func (r *rule) report(d *segDef, s *edi.Segment, out []elementErr) []elementErr {
 	count := 0
 	firstMissing, firstPresent, secondPresent := 0, 0, 0
 	for _, p := range r.elems {

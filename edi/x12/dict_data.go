@@ -27,6 +27,7 @@ func list(closed bool, pairs ...string) *codeList {
 		code, meaning, _ := strings.Cut(p, "=")
 		c.codes[code] = meaning
 	}
+	c.index()
 	return c
 }
 
@@ -201,6 +202,7 @@ func parseRules(spec string) []rule {
 		for i := 1; i+2 <= len(f); i += 2 {
 			r.elems = append(r.elems, mustAtoi(f[i:i+2]))
 		}
+		r.index()
 		out = append(out, r)
 	}
 	return out
@@ -455,11 +457,31 @@ type setDef struct {
 	structure *loopDef
 	segs      map[string]*segDef
 	tags      map[string]bool // every tag the structure uses
+	// byID holds the segment definitions by tag ID (segs indexed).
+	byID []*segDef
+}
+
+// segDef returns the definition of the segment with tag ID id, nil
+// when there is none.
+func (d *setDef) segDef(id uint8) *segDef {
+	if int(id) < len(d.byID) {
+		return d.byID[id]
+	}
+	return nil
 }
 
 func newSetDef(id string, s *loopDef, segs map[string]*segDef) *setDef {
 	d := &setDef{id: id, structure: s, segs: segs, tags: map[string]bool{}}
 	s.buildIndex()
+	defer func() {
+		d.byID = make([]*segDef, maxTagID()+1)
+		for tag := range d.tags {
+			d.byID[tagID(tag)] = segs[tag]
+			if sd := segs[tag]; sd != nil {
+				sd.index()
+			}
+		}
+	}()
 	var walk func(l *loopDef)
 	walk = func(l *loopDef) {
 		for _, e := range l.entries {

@@ -36,7 +36,11 @@
 // # Checking
 //
 // Decoder reads interchanges and returns one Transaction per transaction
-// set, holding only that set in memory (MaxSetSize). It checks envelopes
+// set, holding only that set in memory (MaxSetSize). A Transaction stays
+// valid after the next Next; with ReuseSegments the decoder instead
+// reuses the memory of the set's segments for the next set (their
+// element slices are then valid until the next Next; values, envelope
+// and errors stay valid), for callers that map each set as it comes. It checks envelopes
 // (ISA field formats; control numbers ISA13/IEA02, GS06/GE02, ST02/SE02;
 // the counts IEA01, GE01, SE01; missing trailers and premature end of
 // input; segments outside their envelope; repeated control numbers) and,

@@ -45,6 +45,9 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && len(ack) == 0 {
 			t.Fatal("an empty acknowledgement without error")
 		}
+		if want, got := decodeTrace(data, fuzzOpts...), decodeTrace(data, append(fuzzOpts[:len(fuzzOpts):len(fuzzOpts)], ReuseSegments())...); got != want {
+			t.Fatalf("with ReuseSegments:\n%s\nwant:\n%s", got, want)
+		}
 	})
 }
 

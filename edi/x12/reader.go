@@ -3,9 +3,11 @@ package x12
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -38,6 +40,7 @@ type config struct {
 	supported  map[string]bool
 	rejectDup  bool
 	compact    bool
+	reuse      bool
 }
 
 func newConfig(opts []Option) config {
@@ -140,6 +143,16 @@ func SupportedSets(ids ...string) Option {
 // duplicate policy belongs to the partner configuration.
 func RejectDuplicates() Option { return func(c *config) { c.rejectDup = true } }
 
+// ReuseSegments lets the Decoder reuse the memory of a transaction set's
+// segments for the next set: the Segments of a Transaction, with their
+// element slices, are then valid only until the next call to Next.
+// Everything else stays valid: the element values (strings), the
+// envelope, the errors and the Report. Meant for callers that map or
+// copy each set before asking for the next, it removes most of the
+// decoder's allocation (about 64 bytes per data element). Clone the
+// segments to keep them.
+func ReuseSegments() Option { return func(c *config) { c.reuse = true } }
+
 // CompactReport keeps only the transaction sets with errors in the
 // Report; accepted sets are counted but not listed, and the acknowledgement
 // then has no AK2 loop for them (allowed: AK9 still counts them).
@@ -174,12 +187,20 @@ type Reader struct {
 	// keep makes every segment's slices fresh (carved from slabs that are
 	// replaced, never reused), so segments stay valid after the next
 	// Read; the Decoder reads this way to keep a set without copying.
-	keep    bool
+	keep bool
+	// slabs are the slabs of keep mode, kept for reuse when the Decoder
+	// reuses segments (ReuseSegments): rewind starts over at the first.
+	slabs   []slab
+	slab    int
 	seg     edi.Segment
 	elems   []edi.Element
 	reps    [][]string
 	comps   []string
 	scratch []byte
+	// segSize is the last segment's size estimate: what its tag, values
+	// and slice headers take in memory (the Decoder's MaxSetSize
+	// accounting).
+	segSize int
 }
 
 // NewReader returns a Reader over r. Of the options, the size limits,
@@ -396,65 +417,186 @@ func (r *Reader) readSegment() (*edi.Segment, error) {
 	}
 	r.index++
 	r.seg.Pos = edi.Position{Offset: r.base + int64(start), Index: r.index}
-	if err := r.split(string(raw)); err != nil {
+	if err := r.split(raw, string(raw)); err != nil {
 		return nil, err
 	}
 	return &r.seg, nil
 }
 
-// split tokenizes one segment string into the reader's reused slices.
-func (r *Reader) split(s string) error {
+// split tokenizes one segment, raw and its string s, into the reader's slices: reused in
+// streaming mode, carved from slabs in keep mode (a slab is never
+// written again once a segment points into it; a new one replaces it
+// when it runs short). It also computes the segment's size estimate
+// (segSize) for the Decoder's set limit.
+func (r *Reader) split(raw []byte, s string) error {
 	d := &r.delim
 	if !r.keep {
 		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
 	} else {
-		// Continue after the previous segment's slices; a slab without
-		// room is replaced below.
+		// Continue after the previous segment's slices.
 		r.elems, r.reps, r.comps = r.elems[len(r.elems):], r.reps[len(r.reps):], r.comps[len(r.comps):]
+		if cap(r.elems) < slabLow || cap(r.comps) < slabLow || cap(r.reps) < slabLow {
+			r.nextSlab()
+		}
 	}
 	i := strings.IndexByte(s, d.Element)
 	if i < 0 {
 		r.seg.Tag = s
 		r.seg.Elements = r.elems
+		r.segSize = len(s) + 64
 		return nil
 	}
 	r.seg.Tag = s[:i]
 	rest := s[i+1:]
-	n := strings.Count(rest, string([]byte{d.Element})) + 1
-	complex := strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0
-	if !complex {
-		size := n + n/2
-		if r.keep {
-			size = max(n, 2048)
+	// Simple elements only (a component or repetition separator sends
+	// the segment to splitComplex). A segment of len(rest) bytes has at
+	// most len(rest)+1 elements: with that room in the slices (the reused
+	// ones grow to it, up to maxInPlace), they are written in place.
+	bound := len(rest) + 1
+	if !r.keep && bound <= maxInPlace && (cap(r.comps) < bound || cap(r.reps) < bound || cap(r.elems) < bound) {
+		c := max(bound, 2*cap(r.comps), 64)
+		r.comps, r.reps, r.elems = make([]string, 0, c), make([][]string, 0, c), make([]edi.Element, 0, c)
+	}
+	if bound > cap(r.comps) || bound > cap(r.reps) || bound > cap(r.elems) {
+		if strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0 {
+			return r.splitComplex(rest)
 		}
-		if cap(r.comps) < n {
-			r.comps = make([]string, 0, size)
-		}
-		if cap(r.reps) < n {
-			r.reps = make([][]string, 0, size)
-		}
-		if cap(r.elems) < n {
-			r.elems = make([]edi.Element, 0, size)
-		}
-		r.comps, r.reps, r.elems = r.comps[:n], r.reps[:n], r.elems[:n]
-		for k := range n {
+		for {
 			j := strings.IndexByte(rest, d.Element)
-			var v string
-			if j < 0 {
-				v = rest
-			} else {
+			v := rest
+			if j >= 0 {
 				v, rest = rest[:j], rest[j+1:]
 			}
-			if len(v) > r.cfg.maxElement {
-				return r.elementTooLong(k + 1)
+			if err := r.simple(v); err != nil {
+				return err
 			}
-			r.comps[k] = v
-			r.reps[k] = r.comps[k : k+1 : k+1]
-			r.elems[k] = r.reps[k : k+1 : k+1]
+			if j < 0 {
+				break
+			}
 		}
+		n := len(r.elems)
 		r.seg.Elements = r.elems
+		r.segSize = len(s) + 64 + 63*n // tag, 64 per element (3 headers), values
 		return nil
 	}
+	comps, reps, elems := r.comps[:bound], r.reps[:bound], r.elems[:bound]
+	k, ok := splitSimple(raw[i+1:], rest, d, comps)
+	if !ok {
+		return r.splitComplex(rest)
+	}
+	for e := range k {
+		if len(comps[e]) > r.cfg.maxElement {
+			return r.elementTooLong(e + 1)
+		}
+		reps[e] = comps[e : e+1 : e+1]
+		elems[e] = reps[e : e+1 : e+1]
+	}
+	r.comps, r.reps, r.elems = comps[:k], reps[:k], elems[:k]
+	r.seg.Elements = r.elems
+	r.segSize = len(s) + 64 + 63*k // tag, 64 per element (3 headers), values
+	return nil
+}
+
+// splitSimple splits rest (whose bytes are b) at the element separator
+// into comps, which has room for len(rest)+1 values, and returns how
+// many it wrote; ok is false when rest holds a component or repetition
+// separator. It reads eight bytes at a time: zeros marks the bytes equal
+// to a separator.
+func splitSimple(b []byte, rest string, d *Delimiters, comps []string) (k int, ok bool) {
+	const ones = 0x0101010101010101
+	sep, comp, rep := ones*uint64(d.Element), ones*uint64(d.Component), ones*uint64(d.Repetition)
+	hasRep := d.Repetition != 0
+	start, j := 0, 0
+	for ; j+8 <= len(b); j += 8 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		if zeros(x^comp) != 0 || hasRep && zeros(x^rep) != 0 {
+			return 0, false
+		}
+		for m := zeros(x ^ sep); m != 0; m &= m - 1 {
+			p := j + bits.TrailingZeros64(m)>>3
+			comps[k] = rest[start:p]
+			k++
+			start = p + 1
+		}
+	}
+	for ; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == d.Element:
+			comps[k] = rest[start:j]
+			k++
+			start = j + 1
+		case c == d.Component || hasRep && c == d.Repetition:
+			return 0, false
+		}
+	}
+	comps[k] = rest[start:]
+	return k + 1, true
+}
+
+// zeros returns x with the high bit of each zero byte set, and no other.
+func zeros(x uint64) uint64 {
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	return ^((x&low7 + low7) | x | low7)
+}
+
+// maxInPlace is the most elements a Reader's reused slices grow to for
+// the in-place split.
+const maxInPlace = 4096
+
+type slab struct {
+	elems []edi.Element
+	reps  [][]string
+	comps []string
+}
+
+// nextSlab continues keep mode in a new slab, or in the next one kept
+// for reuse.
+func (r *Reader) nextSlab() {
+	if !r.cfg.reuse {
+		r.elems = make([]edi.Element, 0, slabSize)
+		r.reps = make([][]string, 0, slabSize)
+		r.comps = make([]string, 0, slabSize)
+		return
+	}
+	r.slab++
+	if r.slab >= len(r.slabs) {
+		r.slabs = append(r.slabs, slab{make([]edi.Element, slabSize), make([][]string, slabSize), make([]string, slabSize)})
+		r.slab = len(r.slabs) - 1
+	}
+	sl := &r.slabs[r.slab]
+	r.elems, r.reps, r.comps = sl.elems[:0], sl.reps[:0], sl.comps[:0]
+}
+
+// rewind lets keep mode overwrite the segments read so far (ReuseSegments).
+func (r *Reader) rewind() {
+	r.slab = -1
+	r.nextSlab()
+}
+
+// Slab sizes of a Reader in keep mode: slabSize entries per slab; a slab
+// with fewer than slabLow free entries is replaced before a segment.
+const (
+	slabSize = 4096
+	slabLow  = 256
+)
+
+// simple appends one simple element.
+func (r *Reader) simple(v string) error {
+	if len(v) > r.cfg.maxElement {
+		return r.elementTooLong(len(r.elems) + 1)
+	}
+	k := len(r.comps)
+	r.comps = append(r.comps, v)
+	q := len(r.reps)
+	r.reps = append(r.reps, r.comps[k:k+1:k+1])
+	r.elems = append(r.elems, r.reps[q:q+1:q+1])
+	return nil
+}
+
+// splitComplex tokenizes elements with components or repetitions.
+func (r *Reader) splitComplex(rest string) error {
+	d := &r.delim
+	size := len(r.seg.Tag) + 64
 	for k := 0; ; k++ {
 		j := strings.IndexByte(rest, d.Element)
 		var v string
@@ -466,6 +608,7 @@ func (r *Reader) split(s string) error {
 		if len(v) > r.cfg.maxElement {
 			return r.elementTooLong(k + 1)
 		}
+		size += 24
 		repStart := len(r.reps)
 		for {
 			rv := v
@@ -480,12 +623,15 @@ func (r *Reader) split(s string) error {
 				q := strings.IndexByte(rv, d.Component)
 				if q < 0 {
 					r.comps = append(r.comps, rv)
+					size += len(rv) + 16
 					break
 				}
 				r.comps = append(r.comps, rv[:q])
+				size += q + 16
 				rv = rv[q+1:]
 			}
 			r.reps = append(r.reps, r.comps[compStart:len(r.comps):len(r.comps)])
+			size += 24
 			if !more {
 				break
 			}
@@ -496,6 +642,7 @@ func (r *Reader) split(s string) error {
 		}
 	}
 	r.seg.Elements = r.elems
+	r.segSize = size
 	return nil
 }
 
@@ -591,6 +738,7 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 	} else {
 		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
 	}
+	r.segSize = len("ISA") + 64
 	for k := range 16 {
 		var v string
 		if k < 15 {
@@ -600,6 +748,7 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 			v = s
 		}
 		r.comps = append(r.comps, v)
+		r.segSize += 64 + len(v)
 	}
 	for k := range 16 {
 		r.reps = append(r.reps, r.comps[k:k+1:k+1])

@@ -2,9 +2,13 @@ package x12
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/ordergate/ordergate/edi"
 )
 
 const isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261118*1230*U*00401*000000001*0*P*>"
@@ -173,5 +177,97 @@ func TestReaderBoundedMemory(t *testing.T) {
 	}
 	if got := cap(r.buf); got > 4096+chunkSize {
 		t.Errorf("buffer grew to %d bytes", got)
+	}
+}
+
+// segmentSizeRef is the Decoder's size estimate of a segment computed
+// from its slices: the reference for the reader's segSize.
+func segmentSizeRef(s *edi.Segment) int {
+	n := len(s.Tag) + 64
+	for _, e := range s.Elements {
+		n += 24
+		for _, r := range e {
+			n += 24
+			for _, c := range r {
+				n += len(c) + 16
+			}
+		}
+	}
+	return n
+}
+
+// TestReaderSlabs checks the keep mode the Decoder reads with: segments
+// stay intact after later reads (simple and composite, across slabs),
+// and segSize matches the estimate computed from the slices.
+func TestReaderSlabs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Replace(isa, "*U*00401*", "*^*00501*", 1) + "~\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "PO1*%d*5*EA*1.25**BP*X%d*VP*Y~\nCTX*A>%d^B>2*C~\nNTE~\nMSG*~\nREF***~\n", i, i, i)
+	}
+	b.WriteString(strings.Repeat("*", 200) + "\nX*" + strings.Repeat("v*", 150) + "w~\n")
+	in := b.String()
+	want, _, _, err := readAll(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(strings.NewReader(in))
+	r.keep = true
+	var kept []*edi.Segment
+	for {
+		s, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.segSize, segmentSizeRef(s); got != want {
+			t.Errorf("segment %d %s: segSize %d, want %d", s.Pos.Index, s.Tag, got, want)
+		}
+		c := *s
+		kept = append(kept, &c)
+	}
+	if len(kept) != len(want) {
+		t.Fatalf("got %d segments, want %d", len(kept), len(want))
+	}
+	for i, s := range kept {
+		if got := s.String(); got != want[i] {
+			t.Fatalf("kept segment %d = %q, want %q", i+1, got, want[i])
+		}
+	}
+}
+
+// TestReaderSplitRandom compares the reader's elements with a naive
+// split of random segments, simple and composite, of every length around
+// the eight-byte steps of the tokenizer.
+func TestReaderSplitRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	head := strings.Replace(isa, "*U*00401*", "*^*00501*", 1) + "~"
+	for _, alphabet := range []string{"ab*", "a*", "ab*>", "ab*^", "abc*>^", "\xe2\x80\xa6*"} {
+		for n := range 60 {
+			for range 20 {
+				var b strings.Builder
+				for range n {
+					b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+				}
+				body := b.String()
+				segs, _, _, err := readAll(t, head+"X*"+body+"~")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for _, e := range strings.Split(body, "*") {
+					var reps []string
+					for _, rep := range strings.Split(e, "^") {
+						reps = append(reps, strings.Join(strings.Split(rep, ">"), ":"))
+					}
+					want = append(want, strings.Join(reps, "^"))
+				}
+				if got, w := segs[1], "X*"+strings.Join(want, "*"); got != w {
+					t.Fatalf("segment X*%s: got %q, want %q", body, got, w)
+				}
+			}
+		}
 	}
 }

@@ -9,7 +9,8 @@ type entry struct {
 	seg  string
 	loop *loopDef
 	req  req
-	max  int // 0 = unbounded
+	max  int   // 0 = unbounded
+	id   uint8 // tagID of tag()
 }
 
 func (e *entry) tag() string {
@@ -24,21 +25,90 @@ func (e *entry) tag() string {
 type loopDef struct {
 	id      string
 	entries []entry
-	// index lists, per tag, the entries it matches (a segment entry or a
-	// loop whose trigger it is), in order.
-	index map[string][]int
+	// index lists, per tag ID, the entries the tag matches (a segment
+	// entry or a loop whose trigger it is), in order.
+	index [][]int
 }
 
 func (l *loopDef) buildIndex() {
-	l.index = map[string][]int{}
 	for i := range l.entries {
 		e := &l.entries[i]
-		l.index[e.tag()] = append(l.index[e.tag()], i)
+		e.id = registerTag(e.tag())
 		if e.loop != nil {
 			e.loop.buildIndex()
 		}
 	}
+	l.index = make([][]int, maxTagID()+1)
+	for i := range l.entries {
+		id := l.entries[i].id
+		l.index[id] = append(l.index[id], i)
+	}
 }
+
+// Tag IDs number the tags of the dictionary's set structures (1 to 255;
+// 0 is any other tag), so that the validator finds a segment's entries
+// and definition by indexing instead of hashing its tag. The table is
+// filled while the package initializes and only read afterwards.
+var (
+	tagIDs  [37 * 37 * 37]uint8
+	nextTag uint8 = 1
+)
+
+// tagCode maps a tag character to 1..36; 0 for anything else.
+var tagCode = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = uint8(c-'0') + 1
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = uint8(c-'A') + 11
+	}
+	return t
+}()
+
+// tagSlot returns the tagIDs index of a 2- or 3-character tag, -1 for
+// anything else.
+func tagSlot(tag string) int {
+	if len(tag) < 2 || len(tag) > 3 {
+		return -1
+	}
+	a, b := tagCode[tag[0]], tagCode[tag[1]]
+	var c uint8
+	if len(tag) == 3 {
+		if c = tagCode[tag[2]]; c == 0 {
+			return -1
+		}
+	}
+	if a == 0 || b == 0 {
+		return -1
+	}
+	return (int(a)*37+int(b))*37 + int(c)
+}
+
+// tagID returns the tag's ID, 0 when no structure of the dictionary
+// uses it.
+func tagID(tag string) uint8 {
+	if i := tagSlot(tag); i >= 0 {
+		return tagIDs[i]
+	}
+	return 0
+}
+
+func registerTag(tag string) uint8 {
+	i := tagSlot(tag)
+	if i < 0 {
+		panic("x12 dictionary: bad tag " + tag)
+	}
+	if tagIDs[i] == 0 {
+		if nextTag == 0 {
+			panic("x12 dictionary: more than 255 tags")
+		}
+		tagIDs[i] = nextTag
+		nextTag++
+	}
+	return tagIDs[i]
+}
+
+func maxTagID() uint8 { return nextTag - 1 }
 
 type frame struct {
 	loop   *loopDef
@@ -81,10 +151,42 @@ type setValidator struct {
 }
 
 func newSetValidator(def *setDef, maxErrs int) *setValidator {
-	v := &setValidator{def: def, maxErrs: maxErrs}
-	v.stack = append(v.stack, frame{loop: def.structure, counts: make([]int, len(def.structure.entries))})
-	v.lastPos = 1
+	v := &setValidator{}
+	v.reset(def, maxErrs)
 	return v
+}
+
+// reset makes v a fresh validator for def, keeping its memory: the
+// Decoder reuses one validator for all its sets.
+func (v *setValidator) reset(def *setDef, maxErrs int) {
+	v.def, v.maxErrs = def, maxErrs
+	v.stack = v.stack[:0]
+	v.errs, v.dropped = nil, 0
+	v.lastPos, v.lastAt, v.lastTag = 1, edi.Position{}, ""
+	v.legacyDates = false
+	v.push(def.structure)
+	v.stack[0].counts[0] = 0
+}
+
+// push enters loop l at its trigger, reusing the counts of a frame
+// popped earlier at that depth.
+func (v *setValidator) push(l *loopDef) {
+	n := len(v.stack)
+	if n < cap(v.stack) {
+		v.stack = v.stack[:n+1]
+	} else {
+		v.stack = append(v.stack, frame{})
+	}
+	f := &v.stack[n]
+	counts := f.counts
+	if cap(counts) < len(l.entries) {
+		counts = make([]int, len(l.entries), max(len(l.entries), 16))
+	} else {
+		counts = counts[:len(l.entries)]
+		clear(counts)
+	}
+	counts[0] = 1
+	*f = frame{loop: l, counts: counts}
 }
 
 func (v *setValidator) add(e segmentErr) {
@@ -130,7 +232,10 @@ type match struct {
 	newIter bool // a new iteration of the loop at depth
 }
 
-func (v *setValidator) find(tag string) (match, bool) {
+func (v *setValidator) find(id uint8) (match, bool) {
+	if id == 0 {
+		return match{}, false
+	}
 	for d := len(v.stack) - 1; d >= 0; d-- {
 		f := &v.stack[d]
 		entries := f.loop.entries
@@ -138,12 +243,14 @@ func (v *setValidator) find(tag string) (match, bool) {
 		if d > 0 && from == 0 {
 			from = 1
 		}
-		for _, i := range f.loop.index[tag] {
-			if i >= from {
-				return match{depth: d, idx: i, enter: entries[i].loop != nil}, true
+		if int(id) < len(f.loop.index) {
+			for _, i := range f.loop.index[id] {
+				if i >= from {
+					return match{depth: d, idx: i, enter: entries[i].loop != nil}, true
+				}
 			}
 		}
-		if d > 0 && entries[0].seg == tag {
+		if d > 0 && entries[0].id == id {
 			return match{depth: d, newIter: true}, true
 		}
 	}
@@ -180,7 +287,8 @@ func validTag(t string) bool {
 // the set (ST = 1).
 func (v *setValidator) segment(s *edi.Segment, setPos int) {
 	tag := s.Tag
-	m, ok := v.find(tag)
+	id := tagID(tag)
+	m, ok := v.find(id)
 	if !ok {
 		code, why := AK3Unrecognized, "segment "+quote(tag)+" is not an X12 segment"
 		switch {
@@ -225,10 +333,8 @@ func (v *setValidator) segment(s *edi.Segment, setPos int) {
 			v.add(segmentErr{tag: tag, pos: setPos, loop: e.loop.id, code: AK3LoopOverMax, at: s.Pos, atTag: tag,
 				msg: "loop " + e.loop.id + " occurs more than " + itoa(e.max) + " times"})
 		}
-		nf := frame{loop: e.loop, counts: make([]int, len(e.loop.entries))}
-		nf.counts[0] = 1
-		nf.unit = unitOf(e.loop, s)
-		v.stack = append(v.stack, nf)
+		v.push(e.loop)
+		v.stack[len(v.stack)-1].unit = unitOf(e.loop, s)
 	default:
 		v.missing(f, f.pos, m.idx, s.Pos, tag)
 		f.pos = m.idx
@@ -239,7 +345,7 @@ func (v *setValidator) segment(s *edi.Segment, setPos int) {
 		}
 	}
 	v.lastPos, v.lastAt, v.lastTag = setPos, s.Pos, tag
-	if sd := v.def.segs[tag]; sd != nil {
+	if sd := v.def.segDef(id); sd != nil {
 		v.scratch = sd.validate(s, v.scratch[:0], v.legacyDates)
 		if len(v.scratch) > 0 {
 			elems := append([]elementErr(nil), v.scratch...)
