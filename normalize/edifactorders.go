@@ -95,6 +95,15 @@ type ordersMapper struct {
 	buf   []byte     // provenance paths and places, back to back
 	spans [][3]int32 // path start, place start, place end in buf
 
+	// The last place and path prefix written to buf, copied rather than
+	// formatted again: most fields of a segment, and of a line, follow
+	// one another.
+	placeSeg         *edi.Segment // "segment N TAG" at buf[placeLo:placeHi]
+	placeLo, placeHi int32
+	pathPrefix       string // "lines[" with pathIdx: "lines[3]." at buf[pathLo:pathHi]
+	pathIdx          int
+	pathLo, pathHi   int32
+
 	sec       section
 	delivery  int // rank of the requested_delivery qualifier found (0 none)
 	lineDeliv int
@@ -112,31 +121,52 @@ func (mp *ordersMapper) fail(s *edi.Segment, el, comp int, format string, args .
 }
 
 // record notes the provenance of one field: the path (prefix, index and
-// field, as "lines[3].quantity", or field alone when idx < 0) and where
-// the value was read, "segment N TAGnn" for a simple element, "segment N
-// TAGnn:c" for a component. All paths and places of an order share one
-// string, made when the mapping ends (flushProvenance).
-func (mp *ordersMapper) record(prefix string, idx int, field string, s *edi.Segment, el, comp int) {
+// field, as "lines[3].quantity", or field alone when idx < 0, followed by
+// "[sub]" when sub >= 0, as "notes[0]") and where the value was read,
+// "segment N TAGnn" for a simple element, "segment N TAGnn:c" for a
+// component. All paths and places of an order share one string, made
+// when the mapping ends (flushProvenance).
+func (mp *ordersMapper) record(prefix string, idx int, field string, sub int, s *edi.Segment, el, comp int) {
 	b := mp.buf
 	k0 := len(b)
 	if idx >= 0 {
-		b = append(b, prefix...)
-		b = strconv.AppendInt(b, int64(idx), 10)
-		b = append(b, "]."...)
+		if idx == mp.pathIdx && prefix == mp.pathPrefix && mp.pathHi > 0 {
+			b = append(b, b[mp.pathLo:mp.pathHi]...)
+		} else {
+			b = append(b, prefix...)
+			b = strconv.AppendInt(b, int64(idx), 10)
+			b = append(b, "]."...)
+			mp.pathPrefix, mp.pathIdx, mp.pathLo, mp.pathHi = prefix, idx, int32(k0), int32(len(b))
+		}
 	}
 	b = append(b, field...)
-	k1 := len(b)
-	b = append(b, "segment "...)
-	b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
-	b = append(b, ' ')
-	b = append(b, s.Tag...)
-	if el < 10 {
-		b = append(b, '0')
+	if sub >= 0 {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(sub), 10)
+		b = append(b, ']')
 	}
-	b = strconv.AppendInt(b, int64(el), 10)
+	k1 := len(b)
+	if s == mp.placeSeg {
+		b = append(b, b[mp.placeLo:mp.placeHi]...)
+	} else {
+		b = append(b, "segment "...)
+		b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
+		b = append(b, ' ')
+		b = append(b, s.Tag...)
+		mp.placeSeg, mp.placeLo, mp.placeHi = s, int32(k1), int32(len(b))
+	}
+	if el >= 0 && el < 100 {
+		b = append(b, byte('0'+el/10), byte('0'+el%10))
+	} else {
+		b = strconv.AppendInt(b, int64(el), 10)
+	}
 	if comp > 0 {
 		b = append(b, ':')
-		b = strconv.AppendInt(b, int64(comp), 10)
+		if comp < 10 {
+			b = append(b, byte('0'+comp))
+		} else {
+			b = strconv.AppendInt(b, int64(comp), 10)
+		}
 	}
 	mp.buf = b
 	mp.spans = append(mp.spans, [3]int32{int32(k0), int32(k1), int32(len(b))})
@@ -152,15 +182,15 @@ func (mp *ordersMapper) flushProvenance() {
 }
 
 func (mp *ordersMapper) prov(field string, s *edi.Segment, el, comp int) {
-	mp.record("", -1, field, s, el, comp)
+	mp.record("", -1, field, -1, s, el, comp)
 }
 
 func (mp *ordersMapper) provLine(field string, s *edi.Segment, el, comp int) {
-	mp.record("lines[", mp.lineIdx, field, s, el, comp)
+	mp.record("lines[", mp.lineIdx, field, -1, s, el, comp)
 }
 
 func (mp *ordersMapper) provParty(i int, field string, s *edi.Segment, el, comp int) {
-	mp.record("parties[", i, field, s, el, comp)
+	mp.record("parties[", i, field, -1, s, el, comp)
 }
 
 func (mp *ordersMapper) run(file string) (*order.Order, error) {
@@ -195,7 +225,7 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 		case "RFF":
 			if mp.sec == inHeading {
 				mp.o.References = append(mp.o.References, order.Reference{Qualifier: s.Component(1, 1), Value: s.Component(1, 2)})
-				mp.prov("references["+strconv.Itoa(len(mp.o.References)-1)+"].value", s, 1, 2)
+				mp.record("references[", len(mp.o.References)-1, "value", -1, s, 1, 2)
 			}
 		case "NAD":
 			if mp.sec == inHeading || mp.sec == inParty {
@@ -361,27 +391,18 @@ func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
 }
 
 func (mp *ordersMapper) ftx(s *edi.Segment) {
-	var parts []string
-	for _, t := range s.Repetitions(4) {
-		for _, p := range t {
-			if p = strings.TrimSpace(p); p != "" {
-				parts = append(parts, p)
-			}
-		}
-		break
-	}
-	if len(parts) == 0 {
+	text := joinNonEmpty(s.Repetitions(4))
+	if text == "" {
 		return
 	}
-	text := strings.Join(parts, " ")
 	switch mp.sec {
 	case inLine:
 		mp.line.Notes = append(mp.line.Notes, text)
-		mp.provLine("notes["+strconv.Itoa(len(mp.line.Notes)-1)+"]", s, 4, 1)
+		mp.record("lines[", mp.lineIdx, "notes", len(mp.line.Notes)-1, s, 4, 1)
 	case inHeading, inParty:
 		mp.sec = inHeading
 		mp.o.Notes = append(mp.o.Notes, text)
-		mp.prov("notes["+strconv.Itoa(len(mp.o.Notes)-1)+"]", s, 4, 1)
+		mp.record("", -1, "notes", len(mp.o.Notes)-1, s, 4, 1)
 	}
 }
 
@@ -413,7 +434,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	var addr order.Address
 	addLine := func(v string, el, comp int) {
 		if v = strings.TrimSpace(v); v != "" {
-			mp.provParty(i, "address.lines["+strconv.Itoa(len(addr.Lines))+"]", s, el, comp)
+			mp.record("parties[", i, "address.lines", len(addr.Lines), s, el, comp)
 			addr.Lines = append(addr.Lines, v)
 		}
 	}
@@ -444,34 +465,50 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			if len(s.Repetitions(el)) > 0 && len(s.Repetitions(el)[0]) > 1 {
 				comp = 1
 			}
-			mp.provParty(i, "address."+field, s, el, comp)
+			mp.provParty(i, field, s, el, comp)
 		}
 	}
-	set(&addr.City, 6, "city")
-	set(&addr.Region, 7, "region")
-	set(&addr.PostalCode, 8, "postal_code")
-	set(&addr.Country, 9, "country")
+	set(&addr.City, 6, "address.city")
+	set(&addr.Region, 7, "address.region")
+	set(&addr.PostalCode, 8, "address.postal_code")
+	set(&addr.Country, 9, "address.country")
 	if len(addr.Lines) > 0 || addr.City != "" || addr.Region != "" || addr.PostalCode != "" || addr.Country != "" {
 		p.Address = &addr
 	}
 	mp.o.Parties = append(mp.o.Parties, p)
 }
 
-func nonEmpty(vs []string) []string {
-	var out []string
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
+// joinNonEmpty joins the trimmed non-empty components of the first
+// repetition with a space; a single one is returned as it is, without a
+// copy.
 func joinNonEmpty(reps [][]string) string {
 	if len(reps) == 0 {
 		return ""
 	}
-	return strings.Join(nonEmpty(reps[0]), " ")
+	first, n, size := "", 0, 0
+	for _, v := range reps[0] {
+		if v = strings.TrimSpace(v); v != "" {
+			if n == 0 {
+				first = v
+			}
+			n++
+			size += len(v) + 1
+		}
+	}
+	if n <= 1 {
+		return first
+	}
+	var b strings.Builder
+	b.Grow(size - 1)
+	for _, v := range reps[0] {
+		if v = strings.TrimSpace(v); v != "" {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
 }
 
 func (mp *ordersMapper) cux(s *edi.Segment) {
@@ -560,14 +597,14 @@ func (mp *ordersMapper) imd(s *edi.Segment) {
 // number reads a numeric value with the message's decimal mark, or the
 // other one.
 func (mp *ordersMapper) number(s *edi.Segment, el, comp int, v string) (decimal.Decimal, bool) {
-	d, err := ParseDecimal(v, mp.mark)
+	d, err := parseNumber(v, mp.mark)
 	if err != nil {
 		other := byte(',')
 		if mp.mark == ',' {
 			other = '.'
 		}
 		if strings.IndexByte(v, other) >= 0 {
-			if d2, err2 := ParseDecimal(v, other); err2 == nil {
+			if d2, err2 := parseNumber(v, other); err2 == nil {
 				return d2, true
 			}
 		}
@@ -575,6 +612,41 @@ func (mp *ordersMapper) number(s *edi.Segment, el, comp int, v string) (decimal.
 		return decimal.Decimal{}, false
 	}
 	return d, true
+}
+
+// parseNumber is ParseDecimal with a fast path for what messages carry:
+// an optional minus sign and at most 18 digits with at most one mark
+// between digits, read without a copy. Anything else goes to
+// ParseDecimal, so results and errors are the same.
+func parseNumber(v string, mark byte) (decimal.Decimal, error) {
+	body, neg := v, false
+	if len(body) > 0 && body[0] == '-' {
+		body, neg = body[1:], true
+	}
+	if len(body) == 0 || len(body) > 19 || body[0] == mark || body[len(body)-1] == mark {
+		return ParseDecimal(v, mark)
+	}
+	var coef int64
+	digits, scale, marks := 0, 0, 0
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + int64(c-'0')
+			digits++
+			scale += marks
+		case c == mark && marks == 0:
+			marks = 1
+		default:
+			return ParseDecimal(v, mark)
+		}
+	}
+	if digits > 18 {
+		return ParseDecimal(v, mark)
+	}
+	if neg {
+		coef = -coef
+	}
+	return decimal.New(coef, scale)
 }
 
 func (mp *ordersMapper) qty(s *edi.Segment) {

@@ -105,8 +105,9 @@ type Decoder struct {
 
 	msg    *Message
 	msgRep *MessageReport
-	msgN   int // segments counted from UNH
-	st     *structure
+	msgN   int        // segments counted from UNH
+	st     *structure // &stMem inside a message with a directory, else nil
+	stMem  structure
 	def    *MessageDef
 	bare   bool // the current message is outside an interchange
 
@@ -565,7 +566,8 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	d.st, d.def = nil, nil
 	if d.cfg.dictionary {
 		if def := Lookup(mr.Type, env.Version); def != nil {
-			d.def, d.st = def, newStructure(def)
+			d.stMem.reset(def)
+			d.def, d.st = def, &d.stMem
 		}
 	}
 }

@@ -35,12 +35,14 @@ type ElementDef struct {
 	Mandatory  bool
 	Composite  bool
 	Components []ComponentDef
+	minComps   int // components up to the last mandatory one
 }
 
 // SegmentDef is a segment's layout in a directory.
 type SegmentDef struct {
 	Tag      string
 	Elements []ElementDef
+	minElems int // elements up to the last mandatory one
 }
 
 // Node is a position in a message's structure: a segment (Tag set) or a
@@ -52,6 +54,17 @@ type Node struct {
 	Max       int
 	Children  []Node
 	def       *SegmentDef // layout of a segment node, when the directory has one
+	trig      uint32      // tagCode of the trigger segment
+	lastMand  int         // index of the last mandatory child, -1 when none
+}
+
+// tagCode packs a three-character tag into a number for the structure
+// walk; 0 for anything else, which no node has.
+func tagCode(t string) uint32 {
+	if len(t) != 3 {
+		return 0
+	}
+	return 1<<24 | uint32(t[0])<<16 | uint32(t[1])<<8 | uint32(t[2])
 }
 
 func (n *Node) trigger() string {
@@ -74,9 +87,17 @@ type MessageDef struct {
 // codeList tells whether a coded value belongs to the list.
 type codeList interface{ contains(string) bool }
 
-type codeSet map[string]bool
+// codeSet is a short list of codes, searched in order.
+type codeSet []string
 
-func (s codeSet) contains(v string) bool { return s[v] }
+func (s codeSet) contains(v string) bool {
+	for _, c := range s {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
 
 // codeRange is a numeric code list 1..n ("1225: 1 to 55").
 type codeRange struct{ lo, hi int }
@@ -85,6 +106,18 @@ func (r codeRange) contains(v string) bool {
 	if v == "" || v[0] == '0' {
 		return false
 	}
+	if len(v) <= 9 {
+		n := 0
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if c < '0' || c > '9' {
+				goto general
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n >= r.lo && n <= r.hi
+	}
+general: // signs, long values: as strconv reads them
 	n, err := strconv.Atoi(v)
 	return err == nil && n >= r.lo && n <= r.hi
 }
@@ -101,11 +134,7 @@ func (u codeUnion) contains(v string) bool {
 }
 
 func set(codes string) codeSet {
-	s := codeSet{}
-	for _, c := range strings.Fields(codes) {
-		s[c] = true
-	}
-	return s
+	return codeSet(strings.Fields(codes))
 }
 
 // codeLists are the closed code lists this package enforces, by data
@@ -185,6 +214,17 @@ func segDef(tag, spec string) *SegmentDef {
 		c := parseComponent(e)
 		d.Elements = append(d.Elements, ElementDef{ID: c.ID, Mandatory: c.Mandatory, Components: []ComponentDef{c}})
 	}
+	for i := range d.Elements {
+		ed := &d.Elements[i]
+		if ed.Mandatory {
+			d.minElems = i + 1
+		}
+		for j := range ed.Components {
+			if ed.Components[j].Mandatory {
+				ed.minComps = j + 1
+			}
+		}
+	}
 	return d
 }
 
@@ -212,7 +252,12 @@ func newMessageDef(typ, version string, segs map[string]*SegmentDef, body ...Nod
 			d.tags[n.Tag] = true
 			n.def = segs[n.Tag]
 		}
+		n.trig = tagCode(n.trigger())
+		n.lastMand = -1
 		for i := range n.Children {
+			if n.Children[i].Mandatory {
+				n.lastMand = i
+			}
 			walk(&n.Children[i])
 		}
 	}
@@ -230,6 +275,71 @@ func Lookup(typ, version string) *MessageDef {
 // validateSegment checks one segment against its layout and returns its
 // problems (at most limit).
 func validateSegment(s *edi.Segment, def *SegmentDef, decimal byte, limit int) []*SyntaxError {
+	if segmentValid(s, def, decimal) {
+		return nil
+	}
+	return segmentProblems(s, def, decimal, limit)
+}
+
+// segmentValid is the happy path of validateSegment: true when the
+// segment certainly has no problem. It builds nothing; anything unusual
+// (padding, repetitions, a missing or bad value) is left to
+// segmentProblems, which finds and describes it.
+func segmentValid(s *edi.Segment, def *SegmentDef, decimal byte) bool {
+	els := s.Elements
+	if len(els) > len(def.Elements) || len(els) < def.minElems {
+		return false
+	}
+	defs := def.Elements[:len(els)]
+	for i, el := range els {
+		ed := &defs[i]
+		if len(el) != 1 {
+			return false
+		}
+		comps := el[0]
+		if len(comps) > len(ed.Components) {
+			return false
+		}
+		empty := true
+		for _, v := range comps {
+			if v != "" {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			if ed.Mandatory {
+				return false
+			}
+			continue
+		}
+		if len(comps) < ed.minComps {
+			return false
+		}
+		cds := ed.Components[:len(comps)]
+		for j, v := range comps {
+			cd := &cds[j]
+			if v == "" {
+				if cd.Mandatory {
+					return false
+				}
+				continue
+			}
+			if cd.typ == typeAN && cd.Min <= 1 && len(v) <= cd.Max {
+				// at least one and at most len(v) characters: fits
+			} else if code, _ := checkValue(v, cd, decimal); code != CodeNone {
+				return false
+			}
+			if cd.codes != nil && !cd.codes.contains(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// segmentProblems lists the problems of a segment against its layout.
+func segmentProblems(s *edi.Segment, def *SegmentDef, decimal byte, limit int) []*SyntaxError {
 	var errs []*SyntaxError
 	add := func(elem, comp int, code ErrorCode, format string, args ...any) {
 		if len(errs) < limit {
@@ -376,8 +486,10 @@ type frame struct {
 	count int // repetitions of the current child in this instance
 }
 
-func newStructure(def *MessageDef) *structure {
-	return &structure{def: def, stack: []frame{{node: &def.Root, idx: 0, count: 1}}}
+// reset starts a new message, keeping the stack's memory.
+func (st *structure) reset(def *MessageDef) {
+	st.def = def
+	st.stack = append(st.stack[:0], frame{node: &def.Root, idx: 0, count: 1})
 }
 
 // step places the segment in the structure and returns what is wrong:
@@ -389,6 +501,7 @@ func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 		return &SyntaxError{Offset: s.Pos.Offset, Segment: s.Pos.Index, InMessage: s.Pos.InMessage, Tag: s.Tag, Code: code,
 			Err: classErr(ErrDictionary, format, args...)}
 	}
+	tc := tagCode(s.Tag)
 	for level := len(st.stack) - 1; level >= 0; level-- {
 		f := &st.stack[level]
 		kids := f.node.Children
@@ -397,7 +510,7 @@ func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 			from = 1 // a group's trigger starts a new instance: the parent's business
 		}
 		for j := from; j < len(kids); j++ {
-			if kids[j].trigger() != s.Tag {
+			if kids[j].trig != tc || tc == 0 {
 				continue
 			}
 			// Found: leave the inner groups, skip to j.
@@ -438,6 +551,9 @@ func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 }
 
 func (st *structure) missingAfter(f *frame, mk func(ErrorCode, string, ...any) *SyntaxError) []*SyntaxError {
+	if f.idx >= f.node.lastMand {
+		return nil
+	}
 	var errs []*SyntaxError
 	for k := f.idx + 1; k < len(f.node.Children); k++ {
 		if ch := &f.node.Children[k]; ch.Mandatory {

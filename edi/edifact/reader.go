@@ -147,8 +147,10 @@ type Reader struct {
 	index  int  // segments read
 	inMsg  int  // position of the last segment in its message
 
-	raw           []byte
+	raw           []byte // the segment's unescaped bytes: own, or a view of buf (fast path)
+	own           []byte // the reader's copy buffer for segments off the fast path
 	bounds        []bound
+	gap           int32 // 1 when raw keeps the separators (fast path), else 0
 	special       bool
 	nReps, nElems int // repetitions and elements (tag included) of the segment
 	conv          []byte
@@ -294,7 +296,8 @@ func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
 			Err: classErr(ErrEnvelope, "invalid service string advice: %v", err)}
 	}
 	r.setSeparators(s)
-	r.raw = append(r.raw[:0], una[3:]...)
+	r.own = append(r.own[:0], una[3:]...)
+	r.raw, r.gap = r.own, 0
 	r.bounds = append(r.bounds[:0], bound{end: 0, kind: clsElement}, bound{end: 6, kind: clsTerminator})
 	// The UNA's tag is not in raw: build it by hand.
 	r.strs = append(r.strs[:0], "UNA", string(r.raw))
@@ -305,7 +308,66 @@ func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
 }
 
 func (r *Reader) readBody(start int64) (*edi.Segment, error) {
-	raw, bounds := r.raw[:0], r.bounds[:0]
+	if r.readPlain() {
+		return r.finish(start)
+	}
+	return r.readCopy(start)
+}
+
+// readPlain is the fast path of readBody: a segment that lies whole in
+// the buffer with only printable ASCII bytes, no release character and no
+// line break inside is used where it lies, without a copy, its separators
+// left in place (r.gap 1). It records the bounds and reports true, or
+// false (having consumed nothing) for readCopy to do the work.
+func (r *Reader) readPlain() bool {
+	b := r.buf[r.pos:r.end]
+	t := bytes.IndexByte(b, r.seps.Terminator)
+	if t < 0 {
+		return false
+	}
+	b = b[:t]
+	class := &r.class
+	bounds := r.bounds[:0]
+	nReps, nElems := 0, 0
+	for i := 0; ; i++ {
+		for i < len(b) && class[b[i]] == clsPlain {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
+		switch class[b[i]] {
+		case clsComponent:
+			bounds = append(bounds, bound{end: int32(i), kind: clsComponent})
+		case clsElement:
+			bounds = append(bounds, bound{end: int32(i), kind: clsElement})
+			nReps++
+			nElems++
+		case clsRepetition:
+			bounds = append(bounds, bound{end: int32(i), kind: clsRepetition})
+			nReps++
+		default: // release character, line break, byte outside printable ASCII
+			r.bounds = bounds
+			return false
+		}
+	}
+	bounds = append(bounds, bound{end: int32(t), kind: clsTerminator})
+	r.bounds = bounds
+	if len(b)+1 > r.cfg.limits.MaxSegmentBytes { // the unescaped bytes and the separators
+		return false // readCopy reports it
+	}
+	r.pos += t + 1
+	r.raw, r.gap, r.special = b, 1, false
+	r.nReps, r.nElems = nReps+1, nElems+1
+	return true
+}
+
+// readCopy reads a segment byte by byte into r.own, removing release
+// characters, separators and line breaks and reading across buffer
+// refills (r.gap 0).
+func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
+	r.gap = 0
+	raw, bounds := r.own[:0], r.bounds[:0]
 	nReps, nElems := 0, 0
 	class := &r.class
 	special := false
@@ -314,7 +376,7 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 	max := r.cfg.limits.MaxSegmentBytes
 	for {
 		if r.pos == r.end && !r.more() {
-			r.raw, r.bounds = raw, bounds
+			r.own, r.raw, r.bounds = raw, raw, bounds
 			r.index++
 			if r.rerr != io.EOF {
 				return nil, r.endErr()
@@ -366,7 +428,7 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 			case clsTerminator:
 				bounds = append(bounds, bound{end: int32(len(raw)), kind: clsTerminator})
 				r.pos += i + 1
-				r.raw, r.bounds, r.special = raw, bounds, special
+				r.own, r.raw, r.bounds, r.special = raw, raw, bounds, special
 				r.nReps, r.nElems = nReps+1, nElems+1
 				if overflow || len(raw)+len(bounds) > max {
 					r.index++
@@ -443,7 +505,7 @@ func validTag(t []byte) bool {
 func (r *Reader) component(k int) []byte {
 	start := int32(0)
 	if k > 0 {
-		start = r.bounds[k-1].end
+		start = r.bounds[k-1].end + r.gap
 	}
 	return r.raw[start:r.bounds[k].end]
 }
@@ -526,7 +588,8 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 	r.seg.Pos = pos
 	if problem != nil {
 		problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, r.seg.Tag
-	} else {
+	} else if int(r.bounds[len(r.bounds)-1].end) > r.cfg.limits.MaxElementBytes {
+		// Only a segment longer than the limit can hold a value longer.
 		problem = r.checkLengths(pos, r.seg.Tag)
 	}
 	if r.seg.Tag == "UNZ" {
@@ -547,7 +610,7 @@ func (r *Reader) checkLengths(pos edi.Position, tag string) *SyntaxError {
 			return &SyntaxError{Offset: pos.Offset, Segment: pos.Index, InMessage: pos.InMessage, Tag: tag, Element: e, Component: c,
 				Code: CodeTooLong, Err: classErr(ErrLimit, "value longer than %d bytes", max)}
 		}
-		start = b.end
+		start = b.end + r.gap
 	}
 	return nil
 }
@@ -572,38 +635,45 @@ func (r *Reader) decodeCharset(cs *charset) ([]byte, *SyntaxError, error) {
 	if !asUTF8 && r.cfg.tolerateUTF8 && r.special && cs.kind == kindLatin && hasHigh(raw) && utf8.Valid(raw) {
 		asUTF8 = true
 	}
-	for i, c := range raw {
-		if asUTF8 && c >= 0x80 && cs.kind != kindASCII {
-			continue
+	start := int32(0)
+check:
+	for _, b := range r.bounds {
+		for i := start; i < b.end; i++ {
+			c := raw[i]
+			if asUTF8 && c >= 0x80 && cs.kind != kindASCII {
+				continue
+			}
+			if cs.badByte(c) {
+				report(int(i), "character %s is not allowed in %s", describeByte(c), levelName(cs))
+				break check
+			}
 		}
-		if cs.badByte(c) {
-			report(i, "character %s is not allowed in %s", describeByte(c), levelName(cs))
-			break
-		}
+		start = b.end + r.gap
 	}
 	if !r.special {
 		return raw, problem, nil
 	}
-	// Convert to UTF-8 component by component so the bounds follow.
-	r.conv = r.conv[:0]
-	start := int32(0)
+	// Convert to UTF-8 component by component so the bounds follow (a
+	// segment with such bytes came by readCopy: r.gap is 0).
+	conv := r.conv[:0]
+	start = 0
 	for k := range r.bounds {
 		comp := raw[start:r.bounds[k].end]
 		start = r.bounds[k].end
 		if asUTF8 {
 			if utf8.Valid(comp) {
-				r.conv = append(r.conv, comp...)
+				conv = append(conv, comp...)
 			} else {
 				off := int(r.bounds[k].end) - len(comp)
 				for j := 0; j < len(comp); {
 					ru, n := utf8.DecodeRune(comp[j:])
 					if ru == utf8.RuneError && n <= 1 {
 						report(off+j, "bytes are not valid UTF-8")
-						r.conv = append(r.conv, "\uFFFD"...)
+						conv = append(conv, "\uFFFD"...)
 						j++
 						continue
 					}
-					r.conv = append(r.conv, comp[j:j+n]...)
+					conv = append(conv, comp[j:j+n]...)
 					j += n
 				}
 			}
@@ -612,19 +682,27 @@ func (r *Reader) decodeCharset(cs *charset) ([]byte, *SyntaxError, error) {
 			if d == nil { // ASCII levels: keep high bytes readable as ISO 8859-1
 				d = latin1Decode
 			}
-			for _, c := range comp {
-				if c < 0x80 {
-					r.conv = append(r.conv, c)
-				} else if u := d[c-0x80]; u != nil {
-					r.conv = append(r.conv, u...)
-				} else {
-					r.conv = append(r.conv, "\uFFFD"...)
+			for len(comp) > 0 {
+				i := 0 // copy the run of ASCII bytes at once
+				for i < len(comp) && comp[i] < 0x80 {
+					i++
 				}
+				conv = append(conv, comp[:i]...)
+				if i == len(comp) {
+					break
+				}
+				if u := d[comp[i]-0x80]; u != nil {
+					conv = append(conv, u...)
+				} else {
+					conv = append(conv, "\uFFFD"...)
+				}
+				comp = comp[i+1:]
 			}
 		}
-		r.bounds[k].end = int32(len(r.conv))
+		r.bounds[k].end = int32(len(conv))
 	}
-	return r.conv, problem, nil
+	r.conv = conv
+	return conv, problem, nil
 }
 
 func hasHigh(b []byte) bool {
@@ -671,10 +749,16 @@ func (r *Reader) build(s string) {
 		}
 		strs, reps, elems = r.strs[:nComps], r.reps[:nReps], r.elems[:nElems]
 	}
-	start, repStart, ri, ei, elemStart := int32(0), 0, 0, 0, 0
-	for k, b := range r.bounds {
+	// Two simple loops keep their variables in registers.
+	bounds, gap := r.bounds, r.gap
+	strs = strs[:len(bounds)]
+	start := int32(0)
+	for k, b := range bounds {
 		strs[k] = s[start:b.end]
-		start = b.end
+		start = b.end + gap
+	}
+	repStart, ri, ei, elemStart := 0, 0, 0, 0
+	for k, b := range bounds {
 		if b.kind == clsComponent {
 			continue
 		}
