@@ -33,7 +33,7 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 				ic.Rejected = true
 				ic.Errors = append(ic.Errors, &edifact.SyntaxError{Offset: ric.Pos.Offset, Segment: ric.Pos.Index, Tag: "UNB",
 					Element: 2, Code: edifact.CodeUnknownSender, Err: fmt.Errorf("%w %s:%s", ErrUnknownSender, env.SenderID, env.SenderQualifier)})
-			} else if opts.Duplicate != nil && !ric.Rejected {
+			} else if ic.Claimable = !ric.Rejected; opts.Duplicate != nil && ic.Claimable {
 				dup, err := opts.Duplicate(edi.EDIFACT, env, ic.Partner)
 				if err != nil {
 					return err

@@ -45,6 +45,11 @@ type Interchange struct {
 	// Duplicate is set when the Duplicate callback said the interchange
 	// was seen before.
 	Duplicate bool
+	// Claimable is true when the interchange takes part in duplicate
+	// detection (a known partner, a readable header): the Duplicate
+	// callback is asked about it, or, without a callback, the caller
+	// should check its envelope itself.
+	Claimable bool
 	// Errors are the interchange-level problems (those a TA1 or UCI
 	// reports), each positioned.
 	Errors []error

@@ -43,7 +43,7 @@ func processX12(ctx context.Context, r io.Reader, file string, opts Options, emi
 			if !ic.PartnerKnown {
 				ic.Rejected = true
 				ic.Errors = append(ic.Errors, fmt.Errorf("segment %d (ISA) element 6: %w %s:%s", rep.Interchanges[j].Pos.Index, ErrUnknownSender, env.SenderQualifier, env.SenderID))
-			} else if opts.Duplicate != nil && !rep.Interchanges[j].Rejected {
+			} else if ic.Claimable = !rep.Interchanges[j].Rejected; opts.Duplicate != nil && ic.Claimable {
 				dup, err := opts.Duplicate(edi.X12, env, ic.Partner)
 				if err != nil {
 					return err

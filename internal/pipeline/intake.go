@@ -3,16 +3,20 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/store/archive"
 )
@@ -43,6 +47,7 @@ type Taken struct {
 func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]Taken, error) {
 	type prepared struct {
 		in  store.DocumentInput
+		pre *preParsed
 		err error
 	}
 	prep := make([]prepared, len(docs))
@@ -77,6 +82,9 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				}
 			}
 			prep[i].in = in
+			if doc.Err == nil && in.Standard != "" && size <= maxIntakeParse && cfg != nil {
+				prep[i].pre = p.preParse(ctx, cfg, doc, in.PartnerID)
+			}
 		}()
 	}
 	wg.Wait()
@@ -110,6 +118,17 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				Reason: fmt.Sprintf("%s (%d bytes) from channel %s", doc.Name, prep[i].in.Size, doc.Channel)}); err != nil {
 				return err
 			}
+			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre)
+			if err != nil {
+				return err
+			}
+			if done {
+				out[i].Doc, err = tx.GetDocument(ctx, stored.ID)
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := publish(pub, TopicDocReceived, nil, payload{DocumentID: stored.ID}); err != nil {
 				return err
 			}
@@ -130,6 +149,126 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		p.d.Metrics.Documents.WithLabelValues(docs[i].Channel, status).Inc()
 	}
 	return out, nil
+}
+
+// maxIntakeParse is the largest document parsed at intake; larger ones
+// are parsed by the parse stage, which streams them.
+const maxIntakeParse = 1 << 20
+
+// preParsed is what processing a small document at intake found, before
+// its transaction: the messages with their orders, and the summary with
+// the acks.
+type preParsed struct {
+	sum  *ediproc.Summary
+	msgs []*ediproc.Message
+}
+
+// preParse processes a small EDI document outside the write lock (in
+// parallel with the batch's other documents): decoding, mapping and the
+// acks, with control numbers from a reserved block. Duplicates are checked
+// in the transaction. nil when processing failed: the parse stage tries.
+func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channels.Document, partnerID string) *preParsed {
+	pre := &preParsed{}
+	opts := ediproc.Options{
+		Partner:       Resolver(cfg, doc.Channel, partnerID),
+		ControlNumber: func(partner, kind string) (int64, error) { return p.blocks.next(ctx, orNone(partner), kind) },
+		Now:           p.d.Now,
+	}
+	sum, err := p.d.Processor.Process(ctx, doc.Body.Reader(), doc.Name, opts, func(m *ediproc.Message) error {
+		pre.msgs = append(pre.msgs, m)
+		return nil
+	})
+	if err != nil {
+		p.log.Warn("parsing at intake failed; the parse stage will try", "channel", doc.Channel, "name", doc.Name, "err", err)
+		return nil
+	}
+	pre.sum = sum
+	return pre
+}
+
+// storePreParsed records a document parsed at intake in the intake
+// transaction, unless one of its interchanges was received before (then
+// the parse stage applies the partner's duplicate policy): done reports
+// whether it did.
+func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed) (done bool, err error) {
+	if pre == nil {
+		return false, nil
+	}
+	now := p.d.Now()
+	keys := make([]string, 0, len(pre.sum.Interchanges))
+	for _, ic := range pre.sum.Interchanges {
+		if !ic.Claimable {
+			continue
+		}
+		key := envelopeKey(ic.Standard, ic.Envelope)
+		held, err := tx.GetKey(ctx, store.LayerEnvelope, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return false, err
+		case held.FirstDocumentID != doc.ID && (held.ExpiresAt.IsZero() || held.ExpiresAt.After(now)):
+			return false, nil
+		}
+		keys = append(keys, key)
+	}
+	window := p.d.Config().Pipeline.DuplicateWindow
+	for _, key := range keys {
+		if holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, key, doc.ID, "", window); err != nil {
+			return false, err
+		} else if holder != nil {
+			return false, fmt.Errorf("claiming %s: held by %s after the check", key, holder.FirstDocumentID)
+		}
+	}
+	for _, m := range pre.msgs {
+		if err := p.recordMessage(ctx, tx, pub, nil, doc, m); err != nil {
+			return false, err
+		}
+	}
+	return true, p.finishDocument(ctx, tx, doc, pre.sum)
+}
+
+// envelopeKey is the key of an interchange in the envelope layer of
+// duplicate detection.
+func envelopeKey(std edi.Standard, env edi.Envelope) string {
+	return strings.Join([]string{std.String(), env.SenderQualifier, env.SenderID, env.ReceiverID, env.InterchangeControl}, "|")
+}
+
+// controlBlocks hands out control numbers for acknowledgements made at
+// intake from blocks reserved in the store (one write per block instead of
+// one per ack); numbers of a block left when the process stops are
+// skipped, never reused.
+type controlBlocks struct {
+	p      *Pipeline
+	mu     sync.Mutex
+	blocks map[[2]string]*[2]int64 // next, last
+}
+
+const controlBlock = 100
+
+func (c *controlBlocks) next(ctx context.Context, partner, kind string) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := [2]string{partner, kind}
+	b := c.blocks[k]
+	if b == nil || b[0] > b[1] {
+		var first int64
+		err := c.p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+			var err error
+			first, err = c.p.d.Store.WrapTx(sqlTx).ReserveControlNumbers(ctx, partner, kind, controlBlock)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("reserving control numbers: %w", err)
+		}
+		b = &[2]int64{first, first + controlBlock - 1}
+		if c.blocks == nil {
+			c.blocks = map[[2]string]*[2]int64{}
+		}
+		c.blocks[k] = b
+	}
+	v := b[0]
+	b[0]++
+	return v, nil
 }
 
 // sniff names the standard and content type from the first bytes.

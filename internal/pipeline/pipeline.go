@@ -67,6 +67,7 @@ type Pipeline struct {
 	router *message.Router
 	subs   []*sqliteq.Subscriber
 	acks   *sourceAcks
+	blocks controlBlocks
 
 	mu      sync.Mutex
 	running bool
@@ -97,6 +98,7 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	p := &Pipeline{d: d, log: d.Logger, wlog: watermill.NewSlogLoggerWithLevelMapping(d.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
 	p.acks = newSourceAcks(p)
+	p.blocks.p = p
 	return p, nil
 }
 

@@ -23,7 +23,9 @@ const (
 
 // parse decodes a received document, stores its orders and its acks, and
 // publishes order.parsed for each order. A document not in "received"
-// state was parsed before (a redelivered message): nothing happens.
+// state was parsed before (a redelivered message): nothing happens. Small
+// documents are parsed at intake (see TakeBatch); this stage takes the
+// large ones and those whose interchanges were seen before.
 func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
 	doc, err := tx.GetDocument(ctx, pl.DocumentID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -41,20 +43,10 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		return fmt.Errorf("parse: opening %s: %w", doc.ID, err)
 	}
 	defer rc.Close()
-
-	var held []string
 	opts := ediproc.Options{
 		Partner: Resolver(cfg, doc.Channel, doc.PartnerID),
 		Duplicate: func(std edi.Standard, env edi.Envelope, partner ediproc.Partner) (bool, error) {
-			key := strings.Join([]string{std.String(), env.SenderQualifier, env.SenderID, env.ReceiverID, env.InterchangeControl}, "|")
-			holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, key, doc.ID, "", cfg.Pipeline.DuplicateWindow)
-			if err != nil || holder == nil {
-				return false, err
-			}
-			_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "duplicate",
-				Reason: fmt.Sprintf("interchange %s from %s was received before in document %s (policy %s)",
-					env.InterchangeControl, env.SenderID, holder.FirstDocumentID, policyOf(partner))})
-			return true, err
+			return p.claimInterchange(ctx, tx, doc.ID, std, env, partner)
 		},
 		ControlNumber: func(partnerID, kind string) (int64, error) {
 			return tx.NextControlNumber(ctx, orNone(partnerID), kind)
@@ -62,43 +54,68 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		Now: p.d.Now,
 	}
 	sum, err := p.d.Processor.Process(ctx, rc, doc.Filename, opts, func(m *ediproc.Message) error {
-		switch {
-		case m.Duplicate && policyOf(m.Partner) != policyHold:
-			return nil
-		case !m.Accepted:
-			_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_rejected",
-				Reason: fmt.Sprintf("%s %s %s: %s", m.Standard, m.Type, m.Envelope.MessageControl, joinErrors(m.Errors, 5))})
-			return err
-		case m.Order == nil:
-			_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_skipped",
-				Reason: fmt.Sprintf("%s %s %s is not a purchase order", m.Standard, m.Type, m.Envelope.MessageControl)})
-			return err
-		}
-		o := m.Order
-		o.Status = order.StatusReceived
-		if m.Duplicate {
-			o.Status = order.StatusHeld
-			o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})
-		}
-		rec, created, err := tx.InsertOrder(ctx, store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o})
-		if err != nil || !created {
-			return err
-		}
-		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
-			Reason: fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))}); err != nil {
-			return err
-		}
-		p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
-		if m.Duplicate {
-			held = append(held, rec.ID)
-			_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
-			return err
-		}
-		return publish(pub, TopicOrderParsed, msg, payload{OrderID: rec.ID})
+		return p.recordMessage(ctx, tx, pub, msg, doc, m)
 	})
 	if err != nil {
 		return fmt.Errorf("parse: %s: %w", doc.ID, err)
 	}
+	return p.finishDocument(ctx, tx, doc, sum)
+}
+
+// claimInterchange claims an interchange's envelope key for the document
+// (the envelope layer of duplicate detection) and reports whether it was
+// held by another document, with a "duplicate" event on this one.
+func (p *Pipeline) claimInterchange(ctx context.Context, tx *store.Tx, docID string, std edi.Standard, env edi.Envelope, partner ediproc.Partner) (bool, error) {
+	holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, envelopeKey(std, env), docID, "", p.d.Config().Pipeline.DuplicateWindow)
+	if err != nil || holder == nil {
+		return false, err
+	}
+	_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: docID, Actor: "system", Kind: "duplicate",
+		Reason: fmt.Sprintf("interchange %s from %s was received before in document %s (policy %s)",
+			env.InterchangeControl, env.SenderID, holder.FirstDocumentID, policyOf(partner))})
+	return true, err
+}
+
+// recordMessage stores what parsing found in one message: an order (with
+// its "parsed" event and its order.parsed message), or an event saying why
+// there is none.
+func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message) error {
+	switch {
+	case m.Duplicate && policyOf(m.Partner) != policyHold:
+		return nil
+	case !m.Accepted:
+		_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_rejected",
+			Reason: fmt.Sprintf("%s %s %s: %s", m.Standard, m.Type, m.Envelope.MessageControl, joinErrors(m.Errors, 5))})
+		return err
+	case m.Order == nil:
+		_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "message_skipped",
+			Reason: fmt.Sprintf("%s %s %s is not a purchase order", m.Standard, m.Type, m.Envelope.MessageControl)})
+		return err
+	}
+	o := m.Order
+	o.Status = order.StatusReceived
+	if m.Duplicate {
+		o.Status = order.StatusHeld
+		o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})
+	}
+	rec, created, err := tx.InsertOrder(ctx, store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o})
+	if err != nil || !created {
+		return err
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
+		Reason: fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+	if m.Duplicate {
+		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
+		return err
+	}
+	return publish(pub, TopicOrderParsed, parent, payload{OrderID: rec.ID})
+}
+
+// finishDocument stores a parsed document's acks and its outcome.
+func (p *Pipeline) finishDocument(ctx context.Context, tx *store.Tx, doc store.Document, sum *ediproc.Summary) error {
 	if err := p.storeAcks(ctx, tx, doc, sum); err != nil {
 		return err
 	}
@@ -266,10 +283,11 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	status := rec.Status
 	if o != nil {
 		o.ID = rec.ID
-		if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}); err != nil {
+		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+		if err != nil {
 			return err
 		}
-		status = o.Status
+		rec, status = &updated, o.Status
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: kind, Reason: reason}); err != nil {
 		return err
@@ -278,7 +296,10 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if !next {
 		return nil
 	}
-	return publish(pub, TopicOrderNormalized, msg, payload{OrderID: rec.ID})
+	// The automatic stages run on in this transaction: decide, and route
+	// what it accepts. Their topics stay for the orders that reach them
+	// another way (a human's approval, a reprocess).
+	return p.decideOrder(ctx, tx, pub, msg, rec)
 }
 
 // decide applies the rule set. Until the rules land (credit limit,
@@ -288,7 +309,13 @@ func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publish
 	if err != nil || rec == nil {
 		return err
 	}
-	if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted); err != nil {
+	return p.decideOrder(ctx, tx, pub, msg, rec)
+}
+
+// decideOrder decides on a received order and routes it when accepted.
+func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, rec *store.OrderRecord) error {
+	accepted, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "accepted",
@@ -296,16 +323,22 @@ func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publish
 		return err
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "decide", string(order.StatusAccepted)).Inc()
-	return publish(pub, TopicOrderAccepted, msg, payload{OrderID: rec.ID})
+	return p.routeOrder(ctx, tx, &accepted)
 }
 
-// route picks the backends for an accepted order and queues one delivery
-// per backend in the routing outbox; the delivery worker sends them.
+// route picks the backends for an accepted order that reached the topic
+// (the automatic path routes in the decide stage's transaction).
 func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher, msg *message.Message, pl payload) error {
 	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusAccepted)
 	if err != nil || rec == nil {
 		return err
 	}
+	return p.routeOrder(ctx, tx, rec)
+}
+
+// routeOrder queues one delivery per backend of the matching route in the
+// routing outbox; the delivery worker sends them.
+func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord) error {
 	cfg := p.d.Config()
 	targets := routeTargets(cfg)
 	if len(targets) == 0 {

@@ -263,3 +263,23 @@ func (t *Tx) SetControlNumber(ctx context.Context, partnerID, kind string, last 
 	}
 	return nil
 }
+
+// ReserveControlNumbers reserves the next n control numbers of a partner
+// and kind at once and returns the first: the caller hands out first ..
+// first+n-1 itself (a block allocator outside the write transactions that
+// use them). Numbers left unused when a process stops are skipped, never
+// reused. At the wrap the block starts again at 1.
+func (t *Tx) ReserveControlNumbers(ctx context.Context, partnerID, kind string, n int64) (first int64, err error) {
+	if kind == "" || n < 1 || n > MaxControlNumber {
+		return 0, fmt.Errorf("reserving control numbers: %w: a kind and 1 <= n <= %d are required", ErrInvalid, MaxControlNumber)
+	}
+	var last int64
+	err = t.tx.QueryRowContext(ctx, `INSERT INTO control_numbers (partner_id, kind, last_value) VALUES (?, ?, ?)
+		ON CONFLICT (partner_id, kind) DO UPDATE SET last_value =
+			CASE WHEN control_numbers.last_value + ? > ? THEN ? ELSE control_numbers.last_value + ? END
+		RETURNING last_value`, partnerID, kind, n, n, MaxControlNumber, n, n).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("reserving %d %s control numbers of %s: %w", n, kind, partnerID, err)
+	}
+	return last - n + 1, nil
+}

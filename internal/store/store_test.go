@@ -496,3 +496,46 @@ func TestSetOrderStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReserveControlNumbers(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	var got []int64
+	err = s.Write(ctx, func(tx *Tx) error {
+		a, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 100)
+		if err != nil {
+			return err
+		}
+		b, err := tx.NextControlNumber(ctx, "p", "x12-interchange")
+		if err != nil {
+			return err
+		}
+		c, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetControlNumber(ctx, "p", "x12-interchange", MaxControlNumber-5); err != nil {
+			return err
+		}
+		d, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
+		if err != nil {
+			return err
+		}
+		got = []int64{a, b, c, d}
+		_, err = tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 0)
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("n = 0: %v, want ErrInvalid", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{1, 101, 102, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reservations = %v, want %v", got, want)
+	}
+}

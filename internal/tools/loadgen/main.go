@@ -174,6 +174,10 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	if rss, err := peakRSS(cmd.Process.Pid); err == nil {
 		fmt.Printf("server peak RSS  %s\n", rss)
 	}
+	if cpu, err := cpuTime(cmd.Process.Pid); err == nil {
+		fmt.Printf("server CPU       %s user+system, %s per order (less sensitive to other load than wall time)\n",
+			cpu.Round(time.Millisecond), (cpu / time.Duration(len(routed))).Round(time.Microsecond))
+	}
 	printStages(port)
 	return nil
 }
@@ -271,6 +275,25 @@ func watch(dir string, n int, routed map[string]time.Time, timeout time.Duration
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
+}
+
+// cpuTime reads the user and system time a process has used.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc stat")
+	}
+	var utime, stime int64
+	fmt.Sscan(fields[11], &utime)
+	fmt.Sscan(fields[12], &stime)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
 // peakRSS reads VmHWM of a process.
