@@ -568,3 +568,22 @@ func TestFromEDIFACTOrdersErrors(t *testing.T) {
 		t.Errorf("X12 message: got %v, want ErrNotAnOrder", err)
 	}
 }
+
+// TestParseNumberMatchesParseDecimal: the fast path reads what
+// ParseDecimal reads, to the same value and scale, and fails where it
+// fails.
+func TestParseNumberMatchesParseDecimal(t *testing.T) {
+	inputs := []string{"0", "-0", "7", "007", "12.50", "-12.50", "0.000", "1,5", "-1,5", "1.5", "5.", ".5", ",5", "5,",
+		"-", "", "+5", "--5", "1.2.3", "1,2,3", "1.2,3", "12a", " 1", "123456789012345678", "1234567890123456789",
+		"12345678901234567890", "0.123456789012345678", "-999999999999999999", "1e3", "-.5", "1,"}
+	for _, mark := range []byte{'.', ','} {
+		for _, in := range inputs {
+			got, gotErr := parseNumber(in, mark)
+			want, wantErr := ParseDecimal(in, mark)
+			if (gotErr != nil) != (wantErr != nil) || gotErr == nil && (got != want || got.Scale() != want.Scale()) ||
+				gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Errorf("parseNumber(%q, %q) = %v, %v; ParseDecimal: %v, %v", in, mark, got, gotErr, want, wantErr)
+			}
+		}
+	}
+}

@@ -247,3 +247,33 @@ func TestReaderChunkBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderPlainPathAgrees reads inputs whole, where segments take the
+// in-place path when they can, and one byte at a time, where every
+// segment is copied: segments and problems must be the same.
+func TestReaderPlainPathAgrees(t *testing.T) {
+	var gen bytes.Buffer
+	if err := genOrders(&gen, 20, 4, 11); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("X", 40)
+	inputs := map[string]string{
+		"generated": gen.String(),
+		"UNOA bad characters": "UNB+UNOA:3+S:14+R:14+200101:1200+1'UNH+1+ORDERS:D:96A:UN'BGM+220+po#1+9'" +
+			"FTX+AAI+++lower case'UNT+3+1'UNZ+1+1'",
+		"UNA separators": "UNA|^,\\~!UNB^UNOC|3^S|14^R|14^200101|1200^1!UNH^1^ORDERS|D|96A|UN!" +
+			"IMD^F^^|||a\\!b~c|d!UNT^3^1!UNZ^1^1!",
+		"line breaks inside": "UNB+UNOC:3+S:14+R:14+200101:1200+1'UNH+1+OR\r\nDERS:D:96A:UN'BGM+220\n+PO1+9'UNT+3+1'UNZ+1+1'",
+		"limits":             "UNB+UNOC:3+S:14+R:14+200101:1200+1'UNH+1+ORDERS:D:96A:UN'FTX+AAI+++" + long + "'FTX+AAI+++" + long + long + "'UNT+4+1'UNZ+1+1'",
+		"bad tag":            "UNB+UNOC:3+S:14+R:14+200101:1200+1'U-H+1'b+x'UNZ+1+1'",
+		"unterminated":       "UNB+UNOC:3+S:14+R:14+200101:1200+1'UNH+1+ORDERS",
+	}
+	lim := WithLimits(Limits{MaxSegmentBytes: 70, MaxElementBytes: 30})
+	for name, in := range inputs {
+		whole := readAll(t, strings.NewReader(in), lim)
+		bytewise := readAll(t, iotest.OneByteReader(strings.NewReader(in)), lim)
+		if got, want := strings.Join(whole, "\n"), strings.Join(bytewise, "\n"); got != want {
+			t.Errorf("%s: whole read\n%s\nwant (one byte at a time)\n%s", name, got, want)
+		}
+	}
+}
