@@ -168,8 +168,19 @@ func (mp *ordersMapper) record(prefix string, idx int, field string, sub int, s 
 			b = strconv.AppendInt(b, int64(comp), 10)
 		}
 	}
-	mp.buf = b
-	mp.spans = append(mp.spans, [3]int32{int32(k0), int32(k1), int32(len(b))})
+	// Store the slices back without a pointer write (and its GC write
+	// barrier) unless append moved them.
+	if cap(b) == cap(mp.buf) {
+		mp.buf = mp.buf[:len(b)]
+	} else {
+		mp.buf = b
+	}
+	if len(mp.spans) < cap(mp.spans) {
+		mp.spans = mp.spans[:len(mp.spans)+1]
+		mp.spans[len(mp.spans)-1] = [3]int32{int32(k0), int32(k1), int32(len(b))}
+	} else {
+		mp.spans = append(mp.spans, [3]int32{int32(k0), int32(k1), int32(len(b))})
+	}
 }
 
 // flushProvenance fills the order's provenance from the recorded spans,

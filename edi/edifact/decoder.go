@@ -682,9 +682,11 @@ type arena struct {
 }
 
 // reset makes the current blocks reusable (WithMessageReuse: the previous
-// message is no longer referenced).
+// message is no longer referenced). The slots are not cleared: the next
+// message overwrites them, and clearing costs write barriers while the
+// GC marks; until then they keep at most one block of old segment strings
+// reachable.
 func (a *arena) reset() {
-	clear(a.strs)
 	a.strs, a.reps, a.elems = a.strs[:0], a.reps[:0], a.elems[:0]
 }
 

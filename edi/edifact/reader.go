@@ -352,7 +352,11 @@ func (r *Reader) readPlain() bool {
 		}
 	}
 	bounds = append(bounds, bound{end: int32(t), kind: clsTerminator})
-	r.bounds = bounds
+	if cap(bounds) == cap(r.bounds) {
+		r.bounds = r.bounds[:len(bounds)] // no pointer write, no GC write barrier
+	} else {
+		r.bounds = bounds
+	}
 	if len(b)+1 > r.cfg.limits.MaxSegmentBytes { // the unescaped bytes and the separators
 		return false // readCopy reports it
 	}
