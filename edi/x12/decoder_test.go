@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -276,7 +277,12 @@ func decodeTrace(input []byte, opts ...Option) string {
 // seeds, and that a set over the size limit does not grow its slabs.
 func TestReuseSegments(t *testing.T) {
 	var inputs [][]byte
-	for _, dir := range []string{corpusDir(t), "testdata"} {
+	dirs := []string{"testdata"}
+	_, here, _, _ := runtime.Caller(0)
+	if corpus := filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "corpus"); dirExists(corpus) {
+		dirs = append(dirs, corpus)
+	}
+	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() {
 				return err
@@ -331,4 +337,9 @@ func TestReuseSegments(t *testing.T) {
 	if n := len(d.rd.slabs); n > 2 {
 		t.Errorf("a set over the limit grew the slabs to %d", n)
 	}
+}
+
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
