@@ -145,6 +145,17 @@ func (mp *ordersMapper) record(prefix string, idx int, field string, sub int, s 
 		b = strconv.AppendInt(b, int64(sub), 10)
 		b = append(b, ']')
 	}
+	mp.place(b, k0, s, el, comp)
+}
+
+// recordInterned is record for the path internedPaths()[k].
+func (mp *ordersMapper) recordInterned(k int, s *edi.Segment, el, comp int) {
+	mp.place(mp.buf, -1-k, s, el, comp)
+}
+
+// place appends where the value was read to b and notes the span, its
+// path at b[k0:] or, when k0 < 0, internedPaths()[-1-k0].
+func (mp *ordersMapper) place(b []byte, k0 int, s *edi.Segment, el, comp int) {
 	k1 := len(b)
 	if s == mp.placeSeg {
 		b = append(b, b[mp.placeLo:mp.placeHi]...)
@@ -187,21 +198,96 @@ func (mp *ordersMapper) record(prefix string, idx int, field string, sub int, s 
 // later records of a path winning.
 func (mp *ordersMapper) flushProvenance() {
 	all := string(mp.buf)
+	var paths []string
 	for _, sp := range mp.spans {
-		mp.o.Provenance[all[sp[0]:sp[1]]] = all[sp[1]:sp[2]]
+		if sp[0] < 0 {
+			if paths == nil {
+				paths = internedPaths()
+			}
+			mp.o.Provenance[paths[-1-sp[0]]] = all[sp[1]:sp[2]]
+		} else {
+			mp.o.Provenance[all[sp[0]:sp[1]]] = all[sp[1]:sp[2]]
+		}
 	}
 }
+
+// lineField and partyField name the fields of a line and a party that
+// have provenance; their paths for the first lines and parties,
+// "lines[3].quantity", are made once and shared by every order.
+type (
+	lineField  int
+	partyField int
+)
+
+const (
+	lineNo lineField = iota
+	lineGTIN
+	lineSupplierPart
+	lineBuyerPart
+	lineManufacturerPart
+	lineDescription
+	lineQuantity
+	lineUnit
+	lineUnitPrice
+	linePriceBasis
+	lineAmount
+	lineRequestedDelivery
+)
+
+const (
+	partyRole partyField = iota
+	partyID
+	partyIDScheme
+	partyName
+	partyAddressCity
+	partyAddressRegion
+	partyAddressPostalCode
+	partyAddressCountry
+)
+
+var (
+	lineFields = [...]string{lineNo: "line_no", lineGTIN: "gtin", lineSupplierPart: "supplier_part", lineBuyerPart: "buyer_part",
+		lineManufacturerPart: "manufacturer_part", lineDescription: "description", lineQuantity: "quantity", lineUnit: "unit",
+		lineUnitPrice: "unit_price", linePriceBasis: "price_basis", lineAmount: "amount", lineRequestedDelivery: "requested_delivery"}
+	partyFields = [...]string{partyRole: "role", partyID: "id", partyIDScheme: "id_scheme", partyName: "name",
+		partyAddressCity: "address.city", partyAddressRegion: "address.region", partyAddressPostalCode: "address.postal_code",
+		partyAddressCountry: "address.country"}
+	internedPaths = sync.OnceValue(func() []string {
+		paths := make([]string, 0, internedLines*len(lineFields)+internedParties*len(partyFields))
+		for i := range internedLines {
+			for _, f := range lineFields {
+				paths = append(paths, "lines["+strconv.Itoa(i)+"]."+f)
+			}
+		}
+		for i := range internedParties {
+			for _, f := range partyFields {
+				paths = append(paths, "parties["+strconv.Itoa(i)+"]."+f)
+			}
+		}
+		return paths
+	})
+)
+
+const internedLines, internedParties = 256, 16
 
 func (mp *ordersMapper) prov(field string, s *edi.Segment, el, comp int) {
 	mp.record("", -1, field, -1, s, el, comp)
 }
 
-func (mp *ordersMapper) provLine(field string, s *edi.Segment, el, comp int) {
-	mp.record("lines[", mp.lineIdx, field, -1, s, el, comp)
+func (mp *ordersMapper) provLine(f lineField, s *edi.Segment, el, comp int) {
+	if i := mp.lineIdx; i < internedLines {
+		mp.recordInterned(i*len(lineFields)+int(f), s, el, comp)
+		return
+	}
+	mp.record("lines[", mp.lineIdx, lineFields[f], -1, s, el, comp)
 }
 
-func (mp *ordersMapper) provParty(i int, field string, s *edi.Segment, el, comp int) {
-	mp.record("parties[", i, field, -1, s, el, comp)
+func (mp *ordersMapper) provParty(i int, f partyField, s *edi.Segment, el, comp int) {
+	if i < internedParties {
+		mp.recordInterned(internedLines*len(lineFields)+i*len(partyFields)+int(f), s, el, comp)
+		return
+	}
+	mp.record("parties[", i, partyFields[f], -1, s, el, comp)
 }
 
 func (mp *ordersMapper) run(file string) (*order.Order, error) {
@@ -365,7 +451,7 @@ func (mp *ordersMapper) dtm(s *edi.Segment) {
 		if r := deliveryRank(q); r > mp.lineDeliv {
 			if d, ok := mp.date(s); ok {
 				mp.line.RequestedDelivery, mp.lineDeliv = d, r
-				mp.provLine("requested_delivery", s, 1, 2)
+				mp.provLine(lineRequestedDelivery, s, 1, 2)
 			}
 		}
 	}
@@ -429,17 +515,17 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	}
 	p := order.Party{Role: role}
 	i := len(mp.o.Parties)
-	mp.provParty(i, "role", s, 1, 0)
+	mp.provParty(i, partyRole, s, 1, 0)
 	if id := s.Component(2, 1); id != "" {
 		p.ID = id
-		mp.provParty(i, "id", s, 2, 1)
+		mp.provParty(i, partyID, s, 2, 1)
 		if ag := s.Component(2, 3); ag != "" {
 			if sc, ok := idSchemes[ag]; ok {
 				p.IDScheme = sc
 			} else {
 				p.IDScheme = ag
 			}
-			mp.provParty(i, "id_scheme", s, 2, 3)
+			mp.provParty(i, partyIDScheme, s, 2, 3)
 		}
 	}
 	var addr order.Address
@@ -451,13 +537,13 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	}
 	if name := joinNonEmpty(s.Repetitions(4)); name != "" {
 		p.Name = name
-		mp.provParty(i, "name", s, 4, 1)
+		mp.provParty(i, partyName, s, 4, 1)
 	} else if reps := s.Repetitions(3); len(reps) > 0 {
 		for k, v := range reps[0] {
 			if p.Name == "" {
 				if v = strings.TrimSpace(v); v != "" {
 					p.Name = v
-					mp.provParty(i, "name", s, 3, k+1)
+					mp.provParty(i, partyName, s, 3, k+1)
 				}
 				continue
 			}
@@ -469,7 +555,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			addLine(v, 5, k+1)
 		}
 	}
-	set := func(dst *string, el int, field string) {
+	set := func(dst *string, el int, field partyField) {
 		if v := s.Component(el, 1); v != "" {
 			*dst = v
 			comp := 0
@@ -479,10 +565,10 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			mp.provParty(i, field, s, el, comp)
 		}
 	}
-	set(&addr.City, 6, "address.city")
-	set(&addr.Region, 7, "address.region")
-	set(&addr.PostalCode, 8, "address.postal_code")
-	set(&addr.Country, 9, "address.country")
+	set(&addr.City, 6, partyAddressCity)
+	set(&addr.Region, 7, partyAddressRegion)
+	set(&addr.PostalCode, 8, partyAddressPostalCode)
+	set(&addr.Country, 9, partyAddressCountry)
 	if len(addr.Lines) > 0 || addr.City != "" || addr.Region != "" || addr.PostalCode != "" || addr.Country != "" {
 		p.Address = &addr
 	}
@@ -546,7 +632,7 @@ func (mp *ordersMapper) lin(s *edi.Segment) {
 	mp.qtyRank, mp.priceRank, mp.lineDeliv = 0, 0, 0
 	if no := s.Value(1); no != "" {
 		mp.line.LineNo = no
-		mp.provLine("line_no", s, 1, 0)
+		mp.provLine(lineNo, s, 1, 0)
 	} else {
 		mp.line.LineNo = strconv.Itoa(mp.lineIdx + 1)
 	}
@@ -559,17 +645,17 @@ func (mp *ordersMapper) itemID(s *edi.Segment, el int, id, typ string, overwrite
 		return
 	}
 	var dst *string
-	var field string
+	var field lineField
 	l := mp.line
 	switch typ {
 	case "EN", "SRV", "UP":
-		dst, field = &l.GTIN, "gtin"
+		dst, field = &l.GTIN, lineGTIN
 	case "SA":
-		dst, field = &l.SupplierPart, "supplier_part"
+		dst, field = &l.SupplierPart, lineSupplierPart
 	case "BP", "IN":
-		dst, field = &l.BuyerPart, "buyer_part"
+		dst, field = &l.BuyerPart, lineBuyerPart
 	case "MF":
-		dst, field = &l.ManufacturerPart, "manufacturer_part"
+		dst, field = &l.ManufacturerPart, lineManufacturerPart
 	default:
 		return
 	}
@@ -597,7 +683,7 @@ func (mp *ordersMapper) imd(s *edi.Segment) {
 			continue
 		}
 		if mp.line.Description == "" {
-			mp.provLine("description", s, 3, k+1)
+			mp.provLine(lineDescription, s, 3, k+1)
 			mp.line.Description = t
 		} else {
 			mp.line.Description += " " + t
@@ -674,10 +760,10 @@ func (mp *ordersMapper) qty(s *edi.Segment) {
 		return
 	}
 	mp.line.Quantity = q
-	mp.provLine("quantity", s, 1, 2)
+	mp.provLine(lineQuantity, s, 1, 2)
 	mp.line.Unit = s.Component(1, 3)
 	if mp.line.Unit != "" {
-		mp.provLine("unit", s, 1, 3)
+		mp.provLine(lineUnit, s, 1, 3)
 	}
 }
 
@@ -702,14 +788,14 @@ func (mp *ordersMapper) pri(s *edi.Segment) {
 	}
 	mp.priceRank = rank
 	mp.line.UnitPrice = &p
-	mp.provLine("unit_price", s, 1, 2)
+	mp.provLine(lineUnitPrice, s, 1, 2)
 	mp.line.PriceBasis = ""
 	if basis := s.Component(1, 5); basis != "" {
 		if u := s.Component(1, 6); u != "" {
 			basis += " " + u
 		}
 		mp.line.PriceBasis = basis
-		mp.provLine("price_basis", s, 1, 5)
+		mp.provLine(linePriceBasis, s, 1, 5)
 	}
 }
 
@@ -722,7 +808,7 @@ func (mp *ordersMapper) moa(s *edi.Segment) {
 		}
 		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
 			mp.line.Amount = &a
-			mp.provLine("amount", s, 1, 2)
+			mp.provLine(lineAmount, s, 1, 2)
 		}
 	case inSummary:
 		rank := 0

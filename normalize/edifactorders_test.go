@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -584,6 +585,35 @@ func TestParseNumberMatchesParseDecimal(t *testing.T) {
 				gotErr != nil && gotErr.Error() != wantErr.Error() {
 				t.Errorf("parseNumber(%q, %q) = %v, %v; ParseDecimal: %v, %v", in, mark, got, gotErr, want, wantErr)
 			}
+		}
+	}
+}
+
+// TestProvenancePaths: lines and parties within and beyond the shared
+// paths get the same paths.
+func TestProvenancePaths(t *testing.T) {
+	seg := &edi.Segment{Tag: "QTY", Pos: edi.Position{Index: 12}}
+	for _, i := range []int{0, 7, internedLines - 1, internedLines, internedLines + 3} {
+		mp := ordersMapper{o: &order.Order{Provenance: map[string]string{}}, lineIdx: i}
+		for f := range lineFields {
+			mp.provLine(lineField(f), seg, 1, 2)
+		}
+		for f := range partyFields {
+			mp.provParty(i%(internedParties+2), partyField(f), seg, 3, 0)
+		}
+		mp.flushProvenance()
+		for _, f := range lineFields {
+			if k := "lines[" + strconv.Itoa(i) + "]." + f; mp.o.Provenance[k] != "segment 12 QTY01:2" {
+				t.Errorf("provenance[%q] = %q", k, mp.o.Provenance[k])
+			}
+		}
+		for _, f := range partyFields {
+			if k := "parties[" + strconv.Itoa(i%(internedParties+2)) + "]." + f; mp.o.Provenance[k] != "segment 12 QTY03" {
+				t.Errorf("provenance[%q] = %q", k, mp.o.Provenance[k])
+			}
+		}
+		if n := len(mp.o.Provenance); n != len(lineFields)+len(partyFields) {
+			t.Errorf("line %d: %d provenance entries, want %d", i, n, len(lineFields)+len(partyFields))
 		}
 	}
 }
