@@ -29,6 +29,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
+	opts.NoAcks = true
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	status := exitOK

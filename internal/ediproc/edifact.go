@@ -115,6 +115,9 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 			ic.Errors = append(ic.Errors, e)
 		}
 		ic.Rejected = ic.Rejected || ric.Rejected
+		if opts.NoAcks {
+			continue
+		}
 		if err := ackEDIFACT(ctx, sum, ic, *ric, opts); err != nil {
 			return nil, err
 		}

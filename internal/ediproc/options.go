@@ -22,6 +22,10 @@ type Options struct {
 	ControlNumber func(partnerID, kind string) (int64, error)
 	// Now is the clock for the acks' dates; nil is time.Now.
 	Now func() time.Time
+	// NoAcks skips building acknowledgements (Summary.Acks stays empty):
+	// the decoders then keep only what is wrong, so memory stays flat
+	// however many messages a file holds (`ordergate parse`).
+	NoAcks bool
 	// KeepSegments keeps each Message's segments (memory grows with the
 	// document); off, only envelopes and orders are kept.
 	KeepSegments bool

@@ -29,7 +29,11 @@ func x12Envelope(h x12.ISAHeader) edi.Envelope {
 }
 
 func processX12(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	dec := x12.NewDecoder(r, x12.WithContext(ctx))
+	decOpts := []x12.Option{x12.WithContext(ctx), x12.ReuseSegments()}
+	if opts.NoAcks {
+		decOpts = append(decOpts, x12.CompactReport())
+	}
+	dec := x12.NewDecoder(r, decOpts...)
 	sum := &Summary{Standard: edi.X12}
 	// open makes sure sum.Interchanges has the interchange i, resolving
 	// its partner and asking about duplicates once.
@@ -110,6 +114,9 @@ func processX12(ctx context.Context, r io.Reader, file string, opts Options, emi
 		ric := &rep.Interchanges[i]
 		ic.Errors = append(ic.Errors, ric.Errors...)
 		ic.Rejected = ic.Rejected || ric.Rejected
+		if opts.NoAcks {
+			continue
+		}
 		if err := ackX12(ctx, sum, ic, *ric, opts); err != nil {
 			return nil, err
 		}
