@@ -114,6 +114,19 @@ type ordersMapper struct {
 	priceRank int // 2 for AAA, 1 for AAB
 	totalRank int
 	currency  bool
+
+	decimals  []decimal.Decimal // backing of the order's amounts (newDecimal)
+	addresses []order.Address   // backing of the parties' addresses
+}
+
+// newDecimal returns a pointer to a copy of d, in mp.decimals while it has
+// room.
+func (mp *ordersMapper) newDecimal(d decimal.Decimal) *decimal.Decimal {
+	if len(mp.decimals) == cap(mp.decimals) {
+		return &d
+	}
+	mp.decimals = append(mp.decimals, d)
+	return &mp.decimals[len(mp.decimals)-1]
 }
 
 func (mp *ordersMapper) fail(s *edi.Segment, el, comp int, format string, args ...any) {
@@ -293,12 +306,18 @@ func (mp *ordersMapper) provParty(i int, f partyField, s *edi.Segment, el, comp 
 func (mp *ordersMapper) run(file string) (*order.Order, error) {
 	m := mp.m
 	env := m.Envelope
-	lines := 0
+	lines, nads := 0, 0
 	for i := range m.Segments {
-		if m.Segments[i].Tag == "LIN" {
+		switch m.Segments[i].Tag {
+		case "LIN":
 			lines++
+		case "NAD":
+			nads++
 		}
 	}
+	// One allocation each for the amounts and addresses of the order.
+	mp.decimals = make([]decimal.Decimal, 0, 2*lines+1)
+	mp.addresses = make([]order.Address, 0, nads)
 	mp.o = &order.Order{
 		Channel: order.ChannelEDI,
 		Source: order.Source{Standard: "EDIFACT", Version: env.Version, SenderID: env.SenderID, SenderQualifier: env.SenderQualifier,
@@ -306,6 +325,9 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 			GroupControl: env.GroupControl, MessageControl: env.MessageControl, Test: env.Test, File: file},
 		Lines:      make([]order.Line, 0, lines),
 		Provenance: make(map[string]string, 32+12*lines),
+	}
+	if nads > 0 {
+		mp.o.Parties = make([]order.Party, 0, nads)
 	}
 	sawBGM := false
 	for i := range m.Segments {
@@ -472,11 +494,11 @@ func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
 	var err error
 	switch {
 	case f == "102" && len(v) == 8, f == "203" && len(v) == 12, f == "204" && len(v) == 14:
-		d, err = order.ParseCompactDate(v[:8], time.Now())
+		d, err = order.ParseCompactDate(v[:8], time.Time{}) // the pivot is for two-digit years only
 	case f == "101" && len(v) == 6:
 		d, err = order.ParseCompactDate(v, time.Now())
 	case f == "718" && len(v) == 17 && v[8] == '-':
-		d, err = order.ParseCompactDate(v[:8], time.Now())
+		d, err = order.ParseCompactDate(v[:8], time.Time{})
 	default:
 		err = fmt.Errorf("date %q in format %q is not one of 101, 102, 203, 204, 718", v, f)
 	}
@@ -570,7 +592,12 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	set(&addr.PostalCode, 8, partyAddressPostalCode)
 	set(&addr.Country, 9, partyAddressCountry)
 	if len(addr.Lines) > 0 || addr.City != "" || addr.Region != "" || addr.PostalCode != "" || addr.Country != "" {
-		p.Address = &addr
+		if len(mp.addresses) < cap(mp.addresses) {
+			mp.addresses = append(mp.addresses, addr)
+			p.Address = &mp.addresses[len(mp.addresses)-1]
+		} else {
+			p.Address = &addr
+		}
 	}
 	mp.o.Parties = append(mp.o.Parties, p)
 }
@@ -787,7 +814,7 @@ func (mp *ordersMapper) pri(s *edi.Segment) {
 		return
 	}
 	mp.priceRank = rank
-	mp.line.UnitPrice = &p
+	mp.line.UnitPrice = mp.newDecimal(p)
 	mp.provLine(lineUnitPrice, s, 1, 2)
 	mp.line.PriceBasis = ""
 	if basis := s.Component(1, 5); basis != "" {
@@ -807,7 +834,7 @@ func (mp *ordersMapper) moa(s *edi.Segment) {
 			return
 		}
 		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
-			mp.line.Amount = &a
+			mp.line.Amount = mp.newDecimal(a)
 			mp.provLine(lineAmount, s, 1, 2)
 		}
 	case inSummary:
@@ -824,7 +851,7 @@ func (mp *ordersMapper) moa(s *edi.Segment) {
 			return
 		}
 		if a, ok := mp.number(s, 1, 2, s.Component(1, 2)); ok {
-			mp.totals().Amount = &a
+			mp.totals().Amount = mp.newDecimal(a)
 			mp.totalRank = rank
 			mp.prov("totals.amount", s, 1, 2)
 		}

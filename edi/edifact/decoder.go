@@ -308,7 +308,7 @@ func (d *Decoder) segment(s *edi.Segment, problem *SyntaxError) {
 		d.msgError(problem)
 	}
 	if len(d.msg.Segments) < d.cfg.limits.MaxMessageSegments {
-		d.msg.Segments = append(d.msg.Segments, *s)
+		appendSegment(d.msg, s)
 	} else if len(d.msg.Segments) == d.cfg.limits.MaxMessageSegments {
 		d.msgError(&SyntaxError{Offset: s.Pos.Offset, Segment: s.Pos.Index, InMessage: s.Pos.InMessage, Tag: s.Tag, Code: CodeUnspecified,
 			Err: classErr(ErrLimit, "message longer than %d segments", d.cfg.limits.MaxMessageSegments)})
@@ -544,7 +544,7 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	}
 	d.msgRep = mr
 	d.msgN = 1
-	d.msg.Segments = append(d.msg.Segments, *s)
+	appendSegment(d.msg, s)
 	if problem != nil {
 		d.msgError(problem)
 	}
@@ -570,6 +570,20 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 			d.def, d.st = def, &d.stMem
 		}
 	}
+}
+
+// appendSegment appends a copy of *s to m's segments field by field: the
+// two pointers of the segment are written, not the slice header nor the
+// whole struct in bulk (fewer GC write barriers).
+func appendSegment(m *Message, s *edi.Segment) {
+	n := len(m.Segments)
+	if n == cap(m.Segments) {
+		m.Segments = append(m.Segments, *s)
+		return
+	}
+	m.Segments = m.Segments[:n+1]
+	dst := &m.Segments[n]
+	dst.Tag, dst.Elements, dst.Pos = s.Tag, s.Elements, s.Pos
 }
 
 func btoi(b bool) int {

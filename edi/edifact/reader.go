@@ -121,6 +121,13 @@ type bound struct {
 	kind uint8
 }
 
+// endsRep and endsElem tell, by class, whether a separator ends a
+// repetition and an element.
+var (
+	endsRep  = [8]uint8{clsElement: 1, clsRepetition: 1, clsTerminator: 1}
+	endsElem = [8]uint8{clsElement: 1, clsTerminator: 1}
+)
+
 const bufSize = 64 << 10
 
 // Reader reads the segments of EDIFACT interchanges from a stream with
@@ -329,27 +336,19 @@ func (r *Reader) readPlain() bool {
 	class := &r.class
 	bounds := r.bounds[:0]
 	nReps, nElems := 0, 0
-	for i := 0; ; i++ {
-		for i < len(b) && class[b[i]] == clsPlain {
-			i++
+	for i, c := range b {
+		k := class[c]
+		if k == clsPlain {
+			continue
 		}
-		if i == len(b) {
-			break
-		}
-		switch class[b[i]] {
-		case clsComponent:
-			bounds = append(bounds, bound{end: int32(i), kind: clsComponent})
-		case clsElement:
-			bounds = append(bounds, bound{end: int32(i), kind: clsElement})
-			nReps++
-			nElems++
-		case clsRepetition:
-			bounds = append(bounds, bound{end: int32(i), kind: clsRepetition})
-			nReps++
-		default: // release character, line break, byte outside printable ASCII
+		if k < clsComponent { // release character, line break, byte outside printable ASCII
 			r.bounds = bounds
 			return false
 		}
+		// A separator, counted without further branches.
+		bounds = append(bounds, bound{end: int32(i), kind: k})
+		nReps += int(endsRep[k&7])
+		nElems += int(endsElem[k&7])
 	}
 	bounds = append(bounds, bound{end: int32(t), kind: clsTerminator})
 	if cap(bounds) == cap(r.bounds) {
