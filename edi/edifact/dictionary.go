@@ -56,6 +56,7 @@ type Node struct {
 	def       *SegmentDef // layout of a segment node, when the directory has one
 	trig      uint32      // tagCode of the trigger segment
 	lastMand  int         // index of the last mandatory child, -1 when none
+	kidTrigs  []uint32    // the children's trig, side by side for the search in step
 }
 
 // tagCode packs a three-character tag into a number for the structure
@@ -254,11 +255,13 @@ func newMessageDef(typ, version string, segs map[string]*SegmentDef, body ...Nod
 		}
 		n.trig = tagCode(n.trigger())
 		n.lastMand = -1
+		n.kidTrigs = make([]uint32, len(n.Children))
 		for i := range n.Children {
 			if n.Children[i].Mandatory {
 				n.lastMand = i
 			}
 			walk(&n.Children[i])
+			n.kidTrigs[i] = n.Children[i].trig
 		}
 	}
 	walk(&d.Root)
@@ -509,8 +512,9 @@ func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 		if level > 0 && from == 0 {
 			from = 1 // a group's trigger starts a new instance: the parent's business
 		}
-		for j := from; j < len(kids); j++ {
-			if kids[j].trig != tc || tc == 0 {
+		trigs := f.node.kidTrigs
+		for j := from; j < len(trigs); j++ {
+			if trigs[j] != tc || tc == 0 {
 				continue
 			}
 			// Found: leave the inner groups, skip to j.
