@@ -161,6 +161,8 @@ type Reader struct {
 	special       bool
 	nReps, nElems int // repetitions and elements (tag included) of the segment
 	conv          []byte
+	badFor        *charset  // the charset bad was made for
+	bad           [256]bool // bytes badFor's repertoire does not allow
 
 	seg   edi.Segment
 	elems []edi.Element
@@ -638,15 +640,19 @@ func (r *Reader) decodeCharset(cs *charset) ([]byte, *SyntaxError, error) {
 	if !asUTF8 && r.cfg.tolerateUTF8 && r.special && cs.kind == kindLatin && hasHigh(raw) && utf8.Valid(raw) {
 		asUTF8 = true
 	}
+	if r.badFor != cs {
+		for c := range r.bad {
+			r.bad[c] = cs.badByte(byte(c))
+		}
+		r.badFor = cs
+	}
+	skipHigh := asUTF8 && cs.kind != kindASCII // UTF-8 sequences are checked below
+	bad := &r.bad
 	start := int32(0)
 check:
 	for _, b := range r.bounds {
 		for i := start; i < b.end; i++ {
-			c := raw[i]
-			if asUTF8 && c >= 0x80 && cs.kind != kindASCII {
-				continue
-			}
-			if cs.badByte(c) {
+			if c := raw[i]; bad[c] && !(skipHigh && c >= 0x80) {
 				report(int(i), "character %s is not allowed in %s", describeByte(c), levelName(cs))
 				break check
 			}
