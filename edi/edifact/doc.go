@@ -26,10 +26,10 @@
 // outside printable ASCII (most of them) is scanned where it lies in the
 // read buffer and copied once, into that string; the others are unescaped
 // byte by byte. The Segment and its slices are reused by the next
-// ReadSegment: Clone keeps one. Positions: Offset is the byte offset of the tag, Index
-// the ordinal in the file counting across interchanges, with a UNA
-// counting as a segment (as edi.Position says: UNA, else UNB, is segment
-// 1), and InMessage the position in the message (UNH = 1).
+// ReadSegment: Clone keeps one. Positions: Offset is the byte offset of
+// the tag, Index the ordinal in the file counting across interchanges,
+// with a UNA counting as a segment (as edi.Position says: UNA, else UNB,
+// is segment 1), and InMessage the position in the message (UNH = 1).
 //
 // Decisions on what real files do:
 //   - Line breaks (CR, LF) are formatting, never data, unless the UNA makes
