@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"github.com/ordergate/ordergate/internal/fixtures/bulk"
 	"io"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 // message to an order, as `ordergate parse` does.
 func BenchmarkEDIFACTFileToOrders(b *testing.B) {
 	var buf bytes.Buffer
-	if err := genEDIFACTOrders(&buf, 2000, 10, 1); err != nil {
+	if err := bulk.EDIFACT(&buf, 2000, 10, 1); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()

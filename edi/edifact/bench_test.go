@@ -2,13 +2,14 @@ package edifact
 
 import (
 	"bytes"
+	"github.com/ordergate/ordergate/internal/fixtures/bulk"
 	"io"
 	"testing"
 )
 
 func benchData(b *testing.B) []byte {
 	var buf bytes.Buffer
-	if err := genOrders(&buf, 2000, 10, 1); err != nil {
+	if err := bulk.EDIFACT(&buf, 2000, 10, 1); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
@@ -16,7 +17,7 @@ func benchData(b *testing.B) []byte {
 
 func TestGeneratedOrdersDecodeClean(t *testing.T) {
 	var buf bytes.Buffer
-	if err := genOrders(&buf, 50, 5, 7); err != nil {
+	if err := bulk.EDIFACT(&buf, 50, 5, 7); err != nil {
 		t.Fatal(err)
 	}
 	msgs, rep := decodeAll(t, buf.String())
@@ -71,7 +72,7 @@ func BenchmarkDecode(b *testing.B) {
 
 func TestMessageReuse(t *testing.T) {
 	var buf bytes.Buffer
-	if err := genOrders(&buf, 20, 3, 3); err != nil {
+	if err := bulk.EDIFACT(&buf, 20, 3, 3); err != nil {
 		t.Fatal(err)
 	}
 	render := func(opts ...Option) []string {

@@ -3,6 +3,7 @@ package edifact
 import (
 	"bytes"
 	"errors"
+	"github.com/ordergate/ordergate/internal/fixtures/bulk"
 	"io"
 	"os"
 	"path/filepath"
@@ -253,7 +254,7 @@ func TestReaderChunkBoundaries(t *testing.T) {
 // segment is copied: segments and problems must be the same.
 func TestReaderPlainPathAgrees(t *testing.T) {
 	var gen bytes.Buffer
-	if err := genOrders(&gen, 20, 4, 11); err != nil {
+	if err := bulk.EDIFACT(&gen, 20, 4, 11); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("X", 40)

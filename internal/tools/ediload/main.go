@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"github.com/ordergate/ordergate/internal/fixtures/bulk"
 	"io"
 	"os"
 )
@@ -52,9 +53,9 @@ func run(args []string, stdout io.Writer) error {
 	var err error
 	switch *standard {
 	case "x12":
-		err = genX12(bw, *n, *lines, *seed)
+		err = bulk.X12(bw, *n, *lines, *seed)
 	case "edifact":
-		err = genEDIFACT(bw, *n, *lines, *seed)
+		err = bulk.EDIFACT(bw, *n, *lines, *seed)
 	default:
 		return fmt.Errorf("-standard %q is not x12 or edifact", *standard)
 	}
