@@ -52,13 +52,7 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 		}
 		var se *edifact.SyntaxError
 		if errors.As(err, &se) {
-			// An interchange-level problem; it is in the report too.
-			if len(dec.Report().Interchanges) == 0 || se.Tag != "UNB" && se.Tag != "UNA" && se.Tag != "UNZ" && se.Tag != "UNG" && se.Tag != "UNE" {
-				if len(dec.Report().Interchanges) == 0 {
-					sum.Errors = append(sum.Errors, se)
-				}
-			}
-			continue
+			continue // an interchange-level problem: the Report has it too
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -103,10 +97,7 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 	if err := open(); err != nil {
 		return nil, err
 	}
-	for _, e := range dec.Report().Errors {
-		if len(dec.Report().Interchanges) == 0 {
-			continue // already in sum.Errors
-		}
+	for _, e := range dec.Report().Errors { // problems outside any interchange
 		sum.Errors = append(sum.Errors, e)
 	}
 	for i, ric := range dec.Report().Interchanges {

@@ -26,7 +26,4 @@ type Options struct {
 	// the decoders then keep only what is wrong, so memory stays flat
 	// however many messages a file holds (`ordergate parse`).
 	NoAcks bool
-	// KeepSegments keeps each Message's segments (memory grows with the
-	// document); off, only envelopes and orders are kept.
-	KeepSegments bool
 }

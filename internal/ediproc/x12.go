@@ -96,9 +96,6 @@ func processX12(ctx context.Context, r io.Reader, file string, opts Options, emi
 		}
 		sum.Messages++
 		index++
-		if !opts.KeepSegments {
-			m.Envelope = tx.Envelope
-		}
 		if err := emit(m); err != nil {
 			return nil, err
 		}
