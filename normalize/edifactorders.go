@@ -217,9 +217,9 @@ func (mp *ordersMapper) flushProvenance() {
 			if paths == nil {
 				paths = internedPaths()
 			}
-			mp.o.Provenance[paths[-1-sp[0]]] = all[sp[1]:sp[2]]
+			mp.o.Provenance = append(mp.o.Provenance, order.ProvenanceEntry{Path: paths[-1-sp[0]], Where: all[sp[1]:sp[2]]})
 		} else {
-			mp.o.Provenance[all[sp[0]:sp[1]]] = all[sp[1]:sp[2]]
+			mp.o.Provenance = append(mp.o.Provenance, order.ProvenanceEntry{Path: all[sp[0]:sp[1]], Where: all[sp[1]:sp[2]]})
 		}
 	}
 }
@@ -324,7 +324,7 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 			ReceiverID: env.ReceiverID, ReceiverQualifier: env.ReceiverQualifier, InterchangeControl: env.InterchangeControl,
 			GroupControl: env.GroupControl, MessageControl: env.MessageControl, Test: env.Test, File: file},
 		Lines:      make([]order.Line, 0, lines),
-		Provenance: make(map[string]string, 32+12*lines),
+		Provenance: make(order.Provenance, 0, 32+12*lines),
 	}
 	if nads > 0 {
 		mp.o.Parties = make([]order.Party, 0, nads)

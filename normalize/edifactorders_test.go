@@ -71,8 +71,9 @@ func trimmed(o *order.Order) (*order.Order, int) {
 	}
 	c := *o
 	c.Lines = o.Lines[:goldenLines]
-	c.Provenance = map[string]string{}
-	for k, v := range o.Provenance {
+	c.Provenance = nil
+	for _, e := range o.Provenance {
+		k := e.Path
 		if strings.HasPrefix(k, "lines[") {
 			n := 0
 			for _, d := range k[len("lines["):] {
@@ -85,7 +86,7 @@ func trimmed(o *order.Order) (*order.Order, int) {
 				continue
 			}
 		}
-		c.Provenance[k] = v
+		c.Provenance = append(c.Provenance, e)
 	}
 	return &c, len(o.Lines)
 }
@@ -499,8 +500,8 @@ func TestFromEDIFACTOrdersFields(t *testing.T) {
 		if got := get(tt.path); got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.path, got, tt.want)
 		}
-		if tt.prov != "" && o.Provenance[tt.path] != tt.prov {
-			t.Errorf("provenance[%s] = %q, want %q", tt.path, o.Provenance[tt.path], tt.prov)
+		if tt.prov != "" && prov(o, tt.path) != tt.prov {
+			t.Errorf("provenance[%s] = %q, want %q", tt.path, prov(o, tt.path), tt.prov)
 		}
 	}
 	if err := o.Validate(); err != nil {
@@ -594,7 +595,7 @@ func TestParseNumberMatchesParseDecimal(t *testing.T) {
 func TestProvenancePaths(t *testing.T) {
 	seg := &edi.Segment{Tag: "QTY", Pos: edi.Position{Index: 12}}
 	for _, i := range []int{0, 7, internedLines - 1, internedLines, internedLines + 3} {
-		mp := ordersMapper{o: &order.Order{Provenance: map[string]string{}}, lineIdx: i}
+		mp := ordersMapper{o: &order.Order{}, lineIdx: i}
 		for f := range lineFields {
 			mp.provLine(lineField(f), seg, 1, 2)
 		}
@@ -603,16 +604,16 @@ func TestProvenancePaths(t *testing.T) {
 		}
 		mp.flushProvenance()
 		for _, f := range lineFields {
-			if k := "lines[" + strconv.Itoa(i) + "]." + f; mp.o.Provenance[k] != "segment 12 QTY01:2" {
-				t.Errorf("provenance[%q] = %q", k, mp.o.Provenance[k])
+			if k := "lines[" + strconv.Itoa(i) + "]." + f; prov(mp.o, k) != "segment 12 QTY01:2" {
+				t.Errorf("provenance[%q] = %q", k, prov(mp.o, k))
 			}
 		}
 		for _, f := range partyFields {
-			if k := "parties[" + strconv.Itoa(i%(internedParties+2)) + "]." + f; mp.o.Provenance[k] != "segment 12 QTY03" {
-				t.Errorf("provenance[%q] = %q", k, mp.o.Provenance[k])
+			if k := "parties[" + strconv.Itoa(i%(internedParties+2)) + "]." + f; prov(mp.o, k) != "segment 12 QTY03" {
+				t.Errorf("provenance[%q] = %q", k, prov(mp.o, k))
 			}
 		}
-		if n := len(mp.o.Provenance); n != len(lineFields)+len(partyFields) {
+		if n := mp.o.Provenance.Len(); n != len(lineFields)+len(partyFields) {
 			t.Errorf("line %d: %d provenance entries, want %d", i, n, len(lineFields)+len(partyFields))
 		}
 	}

@@ -273,12 +273,12 @@ func (mp *x12Mapper) atPartyIdx(i int, field string, j int, s *edi.Segment, n in
 	mp.atNested("parties", i, field, j, s, n)
 }
 
-// flush builds the order's provenance map; later entries for a key win.
+// flush builds the order's provenance; later entries for a path win.
 func (mp *x12Mapper) flush() {
 	all := string(mp.prov)
-	p := make(map[string]string, len(mp.provIdx)/4)
+	p := make(order.Provenance, 0, len(mp.provIdx)/4)
 	for k := 0; k+3 < len(mp.provIdx); k += 4 {
-		p[all[mp.provIdx[k]:mp.provIdx[k+1]]] = all[mp.provIdx[k+2]:mp.provIdx[k+3]]
+		p = append(p, order.ProvenanceEntry{Path: all[mp.provIdx[k]:mp.provIdx[k+1]], Where: all[mp.provIdx[k+2]:mp.provIdx[k+3]]})
 	}
 	mp.o.Provenance = p
 }

@@ -7,7 +7,8 @@
 // sender used ("12.50" stays "12.50"). Dates are calendar dates without a
 // time zone, written as YYYY-MM-DD.
 //
-// Provenance maps a field path ("po_number", "lines[2].quantity",
+// Provenance (a list, cheap to build, written in JSON as an object) maps a
+// field path ("po_number", "lines[2].quantity",
 // "parties[0].address.city") to where in the source the value was read
 // ("segment 14 PO102"). Captured documents add per-field Confidence and
 // Boxes.

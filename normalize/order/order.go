@@ -82,7 +82,7 @@ type Order struct {
 	Status            Status             `json:"status,omitempty"`
 	Holds             []Hold             `json:"holds,omitempty"`
 	Unresolved        []string           `json:"unresolved,omitempty"`
-	Provenance        map[string]string  `json:"provenance,omitempty"`
+	Provenance        Provenance         `json:"provenance,omitempty"`
 	Confidence        map[string]float64 `json:"confidence,omitempty"`
 	Boxes             map[string]Box     `json:"boxes,omitempty"`
 }
@@ -174,10 +174,7 @@ type Box struct {
 
 // SetProvenance records where the value at path was read.
 func (o *Order) SetProvenance(path, where string) {
-	if o.Provenance == nil {
-		o.Provenance = make(map[string]string)
-	}
-	o.Provenance[path] = where
+	o.Provenance.Set(path, where)
 }
 
 // LinePath returns the field path of a line's field, "lines[i].field".
