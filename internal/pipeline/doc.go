@@ -1,15 +1,22 @@
 // Package pipeline is the gateway's durable flow from intake to delivery.
 //
-// Intake (Intake.Take) writes a channel's document to the archive and its
-// row to the store, and publishes doc.received in the same transaction.
-// Then four watermill handlers, each committing its state and its next
-// message in the transaction the SQLite subscriber delivered the message
-// in (package sqliteq), take it on:
+// Intake (TakeBatch) writes a channel's documents to the archive and
+// their rows to the store in one transaction. Small EDI documents are
+// parsed at intake, outside the write lock, and committed with their
+// orders and acks; the others get a doc.received message. Then watermill
+// handlers, each committing its state and its next message in the
+// transaction the SQLite subscriber delivered the message in (package
+// sqliteq), take it on:
 //
-//	doc.received     -> parse:     decode, map orders, build acks       -> order.parsed
-//	order.parsed     -> normalize: partner's customer, business duplicates -> order.normalized
-//	order.normalized -> decide:    rules (until they land: accept)       -> order.accepted
+//	doc.received     -> parse:     decode, map orders, build acks          -> order.parsed
+//	order.parsed     -> normalize: partner's customer, business duplicates, then
+//	                    decide and route in the same transaction while no rule
+//	                    needs a human
+//	order.normalized -> decide:    rules (until they land: accept), route
 //	order.accepted   -> route:     route table -> deliveries (outbox rows)
+//
+// The decide and route topics serve orders that reach them another way
+// (an approval, a reprocess).
 //
 // Background workers do what must not run under the write lock: the ack
 // sender hands acknowledgements to the partner's outbound channel, the

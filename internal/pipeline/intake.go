@@ -37,9 +37,13 @@ type Taken struct {
 }
 
 // TakeBatch is intake, the durability line: it writes each document's
-// bytes to the archive (fsynced, in parallel), then the documents' rows,
-// their "received" events and their doc.received messages in one
-// transaction (group commit: one fsync for the batch). A document whose
+// bytes to the archive (fsynced, in parallel), then the documents' rows
+// and their "received" events in one transaction (group commit: one fsync
+// for the batch). An EDI document of up to 1 MiB is also parsed here,
+// before the transaction and outside the write lock, and its orders,
+// acks and outcome are committed with it; other documents (and those with
+// an interchange seen before) get a doc.received message for the parse
+// stage. A document whose
 // source key the channel delivered before is not stored again: its
 // stored row comes back with Created = false. Only after TakeBatch returns
 // may the channel dispose of its copies. Rejected documents (Err set) are
