@@ -232,10 +232,9 @@ func (p *Pipeline) deliver(ctx context.Context, d store.Delivery, rec store.Orde
 		return routing.Receipt{}, routing.Permanent(err)
 	}
 	o.ID = rec.ID
-	pl, err := routing.RenderJSON(o)
-	if err != nil {
-		return routing.Receipt{}, err
-	}
+	// The stored canonical JSON is the json format's payload as is.
+	pl := routing.Payload{Format: routing.FormatJSON, ContentType: "application/json",
+		Body: append(append(make([]byte, 0, len(rec.Canonical)+1), rec.Canonical...), '\n')}
 	return backend.Deliver(ctx, routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
 		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts})
 }

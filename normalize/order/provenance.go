@@ -1,7 +1,6 @@
 package order
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -92,35 +91,22 @@ func (p Provenance) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// UnmarshalJSON reads the object form, keeping the keys' order.
+// UnmarshalJSON reads the object form; the entries come back sorted by
+// path (the order MarshalJSON writes them in).
 func (p *Provenance) UnmarshalJSON(data []byte) error {
-	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("provenance: %w", err)
+	}
+	if m == nil {
 		*p = nil
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
+	out := make(Provenance, 0, len(m))
+	for k, v := range m {
+		out = append(out, ProvenanceEntry{k, v})
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("provenance is not a JSON object")
-	}
-	out := Provenance{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		var v string
-		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("provenance of %v: %w", kt, err)
-		}
-		out = append(out, ProvenanceEntry{kt.(string), v})
-	}
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
+	slices.SortFunc(out, func(a, b ProvenanceEntry) int { return strings.Compare(a.Path, b.Path) })
 	*p = out
 	return nil
 }

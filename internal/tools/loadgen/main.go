@@ -90,6 +90,8 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	var logBuf bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--config", "config.yaml")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &logBuf, &logBuf
+	// The server dies with the load tool, however that ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
