@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	x12edi "github.com/ordergate/ordergate/edi/x12"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +180,24 @@ func TestProcess(t *testing.T) {
 			messages: 1, accepted: 1, orders: 1,
 			ics:  []icWant{{known: true, rejected: no}},
 			acks: []ackWant{{kind: "997", partner: "nord", has: []string{ta1Prefix + "A*000~", "AK5*A~"}}},
+		},
+		{
+			// A wrong IEA01 is an interchange error: a TA1 R 021 by default
+			// (policy "errors"), the sets still acknowledged.
+			name: "x12 wrong IEA count gets a TA1 021 with the 997",
+			in:   replace(t, x12, "IEA*1*", "IEA*2*"), opts: Options{Partner: partnerFor(nord)},
+			msgs:     []msgWant{{0, 0, "850", true, true, false}},
+			messages: 1, accepted: 1, orders: 1,
+			ics:  []icWant{{known: true, rejected: no, errIs: x12edi.ErrEnvelope}},
+			acks: []ackWant{{kind: "997", partner: "nord", has: []string{ta1Prefix + "R*021~", "AK5*A~"}}},
+		},
+		{
+			name: "x12 partner with TA1 requested gets no TA1 it did not ask for",
+			in:   replace(t, x12, "IEA*1*", "IEA*2*"), opts: Options{Partner: partnerFor(with(func(p *Partner) { p.TA1 = "requested" }))},
+			msgs:     []msgWant{{0, 0, "850", true, true, false}},
+			messages: 1, accepted: 1, orders: 1,
+			ics:  []icWant{{known: true, rejected: no, errIs: x12edi.ErrEnvelope}},
+			acks: []ackWant{{kind: "997", partner: "nord", has: []string{"AK5*A~"}, hasNot: []string{"TA1*"}}},
 		},
 		{
 			name: "x12 wrong SE count rejects the set with AK5 R",

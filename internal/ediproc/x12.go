@@ -141,6 +141,15 @@ func ackX12(ctx context.Context, sum *Summary, ic *Interchange, ric x12.Intercha
 		}
 		ric.Header.AckRequested = false
 		ric.Note = x12.TA1NoError
+	case "requested":
+		// A TA1 only when ISA14 asks; an interchange rejected whole then
+		// gets no answer at all, as the partner chose.
+		if !ric.Header.AckRequested {
+			if ric.Rejected {
+				return nil
+			}
+			ric.Note = x12.TA1NoError
+		}
 	}
 	kind, name := x12.Ack997, "997"
 	if p.Functional == "999" {
