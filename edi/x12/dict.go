@@ -450,15 +450,6 @@ func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 	return Code{}, ""
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 func allDigits(s string) bool {
 	if s == "" {
 		return false

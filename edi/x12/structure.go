@@ -126,10 +126,9 @@ type segmentErr struct {
 	elems []elementErr
 	unit  [2]string
 	// where the problem was found, for the positioned error
-	at     edi.Position
-	atTag  string
-	msg    string
-	setPos int
+	at    edi.Position
+	atTag string
+	msg   string
 }
 
 // setValidator checks the segments of one transaction set against its

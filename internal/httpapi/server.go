@@ -134,9 +134,8 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // query reads list parameters, collecting every bad one.
 type query struct {
-	r    *http.Request
-	bad  []ProblemField
-	vals map[string]string
+	r   *http.Request
+	bad []ProblemField
 }
 
 func newQuery(r *http.Request) *query { return &query{r: r} }

@@ -21,15 +21,6 @@ import (
 	"github.com/ordergate/ordergate/internal/store/archive"
 )
 
-// Take is intake, the durability line, for one document; see TakeBatch.
-func (p *Pipeline) Take(ctx context.Context, doc channels.Document) (store.Document, bool, error) {
-	res, err := p.TakeBatch(ctx, []channels.Document{doc})
-	if err != nil {
-		return store.Document{}, false, err
-	}
-	return res[0].Doc, res[0].Created, nil
-}
-
 // Taken is what intake did with one document of a batch.
 type Taken struct {
 	Doc     store.Document

@@ -344,13 +344,6 @@ func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
-func nullNanos(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: nanos(t), Valid: true}
-}
-
 func fromNullNanos(n sql.NullInt64) time.Time {
 	if !n.Valid {
 		return time.Time{}
