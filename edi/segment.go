@@ -2,6 +2,7 @@ package edi
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -104,4 +105,26 @@ func (s *Segment) String() string {
 		}
 	}
 	return b.String()
+}
+
+// Where renders a problem's position in the form every error of the
+// gateway uses (the command line's contract): "segment N (TAG)", then
+// " element M" when the problem is an element's and " component C" when
+// it is a component's. element and component are 1-based; 0 omits them.
+func Where(segment int, tag string, element, component int) string {
+	b := make([]byte, 0, 48)
+	b = append(b, "segment "...)
+	b = strconv.AppendInt(b, int64(segment), 10)
+	b = append(b, " ("...)
+	b = append(b, tag...)
+	b = append(b, ')')
+	if element > 0 {
+		b = append(b, " element "...)
+		b = strconv.AppendInt(b, int64(element), 10)
+		if component > 0 {
+			b = append(b, " component "...)
+			b = strconv.AppendInt(b, int64(component), 10)
+		}
+	}
+	return string(b)
 }

@@ -59,3 +59,20 @@ func TestSegmentAccessors(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+func TestWhere(t *testing.T) {
+	tests := []struct {
+		seg, elem, comp int
+		tag, want       string
+	}{
+		{4, 0, 0, "BEG", "segment 4 (BEG)"},
+		{12, 2, 0, "PO1", "segment 12 (PO1) element 2"},
+		{7, 3, 2, "NAD", "segment 7 (NAD) element 3 component 2"},
+		{7, 0, 2, "NAD", "segment 7 (NAD)"},
+	}
+	for _, tt := range tests {
+		if got := Where(tt.seg, tt.tag, tt.elem, tt.comp); got != tt.want {
+			t.Errorf("Where(%d, %q, %d, %d) = %q, want %q", tt.seg, tt.tag, tt.elem, tt.comp, got, tt.want)
+		}
+	}
+}

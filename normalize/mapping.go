@@ -27,17 +27,7 @@ type MappingError struct {
 }
 
 func (e *MappingError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "segment %d (%s)", e.Pos.Index, e.Tag)
-	if e.Element > 0 {
-		fmt.Fprintf(&b, " element %d", e.Element)
-		if e.Component > 0 {
-			fmt.Fprintf(&b, " component %d", e.Component)
-		}
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
-	return b.String()
+	return edi.Where(e.Pos.Index, e.Tag, e.Element, e.Component) + ": " + e.Err.Error()
 }
 
 func (e *MappingError) Unwrap() error { return e.Err }

@@ -3,7 +3,7 @@ package edifact
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/ordergate/ordergate/edi"
 )
 
 // ErrorCode is a UN/EDIFACT syntax error code (data element 0085), the
@@ -107,21 +107,11 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "segment %d (%s)", e.Segment, e.Tag)
-	if e.Element > 0 {
-		fmt.Fprintf(&b, " element %d", e.Element)
-		if e.Component > 0 {
-			fmt.Fprintf(&b, " component %d", e.Component)
-		}
-	}
-	b.WriteString(": ")
+	msg := e.Code.String()
 	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	} else {
-		b.WriteString(e.Code.String())
+		msg = e.Err.Error()
 	}
-	return b.String()
+	return edi.Where(e.Segment, e.Tag, e.Element, e.Component) + ": " + msg
 }
 
 func (e *SyntaxError) Unwrap() error { return e.Err }

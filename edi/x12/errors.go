@@ -3,7 +3,7 @@ package x12
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/ordergate/ordergate/edi"
 )
 
 // Level is the envelope level an acknowledgement code belongs to.
@@ -191,19 +191,11 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "segment %d (%s)", e.Segment, e.Tag)
-	if e.Element > 0 {
-		fmt.Fprintf(&b, " element %d", e.Element)
-		if e.Component > 0 {
-			fmt.Fprintf(&b, " component %d", e.Component)
-		}
-	}
-	b.WriteString(": ")
+	msg := ""
 	if e.Err != nil {
-		b.WriteString(e.Err.Error())
+		msg = e.Err.Error()
 	}
-	return b.String()
+	return edi.Where(e.Segment, e.Tag, e.Element, e.Component) + ": " + msg
 }
 
 func (e *SyntaxError) Unwrap() error { return e.Err }
