@@ -118,10 +118,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				return err
 			}
 			if done {
-				out[i].Doc, err = tx.GetDocument(ctx, stored.ID)
-				if err != nil {
-					return err
-				}
+				out[i].Doc.Status, out[i].Doc.Error = documentOutcome(prep[i].pre.sum)
 				continue
 			}
 			if err := publish(pub, TopicDocReceived, nil, payload{DocumentID: stored.ID}); err != nil {
