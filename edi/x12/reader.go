@@ -281,7 +281,9 @@ func (r *Reader) read() (*edi.Segment, error) {
 	}
 	r.ensure(4)
 	p := r.buf[r.r:r.w]
-	if len(p) >= 4 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A' && !isAlnum(p[3]) {
+	if len(p) >= 3 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A' && (len(p) == 3 || !isAlnum(p[3])) {
+		// "ISA" at the end of the input is a truncated ISA too, not an
+		// ordinary segment: it cannot be written back as one.
 		return r.readISA()
 	}
 	if !r.have {
@@ -663,10 +665,14 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 	offset := r.base + int64(start)
 	r.index++
 	pos := edi.Position{Offset: offset, Index: r.index}
-	sep := p[3]
 	fail := func(code Code, format string, args ...any) error {
 		return &SyntaxError{Offset: offset, Segment: pos.Index, Tag: "ISA", Code: code, Err: errorf(ErrSeparators, format, args...)}
 	}
+	if len(p) < 4 {
+		r.r = r.w
+		return nil, fail(Code{}, "the input ends after the ISA tag, where 16 elements are needed to find the separators")
+	}
+	sep := p[3]
 	var clean []byte
 	var comp byte
 	termAt := 0

@@ -111,6 +111,10 @@ func TestReaderErrors(t *testing.T) {
 	}{
 		{"no ISA", "GS*PO*A~", nil, ErrNoInterchange, Code{}, "segment 1 (GS): the input does not start with an ISA segment"},
 		{"ISA too short", "ISA*00*00*ZZ*A~", nil, ErrSeparators, Code{}, ""},
+		{"bare ISA tag at the end", "ISA", nil, ErrSeparators, Code{},
+			"segment 1 (ISA): the input ends after the ISA tag, where 16 elements are needed to find the separators"},
+		{"bare ISA tag after an interchange", isa + "~GS*PO~ISA", nil, ErrSeparators, Code{},
+			"segment 3 (ISA): the input ends after the ISA tag, where 16 elements are needed to find the separators"},
 		{"terminator is a letter", isa + "XGS*PO", nil, ErrSeparators, TA1InvalidSegmentTerminator, ""},
 		{"component is the element separator", isa[:len(isa)-1] + "*~", nil, ErrSeparators, TA1InvalidComponentSep, ""},
 		{"segment too long", isa + "~MSG*" + strings.Repeat("x", 2000) + "~", []Option{MaxSegmentSize(1000)}, ErrLimit, Code{}, ""},
