@@ -1,0 +1,1 @@
+-- 0003_masterdata: reserved; filled by the work that owns it.

@@ -1,0 +1,1 @@
+-- 0004_webapi: reserved; filled by the work that owns it.

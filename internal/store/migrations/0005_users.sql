@@ -1,0 +1,1 @@
+-- 0005_users: reserved; filled by the work that owns it.

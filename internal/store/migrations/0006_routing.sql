@@ -1,0 +1,1 @@
+-- 0006_routing: reserved; filled by the work that owns it.

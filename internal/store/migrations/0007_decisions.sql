@@ -1,0 +1,1 @@
+-- 0007_decisions: reserved; filled by the work that owns it.
