@@ -19,6 +19,7 @@ import (
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/store/archive"
+	"github.com/ordergate/ordergate/normalize/order"
 )
 
 // Taken is what intake did with one document of a batch.
@@ -44,6 +45,10 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		in  store.DocumentInput
 		pre *preParsed
 		err error
+		// A canonical order document: its order or why it is none.
+		json    bool
+		jsonOrd *order.Order
+		jsonErr error
 	}
 	prep := make([]prepared, len(docs))
 	var wg sync.WaitGroup
@@ -77,7 +82,11 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				}
 			}
 			prep[i].in = in
-			if doc.Err == nil && in.Standard != "" && size <= maxIntakeParse && cfg != nil {
+			switch {
+			case doc.Err == nil && in.Standard == StandardOrderJSON:
+				prep[i].json = true
+				prep[i].jsonOrd, prep[i].jsonErr = decodeOrderJSON(doc.Body.Reader())
+			case doc.Err == nil && in.Standard != "" && size <= maxIntakeParse && cfg != nil:
 				prep[i].pre = p.preParse(ctx, cfg, doc, in.PartnerID)
 			}
 		}()
@@ -112,6 +121,16 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "received",
 				Reason: fmt.Sprintf("%s (%d bytes) from channel %s", doc.Name, prep[i].in.Size, doc.Channel)}); err != nil {
 				return err
+			}
+			if prep[i].json {
+				if err := p.storeOrderJSON(ctx, tx, pub, nil, stored, prep[i].jsonOrd, prep[i].jsonErr); err != nil {
+					return err
+				}
+				out[i].Doc.Status = store.DocumentParsed
+				if prep[i].jsonErr != nil {
+					out[i].Doc.Status, out[i].Doc.Error = store.DocumentRejected, prep[i].jsonErr.Error()
+				}
+				continue
 			}
 			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre)
 			if err != nil {
@@ -272,6 +291,9 @@ func sniff(b *channels.Body) (standard, contentType string) {
 		return "X12", "application/edi-x12"
 	case edi.EDIFACT:
 		return "EDIFACT", "application/edifact"
+	}
+	if isOrderJSON(head[:n]) {
+		return StandardOrderJSON, ContentTypeOrderJSON
 	}
 	return "", "application/octet-stream"
 }

@@ -43,6 +43,10 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		return fmt.Errorf("parse: opening %s: %w", doc.ID, err)
 	}
 	defer rc.Close()
+	if doc.Standard == StandardOrderJSON {
+		o, perr := decodeOrderJSON(rc)
+		return p.storeOrderJSON(ctx, tx, pub, msg, doc, o, perr)
+	}
 	opts := ediproc.Options{
 		Partner: Resolver(cfg, doc.Channel, doc.PartnerID),
 		Duplicate: func(std edi.Standard, env edi.Envelope, partner ediproc.Partner) (bool, error) {

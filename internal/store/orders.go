@@ -126,7 +126,10 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 		return OrderRecord{}, false, fmt.Errorf("inserting order: %w: document id and message index are required", ErrInvalid)
 	}
 	now := t.s.clock()
-	id := t.s.newID("ord", now)
+	id := in.Order.ID
+	if id == "" {
+		id = t.s.newID("ord", now)
+	}
 	f, err := deriveOrder(id, in.Order)
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
