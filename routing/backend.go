@@ -68,6 +68,21 @@ func (f Format) Extension() string {
 	return ".dat"
 }
 
+// ContentType is the MIME type of the format.
+func (f Format) ContentType() string {
+	switch f {
+	case FormatJSON:
+		return "application/json"
+	case FormatCSV:
+		return "text/csv; charset=utf-8"
+	case FormatX12850:
+		return "application/edi-x12"
+	case FormatEDIFACTOrders:
+		return "application/edifact"
+	}
+	return "application/octet-stream"
+}
+
 // Payload is an order rendered for a destination.
 type Payload struct {
 	Format      Format
@@ -161,4 +176,18 @@ type Receipt struct {
 	// Duplicate reports that the destination already had this Key and
 	// nothing new was created.
 	Duplicate bool
+}
+
+// RetryAfter reports how long the backend asked to wait before the next
+// attempt (an HTTP 429/503 Retry-After, a broker's flow control), when
+// err carries such a hint: any error in err's chain with a method
+// RetryAfter() time.Duration.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		if d := ra.RetryAfter(); d > 0 {
+			return d, true
+		}
+	}
+	return 0, false
 }

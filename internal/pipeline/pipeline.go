@@ -21,6 +21,7 @@ import (
 	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/routing"
+	"github.com/sony/gobreaker/v2"
 )
 
 // The topics of the stages.
@@ -68,6 +69,8 @@ type Pipeline struct {
 	subs   []*sqliteq.Subscriber
 	acks   *sourceAcks
 	blocks controlBlocks
+	// breakers hold one circuit breaker per backend.
+	breakers *breakers
 
 	mu      sync.Mutex
 	running bool
@@ -99,6 +102,9 @@ func New(d Deps) (*Pipeline, error) {
 	p := &Pipeline{d: d, log: d.Logger, wlog: watermill.NewSlogLoggerWithLevelMapping(d.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
+	p.breakers = newBreakers(breakerOpen, func(backend string, from, to gobreaker.State) {
+		p.log.Warn("backend circuit breaker", "backend", backend, "from", from.String(), "to", to.String())
+	})
 	return p, nil
 }
 

@@ -357,12 +357,19 @@ type flakyBackend struct {
 	failures  int32
 	permanent bool
 	calls     atomic.Int32
+	recovered atomic.Bool // from now on every delivery is taken
+	keys      sync.Map    // Delivery.Key -> number of deliveries taken
 }
 
 func (b *flakyBackend) Name() string { return "files" }
 
 func (b *flakyBackend) Deliver(_ context.Context, d routing.Delivery) (routing.Receipt, error) {
 	n := b.calls.Add(1)
+	if b.recovered.Load() {
+		v, _ := b.keys.LoadOrStore(d.Key, new(atomic.Int32))
+		v.(*atomic.Int32).Add(1)
+		return routing.Receipt{ExternalRef: "erp-" + d.OrderID, At: time.Now()}, nil
+	}
 	if b.permanent {
 		return routing.Receipt{}, routing.Permanent(errors.New("the ERP refuses the order"))
 	}

@@ -169,6 +169,11 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if len(due) == 0 {
 			return false
 		}
+		full := len(due) == batch
+		due = p.admitted(due)
+		if len(due) == 0 {
+			return false
+		}
 		type leased struct {
 			d   store.Delivery
 			rec store.OrderRecord
@@ -217,8 +222,29 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if werr != nil && ctx.Err() == nil {
 			p.log.Error("recording delivery outcomes", "err", werr)
 		}
-		return len(due) == batch
+		return full
 	})
+}
+
+// admitted drops the due deliveries whose backend's circuit breaker is
+// open (and all but one while it is half-open): they stay due, their
+// attempts untouched.
+func (p *Pipeline) admitted(due []store.Delivery) []store.Delivery {
+	left := map[string]int{}
+	out := due[:0]
+	for _, d := range due {
+		n, seen := left[d.Backend]
+		if !seen {
+			n = p.breakers.admit(d.Backend)
+		}
+		if n == 0 {
+			left[d.Backend] = 0
+			continue
+		}
+		left[d.Backend] = n - 1
+		out = append(out, d)
+	}
+	return out
 }
 
 // deliver makes one attempt at a leased delivery.
@@ -232,11 +258,15 @@ func (p *Pipeline) deliver(ctx context.Context, d store.Delivery, rec store.Orde
 		return routing.Receipt{}, routing.Permanent(err)
 	}
 	o.ID = rec.ID
-	// The stored canonical JSON is the json format's payload as is.
-	pl := routing.Payload{Format: routing.FormatJSON, ContentType: "application/json",
-		Body: append(append(make([]byte, 0, len(rec.Canonical)+1), rec.Canonical...), '\n')}
-	return backend.Deliver(ctx, routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
-		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts})
+	pl, err := deliveryPayload(d, rec)
+	if err != nil {
+		return routing.Receipt{}, routing.Permanent(err)
+	}
+	dl := routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
+		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts}
+	return p.breakers.call(ctx, d.Backend, func(ctx context.Context) (routing.Receipt, error) {
+		return backend.Deliver(ctx, dl)
+	})
 }
 
 // recordDelivery records an attempt's outcome and its timeline event.
@@ -254,8 +284,17 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 			return err
 		}
 		ev.Reason = fmt.Sprintf("delivered to %s (attempt %d) %s", d.Backend, d.Attempts, receipt.ExternalRef)
-		if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
+		if receipt.Duplicate {
+			ev.Reason += " (the backend had it already)"
+		}
+		open, err := tx.OpenDeliveries(ctx, d.OrderID)
+		if err != nil {
 			return err
+		}
+		if open == 0 {
+			if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
+				return err
+			}
 		}
 	case errors.Is(err, routing.ErrPermanent) || d.Attempts >= maxAttempts:
 		outcome = "dead"
@@ -268,7 +307,12 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 		}
 	default:
 		outcome = "retry"
-		next := time.Now().Add(backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second)))
+		wait := backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second))
+		if ra, ok := routing.RetryAfter(err); ok {
+			// The backend's own hint, within the cap.
+			wait = min(max(wait, ra), max(cfgBackend.MaxBackoff, time.Second))
+		}
+		next := time.Now().Add(wait)
 		if _, err := tx.MarkAttemptFailed(ctx, d.ID, next, err.Error()); err != nil {
 			return err
 		}
@@ -301,4 +345,18 @@ func (p *Pipeline) runRetention(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("queue retention stopped", "err", err)
 	}
+}
+
+// deliveryPayload is what a delivery sends: the rendered bytes stored with
+// it at routing, or the order's canonical JSON as stored.
+func deliveryPayload(d store.Delivery, rec store.OrderRecord) (routing.Payload, error) {
+	format := routing.Format(d.Format)
+	if format == "" || format == routing.FormatJSON {
+		return routing.Payload{Format: routing.FormatJSON, ContentType: "application/json",
+			Body: append(append(make([]byte, 0, len(rec.Canonical)+1), rec.Canonical...), '\n')}, nil
+	}
+	if len(d.Payload) == 0 {
+		return routing.Payload{}, fmt.Errorf("delivery %s in format %s has no rendered payload", d.ID, format)
+	}
+	return routing.Payload{Format: format, ContentType: format.ContentType(), Body: d.Payload}, nil
 }

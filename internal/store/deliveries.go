@@ -33,6 +33,11 @@ type DeliveryInput struct {
 	Route         string
 	Backend       string
 	NextAttemptAt time.Time // the store's clock when zero
+	// Format is the output format ("json" when empty); Payload the
+	// rendered bytes for formats other than json (nil: the order's
+	// canonical JSON at delivery).
+	Format  string
+	Payload []byte
 }
 
 // Delivery is one order to one backend, in the routing outbox. Its ID is
@@ -50,16 +55,18 @@ type Delivery struct {
 	Receipt       string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	Format        string
+	Payload       []byte
 }
 
 const deliveryColumns = `id, order_id, order_revision, route, backend, status, attempts, next_attempt_at,
-	last_error, receipt, created_at, updated_at`
+	last_error, receipt, created_at, updated_at, format, payload`
 
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
 	var next, created, updated int64
 	err := row.Scan(&d.ID, &d.OrderID, &d.OrderRevision, &d.Route, &d.Backend, &d.Status, &d.Attempts, &next,
-		&d.LastError, &d.Receipt, &created, &updated)
+		&d.LastError, &d.Receipt, &created, &updated, &d.Format, &d.Payload)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -79,10 +86,15 @@ func (t *Tx) InsertDelivery(ctx context.Context, in DeliveryInput) (d Delivery, 
 	if next.IsZero() {
 		next = now
 	}
+	format := in.Format
+	if format == "" {
+		format = "json"
+	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?)
 		ON CONFLICT (order_id, backend, order_revision) DO NOTHING`,
-		t.s.newID("dlv", now), in.OrderID, in.OrderRevision, in.Route, in.Backend, DeliveryPending, nanos(next), nanos(now), nanos(now))
+		t.s.newID("dlv", now), in.OrderID, in.OrderRevision, in.Route, in.Backend, DeliveryPending, nanos(next), nanos(now), nanos(now),
+		format, in.Payload)
 	if err != nil {
 		return Delivery{}, false, fmt.Errorf("inserting delivery of %s to %s: %w", in.OrderID, in.Backend, err)
 	}
@@ -177,6 +189,11 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]Delivery, error) 
 	return out, err
 }
 
+// DeliveriesOfOrder lists an order's deliveries in tx, oldest first.
+func (t *Tx) DeliveriesOfOrder(ctx context.Context, orderID string) ([]Delivery, error) {
+	return queryDeliveries(ctx, t.tx, "listing deliveries of "+orderID, `order_id = ? ORDER BY created_at, id`, orderID)
+}
+
 // DeliveriesOfOrder returns an order's deliveries, oldest first.
 func (s *Store) DeliveriesOfOrder(ctx context.Context, orderID string) ([]Delivery, error) {
 	var out []Delivery
@@ -214,6 +231,18 @@ func (t *Tx) MarkAttemptFailed(ctx context.Context, id string, nextAt time.Time,
 func (t *Tx) MarkDead(ctx context.Context, id, reason string) (Delivery, error) {
 	return t.transition(ctx, id, "marking delivery dead", []DeliveryStatus{DeliveryPending, DeliverySending},
 		`status = ?, last_error = ?`, DeliveryDead, reason)
+}
+
+// OpenDeliveries counts the order's deliveries not yet sent or dead
+// (pending or being sent).
+func (t *Tx) OpenDeliveries(ctx context.Context, orderID string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE order_id = ? AND status IN (?, ?)`,
+		orderID, DeliveryPending, DeliverySending).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting open deliveries of %s: %w", orderID, err)
+	}
+	return n, nil
 }
 
 // ResetDelivery makes a dead (or sent) delivery pending again, due now,
