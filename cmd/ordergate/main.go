@@ -44,6 +44,7 @@ func commands() []command {
 		{"parse", "parse [flags] FILE...", "print each purchase order in the files as JSON Lines", runParse},
 		{"ack", "ack [flags] FILE", "print the acknowledgements the gateway sends for a file", runAck},
 		{"config", "config check [--config F]", "validate the configuration, every problem with file:line", runConfig},
+		{"reprocess", "reprocess [--reroute] ID...", "retry dead letters or route orders again after a fix", runReprocess},
 	}
 }
 
