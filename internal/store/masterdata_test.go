@@ -469,7 +469,10 @@ func TestXrefs(t *testing.T) {
 			_, err := tx.UpsertPartyXref(ctx, PartyXref{PartyID: "X", CustomerNumber: "C-1000", ShipToCode: "NOPE"})
 			return err
 		},
-		func(tx *Tx) error { _, err := tx.UpsertItemXref(ctx, ItemXref{PartnerItem: "X", SKU: "NOPE"}); return err },
+		func(tx *Tx) error {
+			_, err := tx.UpsertItemXref(ctx, ItemXref{PartnerItem: "X", SKU: "NOPE"})
+			return err
+		},
 		func(tx *Tx) error { _, err := tx.UpsertUnitXref(ctx, UnitXref{PartnerUnit: "X"}); return err },
 	}
 	for i, fn := range bad {
