@@ -131,8 +131,8 @@ func (s *Server) writeConfig() error {
 ].
 `, s.port, s.distPort, s.distPort)
 	files := map[string]string{
-		"rabbitmq.config": cfg,
-		"enabled_plugins": "[].\n",
+		"rabbitmq.config":   cfg,
+		"enabled_plugins":   "[].\n",
 		"rabbitmq-env.conf": "# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n",
 	}
 	for name, content := range files {
