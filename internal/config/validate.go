@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/ordergate/ordergate/routing/routetable"
+
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -646,6 +648,10 @@ func (c *Config) validateRoutes(v *validator, backends map[string]bool) {
 		}
 		if v.src.has(at+".when") && strings.TrimSpace(r.When) == "" {
 			v.add(at+".when", "is empty; leave when out for the default route")
+		} else if r.When != "" {
+			if _, err := routetable.Compile(r.When); err != nil {
+				v.add(at+".when", "does not compile: %s", strings.ReplaceAll(err.Error(), "\n", " | "))
+			}
 		}
 		if r.When == "" {
 			hasDefault = true

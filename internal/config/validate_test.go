@@ -76,6 +76,8 @@ func TestBadConfigs(t *testing.T) {
 			5, "routes[1]", `route "eu" is unreachable: route "all" before it takes every order`},
 		{"no default route", "backends:\n  - {name: out, type: filedrop, dir: ./out}\nroutes:\n  - {name: eu, when: \"true\", to: out}\n",
 			3, "routes", "no default route"},
+		{"when does not compile", "backends:\n  - {name: out, type: filedrop, dir: ./out}\nroutes:\n  - {name: eu, when: \"order.colour == 'red'\", to: out}\n  - {name: default, to: out}\n",
+			4, "routes[0].when", "does not compile"},
 		{"empty when", "backends:\n  - {name: out, type: filedrop, dir: ./out}\nroutes:\n  - {name: eu, when: \"\", to: out}\n",
 			4, "routes[0].when", "is empty"},
 		{"bad duration", "channels:\n  - name: in\n    type: dir\n    path: ./in\n    poll: 10x\n",

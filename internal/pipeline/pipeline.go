@@ -71,6 +71,7 @@ type Pipeline struct {
 	blocks controlBlocks
 	// breakers hold one circuit breaker per backend.
 	breakers *breakers
+	routes   routeTables
 
 	mu      sync.Mutex
 	running bool

@@ -51,9 +51,10 @@ partners:
 channels:
   - {name: inbox, type: dir, path: %[1]s/inbox, outbox: %[1]s/outbox, min_age: 0s}
 routes:
-  - {name: default, to: [files]}
+%[4]s
 backends:
   - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
+  - {name: copies, type: filedrop, dir: %[1]s/copies}
 `
 
 // harnessOptions vary the harness per test.
@@ -61,6 +62,7 @@ type harnessOptions struct {
 	duplicates  string          // the partner's policy; "reject" when ""
 	maxAttempts int             // the backend's; 5 when 0
 	backend     routing.Backend // instead of the filedrop backend
+	routes      string          // the routes section's entries; every order to files when ""
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -83,13 +85,16 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 5
 	}
+	if o.routes == "" {
+		o.routes = "  - {name: default, to: [files]}"
+	}
 	dir := t.TempDir()
-	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts))
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes))
 	if len(problems) > 0 {
 		t.Fatalf("config problems: %v", problems)
 	}
 	h := &harness{t: t, ctx: context.Background(), dir: dir, outbox: filepath.Join(dir, "outbox")}
-	for _, d := range []string{h.outbox, filepath.Join(dir, "outbound")} {
+	for _, d := range []string{h.outbox, filepath.Join(dir, "outbound"), filepath.Join(dir, "copies")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			t.Fatal(err)
 		}
@@ -108,9 +113,13 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		}
 		backend = fb
 	}
+	copies, err := filedrop.New(filedrop.Config{Name: "copies", Dir: filepath.Join(dir, "copies")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.p, err = pipeline.New(pipeline.Deps{
 		Store: st, Writer: h.w, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
-		Backends:  map[string]routing.Backend{"files": backend},
+		Backends:  map[string]routing.Backend{"files": backend, "copies": copies},
 		Outbounds: map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
 	})
 	if err != nil {

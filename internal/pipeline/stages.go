@@ -8,10 +8,11 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ordergate/ordergate/edi"
-	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
+	"github.com/ordergate/ordergate/routing"
+	"github.com/ordergate/ordergate/routing/routetable"
 )
 
 // Duplicate policies (partner config "duplicates").
@@ -340,13 +341,24 @@ func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher,
 	return p.routeOrder(ctx, tx, rec)
 }
 
-// routeOrder queues one delivery per backend of the matching route in the
-// routing outbox; the delivery worker sends them.
+// routeOrder matches an accepted order against the route table and
+// queues one delivery per backend of the matching routes in the routing
+// outbox, in the route's format (rendered here, once, so every attempt
+// sends the same bytes); the delivery worker sends them.
 func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord) error {
 	cfg := p.d.Config()
-	targets := routeTargets(cfg)
-	if len(targets) == 0 {
-		return fmt.Errorf("route: %w: no unconditional route in the configuration", ErrPermanent)
+	tab, err := p.routes.of(cfg)
+	if err != nil {
+		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
+	}
+	o, err := rec.Order()
+	if err != nil {
+		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
+	}
+	o.ID = rec.ID
+	targets, err := targetsOf(cfg, tab, routetable.Input{Order: o, Partner: rec.PartnerID})
+	if err != nil {
+		return fmt.Errorf("route %s: %w", rec.ID, err)
 	}
 	updated, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted)
 	if err != nil {
@@ -354,38 +366,22 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	}
 	var names []string
 	for _, t := range targets {
-		if _, _, err := tx.InsertDelivery(ctx, store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend}); err != nil {
+		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
+		if t.format != routing.FormatJSON {
+			if in.Payload, err = p.render(ctx, tx, cfg, o, updated.Revision, t); err != nil {
+				return fmt.Errorf("route %s: rendering %s for %s: %w", rec.ID, t.format, t.backend, err)
+			}
+		}
+		if _, _, err := tx.InsertDelivery(ctx, in); err != nil {
 			return err
 		}
-		names = append(names, t.route+" -> "+t.backend)
+		names = append(names, fmt.Sprintf("%s -> %s (%s)", t.route, t.backend, t.format))
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "routed", Reason: strings.Join(names, ", ")}); err != nil {
 		return err
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "route", string(order.StatusRouted)).Inc()
 	return nil
-}
-
-type target struct{ route, backend string }
-
-// routeTargets returns the backends of the first unconditional route (and
-// of the unconditional routes before it that say continue). Conditional
-// routes (when:) are evaluated by the route table of the routing issue;
-// this version does not evaluate them and skips them.
-func routeTargets(cfg *config.Config) []target {
-	var out []target
-	for _, r := range cfg.Routes {
-		if r.When != "" {
-			continue
-		}
-		for _, b := range r.To {
-			out = append(out, target{r.Name, b})
-		}
-		if !r.Continue {
-			break
-		}
-	}
-	return out
 }
 
 // loadRecord reads an order's row for a stage that does not need its
