@@ -25,11 +25,12 @@ var errNotFinite = errors.New("not a finite number")
 
 // ratOfDecimal returns d as an exact rational.
 func ratOfDecimal(d decimal.Decimal) *big.Rat {
-	r, ok := new(big.Rat).SetString(d.String())
-	if !ok { // cannot happen: a decimal prints as a decimal literal
-		panic(fmt.Sprintf("rules: decimal %s is not a rational", d))
+	num := new(big.Int).SetUint64(d.Coef())
+	if d.IsNeg() {
+		num.Neg(num)
 	}
-	return r
+	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale())), nil)
+	return new(big.Rat).SetFrac(num, den)
 }
 
 // ratOfFloat returns the number the expression's author wrote for f: the
@@ -60,8 +61,9 @@ func decimalOfFloat(f float64) (decimal.Decimal, error) {
 }
 
 // ratOf returns an operand of an overloaded comparison as an exact
-// rational; nil for a float without an exact value (NaN, ±Inf), which
-// compares unequal to everything and, for ±Inf, by its sign.
+// rational; nil and the float for a float without an exact value (NaN,
+// ±Inf), which compares unequal to everything and, for ±Inf, by its sign;
+// nil and NaN for an operand that is not a number.
 func ratOf(v any) (*big.Rat, float64) {
 	switch v := v.(type) {
 	case exprDecimal:
@@ -75,7 +77,7 @@ func ratOf(v any) (*big.Rat, float64) {
 		}
 		return r, 0
 	}
-	panic(fmt.Sprintf("rules: operand of type %T in a decimal comparison", v))
+	return nil, math.NaN()
 }
 
 // compare returns -1, 0 or +1, and false when the two are not comparable

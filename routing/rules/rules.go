@@ -190,7 +190,7 @@ func (dc *decider) items() {
 			nums["pack_size"] = p.PackSize.String()
 		}
 		nums["suggested_quantity"] = want.String()
-		what := fmt.Sprintf("%s: quantity %s %s", describeLine(l), l.Quantity, strings.Join(problems, " and "))
+		what := fmt.Sprintf("%s: quantity %s is %s", describeLine(l), l.Quantity, strings.Join(problems, " and "))
 		switch policy {
 		case ItemReject:
 			dc.rejectLine(i, what)
@@ -200,7 +200,7 @@ func (dc *decider) items() {
 				From: l.Quantity.String(), To: want.String(), Reason: reason})
 			dc.o.Lines[i].Quantity = want
 			dc.lines[i].changed = true
-			dc.lines[i].reasons = append(dc.lines[i].reasons, fmt.Sprintf("quantity adjusted to %s (%s)", want, strings.Join(problems, " and ")))
+			dc.lines[i].reasons = append(dc.lines[i].reasons, fmt.Sprintf("quantity %s adjusted to %s: %s", l.Quantity, want, strings.Join(problems, " and ")))
 		default:
 			dc.hold(Hold{Rule: RuleItem, Line: i, Reason: fmt.Sprintf("%s; %s would fit", what, want), Numbers: nums})
 		}
@@ -213,14 +213,14 @@ func fitQuantity(q decimal.Decimal, p Product) (decimal.Decimal, []string, error
 	var problems []string
 	want := q
 	if p.MOQ.IsPos() && q.Cmp(p.MOQ) < 0 {
-		problems = append(problems, fmt.Sprintf("is below the minimum order quantity %s", p.MOQ))
+		problems = append(problems, fmt.Sprintf("below the minimum order quantity %s", p.MOQ))
 		want = p.MOQ
 	}
 	if p.PackSize.IsPos() {
 		if _, r, err := q.QuoRem(p.PackSize); err != nil {
 			return q, nil, fmt.Errorf("checking quantity %s against pack size %s: %w", q, p.PackSize, err)
 		} else if !r.IsZero() {
-			problems = append(problems, fmt.Sprintf("is not a multiple of the pack size %s", p.PackSize))
+			problems = append(problems, fmt.Sprintf("not a multiple of the pack size %s", p.PackSize))
 		}
 		n, r, err := want.QuoRem(p.PackSize)
 		if err == nil && !r.IsZero() {
