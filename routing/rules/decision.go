@@ -98,7 +98,8 @@ type Decision struct {
 	Response *order.Response `json:"response,omitempty"`
 }
 
-// OrderHolds returns holds in the order JSON's form.
+// OrderHolds returns holds in the order JSON's form: the rule and the
+// reason (which names the approval and the line).
 func OrderHolds(holds []Hold) []order.Hold {
 	if len(holds) == 0 {
 		return nil
@@ -106,9 +107,6 @@ func OrderHolds(holds []Hold) []order.Hold {
 	out := make([]order.Hold, len(holds))
 	for i, h := range holds {
 		out[i] = order.Hold{Rule: h.Rule, Reason: h.Reason}
-		if h.Approval != "" {
-			out[i].Rule = h.Rule + ":" + h.Approval
-		}
 	}
 	return out
 }
