@@ -67,7 +67,9 @@ func TestTasks(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].ID != first.ID {
 		t.Fatalf("due mails = %+v, %v; want only the task with an address", due, err)
 	}
-	write(t, s, func(tx *Tx) error { return tx.RecordTaskMail(ctx, first.ID, errors.New("421 busy"), clock.Now().Add(time.Minute)) })
+	write(t, s, func(tx *Tx) error {
+		return tx.RecordTaskMail(ctx, first.ID, errors.New("421 busy"), clock.Now().Add(time.Minute))
+	})
 	if due, _ := s.DueTaskMails(ctx, clock.Now(), 10); len(due) != 0 {
 		t.Errorf("due right after a failure: %+v", due)
 	}
