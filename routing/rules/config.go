@@ -58,6 +58,14 @@ type Config struct {
 	// approval, by rule name (e.g. "credit_limit": "credit-control").
 	// Unlisted rules: DefaultHoldRole, and "sales-rep" for notes.
 	HoldRoles map[string]string `json:"hold_roles,omitempty"`
+	// NoCustomerCheck turns the customer rule off: an order whose
+	// customer is not in master data is not held for that (a gateway
+	// without customer master data). A blocked known customer is still
+	// held.
+	NoCustomerCheck bool `json:"no_customer_check,omitempty"`
+	// NoItemCheck turns the item rule off (no product master data):
+	// items, units, MOQ and pack sizes are not checked.
+	NoItemCheck bool `json:"no_item_check,omitempty"`
 }
 
 // NotesConfig is the notes rule: free text on the order becomes a task for

@@ -110,6 +110,7 @@ func (dc *decider) customerName() string {
 func (dc *decider) customer() {
 	c := dc.f.Customer
 	switch {
+	case !c.Known && dc.cfg.NoCustomerCheck:
 	case !c.Known:
 		id := dc.o.CustomerID
 		if id == "" {
