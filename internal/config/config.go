@@ -90,14 +90,18 @@ type Retry struct {
 
 // Partner is a trading partner: who they are on the wire and how we answer.
 type Partner struct {
-	ID         string          `mapstructure:"id"`
-	Name       string          `mapstructure:"name"`
-	CustomerID string          `mapstructure:"customer_id"`
-	Match      PartnerMatch    `mapstructure:"match"`
-	Acks       Acks            `mapstructure:"acks"`
-	Duplicates string          `mapstructure:"duplicates"` // reject | ack-and-drop | hold
-	X12        X12Settings     `mapstructure:"x12"`
-	EDIFACT    EDIFACTSettings `mapstructure:"edifact"`
+	ID         string       `mapstructure:"id"`
+	Name       string       `mapstructure:"name"`
+	CustomerID string       `mapstructure:"customer_id"`
+	Match      PartnerMatch `mapstructure:"match"`
+	Acks       Acks         `mapstructure:"acks"`
+	Duplicates string       `mapstructure:"duplicates"` // reject | ack-and-drop | hold | change
+	// PricePolicy and ItemPolicy override rules.price_policy and
+	// rules.items.policy for this partner's orders.
+	PricePolicy string          `mapstructure:"price_policy"`
+	ItemPolicy  string          `mapstructure:"item_policy"`
+	X12         X12Settings     `mapstructure:"x12"`
+	EDIFACT     EDIFACTSettings `mapstructure:"edifact"`
 }
 
 // PartnerMatch says which incoming documents belong to a partner.
@@ -236,7 +240,25 @@ type Rules struct {
 	CreditLimit     Toggle     `mapstructure:"credit_limit"`
 	Approvals       []Approval `mapstructure:"approvals"`
 	PriceTolerance  Percent    `mapstructure:"price_tolerance"` // unset: no price check
-	NotesToSalesRep Toggle     `mapstructure:"notes_to_sales_rep"`
+	PricePolicy     string     `mapstructure:"price_policy"`    // hold | note | correct
+	Customers       Toggle     `mapstructure:"customers"`       // hold orders of customers not in master data
+	Items           ItemsRule  `mapstructure:"items"`
+	NotesToSalesRep NotesRule  `mapstructure:"notes_to_sales_rep"`
+	// HoldRoles names the role that clears each rule's holds (credit_limit,
+	// price, item, customer, duplicate, notes); approvals name their own.
+	HoldRoles map[string]string `mapstructure:"hold_roles"`
+}
+
+// ItemsRule checks lines against the product master.
+type ItemsRule struct {
+	Enabled bool   `mapstructure:"enabled"`
+	Policy  string `mapstructure:"policy"` // hold | adjust | reject
+}
+
+// NotesRule makes customers' notes tasks for their sales rep.
+type NotesRule struct {
+	Enabled bool `mapstructure:"enabled"`
+	Wait    bool `mapstructure:"wait"` // the order waits until the rep releases it
 }
 
 // Toggle is a rule that is on or off.

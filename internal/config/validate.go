@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/ordergate/ordergate/routing/rules"
+
 	"github.com/ordergate/ordergate/routing/routetable"
 
 	"encoding/base64"
@@ -351,7 +353,13 @@ func (c *Config) validatePartners(v *validator, channels map[string]Channel) {
 				v.add(at+".acks.via", "the sftp channel %q has no outbox to send to", a.Via)
 			}
 		}
-		v.oneOf(at+".duplicates", p.Duplicates, "reject", "ack-and-drop", "hold")
+		v.oneOf(at+".duplicates", p.Duplicates, "reject", "ack-and-drop", "hold", "change")
+		if p.PricePolicy != "" {
+			v.oneOf(at+".price_policy", p.PricePolicy, "hold", "note", "correct")
+		}
+		if p.ItemPolicy != "" {
+			v.oneOf(at+".item_policy", p.ItemPolicy, "hold", "adjust", "reject")
+		}
 		validateSeparators(v, at+".x12", p.X12)
 		if p.X12.OurQualifier != "" && len(p.X12.OurQualifier) != 2 {
 			v.add(at+".x12.our_qualifier", "an X12 id qualifier has 2 characters, e.g. ZZ")
@@ -570,7 +578,61 @@ func (c *Config) validateRules(v *validator) {
 		for j, l := range a.Levels {
 			v.required(fmt.Sprintf("%s.levels[%d]", at, j), l)
 		}
+		if a.When != "" {
+			if _, err := rules.Compile(rules.Config{Approvals: []rules.Approval{{Name: "x", When: a.When, Role: "x"}}}); err != nil {
+				msg := err.Error()
+				if i := strings.Index(msg, ": compiling when"); i >= 0 {
+					msg = msg[i+2:]
+				}
+				v.add(at+".when", "does not compile: %s", strings.ReplaceAll(msg, "\n", " | "))
+			}
+		}
 	}
+	if c.Rules.PricePolicy != "" {
+		v.oneOf("rules.price_policy", c.Rules.PricePolicy, "hold", "note", "correct")
+	}
+	if c.Rules.Items.Policy != "" {
+		v.oneOf("rules.items.policy", c.Rules.Items.Policy, "hold", "adjust", "reject")
+	}
+	for rule, role := range c.Rules.HoldRoles {
+		v.oneOf("rules.hold_roles."+rule, rule, rules.RuleCreditLimit, rules.RulePrice, rules.RuleItem, rules.RuleCustomer, rules.RuleDuplicate, rules.RuleNotes)
+		v.required("rules.hold_roles."+rule, role)
+	}
+}
+
+// RulesFor is the rule set for a partner's orders: the rules section with
+// the partner's policies ("" for orders of no known partner).
+func (c *Config) RulesFor(partnerID string) rules.Config {
+	r := c.Rules
+	rc := rules.Config{
+		CreditLimit:     r.CreditLimit.Enabled,
+		PricePolicy:     rules.PricePolicy(r.PricePolicy),
+		ItemPolicy:      rules.ItemPolicy(r.Items.Policy),
+		DuplicatePolicy: rules.DuplicateReject,
+		Notes:           rules.NotesConfig{Enabled: r.NotesToSalesRep.Enabled, Wait: r.NotesToSalesRep.Wait},
+		HoldRoles:       r.HoldRoles,
+		NoCustomerCheck: !r.Customers.Enabled,
+		NoItemCheck:     !r.Items.Enabled,
+	}
+	if r.PriceTolerance.IsSet() {
+		t := r.PriceTolerance.Percent()
+		rc.PriceTolerance = &t
+	}
+	for _, a := range r.Approvals {
+		rc.Approvals = append(rc.Approvals, rules.Approval{Name: a.Name, When: a.When, Role: a.Role, Levels: a.Levels})
+	}
+	if p, ok := c.Partner(partnerID); ok {
+		if p.Duplicates != "" {
+			rc.DuplicatePolicy = rules.DuplicatePolicy(p.Duplicates)
+		}
+		if p.PricePolicy != "" {
+			rc.PricePolicy = rules.PricePolicy(p.PricePolicy)
+		}
+		if p.ItemPolicy != "" {
+			rc.ItemPolicy = rules.ItemPolicy(p.ItemPolicy)
+		}
+	}
+	return rc
 }
 
 func (c *Config) validateBackends(v *validator, channels map[string]Channel) map[string]bool {
