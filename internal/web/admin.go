@@ -22,11 +22,11 @@ type adminUsersData struct {
 }
 
 type auditData struct {
-	Entries  []store.AuditEntry
-	Actor    string
-	Action   string
-	Verified int
-	VerifyOK bool
+	Entries   []store.AuditEntry
+	Actor     string
+	Action    string
+	Verified  int
+	VerifyOK  bool
 	VerifyErr string
 }
 

@@ -49,3 +49,27 @@ func allowed(a area, role string) bool {
 	}
 	return slices.Contains(policy[a], role)
 }
+
+// RouteInfo describes one route of the UI: its method and pattern, the
+// roles allowed (nil: public, no session needed) and whether it changes
+// state (and so runs behind the cross-origin protection's check).
+type RouteInfo struct {
+	Method        string
+	Path          string
+	Roles         []string
+	StateChanging bool
+}
+
+// Routes lists every route of the UI from the table the mux is built from,
+// for tests and documentation.
+func (u *UI) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(u.routes))
+	for _, rt := range u.routes {
+		ri := RouteInfo{Method: rt.method, Path: rt.path, StateChanging: rt.stateChanging()}
+		if rt.area != areaPublic {
+			ri.Roles = slices.Clone(policy[rt.area])
+		}
+		out = append(out, ri)
+	}
+	return out
+}
