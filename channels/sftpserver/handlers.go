@@ -113,6 +113,9 @@ func (h *handlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 // Filecmd allows removing files of out/ (after download) and accepts
 // setting attributes as a no-op; everything else is refused.
 func (h *handlers) Filecmd(r *sftp.Request) error {
+	if r.Method != "Setstat" && r.Method != "Remove" {
+		return errDenied
+	}
 	v, err := resolve(r.Filepath)
 	if err != nil {
 		return err

@@ -200,3 +200,13 @@ func readAll(t testing.TB, r io.Reader) []byte {
 	}
 	return b
 }
+
+func newSFTPClient(t testing.TB, conn *ssh.Client) *sftp.Client {
+	t.Helper()
+	c, err := sftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
