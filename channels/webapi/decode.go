@@ -340,8 +340,8 @@ func (w *walker) value(n *node) error {
 		}
 		switch n.kind {
 		case kDecimal:
-			if _, err := decimal.Parse(s); err != nil {
-				w.add(ptr, fmt.Sprintf("%q is not a decimal number (digits, an optional sign and '.')", s))
+			if _, err := decimal.Parse(s); err != nil || !plainDecimal(s) {
+				w.add(ptr, fmt.Sprintf("%q is not a decimal number written as digits with an optional '-' and '.' (at most 19 digits before the point)", s))
 			}
 		case kDate:
 			if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != len(time.DateOnly) {
@@ -362,6 +362,23 @@ func (w *walker) value(n *node) error {
 		return w.skipRest()
 	}
 	return nil
+}
+
+// plainDecimal reports whether s is written as -?[0-9]+(\.[0-9]+)?: no
+// exponent, no '+', no bare point, the form the contract writes.
+func plainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, hasPoint := strings.Cut(s, ".")
+	return digits(intPart) && (!hasPoint || digits(frac))
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isNumber(tok json.Token) bool { _, ok := tok.(json.Number); return ok }

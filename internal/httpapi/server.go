@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ordergate/ordergate/channels/webapi"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/store/archive"
 	"github.com/ordergate/ordergate/normalize/order"
@@ -44,6 +45,11 @@ type Options struct {
 	// AdminToken is the bearer token every /api route requires. Empty
 	// refuses every /api request.
 	AdminToken string
+	// Keys authenticates customer API keys (nil: the admin token only). A
+	// customer key with webapi.ScopeOrdersRead reads its own customer's
+	// orders on the customerRead routes (another customer's order is
+	// 404); every other /api route answers it 403.
+	Keys webapi.Keys
 	// Ready reports whether the gateway is ready to take work (store open,
 	// pipeline running); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -65,22 +71,54 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if opts.Metrics != nil {
-		s.mux.Handle("GET /metrics", opts.Metrics)
+	for _, rt := range s.routes() {
+		h := rt.handler
+		if rt.access != public {
+			h = s.auth(rt.access, h)
+		}
+		s.mux.Handle(rt.pattern, h)
 	}
-	s.mux.Handle("GET /api/v1/orders", s.auth(s.listOrders))
-	s.mux.Handle("GET /api/v1/orders/{id}", s.auth(s.getOrder))
-	s.mux.Handle("GET /api/v1/documents", s.auth(s.listDocuments))
-	s.mux.Handle("GET /api/v1/documents/{id}", s.auth(s.getDocument))
-	s.mux.Handle("GET /api/v1/documents/{id}/raw", s.auth(s.getRaw))
-	s.mux.Handle("GET /api/v1/quarantine", s.auth(s.listQuarantine))
-	s.mux.Handle("GET /api/v1/dead-letters", s.auth(s.listDeadLetters))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Detail: "no such API route"})
 	})
 	return s
+}
+
+// access says who may call a route.
+type access uint8
+
+const (
+	public       access = iota + 1
+	adminOnly           // the admin token
+	customerRead        // the admin token, or a customer key with orders:read, scoped to its customer
+)
+
+// route is one registration on the mux.
+type route struct {
+	pattern string
+	access  access
+	handler http.Handler
+}
+
+// routes lists the API's routes, in one place: the OpenAPI document's test
+// checks that it describes each of them.
+func (s *Server) routes() []route {
+	rs := []route{
+		{"GET /healthz", public, http.HandlerFunc(s.healthz)},
+		{"GET /readyz", public, http.HandlerFunc(s.readyz)},
+		{"GET /api/openapi.json", public, http.HandlerFunc(serveOpenAPI)},
+		{"GET /api/v1/orders", customerRead, http.HandlerFunc(s.listOrders)},
+		{"GET /api/v1/orders/{id}", customerRead, http.HandlerFunc(s.getOrder)},
+		{"GET /api/v1/documents", adminOnly, http.HandlerFunc(s.listDocuments)},
+		{"GET /api/v1/documents/{id}", adminOnly, http.HandlerFunc(s.getDocument)},
+		{"GET /api/v1/documents/{id}/raw", adminOnly, http.HandlerFunc(s.getRaw)},
+		{"GET /api/v1/quarantine", adminOnly, http.HandlerFunc(s.listQuarantine)},
+		{"GET /api/v1/dead-letters", adminOnly, http.HandlerFunc(s.listDeadLetters)},
+	}
+	if s.opts.Metrics != nil {
+		rs = append(rs, route{"GET /metrics", public, s.opts.Metrics})
+	}
+	return rs
 }
 
 // Handle adds a route to the API's mux (the web UI and the order intake
@@ -89,17 +127,40 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-func (s *Server) auth(h http.HandlerFunc) http.Handler {
+func (s *Server) auth(a access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.opts.AdminToken == "" ||
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ordergate"`)
-			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Detail: "a valid bearer token is required"})
+		tok = strings.TrimSpace(tok)
+		if ok && s.opts.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.AdminToken)) == 1 {
+			h.ServeHTTP(w, r)
 			return
 		}
-		h(w, r)
+		if ok && tok != "" && s.opts.Keys != nil {
+			key, err := s.opts.Keys.Lookup(r.Context(), tok)
+			switch {
+			case err == nil && a == customerRead && key.Allows(webapi.ScopeOrdersRead):
+				h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), customerCtxKey{}, key.CustomerID)))
+				return
+			case err == nil:
+				writeProblem(w, r, Problem{Status: http.StatusForbidden, Detail: "this API key may not use this route"})
+				return
+			case !errors.Is(err, webapi.ErrInvalidKey):
+				s.storeError(w, r, err)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ordergate"`)
+		writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Detail: "a valid bearer token is required"})
 	})
+}
+
+type customerCtxKey struct{}
+
+// customerOf returns the customer a request is scoped to, when a customer
+// key authenticated it.
+func customerOf(r *http.Request) (string, bool) {
+	c, ok := r.Context().Value(customerCtxKey{}).(string)
+	return c, ok
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +293,9 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		To:         q.date("to"),
 		Ascending:  q.str("order") == "asc",
 	}
+	if c, ok := customerOf(r); ok {
+		f.CustomerID = c
+	}
 	limit := q.limit()
 	if q.problem(w) {
 		return
@@ -291,6 +355,10 @@ func deliveries(in []store.Delivery) []deliveryView {
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rec, err := s.opts.Store.GetOrder(r.Context(), id)
+	customer, scoped := customerOf(r)
+	if err == nil && scoped && rec.CustomerID != customer {
+		err = store.ErrNotFound // another customer's order: existence does not leak
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -300,10 +368,15 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	dl, err := s.opts.Store.DeliveriesOfOrder(r.Context(), id)
-	if err != nil {
-		s.storeError(w, r, err)
-		return
+	var dv *[]deliveryView // omitted for a customer: backends are internal
+	if !scoped {
+		dl, err := s.opts.Store.DeliveriesOfOrder(r.Context(), id)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		v := deliveries(dl)
+		dv = &v
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Order      json.RawMessage `json:"order"`
@@ -311,8 +384,8 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		PartnerID  string          `json:"partner_id,omitempty"`
 		DocumentID string          `json:"document_id"`
 		Timeline   []eventView     `json:"timeline"`
-		Deliveries []deliveryView  `json:"deliveries"`
-	}{rec.Canonical, rec.Revision, rec.PartnerID, rec.DocumentID, events(tl), deliveries(dl)})
+		Deliveries *[]deliveryView `json:"deliveries,omitempty"`
+	}{rec.Canonical, rec.Revision, rec.PartnerID, rec.DocumentID, events(tl), dv})
 }
 
 type documentView struct {
