@@ -367,3 +367,63 @@ func BenchmarkPostOrder(b *testing.B) {
 		b.ReportMetric(pct(0.99), "p99-ms")
 	}
 }
+
+// TestPostOrderThroughTheStore runs the web channel on the store: the key
+// check and the document intake above. Twenty concurrent posts with one
+// Idempotency-Key store one document and get one answer; another order
+// under the key is 409; a revoked key is 401.
+func TestPostOrderThroughTheStore(t *testing.T) {
+	s := testStore(t, nil)
+	ctx := context.Background()
+	k, token, err := s.CreateAPIKey(ctx, "C-1000", []string{webapi.ScopeOrdersWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	intake := newDocumentIntake(s)
+	defer intake.close()
+	h, err := webapi.New(webapi.Options{Keys: s.APIKeys(), Intake: intake,
+		Validate: func([]byte) []webapi.FieldProblem { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, webapi.OrdersPath, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "po-4711")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	body := `{"po_number": "4711", "lines": [{"line_no": "1", "quantity": "2", "sku": "X"}]}`
+	const n = 20
+	codes, answers := make([]int, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); codes[i], answers[i] = post(body) }()
+	}
+	wg.Wait()
+	for i := range n {
+		if codes[i] != http.StatusAccepted || answers[i] != answers[0] {
+			t.Errorf("answer %d: %d %s, want 202 %s", i, codes[i], answers[i], answers[0])
+		}
+	}
+	if got := count(t, s, "documents"); got != 1 {
+		t.Errorf("%d documents stored, want 1", got)
+	}
+	docs, err := s.ListDocuments(ctx, DocumentFilter{}, "", 10)
+	if err != nil || len(docs.Documents) != 1 || docs.Documents[0].SourceKey != "web:C-1000:po-4711" ||
+		!strings.Contains(answers[0], docs.Documents[0].Metadata["order_id"]) {
+		t.Errorf("stored document %+v (%v) does not match the answer %s", docs.Documents, err, answers[0])
+	}
+	if code, _ := post(strings.Replace(body, `"2"`, `"3"`, 1)); code != http.StatusConflict {
+		t.Errorf("other order under the key: %d, want 409", code)
+	}
+	if _, err := s.RevokeAPIKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := post(body); code != http.StatusUnauthorized {
+		t.Errorf("revoked key: %d, want 401", code)
+	}
+}
