@@ -150,7 +150,7 @@ func renderX12850(o *order.Order, env X12Envelope) ([]byte, error) {
 	if len(o.Notes) > 0 {
 		w.Segment("N9", "L1", "", "NOTES")
 		for _, n := range o.Notes {
-			for _, part := range chunks(text(n), 264) {
+			for _, part := range splitAtSpaces(text(n), 264) {
 				w.Segment("MSG", part)
 			}
 		}
@@ -191,7 +191,7 @@ func renderX12850(o *order.Order, env X12Envelope) ([]byte, error) {
 		}
 	}
 	for _, l := range o.Lines {
-		po1 := []string{l.LineNo, l.Quantity.String(), l.Unit, decString(l.UnitPrice), l.PriceBasis}
+		po1 := []string{l.LineNo, l.Quantity.String(), x12Unit(l.Unit), decString(l.UnitPrice), l.PriceBasis}
 		supplierPart := l.SupplierPart
 		if supplierPart == "" {
 			supplierPart = l.SKU
@@ -213,7 +213,7 @@ func renderX12850(o *order.Order, env X12Envelope) ([]byte, error) {
 			w.Segment("AMT", "1", l.Amount.String())
 		}
 		for _, n := range l.Notes {
-			for _, part := range chunks(text(n), 264) {
+			for _, part := range splitAtSpaces(text(n), 264) {
 				w.Segment("MSG", part)
 			}
 		}
@@ -272,6 +272,25 @@ func code(s string) bool {
 		}
 	}
 	return true
+}
+
+// x12Units are the X12 355 codes of the UN/ECE Recommendation 20 units
+// (EDIFACT 6411) that do not fit PO103's two characters.
+var x12Units = map[string]string{
+	"PCE": "EA", "C62": "EA", "H87": "EA", "EA": "EA", "KGM": "KG", "GRM": "GR", "LBR": "LB", "LTR": "LT", "MTR": "LM",
+	"MTK": "SM", "MTQ": "CR", "CMT": "CM", "MMT": "MM", "PR": "PR", "SET": "SET", "DZN": "DZ",
+}
+
+// x12Unit is the PO103 of a unit: the unit itself when it has two
+// characters or fewer, else its X12 code when known, else as it is.
+func x12Unit(u string) string {
+	if len(u) <= 2 {
+		return u
+	}
+	if c, ok := x12Units[u]; ok {
+		return c
+	}
+	return u
 }
 
 func x12Purpose(p order.Purpose) (string, error) {
@@ -336,21 +355,6 @@ func x12Text(s string, d x12.Delimiters) string {
 		}
 		return r
 	}, s)
-}
-
-// chunks cuts s into pieces of at most n runes.
-func chunks(s string, n int) []string {
-	r := []rune(s)
-	if len(r) <= n {
-		return []string{s}
-	}
-	var out []string
-	for len(r) > 0 {
-		k := min(n, len(r))
-		out = append(out, string(r[:k]))
-		r = r[k:]
-	}
-	return out
 }
 
 // splitAtSpaces cuts s into pieces of at most n runes at single spaces
@@ -576,16 +580,19 @@ func renderEDIFACTOrders(o *order.Order, env EDIFACTEnvelope) ([]byte, error) {
 		}
 		if l.UnitPrice != nil {
 			basis, unit, _ := strings.Cut(l.PriceBasis, " ")
+			if !digits(basis) {
+				basis, unit = "", "" // an X12 basis code ("PE"), not a quantity
+			}
 			w.SegmentElements("PRI", []string{"AAA", num(*l.UnitPrice), "", "", basis, unit})
 		}
 	}
 	w.Segment("UNS", "S")
 	if t := o.Totals; t != nil {
-		if t.LineCount != nil {
-			w.SegmentElements("CNT", []string{"2", strconv.Itoa(*t.LineCount)})
-		}
 		if t.Amount != nil {
 			w.SegmentElements("MOA", []string{"86", num(*t.Amount)})
+		}
+		if t.LineCount != nil {
+			w.SegmentElements("CNT", []string{"2", strconv.Itoa(*t.LineCount)})
 		}
 	}
 	w.EndMessage()
