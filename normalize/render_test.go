@@ -303,7 +303,7 @@ func TestRenderCSVInjection(t *testing.T) {
 		col[c] = i
 	}
 	checks := []struct {
-		row         int
+		row          int
 		column, want string
 	}{
 		{1, "po_number", "'" + o.PONumber},
@@ -312,7 +312,7 @@ func TestRenderCSVInjection(t *testing.T) {
 		{1, "buyer_name", "'+49 40 123"},
 		{1, "description", "'-2+3+cmd|' /C notepad'!'A1'"},
 		{1, "sku", "'\tSCR-100"},
-		{1, "buyer_part", "'BN-4711"}, // the CR is neutralised, then dropped by the CRLF writer
+		{1, "buyer_part", "'BN-4711"},                                  // the CR is neutralised, then dropped by the CRLF writer
 		{2, "description", "Wall plugs, 8mm \"premium\"\nsecond line"}, // quoted, not neutralised
 		{2, "sku", "safe=value"},
 		{1, "quantity", "24"},
@@ -543,16 +543,32 @@ func TestRenderErrors(t *testing.T) {
 			o.Lines[1].BuyerPart = "BN*4711"
 			return RenderX12850(o, x12Env)
 		}, "line 2"},
-		{"x12 role without a code", func() ([]byte, error) { o := craftedOrder(t); o.Parties[0].Role = "payer"; return RenderX12850(o, x12Env) }, `role "payer"`},
+		{"x12 role without a code", func() ([]byte, error) {
+			o := craftedOrder(t)
+			o.Parties[0].Role = "payer"
+			return RenderX12850(o, x12Env)
+		}, `role "payer"`},
 		{"x12 purpose without a code", func() ([]byte, error) {
 			o := craftedOrder(t)
 			o.Purpose = "confirmation"
 			return RenderX12850(o, x12Env)
 		}, `purpose "confirmation"`},
 		{"edifact raw purpose", func() ([]byte, error) { o := craftedOrder(t); o.Purpose = "06"; return RenderEDIFACTOrders(o, edEnv) }, `purpose "06"`},
-		{"edifact no message control", func() ([]byte, error) { e := edEnv; e.MessageControl = 0; return RenderEDIFACTOrders(craftedOrder(t), e) }, "control reference"},
-		{"edifact no time", func() ([]byte, error) { e := edEnv; e.Time = time.Time{}; return RenderEDIFACTOrders(craftedOrder(t), e) }, "no time"},
-		{"edifact bad directory", func() ([]byte, error) { e := edEnv; e.Directory = "96A"; return RenderEDIFACTOrders(craftedOrder(t), e) }, "not like D96A"},
+		{"edifact no message control", func() ([]byte, error) {
+			e := edEnv
+			e.MessageControl = 0
+			return RenderEDIFACTOrders(craftedOrder(t), e)
+		}, "control reference"},
+		{"edifact no time", func() ([]byte, error) {
+			e := edEnv
+			e.Time = time.Time{}
+			return RenderEDIFACTOrders(craftedOrder(t), e)
+		}, "no time"},
+		{"edifact bad directory", func() ([]byte, error) {
+			e := edEnv
+			e.Directory = "96A"
+			return RenderEDIFACTOrders(craftedOrder(t), e)
+		}, "not like D96A"},
 		{"edifact character outside UNOA", func() ([]byte, error) {
 			e := edEnv
 			e.SyntaxID = "UNOA"
