@@ -17,6 +17,14 @@ import (
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
+// The MIME types of the rendered formats (RFC 1767 for EDI), for a
+// payload's Content-Type.
+const (
+	ContentTypeX12     = "application/edi-x12"
+	ContentTypeEDIFACT = "application/edifact"
+	ContentTypeCSV     = "text/csv; charset=utf-8"
+)
+
 // ErrRender is the class of the renderers' errors: an order the target
 // format cannot carry (a purpose without a code, an id holding a
 // separator) or an envelope that is incomplete.

@@ -3,6 +3,7 @@ package routetable_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -165,5 +166,39 @@ func TestRoutesAreCopied(t *testing.T) {
 	}
 	if rs := table.Routes(); len(rs) != 1 || rs[0].To[0] != "a" {
 		t.Errorf("Routes = %+v", rs)
+	}
+}
+
+// TestMatchConcurrent matches from many goroutines on one table (run
+// with -race).
+func TestMatchConcurrent(t *testing.T) {
+	var shared []routeJSON
+	readJSON(t, filepath.Join("testdata", "routes.json"), &shared)
+	table, err := routetable.New(routesOf(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c matchCase
+	readJSON(t, filepath.Join("testdata", "match", "boundary_total_10000_01_fans_out.json"), &c)
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 50 {
+				got, err := table.Match(routetable.Input{Order: c.Order})
+				if err == nil && (len(got) != 2 || got[0].Route != "audit-large" || got[1].Route != "eu") {
+					err = fmt.Errorf("Match = %+v", got)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
