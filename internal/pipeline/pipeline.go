@@ -72,6 +72,7 @@ type Pipeline struct {
 	// breakers hold one circuit breaker per backend.
 	breakers *breakers
 	routes   routeTables
+	engines  engines
 
 	mu      sync.Mutex
 	running bool

@@ -46,12 +46,13 @@ partners:
     match:
       x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
       edifact: [{qualifier: "14", id: "4012345000009"}]
-    acks: {functional: "997", contrl: always}
+    acks: {functional: "997", contrl: always, order_response: %[6]s}
     duplicates: %[2]s
 channels:
   - {name: inbox, type: dir, path: %[1]s/inbox, outbox: %[1]s/outbox, min_age: 0s}
 routes:
 %[4]s
+%[5]s
 backends:
   - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
   - {name: copies, type: filedrop, dir: %[1]s/copies}
@@ -63,6 +64,8 @@ type harnessOptions struct {
 	maxAttempts int             // the backend's; 5 when 0
 	backend     routing.Backend // instead of the filedrop backend
 	routes      string          // the routes section's entries; every order to files when ""
+	rules       string          // a rules section ("rules:\n  ..."); none when ""
+	response    string          // the partner's order_response; none when ""
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -85,11 +88,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 5
 	}
+	if o.response == "" {
+		o.response = "none"
+	}
 	if o.routes == "" {
 		o.routes = "  - {name: default, to: [files]}"
 	}
 	dir := t.TempDir()
-	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes))
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response))
 	if len(problems) > 0 {
 		t.Fatalf("config problems: %v", problems)
 	}
@@ -512,10 +518,12 @@ func TestDuplicatePurchaseOrder(t *testing.T) {
 	tests := []struct {
 		policy string
 		want   order.Status
+		kind   string // the timeline event that says duplicate
 		hold   bool
 	}{
-		{policy: "reject", want: order.StatusRejected},
-		{policy: "hold", want: order.StatusHeld, hold: true},
+		{policy: "reject", want: order.StatusRejected, kind: "rejected"},
+		{policy: "hold", want: order.StatusHeld, kind: "held", hold: true},
+		{policy: "change", want: order.StatusDelivered, kind: "replaces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy, func(t *testing.T) {
@@ -527,8 +535,18 @@ func TestDuplicatePurchaseOrder(t *testing.T) {
 			h.src.push("second", fixtures.EDIFACTOrders(2, "PO-SAME", 1))
 			second := h.documentIn("second", store.DocumentParsed)
 			rec := h.orderOf(second.ID, tt.want)
-			if kinds := h.orderKinds(rec.ID); !slices.Contains(kinds, "duplicate") || slices.Contains(kinds, "accepted") {
-				t.Errorf("timeline = %v, want a duplicate event and no accepted", kinds)
+			evs, err := h.st.Timeline(h.ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			said := slices.ContainsFunc(evs, func(e store.Event) bool {
+				return e.Kind == tt.kind && (tt.kind == "replaces" || strings.Contains(e.Reason, "was already received as order"))
+			})
+			if !said || (tt.policy != "change") == slices.Contains(kinds(evs), "accepted") {
+				t.Errorf("timeline = %v, want a %s event saying duplicate", kinds(evs), tt.kind)
+			}
+			if tt.policy == "change" {
+				return
 			}
 			o, err := rec.Order()
 			if err != nil {

@@ -261,30 +261,6 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	}
 	kind, reason := "normalized", "customer "+account
 	next := true
-	if rec.PONumber != "" {
-		key := strings.Join([]string{account, rec.PONumber, string(rec.Purpose)}, "|")
-		holder, err := tx.ClaimKey(ctx, store.LayerBusiness, key, rec.DocumentID, rec.ID, cfg.Pipeline.DuplicateWindow)
-		if err != nil {
-			return err
-		}
-		if holder != nil && holder.FirstOrderID != rec.ID {
-			if err := decode(); err != nil {
-				return err
-			}
-			policy := partner.Duplicates
-			if policy == "" {
-				policy = policyReject
-			}
-			why := fmt.Sprintf("purchase order %s (%s) of %s is a duplicate of order %s (policy %s)", rec.PONumber, rec.Purpose, account, holder.FirstOrderID, policy)
-			kind, reason, next = "duplicate", why, false
-			if policy == policyHold {
-				o.Status = order.StatusHeld
-				o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: why})
-			} else {
-				o.Status = order.StatusRejected
-			}
-		}
-	}
 	status := rec.Status
 	if o != nil {
 		o.ID = rec.ID
@@ -315,20 +291,6 @@ func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publish
 		return err
 	}
 	return p.decideOrder(ctx, tx, pub, msg, rec)
-}
-
-// decideOrder decides on a received order and routes it when accepted.
-func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, rec *store.OrderRecord) error {
-	accepted, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "accepted",
-		Reason: "accepted: no rule (credit limit, approval, price) is in force in this version"}); err != nil {
-		return err
-	}
-	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "decide", string(order.StatusAccepted)).Inc()
-	return p.routeOrder(ctx, tx, &accepted)
 }
 
 // route picks the backends for an accepted order that reached the topic

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +50,7 @@ func backoffDelay(n int, initial, max time.Duration) time.Duration {
 // attempt, so a resend after a crash replaces nothing and adds nothing.
 func ackFileName(a store.Ack) string {
 	ext := ".x12"
-	if a.Kind == store.AckCONTRL || a.Kind == store.AckORDRSP {
+	if a.Kind == store.AckCONTRL || strings.HasPrefix(a.Kind, store.AckORDRSP) {
 		ext = ".edi"
 	}
 	return a.DocumentID + "." + a.Kind + ext

@@ -1,0 +1,288 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/govalues/decimal"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+	"github.com/ordergate/ordergate/routing/rules"
+)
+
+// engines compiles the rule set of each configuration and partner once
+// (a configuration is an immutable snapshot; a reload brings a new one).
+type engines struct {
+	mu  sync.Mutex
+	cfg *config.Config
+	m   map[string]*rules.Engine
+}
+
+func (e *engines) of(cfg *config.Config, partnerID string) (*rules.Engine, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg != cfg {
+		e.cfg, e.m = cfg, map[string]*rules.Engine{}
+	}
+	if eng, ok := e.m[partnerID]; ok {
+		return eng, nil
+	}
+	eng, err := rules.Compile(cfg.RulesFor(partnerID))
+	if err != nil {
+		return nil, fmt.Errorf("compiling the rules for partner %q: %w", partnerID, err)
+	}
+	e.m[partnerID] = eng
+	return eng, nil
+}
+
+// heldState is what the approvals table keeps for a held order: the
+// rules' approval state (levels, trail) and the answer the sender gets
+// once every hold is cleared.
+type heldState struct {
+	Approval rules.ApprovalState `json:"approval"`
+	Holds    []rules.Hold        `json:"holds"`
+	Response *order.Response     `json:"response,omitempty"`
+}
+
+// decideOrder runs the rules on a received order with the facts the store
+// has (master data, the customer's other orders) and carries the
+// decision out in the same transaction: accepted orders are answered and
+// routed, held ones wait in the approvals table, rejected ones are
+// answered. Every change, hold, note and task is an event on the order's
+// timeline with its rule, reason and numbers.
+func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, _ message.Publisher, _ *message.Message, rec *store.OrderRecord) error {
+	cfg := p.d.Config()
+	eng, err := p.engines.of(cfg, rec.PartnerID)
+	if err != nil {
+		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
+	}
+	o, err := rec.Order()
+	if err != nil {
+		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
+	}
+	o.ID = rec.ID
+	f, err := p.facts(ctx, tx, rec, o)
+	if err != nil {
+		return fmt.Errorf("decide %s: %w", rec.ID, err)
+	}
+	d := eng.Decide(o, f)
+	return p.applyDecision(ctx, tx, rec, d)
+}
+
+func (p *Pipeline) facts(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) (rules.Facts, error) {
+	f, err := gatherFacts(ctx, tx, rec.ID, o)
+	if err != nil {
+		return rules.Facts{}, err
+	}
+	f.Now = p.d.Now().UTC()
+	return f, nil
+}
+
+// WhatIf runs the rules of cfg on an order without changing anything:
+// the decision the decide stage would take now, with the facts it would
+// use (`ordergate rules test`, `ordergate replay --rules-only`). id is
+// the stored order's id, "" for an order not stored.
+func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID, id string, o *order.Order, now time.Time) (rules.Decision, rules.Facts, error) {
+	eng, err := (&engines{}).of(cfg, partnerID)
+	if err != nil {
+		return rules.Decision{}, rules.Facts{}, err
+	}
+	var f rules.Facts
+	err = st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		f, err = gatherFacts(ctx, tx, id, o)
+		return err
+	})
+	if err != nil {
+		return rules.Decision{}, rules.Facts{}, err
+	}
+	f.Now = now.UTC()
+	return eng.Decide(o, f), f, nil
+}
+
+// gatherFacts reads the facts of order o (stored as id; "" for an order
+// not stored, as in `rules test`).
+func gatherFacts(ctx context.Context, tx *store.Tx, id string, o *order.Order) (rules.Facts, error) {
+	var f rules.Facts
+	f.ContentHash = ContentHash(o)
+	cust, err := tx.GetCustomer(ctx, o.CustomerID)
+	switch {
+	case o.CustomerID == "" || errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return f, err
+	default:
+		f.Customer = rules.Customer{Known: true, Number: cust.Number, Name: cust.Name, Currency: cust.Currency,
+			CreditLimit: cust.CreditLimit, OpenBalance: cust.OpenBalance, Blocked: cust.Blocked,
+			SalesRep: rules.SalesRep{Name: cust.SalesRep, Email: cust.SalesRepEmail}}
+		other, err := tx.CustomerHasOtherOrders(ctx, cust.Number, id)
+		if err != nil {
+			return f, err
+		}
+		f.Customer.FirstOrder = !other
+		// Open orders: those accepted since the open balance was imported
+		// (the balance covers what was invoiced before).
+		totals, curs, err := tx.OpenOrderTotals(ctx, cust.Number, cust.UpdatedAt, id)
+		if err != nil {
+			return f, err
+		}
+		for i, t := range totals {
+			if t == "" || (curs[i] != "" && cust.Currency != "" && !strings.EqualFold(curs[i], cust.Currency)) {
+				continue
+			}
+			v, err := decimal.Parse(t)
+			if err != nil {
+				continue
+			}
+			if sum, err := f.OpenOrdersAmount.Add(v); err == nil {
+				f.OpenOrdersAmount = sum
+			}
+		}
+		if st := o.Party(order.RoleShipTo); st != nil && st.ID != "" {
+			tos, err := tx.ShipTos(ctx, cust.Number)
+			if err != nil {
+				return f, err
+			}
+			f.ShipToNew = true
+			for _, s := range tos {
+				if s.Code == st.ID || (s.GLN != "" && s.GLN == st.ID) {
+					f.ShipToNew = false
+				}
+			}
+		}
+	}
+	f.Products = map[string]rules.Product{}
+	f.Prices = make([]*rules.Price, len(o.Lines))
+	date := o.PODate
+	for i, l := range o.Lines {
+		if l.SKU == "" {
+			continue
+		}
+		prod, err := tx.GetProduct(ctx, l.SKU)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return f, err
+		}
+		rp, factor := productFacts(prod, l.Unit)
+		if _, seen := f.Products[l.SKU]; !seen {
+			f.Products[l.SKU] = rp
+		}
+		if !f.Customer.Known {
+			continue
+		}
+		base, err := l.Quantity.Mul(factor)
+		if err != nil {
+			continue
+		}
+		price, err := tx.PriceFor(ctx, f.Customer.Number, l.SKU, base, date)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return f, err
+		}
+		unit, err := price.Price.Mul(factor)
+		if err != nil {
+			continue
+		}
+		src := rules.PriceList
+		if price.Source() == store.PriceContract {
+			src = rules.PriceContract
+		}
+		f.Prices[i] = &rules.Price{UnitPrice: unit, Currency: price.Currency, Source: src}
+	}
+	if o.PONumber != "" && o.CustomerID != "" {
+		prior, err := tx.OrdersOfCustomerPO(ctx, o.CustomerID, o.PONumber, id)
+		if err != nil {
+			return f, err
+		}
+		for _, r := range prior {
+			po, err := r.Order()
+			if err != nil {
+				continue
+			}
+			f.Prior = append(f.Prior, rules.PriorOrder{ID: r.ID, Channel: r.Channel, Purpose: r.Purpose, ContentHash: ContentHash(po), Status: r.Status})
+		}
+	}
+	return f, nil
+}
+
+// productFacts is a product as the item rule sees it for a line in unit:
+// ordered in one of its pack units, the pack is the unit (pack size 1, the
+// minimum order quantity in packs, rounded up); ordered in its base unit
+// (or no unit), full packs of its smallest pack unit and the minimum in
+// base units. factor converts the line's quantity to base units.
+func productFacts(p store.Product, unit string) (rules.Product, decimal.Decimal) {
+	rp := rules.Product{Description: p.Description, Unit: p.BaseUnit, PackSize: decimal.One}
+	if p.MinOrderQty != nil {
+		rp.MOQ = *p.MinOrderQty
+	}
+	if unit != "" && unit != p.BaseUnit {
+		if f, ok := p.Factor(unit); ok && f.IsPos() {
+			rp.Unit = unit
+			if p.MinOrderQty != nil {
+				if q, err := p.MinOrderQty.Quo(f); err == nil {
+					rp.MOQ = q.Ceil(0)
+				}
+			}
+			return rp, f
+		}
+		return rp, decimal.One // the rule reports the unit the item is not sold in
+	}
+	for _, u := range p.PackUnits {
+		if u.Factor.IsPos() && (rp.PackSize.Equal(decimal.One) || u.Factor.Less(rp.PackSize)) {
+			rp.PackSize = u.Factor
+		}
+	}
+	return rp, decimal.One
+}
+
+// ContentHash is a hash of an order's business content, the same for the
+// same order whatever the channel: customer, ship-to, requested date and
+// the lines' items, quantities, units and prices (not ids, envelopes,
+// provenance or line numbers' formatting). It tells a faxed copy of an
+// EDI order from a changed order.
+func ContentHash(o *order.Order) string {
+	type line struct{ Item, Qty, Unit, Price string }
+	var ls []line
+	for _, l := range o.Lines {
+		item := l.SKU
+		for _, s := range []string{l.GTIN, l.SupplierPart, l.BuyerPart} {
+			if item == "" {
+				item = s
+			}
+		}
+		price := ""
+		if l.UnitPrice != nil {
+			price = l.UnitPrice.Trim(0).String()
+		}
+		ls = append(ls, line{item, l.Quantity.Trim(0).String(), strings.ToUpper(l.Unit), price})
+	}
+	sort.Slice(ls, func(i, j int) bool {
+		if ls[i].Item != ls[j].Item {
+			return ls[i].Item < ls[j].Item
+		}
+		return ls[i].Qty < ls[j].Qty
+	})
+	shipTo := ""
+	if st := o.Party(order.RoleShipTo); st != nil {
+		shipTo = st.ID
+	}
+	b, _ := json.Marshal(struct {
+		Customer, PO, ShipTo, Requested string
+		Lines                           []line
+	}{o.CustomerID, o.PONumber, shipTo, o.RequestedDelivery.String(), ls})
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

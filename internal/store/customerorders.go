@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// The decide stage's questions about a customer's other orders.
+
+// OrdersOfCustomerPO returns the customer's orders with the purchase order
+// number, except the order except, oldest first: the candidates for the
+// business layer of duplicate detection (the same PO through any channel).
+func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]OrderRecord, error) {
+	if customer == "" || po == "" {
+		return nil, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE po_number = ? AND customer_id = ? AND id <> ? ORDER BY created_at, id`, po, customer, except)
+	if err != nil {
+		return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
+	}
+	defer rows.Close()
+	var out []OrderRecord
+	for rows.Next() {
+		r, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CustomerHasOtherOrders reports whether the customer has an order other
+// than except that was not rejected (customer.first_order of the rules).
+func (t *Tx) CustomerHasOtherOrders(ctx context.Context, customer, except string) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM orders
+		WHERE customer_id = ? AND id <> ? AND status <> ? LIMIT 1)`, customer, except, order.StatusRejected).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("orders of %s: %w", customer, err)
+	}
+	return n > 0, nil
+}
+
+// OpenOrderTotals returns the totals (exact decimal strings, "" when
+// unknown) and currencies of the customer's orders accepted since since
+// and not rejected or failed, except the order except: the open orders
+// of the credit exposure that the open balance (as of since) does not
+// include yet.
+func (t *Tx) OpenOrderTotals(ctx context.Context, customer string, since time.Time, except string) (totals, currencies []string, err error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT total, currency FROM orders
+		WHERE customer_id = ? AND created_at >= ? AND id <> ? AND status IN (?, ?, ?)`,
+		customer, nanos(since), except, order.StatusAccepted, order.StatusRouted, order.StatusDelivered)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open orders of %s: %w", customer, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var total, cur string
+		if err := rows.Scan(&total, &cur); err != nil {
+			return nil, nil, fmt.Errorf("open orders of %s: %w", customer, err)
+		}
+		totals, currencies = append(totals, total), append(currencies, cur)
+	}
+	return totals, currencies, rows.Err()
+}
