@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -129,6 +130,41 @@ type Backend struct {
 	js  jetstream.JetStream
 
 	closed atomic.Bool
+
+	// lost is closed when the connection drops and replaced when it is
+	// back, so publishes waiting for an ack fail at once instead of at
+	// AckTimeout.
+	lostMu sync.Mutex
+	lost   chan struct{}
+}
+
+// errDisconnected: the connection dropped while a publish waited.
+var errDisconnected = errors.New("disconnected from the server before the ack")
+
+func (b *Backend) disconnected() {
+	b.lostMu.Lock()
+	defer b.lostMu.Unlock()
+	select {
+	case <-b.lost:
+	default:
+		close(b.lost)
+	}
+}
+
+func (b *Backend) reconnected() {
+	b.lostMu.Lock()
+	defer b.lostMu.Unlock()
+	select {
+	case <-b.lost:
+		b.lost = make(chan struct{})
+	default:
+	}
+}
+
+func (b *Backend) lostSignal() <-chan struct{} {
+	b.lostMu.Lock()
+	defer b.lostMu.Unlock()
+	return b.lost
 }
 
 // New checks cfg, connects, and creates or checks the stream. log may be
@@ -145,6 +181,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("nats %s: %w", cfg.Name, err)
 	}
+	b := &Backend{cfg: cfg, log: log, lost: make(chan struct{})}
 	timeout := cfg.ConnectTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
@@ -159,9 +196,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
 		// in a buffer for a reconnect that may not come.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.disconnected()
 			log.Warn("disconnected from the NATS server", "err", err)
 		}),
-		nats.ReconnectHandler(func(*nats.Conn) { log.Info("reconnected to the NATS server") }),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			b.reconnected()
+			log.Info("reconnected to the NATS server")
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			log.Warn("NATS error", "err", err)
 		}),
@@ -174,7 +215,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats %s: %w", cfg.Name, err)
 	}
-	b := &Backend{cfg: cfg, log: log, nc: nc, js: js}
+	b.nc, b.js = nc, js
 	if cfg.Stream != "" {
 		if err := b.ensureStream(ctx); err != nil {
 			nc.Close()
@@ -275,10 +316,22 @@ func (b *Backend) publish(ctx context.Context, d routing.Delivery) (*jetstream.P
 	if b.cfg.Stream != "" {
 		opts = append(opts, jetstream.WithExpectStream(b.cfg.Stream))
 	}
-	actx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
-	defer cancel()
+	lost := b.lostSignal()
+	tctx, cancelTimeout := context.WithTimeout(ctx, b.cfg.AckTimeout)
+	defer cancelTimeout()
+	actx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lost:
+			cancel(errDisconnected)
+		case <-actx.Done():
+		}
+	}()
 	ack, err := b.js.PublishMsg(actx, msg, opts...)
 	switch {
+	case err != nil && errors.Is(context.Cause(actx), errDisconnected):
+		return nil, fmt.Errorf("publishing to %s: %w", b.cfg.Subject, errDisconnected)
 	case err != nil && b.closed.Load():
 		return nil, fmt.Errorf("publishing: %w", routing.ErrClosed)
 	case err != nil && ctx.Err() != nil:
