@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/masterdata"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -220,10 +222,10 @@ func policyOf(p ediproc.Partner) string {
 	return p.Duplicates
 }
 
-// normalize completes an order with what the gateway knows of its
-// partner (the customer account) and catches the same purchase order
-// arriving twice, through any channel (the business layer of duplicate
-// detection).
+// normalize resolves an order against master data: our customer (from
+// the order, a party cross-reference or the partner's account), ship-to,
+// each line's SKU and unit; what it cannot resolve is recorded on the
+// order. Then the decide stage runs in the same transaction.
 func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
 	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusReceived)
 	if err != nil || rec == nil {
@@ -231,56 +233,47 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	}
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
-	// The order's content is decoded only when it changes; the columns
-	// carry what the checks need.
-	var o *order.Order
-	decode := func() error {
-		if o != nil {
-			return nil
-		}
-		var err error
-		if o, err = rec.Order(); err != nil {
-			return fmt.Errorf("%w: %w", ErrPermanent, err)
-		}
-		return nil
+	o, err := rec.Order()
+	if err != nil {
+		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	account := rec.CustomerID
-	if account == "" && partner.CustomerID != "" {
-		if err := decode(); err != nil {
-			return err
-		}
-		o.CustomerID, account = partner.CustomerID, partner.CustomerID
-		o.SetProvenance("customer_id", "partner "+partner.ID)
+	o.ID = rec.ID
+	res, err := masterdata.ResolveWith(ctx, tx, o, rec.PartnerID, partner.CustomerID)
+	if err != nil {
+		return fmt.Errorf("normalize %s: %w", rec.ID, err)
 	}
-	if account == "" {
-		if err := decode(); err != nil {
-			return err
-		}
-		account = "partner:" + rec.PartnerID
-		o.Unresolved = appendOnce(o.Unresolved, "customer_id")
-	}
-	kind, reason := "normalized", "customer "+account
-	next := true
-	status := rec.Status
-	if o != nil {
-		o.ID = rec.ID
-		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
-		if err != nil {
-			return err
-		}
-		rec, status = &updated, o.Status
-	}
-	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: kind, Reason: reason}); err != nil {
+	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+	if err != nil {
 		return err
 	}
-	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "normalize", string(status)).Inc()
-	if !next {
-		return nil
+	resolved := 0
+	for _, l := range res.Lines {
+		if l.SKU != "" {
+			resolved++
+		}
 	}
+	customer := res.CustomerID
+	if customer == "" {
+		customer = "(unresolved)"
+	} else if res.CustomerFrom != "" {
+		customer += " from " + res.CustomerFrom
+	}
+	reason := fmt.Sprintf("customer %s; %d of %d line(s) resolved to our items", customer, resolved, len(o.Lines))
+	if res.ShipToNew {
+		reason += "; the ship-to is new"
+	}
+	if len(res.Unresolved) > 0 {
+		reason += "; unresolved: " + strings.Join(res.Unresolved, "; ")
+	}
+	data, _ := json.Marshal(map[string]any{"unresolved": res.Unresolved, "ship_to_new": res.ShipToNew})
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "normalized", Reason: reason, Data: data}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "normalize", string(updated.Status)).Inc()
 	// The automatic stages run on in this transaction: decide, and route
 	// what it accepts. Their topics stay for the orders that reach them
 	// another way (a human's approval, a reprocess).
-	return p.decideOrder(ctx, tx, pub, msg, rec)
+	return p.decideOrder(ctx, tx, pub, msg, &updated)
 }
 
 // decide applies the rule set. Until the rules land (credit limit,
