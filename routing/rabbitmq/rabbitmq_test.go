@@ -406,24 +406,32 @@ func TestBrokerKilledTwice(t *testing.T) {
 }
 
 // BenchmarkRabbitMQDeliver delivers orders with confirms from concurrent
-// workers, like the pipeline's delivery workers.
+// workers, like the pipeline's delivery workers, into one durable queue.
 func BenchmarkRabbitMQDeliver(b *testing.B) {
 	srv := broker(b)
-	be := open(b, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: newQueue("bench")})
-	defer be.Close(context.Background())
 	d := benchDelivery(b)
-	b.SetBytes(int64(len(d.Payload.Body)))
-	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := be.Deliver(context.Background(), d); err != nil {
-				b.Error(err)
-				return
+	for _, workers := range []int{8, 32} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			be := open(b, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: newQueue("bench")})
+			defer be.Close(context.Background())
+			b.SetBytes(int64(len(d.Payload.Body)))
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if _, err := be.Deliver(context.Background(), d); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+		})
+	}
 }
 
 // benchDelivery is an order of 3 lines rendered as JSON.
