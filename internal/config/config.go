@@ -319,6 +319,16 @@ type Backend struct {
 	Exchange   string        `mapstructure:"exchange"`
 	Subject    string        `mapstructure:"subject"` // nats
 	Stream     string        `mapstructure:"stream"`
+	RoutingKey string        `mapstructure:"routing_key"` // rabbitmq with exchange
+	CAFile     string        `mapstructure:"ca_file"`     // webhook: a private CA
+	RefHeader  string        `mapstructure:"ref_header"`  // webhook: the response header with the backend's reference
+	RefField   string        `mapstructure:"ref_field"`   // webhook: the JSON field with it (default id)
+	// Our and the backend's interchange ids in rendered X12 850 and
+	// EDIFACT ORDERS (defaults ZZ/ORDERGATE and ZZ/<NAME>).
+	SenderQualifier   string `mapstructure:"sender_qualifier"`
+	SenderID          string `mapstructure:"sender_id"`
+	ReceiverQualifier string `mapstructure:"receiver_qualifier"`
+	ReceiverID        string `mapstructure:"receiver_id"`
 
 	MaxAttempts    int           `mapstructure:"max_attempts"`
 	InitialBackoff time.Duration `mapstructure:"initial_backoff"`

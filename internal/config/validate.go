@@ -42,12 +42,13 @@ var (
 		ChannelWeb:  {"api_keys_from", "max_body_bytes"},
 		ChannelDesk: {},
 	}
-	backendCommon = []string{"name", "type", "format", "max_attempts", "initial_backoff", "max_backoff"}
-	backendKeys   = map[string][]string{
+	backendCommon = []string{"name", "type", "format", "max_attempts", "initial_backoff", "max_backoff",
+		"sender_qualifier", "sender_id", "receiver_qualifier", "receiver_id"}
+	backendKeys = map[string][]string{
 		BackendFiledrop: {"dir"},
-		BackendWebhook:  {"url", "secret_env", "secret_file", "timeout"},
+		BackendWebhook:  {"url", "secret_env", "secret_file", "timeout", "ca_file", "ref_header", "ref_field"},
 		BackendSFTP:     {"channel", "dir"},
-		BackendRabbitMQ: {"url_env", "queue", "exchange"},
+		BackendRabbitMQ: {"url_env", "queue", "exchange", "routing_key"},
 		BackendNATS:     {"url", "subject", "stream"},
 	}
 	channelTypes = []string{ChannelDir, ChannelSFTP, ChannelSFTPServer, ChannelIMAP, ChannelWeb, ChannelDesk}
