@@ -217,6 +217,44 @@ func TestExistingQueueKept(t *testing.T) {
 	}
 }
 
+// TestNackIsAnError: a queue that rejects publishes beyond its length
+// makes the broker nack; Deliver fails (retryably) instead of reporting
+// success.
+func TestNackIsAnError(t *testing.T) {
+	srv := broker(t)
+	conn, err := amqp.Dial(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDeclare("full", true, false, false, false, amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: "full"})
+	defer b.Close(context.Background())
+	if _, err := b.Deliver(context.Background(), routingtest.Delivery(t, 1, 1)); err != nil {
+		t.Fatalf("first Deliver into an empty queue: %v", err)
+	}
+	_, err = b.Deliver(context.Background(), routingtest.Delivery(t, 2, 1))
+	if err == nil || !strings.Contains(err.Error(), "nacked") {
+		t.Errorf("Deliver into a full reject-publish queue = %v, want a nack error", err)
+	}
+	if errors.Is(err, routing.ErrPermanent) {
+		t.Errorf("a nack must stay retryable: %v", err)
+	}
+	// The backend goes on working once there is room.
+	if _, err := ch.QueuePurge("full", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Deliver(context.Background(), routingtest.Delivery(t, 2, 1)); err != nil {
+		t.Errorf("Deliver after the queue drained: %v", err)
+	}
+}
+
 // TestUnroutableIsAnError: a message no queue takes is returned by the
 // broker, and Deliver fails (retryably) instead of reporting success.
 func TestUnroutableIsAnError(t *testing.T) {
