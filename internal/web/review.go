@@ -62,6 +62,26 @@ func textField(path, label, group string, ptr func(*order.Order) *string) fieldD
 		set: func(o *order.Order, v string) error { *ptr(o) = v; return nil }}
 }
 
+// partyAddress returns party i's address, adding an empty one when it has
+// none (only setters call it: getters must not change the order).
+func partyAddress(o *order.Order, i int) *order.Address {
+	if o.Parties[i].Address == nil {
+		o.Parties[i].Address = &order.Address{}
+	}
+	return o.Parties[i].Address
+}
+
+func addrField(i int, field, label, group string, ptr func(*order.Address) *string) fieldDef {
+	return fieldDef{Path: order.PartyPath(i, field), Label: label, Group: group, Type: "text",
+		get: func(o *order.Order) string {
+			if o.Parties[i].Address == nil {
+				return ""
+			}
+			return *ptr(o.Parties[i].Address)
+		},
+		set: func(o *order.Order, v string) error { *ptr(partyAddress(o, i)) = v; return nil }}
+}
+
 // draftFields lists the editable fields of an order: the header, each
 // party's name, id and address, each line's item and figures.
 func draftFields(o *order.Order) []fieldDef {
@@ -79,12 +99,7 @@ func draftFields(o *order.Order) []fieldDef {
 	for i := range o.Parties {
 		i := i
 		group := "Party: " + o.Parties[i].Role
-		addr := func(o *order.Order) *order.Address {
-			if o.Parties[i].Address == nil {
-				o.Parties[i].Address = &order.Address{}
-			}
-			return o.Parties[i].Address
-		}
+		addr := func(o *order.Order) *order.Address { return partyAddress(o, i) }
 		fs = append(fs,
 			textField(order.PartyPath(i, "name"), "Name", group, func(o *order.Order) *string { return &o.Parties[i].Name }),
 			textField(order.PartyPath(i, "id"), "Id", group, func(o *order.Order) *string { return &o.Parties[i].ID }),
@@ -105,9 +120,9 @@ func draftFields(o *order.Order) []fieldDef {
 					}
 					return nil
 				}},
-			textField(order.PartyPath(i, "address.postal_code"), "Postal code", group, func(o *order.Order) *string { return &addr(o).PostalCode }),
-			textField(order.PartyPath(i, "address.city"), "City", group, func(o *order.Order) *string { return &addr(o).City }),
-			textField(order.PartyPath(i, "address.country"), "Country", group, func(o *order.Order) *string { return &addr(o).Country }),
+			addrField(i, "address.postal_code", "Postal code", group, func(a *order.Address) *string { return &a.PostalCode }),
+			addrField(i, "address.city", "City", group, func(a *order.Address) *string { return &a.City }),
+			addrField(i, "address.country", "Country", group, func(a *order.Address) *string { return &a.Country }),
 		)
 	}
 	for i := range o.Lines {

@@ -119,6 +119,12 @@
       }
       next.querySelector(".item").focus();
     });
+
+    // Some input paths deliver Enter's keypress even after keydown was
+    // handled; the keypress would submit the form (implicit submission).
+    form.addEventListener("keypress", function (e) {
+      if (e.key === "Enter" && e.target.tagName === "INPUT") { e.preventDefault(); }
+    });
   }
 
   // ---- review ----
@@ -144,6 +150,7 @@
     });
   }
 
+  document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     var desk = document.getElementById("desk");
     if (desk) { initDesk(desk); }
