@@ -60,7 +60,7 @@ func loadOpenAPI(t *testing.T) openAPIDoc {
 // registration of routes() and the web channel's POST, as "METHOD /path"
 // with the access each has.
 func documentedRoutes() map[string]access {
-	s := New(Options{Metrics: http.NotFoundHandler()})
+	s := New(Options{Metrics: http.NotFoundHandler(), Ops: stubOps{}})
 	out := map[string]access{webapi.Route: 0} // 0: the web channel authenticates itself
 	for _, rt := range s.routes() {
 		out[rt.pattern] = rt.access
@@ -353,7 +353,7 @@ func newScopeFixture(t *testing.T) scopeFixture {
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(New(Options{Store: st, Raw: st.Archive(), AdminToken: token, Keys: st.APIKeys(),
-		Metrics: http.NotFoundHandler()}))
+		Metrics: http.NotFoundHandler(), Ops: stubOps{}}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -362,17 +362,31 @@ func newScopeFixture(t *testing.T) scopeFixture {
 // orders; another customer's order is 404; every admin route is 403.
 func TestCustomerKeysOnEveryRoute(t *testing.T) {
 	f := newScopeFixture(t)
-	s := New(Options{Metrics: http.NotFoundHandler()})
+	s := New(Options{Metrics: http.NotFoundHandler(), Ops: stubOps{}})
 	for _, rt := range s.routes() {
 		if rt.access == public {
 			continue
 		}
-		_, path, _ := strings.Cut(rt.pattern, " ")
+		method, path, _ := strings.Cut(rt.pattern, " ")
 		idOfB := f.ordersB[0]
 		if strings.HasPrefix(path, "/api/v1/documents/") {
 			idOfB = f.docID
 		}
 		path = strings.Replace(path, "{id}", idOfB, 1)
+		path = strings.Replace(path, "{kind}", "customers", 1)
+		if method != http.MethodGet {
+			// A state-changing admin route: a customer key is refused
+			// before the body is read.
+			for _, tok := range []string{f.keyA, f.keyAWrite} {
+				if resp, body := send(t, f.srv, method, path, tok, "{}"); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("customer key on %s %s: %d %s, want 403", method, path, resp.StatusCode, body)
+				}
+			}
+			if resp, _ := send(t, f.srv, method, path, f.keyARevoked, "{}"); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("revoked key on %s %s: %d, want 401", method, path, resp.StatusCode)
+			}
+			continue
+		}
 
 		resp, body := get(t, f.srv, path, f.keyA)
 		switch {

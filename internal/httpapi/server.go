@@ -50,6 +50,9 @@ type Options struct {
 	// orders on the customerRead routes (another customer's order is
 	// 404); every other /api route answers it 403.
 	Keys webapi.Keys
+	// Ops, when set, adds the admin operations: approvals, reprocess,
+	// master data import, tasks.
+	Ops Ops
 	// Ready reports whether the gateway is ready to take work (store open,
 	// pipeline running); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -118,7 +121,7 @@ func (s *Server) routes() []route {
 	if s.opts.Metrics != nil {
 		rs = append(rs, route{"GET /metrics", public, s.opts.Metrics})
 	}
-	return rs
+	return append(rs, s.opsRoutes()...)
 }
 
 // Handle adds a route to the API's mux (the web UI and the order intake

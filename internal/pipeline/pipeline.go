@@ -53,9 +53,12 @@ type Deps struct {
 	Processor Processor
 	Backends  map[string]routing.Backend
 	Outbounds map[string]channels.Outbound
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// PartnerOutbounds are channels whose outbound depends on the partner
+	// (a hosted SFTP server: each partner's own out/ folder).
+	PartnerOutbounds map[string]func(partnerID string) (channels.Outbound, error)
+	Metrics          *metrics.Metrics
+	Logger           *slog.Logger
+	Now              func() time.Time
 	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
 	Fault func(point string)
 }

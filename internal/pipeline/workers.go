@@ -112,6 +112,15 @@ func parallel(n, width int, fn func(i int)) {
 func (p *Pipeline) sendAck(ctx context.Context, a store.Ack) error {
 	out, ok := p.d.Outbounds[a.Destination]
 	if !ok {
+		if po, found := p.d.PartnerOutbounds[a.Destination]; found {
+			var err error
+			if out, err = po(a.PartnerID); err != nil {
+				return fmt.Errorf("channel %q has no outbound for partner %q: %w", a.Destination, a.PartnerID, err)
+			}
+			ok = true
+		}
+	}
+	if !ok {
 		return fmt.Errorf("channel %q has no outbound for acknowledgements", a.Destination)
 	}
 	body := a.Body
