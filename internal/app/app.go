@@ -16,8 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ordergate/ordergate/channels"
-	"github.com/ordergate/ordergate/channels/dirdrop"
+	"github.com/ordergate/ordergate/channels/webapi"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/httpapi"
@@ -25,8 +24,6 @@ import (
 	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
-	"github.com/ordergate/ordergate/routing"
-	"github.com/ordergate/ordergate/routing/filedrop"
 )
 
 // Options are what Serve needs besides the config file.
@@ -76,11 +73,14 @@ func Serve(ctx context.Context, opts Options) error {
 	}()
 	writer := sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, cfg.Store.BusyTimeout)
 
-	sources, outbounds, err := buildChannels(cfg, log)
+	if err := loadMasterdata(ctx, st, cfg, log); err != nil {
+		return err
+	}
+	chans, err := buildChannels(cfg, log)
 	if err != nil {
 		return err
 	}
-	backends, err := buildBackends(cfg, log)
+	backends, err := buildBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,8 @@ func Serve(ctx context.Context, opts Options) error {
 	m := metrics.New(func(ctx context.Context) (map[string]int64, error) { return pipe.Depths(ctx) })
 	pipe, err = pipeline.New(pipeline.Deps{
 		Store: st, Writer: writer, Config: holder.Current, Processor: ediproc.Processor{},
-		Backends: backends, Outbounds: outbounds, Metrics: m, Logger: log, Fault: opts.Fault,
+		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
+		Metrics: m, Logger: log, Fault: opts.Fault,
 	})
 	if err != nil {
 		return err
@@ -109,8 +110,24 @@ func Serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{Store: st, Raw: st.Archive(), AdminToken: token,
-		Ready: pipe.Ready, Metrics: m.Handler(), Logger: log.With("component", "http")})
+	submits := newSubmitIntake(pipe)
+	api := httpapi.New(httpapi.Options{Store: st, Raw: st.Archive(), AdminToken: token, Keys: st.APIKeys(),
+		Ops: &ops{st: st, pipe: pipe}, Ready: pipe.Ready, Metrics: m.Handler(), Logger: log.With("component", "http")})
+	for i, ch := range chans.web {
+		if i > 0 {
+			return fmt.Errorf("channel %s: only one web channel can serve %s", ch.Name, webapi.Route)
+		}
+		max := int64(ch.MaxBodyBytes)
+		if max <= 0 {
+			max = int64(cfg.HTTP.MaxBodyBytes)
+		}
+		h, err := webapi.New(webapi.Options{Name: ch.Name, Keys: st.APIKeys(), Intake: &webIntake{in: submits, channel: ch.Name},
+			Validate: validateOrderJSON, MaxBodyBytes: max, Logger: log.With("channel", ch.Name)})
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", ch.Name, err)
+		}
+		api.Handle(webapi.Route, h)
+	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -139,11 +156,13 @@ func Serve(ctx context.Context, opts Options) error {
 		}
 	}()
 	srcCtx, stopSources := context.WithCancel(runCtx)
-	for name, src := range sources {
+	wg.Add(1)
+	go func() { defer wg.Done(); submits.run(srcCtx) }()
+	for name, src := range chans.sources {
 		wg.Add(1)
 		go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()
 	}
-	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(sources), "backends", len(backends),
+	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(chans.sources)+len(chans.web)+len(chans.desk), "backends", len(backends),
 		"database", cfg.Store.DSN)
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
@@ -178,78 +197,6 @@ func Serve(ctx context.Context, opts Options) error {
 	}
 	log.Info("ordergate stopped")
 	return runErr
-}
-
-// buildChannels makes the enabled channels' sources and outbounds.
-func buildChannels(cfg *config.Config, log *slog.Logger) (map[string]channels.Source, map[string]channels.Outbound, error) {
-	sources := map[string]channels.Source{}
-	outbounds := map[string]channels.Outbound{}
-	for _, ch := range cfg.Channels {
-		if !ch.Enabled {
-			continue
-		}
-		switch ch.Type {
-		case config.ChannelDir:
-			// Paths in the config are relative to the working directory
-			// (dirdrop would take done/error relative to the inbox).
-			dirs := []*string{&ch.Path, &ch.DoneDir, &ch.ErrorDir, &ch.Outbox}
-			for _, d := range dirs {
-				if *d == "" {
-					continue
-				}
-				abs, err := filepath.Abs(*d)
-				if err != nil {
-					return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
-				}
-				*d = abs
-				if err := os.MkdirAll(abs, 0o750); err != nil {
-					return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
-				}
-			}
-			src, err := dirdrop.New(dirdrop.Config{Name: ch.Name, Path: ch.Path, DoneDir: ch.DoneDir, ErrorDir: ch.ErrorDir,
-				Patterns: ch.Patterns, Poll: ch.Poll, MinAge: ch.MinAge, DoneFileSuffix: ch.DoneFile,
-				MaxFileBytes: int64(ch.MaxFileBytes), Logger: log})
-			if err != nil {
-				return nil, nil, fmt.Errorf("channel %s: %w", ch.Name, err)
-			}
-			sources[ch.Name] = src
-			if ch.Outbox != "" {
-				outbounds[ch.Name] = &dirdrop.Outbox{Dir: ch.Outbox}
-			}
-		case config.ChannelWeb, config.ChannelDesk:
-			// Served by the HTTP API and the web UI, not polled.
-		default:
-			return nil, nil, fmt.Errorf("channel %s: type %s is not available in this version; disable it (enabled: false)", ch.Name, ch.Type)
-		}
-	}
-	return sources, outbounds, nil
-}
-
-// buildBackends makes the backends the routes use.
-func buildBackends(cfg *config.Config, log *slog.Logger) (map[string]routing.Backend, error) {
-	used := map[string]bool{}
-	for _, r := range cfg.Routes {
-		for _, b := range r.To {
-			used[b] = true
-		}
-	}
-	out := map[string]routing.Backend{}
-	for _, b := range cfg.Backends {
-		if !used[b.Name] {
-			continue
-		}
-		switch b.Type {
-		case config.BackendFiledrop:
-			fb, err := filedrop.New(filedrop.Config{Name: b.Name, Dir: b.Dir, Logger: log})
-			if err != nil {
-				return nil, fmt.Errorf("backend %s: %w", b.Name, err)
-			}
-			out[b.Name] = fb
-		default:
-			return nil, fmt.Errorf("backend %s: type %s is not available in this version", b.Name, b.Type)
-		}
-	}
-	return out, nil
 }
 
 // adminToken returns the API's bearer token: from the configured

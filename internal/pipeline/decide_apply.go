@@ -314,3 +314,46 @@ func (p *Pipeline) decideHeld(ctx context.Context, tx *store.Tx, dec Decision) (
 	}
 	return res, nil
 }
+
+// CompleteTask marks a sales rep's task done, on the order's timeline.
+// When the order waits for the rep (a notes hold), that is the rep's
+// release: the notes hold is approved in the notes role, and the order
+// goes on if nothing else holds it.
+func (p *Pipeline) CompleteTask(ctx context.Context, id, user string) (store.Task, error) {
+	var task store.Task
+	err := p.write(ctx, func(tx *store.Tx, _ message.Publisher) error {
+		var err error
+		if task, err = tx.CompleteTask(ctx, id, user); err != nil {
+			return err
+		}
+		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: task.OrderID, Actor: user, Kind: "task_done", Reason: "task " + id + " done: " + task.Text}); err != nil {
+			return err
+		}
+		if !task.Wait {
+			return nil
+		}
+		appr, err := tx.GetApproval(ctx, task.OrderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || appr.Status != store.ApprovalPending {
+			return err
+		}
+		var state heldState
+		if err := json.Unmarshal(appr.State, &state); err != nil {
+			return err
+		}
+		role := p.d.Config().RulesFor("").HoldRoles[rules.RuleNotes]
+		if role == "" {
+			role = "sales-rep"
+		}
+		for _, h := range state.Approval.Holds {
+			if h.Rule == rules.RuleNotes && h.Next() == role {
+				_, err := p.decideHeld(ctx, tx, Decision{OrderID: task.OrderID, User: user, Role: role, Comment: "task " + id + " done"})
+				return err
+			}
+		}
+		return nil
+	})
+	return task, err
+}
