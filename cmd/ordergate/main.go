@@ -45,6 +45,9 @@ func commands() []command {
 		{"ack", "ack [flags] FILE", "print the acknowledgements the gateway sends for a file", runAck},
 		{"config", "config check [--config F]", "validate the configuration, every problem with file:line", runConfig},
 		{"reprocess", "reprocess [--reroute] ID...", "retry dead letters or route orders again after a fix", runReprocess},
+		{"import", "import KIND FILE.csv...", "import master data (customers, products, prices, xrefs)", runImport},
+		{"rules", "rules test ORDER.json...", "print what the rules decide on orders, changing nothing", runRules},
+		{"replay", "replay --rules-only --since DATE", "print what the rules decide on stored orders now", runReplay},
 	}
 }
 

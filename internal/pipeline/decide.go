@@ -92,7 +92,10 @@ func (p *Pipeline) facts(ctx context.Context, tx *store.Tx, rec *store.OrderReco
 // the decision the decide stage would take now, with the facts it would
 // use (`ordergate rules test`, `ordergate replay --rules-only`). id is
 // the stored order's id, "" for an order not stored.
-func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID, id string, o *order.Order, now time.Time) (rules.Decision, rules.Facts, error) {
+//
+// before, when not zero, leaves out the customer's orders created at or
+// after it from the duplicates (a replay sees what was there then).
+func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID, id string, o *order.Order, now, before time.Time) (rules.Decision, rules.Facts, error) {
 	eng, err := (&engines{}).of(cfg, partnerID)
 	if err != nil {
 		return rules.Decision{}, rules.Facts{}, err
@@ -101,7 +104,21 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 	err = st.View(ctx, func(tx *store.Tx) error {
 		var err error
 		f, err = gatherFacts(ctx, tx, id, o)
-		return err
+		if err != nil || before.IsZero() {
+			return err
+		}
+		kept := f.Prior[:0]
+		for _, pr := range f.Prior {
+			rec, err := tx.GetOrder(ctx, pr.ID)
+			if err != nil {
+				return err
+			}
+			if rec.CreatedAt.Before(before) {
+				kept = append(kept, pr)
+			}
+		}
+		f.Prior = kept
+		return nil
 	})
 	if err != nil {
 		return rules.Decision{}, rules.Facts{}, err

@@ -35,6 +35,9 @@ func isOrderJSON(head []byte) bool {
 	return len(head) > 0 && head[0] == '{'
 }
 
+// DecodeOrderJSON reads a canonical order document as intake does.
+func DecodeOrderJSON(r io.Reader) (*order.Order, error) { return decodeOrderJSON(r) }
+
 // decodeOrderJSON reads a canonical order document: the JSON of the
 // contract, no unknown fields, one object, valid by order.Validate.
 func decodeOrderJSON(r io.Reader) (*order.Order, error) {
