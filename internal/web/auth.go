@@ -296,3 +296,15 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	u.audit(r.Context(), s.user.Name, "logout", s.user.Name, nil)
 	redirect(w, r, "/login?notice=loggedout")
 }
+
+// SweepSessions deletes the sessions that have timed out (idle or
+// absolute) and returns how many. Ended sessions are refused anyway; the
+// gateway calls this now and then to keep the table small.
+func (u *UI) SweepSessions(ctx context.Context) (int64, error) {
+	now := u.now()
+	n, err := u.users.DeleteExpiredSessions(ctx, now, now.Add(-u.idle))
+	if err != nil {
+		return 0, fmt.Errorf("sweeping sessions: %w", err)
+	}
+	return n, nil
+}

@@ -169,8 +169,11 @@ func TestBrowser(t *testing.T) {
 		if same := read(t, ctx, chromedp.Evaluate[bool](`window.__samePage === true`)); !same {
 			t.Errorf("Enter reloaded the page; want the script to add the lines in place")
 		}
-		if desc := read(t, ctx, chromedp.Text(css("#lines tbody tr:nth-child(2) td.desc"))); desc != "Cordless drill 18V" {
-			t.Errorf("line 2 description %q: the GTIN was not looked up as typed", desc)
+		// The script looks the GTIN up as it is typed (debounced fetch).
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+			`document.querySelector("#lines tbody tr:nth-child(2) td.desc").textContent === "Cordless drill 18V"`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Errorf("line 2 shows no description: the GTIN was not looked up as typed: %v", err)
 		}
 		run(t, ctx, "submitting",
 			chromedp.Click(css("#submit-order")),

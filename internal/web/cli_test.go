@@ -10,6 +10,7 @@ import (
 )
 
 func TestUserCommand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	run := func(stdin string, args ...string) (int, string, string) {
@@ -73,6 +74,7 @@ func TestUserCommand(t *testing.T) {
 }
 
 func TestPasswordHash(t *testing.T) {
+	t.Parallel()
 	h, err := web.HashPassword("correct horse battery")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // lines, shows prices and offers a new row; an ambiguous search offers a
 // choice; submitting creates the order.
 func TestDeskWithoutScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.session("dora")
 	form := func(op string, items, qtys, skus []string, extra url.Values) url.Values {
@@ -68,6 +69,7 @@ func TestDeskWithoutScript(t *testing.T) {
 }
 
 func TestDeskRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.session("dora")
 	for _, tc := range []struct {
@@ -94,6 +96,7 @@ func TestDeskRejectsBadInput(t *testing.T) {
 }
 
 func TestReviewRejectsUnparsableCorrection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.session("dora")
 	id := e.svc.DraftIDs()[0]

@@ -15,6 +15,7 @@ import (
 )
 
 func TestCrossOriginPostRefusedOnEveryStateChangingRoute(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.session("alice")
 	n := 0
@@ -47,6 +48,7 @@ func TestCrossOriginPostRefusedOnEveryStateChangingRoute(t *testing.T) {
 }
 
 func TestRoleRouteMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, rt := range e.ui.Routes() {
 		for _, role := range append([]string{""}, web.Roles...) {
@@ -94,6 +96,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 }
 
 func TestSessionRotatedOnLogin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	status, first := e.login("dora", testPassword, nil)
 	if status != http.StatusSeeOther || first == nil {
@@ -124,6 +127,7 @@ func TestSessionRotatedOnLogin(t *testing.T) {
 }
 
 func TestSecureCookieUnderTLS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ui, err := web.New(web.Options{Service: e.svc, Users: e.st, Secure: true, Now: e.clock.Now})
 	if err != nil {
@@ -141,6 +145,7 @@ func TestSecureCookieUnderTLS(t *testing.T) {
 }
 
 func TestLogoutEndsSessionOnServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, c := e.login("bert", testPassword, nil)
 	if s, loc, _ := e.do("POST", "/logout", c, url.Values{}, nil); s != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
@@ -155,6 +160,7 @@ func TestLogoutEndsSessionOnServer(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Idle: 30 minutes without a request ends the session.
 	_, c := e.login("dora", testPassword, nil)
@@ -185,6 +191,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < 5; i++ {
 		if s, _ := e.login("dora", "wrong password!", nil); s != http.StatusUnauthorized {
@@ -224,6 +231,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestAuditRowsForEveryAction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	_, desk := e.login("dora", testPassword, nil)
@@ -319,6 +327,7 @@ func TestAuditRowsForEveryAction(t *testing.T) {
 }
 
 func TestAuditPageShowsTampering(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, admin := e.login("alice", testPassword, nil)
 	if s, _, body := e.do("GET", "/admin/audit", admin, nil, nil); s != http.StatusOK || !strings.Contains(body, "Hash chain verified") {
@@ -340,6 +349,7 @@ func TestAuditPageShowsTampering(t *testing.T) {
 }
 
 func TestDisabledUserCannotSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, c := e.login("dora", testPassword, nil)
 	if err := e.st.SetUserDisabled(context.Background(), "dora", true); err != nil {
@@ -354,6 +364,7 @@ func TestDisabledUserCannotSignIn(t *testing.T) {
 }
 
 func TestLoginRedirectStaysLocal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, next := range []string{"https://evil.example/", "//evil.example", "/\\evil.example"} {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader(url.Values{"name": {"dora"}, "password": {testPassword}, "next": {next}}.Encode()))
@@ -366,5 +377,22 @@ func TestLoginRedirectStaysLocal(t *testing.T) {
 		if loc := resp.Header.Get("Location"); loc != "/" {
 			t.Errorf("next=%q: redirected to %q, want /", next, loc)
 		}
+	}
+}
+
+func TestSweepSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.login("dora", testPassword, nil)
+	e.login("bert", testPassword, nil)
+	e.clock.Advance(20 * time.Minute)
+	e.login("alice", testPassword, nil)
+	e.clock.Advance(15 * time.Minute) // dora and bert idle for 35 minutes, alice for 15
+	n, err := e.ui.SweepSessions(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("SweepSessions = %d, %v; want 2", n, err)
+	}
+	if c, _ := e.st.CountSessions(context.Background(), "alice"); c != 1 {
+		t.Errorf("alice's live session was swept")
 	}
 }

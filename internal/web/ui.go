@@ -37,6 +37,7 @@ type Users interface {
 	GetSession(ctx context.Context, idHash []byte) (store.Session, error)
 	TouchSession(ctx context.Context, idHash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, idHash []byte) error
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
 
 	AppendAudit(ctx context.Context, in store.AuditInput) (store.AuditEntry, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)

@@ -5,15 +5,6 @@
 (function () {
   "use strict";
 
-  function debounce(fn, ms) {
-    var t;
-    return function () {
-      var args = arguments, self = this;
-      clearTimeout(t);
-      t = setTimeout(function () { fn.apply(self, args); }, ms);
-    };
-  }
-
   // ---- order desk ----
   function initDesk(form) {
     var customer = form.getAttribute("data-customer");
@@ -68,7 +59,7 @@
       }
     }
 
-    var search = debounce(function (row, q) {
+    function lookup(row, q) {
       if (q.length < 2) { return; }
       fetch("/desk/products?customer=" + encodeURIComponent(customer) + "&q=" + encodeURIComponent(q),
         { headers: { "Accept": "application/json" }, credentials: "same-origin" })
@@ -86,7 +77,14 @@
           resolve(row);
         })
         .catch(function () { /* the server resolves on submit */ });
-    }, 150);
+    }
+
+    // One pending lookup per row, so that typing in the next row does not
+    // cancel the lookup of the previous one.
+    function search(row, q) {
+      clearTimeout(row._lookup);
+      row._lookup = setTimeout(function () { lookup(row, q); }, 150);
+    }
 
     tbody.addEventListener("input", function (e) {
       if (e.target.classList.contains("item")) {
@@ -110,6 +108,10 @@
         return;
       }
       resolve(row);
+      if (row._lookup && !row.querySelector(".sku").value) {
+        clearTimeout(row._lookup);
+        lookup(row, row.querySelector(".item").value.trim());
+      }
       var rs = rows(), last = rs[rs.length - 1], next;
       if (row === last) {
         if (!row.querySelector(".item").value.trim()) { return; }

@@ -1,8 +1,3 @@
-// Package webtest is an in-memory web.Service for tests and demos: a few
-// customers with prices, a credit-limit rule that holds orders over the
-// limit, captured drafts with page images, and a timeline per order. State
-// changes are visible to the reads that follow, like the store-backed
-// service's.
 package webtest
 
 import (
@@ -141,12 +136,12 @@ func (s *Service) insert(o order.Order, at time.Time, docID string, raw web.RawD
 	}
 	after, _ := exposure.Add(total)
 	if hasLimit && after.Cmp(limit) > 0 {
-		reason := fmt.Sprintf("exposure %s %s exceeds limit %s %s", after.Round(2), o.Currency, limit.Round(2), o.Currency)
+		reason := fmt.Sprintf("exposure %s %s exceeds limit %s %s", after.Round(2).Pad(2), o.Currency, limit.Round(2).Pad(2), o.Currency)
 		e.o.Status = order.StatusHeld
 		e.o.Holds = []order.Hold{{Rule: "credit_limit", Reason: reason}}
 		e.holds = []web.HoldInfo{{Rule: "credit_limit", Reason: reason, Numbers: map[string]string{
-			"exposure": after.Round(2).String() + " " + o.Currency, "limit": limit.Round(2).String() + " " + o.Currency,
-			"order total": total.Round(2).String() + " " + o.Currency}}}
+			"exposure": after.Round(2).Pad(2).String() + " " + o.Currency, "limit": limit.Round(2).Pad(2).String() + " " + o.Currency,
+			"order total": total.Round(2).Pad(2).String() + " " + o.Currency}}}
 		e.heldAt = at
 		e.events = append(e.events, web.TimelineEvent{At: at, Actor: "system", Kind: "held", Reason: reason})
 	} else {
