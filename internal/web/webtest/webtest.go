@@ -495,12 +495,12 @@ func (s *Service) AcceptDraft(ctx context.Context, d web.DraftDecision) (string,
 	dr.decided = true
 	now := s.now()
 	o := *d.Order
-	e := s.insert(o, dr.d.ReceivedAt, dr.d.DocumentID, web.RawDocument{Filename: dr.d.ID + ".png", ContentType: "image/png", Body: dr.d.Pages[0]}, "system")
+	e := s.insert(o, now, dr.d.DocumentID, web.RawDocument{Filename: dr.d.ID + ".png", ContentType: "image/png", Body: dr.d.Pages[0]}, "system")
 	changes, _ := json.Marshal(d.Changes)
 	// The review happened before the rules ran: put it right after receipt.
 	rev := web.TimelineEvent{At: now, Actor: d.User, Kind: "reviewed", Reason: fmt.Sprintf("%d correction(s). %s", len(d.Changes), d.Comment), Detail: string(changes)}
 	e.events = append(e.events[:1], append([]web.TimelineEvent{rev}, e.events[1:]...)...)
-	e.touched, e.updated = true, now
+	e.touched, e.updated, e.created, e.events[0].At = true, now, dr.d.ReceivedAt, dr.d.ReceivedAt
 	return e.o.ID, nil
 }
 
