@@ -122,6 +122,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1000
 mail_location = maildir:~/Maildir
+mailbox_idle_check_interval = 1 secs
 default_internal_user = dovecot
 default_login_user = dovenull
 lda_mailbox_autocreate = yes
