@@ -8,8 +8,9 @@
 //
 // A Segment's element values are ordinary Go strings, already unescaped and
 // decoded to UTF-8 by the engine that produced them, so they may be kept.
-// The Elements slice itself may be reused by a streaming reader: copy the
-// Segment with Clone to keep it past the reader's next call.
+// The slices that hold a segment's elements may be reused by a streaming
+// reader: copy the Segment with Clone to keep it past the reader's next
+// call.
 //
 // edi imports only the standard library.
 package edi

@@ -30,9 +30,7 @@ func TestSniff(t *testing.T) {
 }
 
 func TestSegmentAccessors(t *testing.T) {
-	s := Segment{Tag: "PO1", Elements: []Element{
-		{{"1"}}, {{"24"}}, {{"EA"}}, {}, {{"A", "B"}, {"C"}},
-	}}
+	s := NewSegment("PO1", Element{{"1"}}, Element{{"24"}}, Element{{"EA"}}, Element{}, Element{{"A", "B"}, {"C"}})
 	tests := []struct {
 		n, c int
 		want string
@@ -51,7 +49,7 @@ func TestSegmentAccessors(t *testing.T) {
 		t.Errorf("Repetitions(5) has %d, want 2", got)
 	}
 	c := s.Clone()
-	c.Elements[0][0][0] = "changed"
+	c.Components(1)[0] = "changed"
 	if s.Value(1) != "1" {
 		t.Errorf("Clone shares memory with the original")
 	}

@@ -510,7 +510,7 @@ func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
 }
 
 func (mp *ordersMapper) ftx(s *edi.Segment) {
-	text := joinNonEmpty(s.Repetitions(4))
+	text := joinNonEmpty(s.Components(4))
 	if text == "" {
 		return
 	}
@@ -557,11 +557,11 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			addr.Lines = append(addr.Lines, v)
 		}
 	}
-	if name := joinNonEmpty(s.Repetitions(4)); name != "" {
+	if name := joinNonEmpty(s.Components(4)); name != "" {
 		p.Name = name
 		mp.provParty(i, partyName, s, 4, 1)
-	} else if reps := s.Repetitions(3); len(reps) > 0 {
-		for k, v := range reps[0] {
+	} else if comps := s.Components(3); len(comps) > 0 {
+		for k, v := range comps {
 			if p.Name == "" {
 				if v = strings.TrimSpace(v); v != "" {
 					p.Name = v
@@ -572,16 +572,14 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			addLine(v, 3, k+1)
 		}
 	}
-	if reps := s.Repetitions(5); len(reps) > 0 {
-		for k, v := range reps[0] {
-			addLine(v, 5, k+1)
-		}
+	for k, v := range s.Components(5) {
+		addLine(v, 5, k+1)
 	}
 	set := func(dst *string, el int, field partyField) {
 		if v := s.Component(el, 1); v != "" {
 			*dst = v
 			comp := 0
-			if len(s.Repetitions(el)) > 0 && len(s.Repetitions(el)[0]) > 1 {
+			if len(s.Components(el)) > 1 {
 				comp = 1
 			}
 			mp.provParty(i, field, s, el, comp)
@@ -602,15 +600,12 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	mp.o.Parties = append(mp.o.Parties, p)
 }
 
-// joinNonEmpty joins the trimmed non-empty components of the first
-// repetition with a space; a single one is returned as it is, without a
-// copy.
-func joinNonEmpty(reps [][]string) string {
-	if len(reps) == 0 {
-		return ""
-	}
+// joinNonEmpty joins the trimmed non-empty components (of an element's
+// first repetition) with a space; a single one is returned as it is,
+// without a copy.
+func joinNonEmpty(comps []string) string {
 	first, n, size := "", 0, 0
-	for _, v := range reps[0] {
+	for _, v := range comps {
 		if v = strings.TrimSpace(v); v != "" {
 			if n == 0 {
 				first = v
@@ -624,7 +619,7 @@ func joinNonEmpty(reps [][]string) string {
 	}
 	var b strings.Builder
 	b.Grow(size - 1)
-	for _, v := range reps[0] {
+	for _, v := range comps {
 		if v = strings.TrimSpace(v); v != "" {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
@@ -700,12 +695,9 @@ func (mp *ordersMapper) pia(s *edi.Segment) {
 }
 
 func (mp *ordersMapper) imd(s *edi.Segment) {
-	reps := s.Repetitions(3)
-	if len(reps) == 0 {
-		return
-	}
-	for k := 3; k < len(reps[0]) && k < 5; k++ {
-		t := strings.TrimSpace(reps[0][k])
+	comps := s.Components(3)
+	for k := 3; k < len(comps) && k < 5; k++ {
+		t := strings.TrimSpace(comps[k])
 		if t == "" {
 			continue
 		}

@@ -315,8 +315,8 @@ func TestPHPEdifactAnalysis(t *testing.T) {
 				var vals []string
 				leaves(x, &vals)
 				var have []string
-				for _, e := range segs[i].Elements {
-					for _, rep := range e {
+				for n := 1; n <= segs[i].Len(); n++ {
+					for _, rep := range segs[i].Repetitions(n) {
 						have = append(have, rep...)
 					}
 				}

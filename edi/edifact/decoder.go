@@ -572,9 +572,8 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	}
 }
 
-// appendSegment appends a copy of *s to m's segments field by field: the
-// two pointers of the segment are written, not the slice header nor the
-// whole struct in bulk (fewer GC write barriers).
+// appendSegment appends a copy of *s to m's segments, into the spare
+// capacity without append's copy of the whole list when there is room.
 func appendSegment(m *Message, s *edi.Segment) {
 	n := len(m.Segments)
 	if n == cap(m.Segments) {
@@ -583,7 +582,7 @@ func appendSegment(m *Message, s *edi.Segment) {
 	}
 	m.Segments = m.Segments[:n+1]
 	dst := &m.Segments[n]
-	dst.Tag, dst.Elements, dst.Pos = s.Tag, s.Elements, s.Pos
+	*dst = *s
 }
 
 func btoi(b bool) int {
@@ -688,11 +687,11 @@ func (d *Decoder) finish() {
 	}
 }
 
-// arena holds the cloned segments of messages in large shared blocks.
+// arena holds the cloned segments of messages in large shared blocks:
+// their values and the index lists of their flat form.
 type arena struct {
-	strs  []string
-	reps  [][]string
-	elems []edi.Element
+	strs []string
+	ints []int32
 }
 
 // reset makes the current blocks reusable (WithMessageReuse: the previous
@@ -701,23 +700,20 @@ type arena struct {
 // GC marks; until then they keep at most one block of old segment strings
 // reachable.
 func (a *arena) reset() {
-	a.strs, a.reps, a.elems = a.strs[:0], a.reps[:0], a.elems[:0]
+	a.strs, a.ints = a.strs[:0], a.ints[:0]
 }
 
 const arenaBlock = 4096
 
 // take returns fresh slices of the given lengths from the blocks.
-func (a *arena) take(nStrs, nReps, nElems int) ([]string, [][]string, []edi.Element) {
+func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
 	if cap(a.strs)-len(a.strs) < nStrs {
 		a.strs = make([]string, 0, max(arenaBlock, nStrs))
 	}
-	if cap(a.reps)-len(a.reps) < nReps {
-		a.reps = make([][]string, 0, max(arenaBlock, nReps))
+	if cap(a.ints)-len(a.ints) < nInts {
+		a.ints = make([]int32, 0, max(arenaBlock, nInts))
 	}
-	if cap(a.elems)-len(a.elems) < nElems {
-		a.elems = make([]edi.Element, 0, max(arenaBlock, nElems))
-	}
-	s, r, e := len(a.strs), len(a.reps), len(a.elems)
-	a.strs, a.reps, a.elems = a.strs[:s+nStrs], a.reps[:r+nReps], a.elems[:e+nElems]
-	return a.strs[s : s+nStrs : s+nStrs], a.reps[r : r+nReps : r+nReps], a.elems[e : e+nElems : e+nElems]
+	s, i := len(a.strs), len(a.ints)
+	a.strs, a.ints = a.strs[:s+nStrs], a.ints[:i+nInts]
+	return a.strs[s : s+nStrs : s+nStrs], a.ints[i : i+nInts : i+nInts]
 }

@@ -289,18 +289,24 @@ func validateSegment(s *edi.Segment, def *SegmentDef, decimal byte, limit int) [
 // (padding, repetitions, a missing or bad value) is left to
 // segmentProblems, which finds and describes it.
 func segmentValid(s *edi.Segment, def *SegmentDef, decimal byte) bool {
-	els := s.Elements
-	if len(els) > len(def.Elements) || len(els) < def.minElems {
+	n := s.Len()
+	if n > len(def.Elements) || n < def.minElems {
 		return false
 	}
-	defs := def.Elements[:len(els)]
-	for i, el := range els {
+	vals, elem, rep := s.Flat()
+	if rep != nil {
+		return false // a repetition
+	}
+	defs := def.Elements[:n]
+	for i := range defs {
 		ed := &defs[i]
-		if len(el) != 1 {
-			return false
+		var comps []string
+		if elem == nil {
+			comps = vals[i : i+1]
+		} else {
+			comps = vals[elem[i]:elem[i+1]]
 		}
-		comps := el[0]
-		if len(comps) > len(ed.Components) {
+		if len(comps) == 0 || len(comps) > len(ed.Components) {
 			return false
 		}
 		empty := true
@@ -350,31 +356,27 @@ func segmentProblems(s *edi.Segment, def *SegmentDef, decimal byte, limit int) [
 				Element: elem, Component: comp, Code: code, Err: classErr(ErrDictionary, format, args...)})
 		}
 	}
-	if len(s.Elements) > len(def.Elements) {
+	if s.Len() > len(def.Elements) {
 		// Trailing empty elements are tolerated as padding.
-		for i := len(def.Elements); i < len(s.Elements); i++ {
-			if !elementEmpty(s.Elements[i]) {
-				add(i+1, 0, CodeTooManyConstituents, "%s has %d data elements, at most %d are defined", s.Tag, len(s.Elements), len(def.Elements))
+		for i := len(def.Elements); i < s.Len(); i++ {
+			if !s.Empty(i + 1) {
+				add(i+1, 0, CodeTooManyConstituents, "%s has %d data elements, at most %d are defined", s.Tag, s.Len(), len(def.Elements))
 				break
 			}
 		}
 	}
 	for i := range def.Elements {
 		ed := &def.Elements[i]
-		var el edi.Element
-		if i < len(s.Elements) {
-			el = s.Elements[i]
-		}
-		if elementEmpty(el) {
+		if s.Empty(i + 1) {
 			if ed.Mandatory {
 				add(i+1, 0, CodeMissing, "mandatory data element %s missing", ed.ID)
 			}
 			continue
 		}
-		if len(el) > 1 {
-			add(i+1, 0, CodeTooManyRepetitions, "data element %s repeated %d times, it is not repeatable", ed.ID, len(el))
+		if n := s.RepetitionCount(i + 1); n > 1 {
+			add(i+1, 0, CodeTooManyRepetitions, "data element %s repeated %d times, it is not repeatable", ed.ID, n)
 		}
-		comps := el[0]
+		comps := s.Components(i + 1)
 		if len(comps) > len(ed.Components) {
 			for j := len(ed.Components); j < len(comps); j++ {
 				if comps[j] != "" {
@@ -409,17 +411,6 @@ func segmentProblems(s *edi.Segment, def *SegmentDef, decimal byte, limit int) [
 		}
 	}
 	return errs
-}
-
-func elementEmpty(el edi.Element) bool {
-	for _, rep := range el {
-		for _, v := range rep {
-			if v != "" {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // checkValue checks a value's characters and length. Numeric values may

@@ -162,13 +162,13 @@ func unwritable(t *testing.T, err error) bool {
 func canonical(s *edi.Segment) string {
 	var b strings.Builder
 	b.WriteString(s.Tag)
-	els := s.Elements
-	for len(els) > 0 && elementEmpty(els[len(els)-1]) {
-		els = els[:len(els)-1]
+	last := s.Len()
+	for last > 0 && s.Empty(last) {
+		last--
 	}
-	for _, e := range els {
+	for n := 1; n <= last; n++ {
 		b.WriteByte(0)
-		for j, rep := range e {
+		for j, rep := range s.Repetitions(n) {
 			if j > 0 {
 				b.WriteByte(1)
 			}

@@ -164,10 +164,11 @@ type Reader struct {
 	badFor        *charset  // the charset bad was made for
 	bad           [256]bool // bytes badFor's repertoire does not allow
 
-	seg   edi.Segment
-	elems []edi.Element
-	reps  [][]string
-	strs  []string
+	seg edi.Segment
+	// strs and ints hold the segment's flat form (edi.Segment.SetFlat)
+	// when the reader is used alone.
+	strs []string
+	ints []int32
 	// arena, when set (by the Decoder), receives the segments' slices so
 	// they stay valid without a copy.
 	arena *arena
@@ -309,10 +310,9 @@ func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
 	r.raw, r.gap = r.own, 0
 	r.bounds = append(r.bounds[:0], bound{end: 0, kind: clsElement}, bound{end: 6, kind: clsTerminator})
 	// The UNA's tag is not in raw: build it by hand.
-	r.strs = append(r.strs[:0], "UNA", string(r.raw))
-	r.reps = append(r.reps[:0], r.strs[0:1:1], r.strs[1:2:2])
-	r.elems = append(r.elems[:0], r.reps[0:1:1], r.reps[1:2:2])
-	r.seg = edi.Segment{Tag: "UNA", Elements: r.elems[1:], Pos: edi.Position{Offset: start, Index: r.index}}
+	r.strs = append(r.strs[:0], string(r.raw))
+	r.seg = edi.Segment{Tag: "UNA", Pos: edi.Position{Offset: start, Index: r.index}}
+	r.seg.SetFlat(r.strs[:1:1], nil, nil)
 	return &r.seg, nil
 }
 
@@ -738,51 +738,65 @@ func levelName(cs *charset) string {
 }
 
 // build turns the unescaped data and bounds into r.seg, with every value a
-// substring of s.
+// substring of s, in the flat form of edi.Segment: the values, and the
+// element and repetition starts unless every element is simple.
 func (r *Reader) build(s string) {
-	nComps, nReps, nElems := len(r.bounds), r.nReps, r.nElems
-	var strs []string
-	var reps [][]string
-	var elems []edi.Element
-	if a := r.arena; a != nil {
-		strs, reps, elems = a.take(nComps, nReps, nElems)
-	} else {
-		if cap(r.strs) < nComps {
-			r.strs = make([]string, nComps, 2*nComps)
-		}
-		if cap(r.reps) < nReps {
-			r.reps = make([][]string, nReps, 2*nReps)
-		}
-		if cap(r.elems) < nElems {
-			r.elems = make([]edi.Element, nElems, 2*nElems)
-		}
-		strs, reps, elems = r.strs[:nComps], r.reps[:nReps], r.elems[:nElems]
-	}
-	// Two simple loops keep their variables in registers.
 	bounds, gap := r.bounds, r.gap
-	strs = strs[:len(bounds)]
-	start := int32(0)
-	for k, b := range bounds {
+	// The tag's own element ends at the first element separator (or the
+	// terminator); components or repetitions of the tag are dropped.
+	k0 := 0
+	for bounds[k0].kind == clsComponent || bounds[k0].kind == clsRepetition {
+		k0++
+	}
+	after := bounds[k0+1:]
+	nVals, nEl := len(after), r.nElems-1
+	nInts := 0
+	if nVals != nEl {
+		nInts = nEl + 1 + r.nReps - r.nElems
+	}
+	var strs []string
+	var ints []int32
+	if a := r.arena; a != nil {
+		strs, ints = a.take(nVals, nInts)
+	} else {
+		if cap(r.strs) < nVals {
+			r.strs = make([]string, nVals, 2*nVals)
+		}
+		if cap(r.ints) < nInts {
+			r.ints = make([]int32, nInts, 2*nInts)
+		}
+		strs, ints = r.strs[:nVals], r.ints[:nInts]
+	}
+	r.seg.Tag = s[:bounds[0].end]
+	start := bounds[k0].end + gap
+	strs = strs[:len(after)]
+	for k, b := range after {
 		strs[k] = s[start:b.end]
 		start = b.end + gap
 	}
-	repStart, ri, ei, elemStart := 0, 0, 0, 0
-	for k, b := range bounds {
-		if b.kind == clsComponent {
-			continue
-		}
-		reps[ri] = strs[repStart : k+1 : k+1]
-		ri++
-		repStart = k + 1
-		if b.kind == clsRepetition {
-			continue
-		}
-		elems[ei] = edi.Element(reps[elemStart:ri:ri])
-		ei++
-		elemStart = ri
+	if nInts == 0 {
+		r.seg.SetFlat(strs, nil, nil)
+		return
 	}
-	r.seg.Tag = elems[0][0][0]
-	r.seg.Elements = elems[1:nElems:nElems]
+	elem, reps := ints[:nEl+1], ints[nEl+1:]
+	elem[0] = 0
+	ei, ri := 1, 0
+	for k, b := range after {
+		switch b.kind {
+		case clsElement, clsTerminator:
+			elem[ei] = int32(k + 1)
+			ei++
+		case clsRepetition:
+			reps[ri] = int32(k + 1)
+			ri++
+		}
+	}
+	if ri == 0 {
+		reps = nil
+	} else {
+		reps = reps[:ri:ri]
+	}
+	r.seg.SetFlat(strs, elem, reps)
 }
 
 // startInterchange applies the UNB's syntax identifier: its character set

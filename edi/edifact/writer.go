@@ -182,11 +182,9 @@ func (w *Writer) fail(format string, args ...any) error {
 // written with its components joined by the component separator, so use
 // WriteSegment for values that may contain it.
 func (w *Writer) Segment(tag string, elements ...string) error {
-	els := make([]edi.Element, len(elements))
-	for i, e := range elements {
-		els[i] = edi.Element{{e}}
-	}
-	return w.WriteSegment(&edi.Segment{Tag: tag, Elements: els})
+	s := edi.Segment{Tag: tag}
+	s.SetFlat(elements, nil, nil)
+	return w.WriteSegment(&s)
 }
 
 // SegmentElements writes a segment whose elements are given as their
@@ -196,7 +194,8 @@ func (w *Writer) SegmentElements(tag string, elements ...[]string) error {
 	for i, e := range elements {
 		els[i] = edi.Element{e}
 	}
-	return w.WriteSegment(&edi.Segment{Tag: tag, Elements: els})
+	s := edi.NewSegment(tag, els...)
+	return w.WriteSegment(&s)
 }
 
 // WriteSegment writes s, trailing empty elements and components dropped.
@@ -209,19 +208,21 @@ func (w *Writer) WriteSegment(s *edi.Segment) error {
 		return w.fail("segment tag %q", s.Tag)
 	}
 	b := append(w.buf[:0], s.Tag...)
-	els := s.Elements
-	for len(els) > 0 && elementEmpty(els[len(els)-1]) {
-		els = els[:len(els)-1]
+	n := s.Len()
+	for n > 0 && s.Empty(n) {
+		n--
 	}
-	for i, e := range els {
+	for i := range n {
 		b = append(b, w.s.Element)
-		if len(e) > 1 && w.s.Repetition == 0 {
+		nr := s.RepetitionCount(i + 1)
+		if nr > 1 && w.s.Repetition == 0 {
 			return w.fail("%s element %d repeats, the syntax has no repetition separator", s.Tag, i+1)
 		}
-		for j, rep := range e {
+		for j := range nr {
 			if j > 0 {
 				b = append(b, w.s.Repetition)
 			}
+			rep := s.Repetition(i+1, j+1)
 			n := len(rep)
 			for n > 0 && rep[n-1] == "" {
 				n--

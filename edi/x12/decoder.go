@@ -421,7 +421,7 @@ func (d *Decoder) closeInterchange(s *edi.Segment) {
 		d.interchangeErr(s, 1, TA1InvalidGroupCount, false,
 			errorf(ErrEnvelope, "IEA01 %s does not match the %d functional groups of the interchange", quote(n), len(ic.Groups)))
 	}
-	if len(s.Elements) > 2 {
+	if s.Len() > 2 {
 		d.interchangeErr(s, 3, TA1InvalidControlStructure, false, errorf(ErrEnvelope, "IEA has more than 2 elements"))
 	}
 	ic.Complete = true
@@ -482,8 +482,8 @@ func (d *Decoder) openGroup(s *edi.Segment) {
 	// A GS whose last element ends in the component separator means the
 	// ISA had no ISA16: what was read as ISA16 is the real terminator
 	// (and the line break after it was taken for the terminator).
-	if n := len(s.Elements); n > 0 {
-		if last := s.Elements[n-1]; len(last) > 0 && len(last[0]) > 1 && last[0][len(last[0])-1] == "" {
+	if n := s.Len(); n > 0 {
+		if last := s.Components(n); len(last) > 1 && last[len(last)-1] == "" {
 			d.interchangeErr(s, 0, TA1InvalidComponentSep, true, errorf(ErrSeparators,
 				"GS ends with the component separator %q: ISA16 is probably missing from the ISA", ic.Delimiters.Component))
 		}

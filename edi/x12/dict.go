@@ -129,15 +129,17 @@ func (r *rule) index() {
 // i-1 for element i, for the first 64 elements.
 func presence(s *edi.Segment) uint64 {
 	var m uint64
-	for i, e := range s.Elements {
-		if i == 64 {
-			break
-		}
-		if len(e) == 1 && len(e[0]) == 1 {
-			if e[0][0] != "" {
+	vals, elem, _ := s.Flat()
+	if elem == nil {
+		for i, v := range vals[:min(len(vals), 64)] {
+			if v != "" {
 				m |= 1 << i
 			}
-		} else if present(s, i+1) {
+		}
+		return m
+	}
+	for i := range min(s.Len(), 64) {
+		if !s.Empty(i + 1) {
 			m |= 1 << i
 		}
 	}
@@ -178,26 +180,13 @@ type elementErr struct {
 
 // present reports whether element n of s has a value.
 func present(s *edi.Segment, n int) bool {
-	if n < 1 || n > len(s.Elements) {
-		return false
-	}
-	e := s.Elements[n-1]
-	if len(e) == 1 && len(e[0]) == 1 {
-		return e[0][0] != ""
-	}
-	for _, rep := range e {
-		for _, c := range rep {
-			if c != "" {
-				return true
-			}
-		}
-	}
-	return false
+	return !s.Empty(n)
 }
 
 // validate checks the elements of s against d and appends what it finds.
 func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []elementErr {
-	n := len(s.Elements)
+	n := s.Len()
+	vals, elem, _ := s.Flat()
 	if n > len(d.elems) {
 		// Trailing empty elements beyond the definition are tolerated as
 		// padding only if they are empty; data there is an error.
@@ -215,8 +204,13 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 		ed := &d.elems[i]
 		if i < n && ed.typ != tComposite {
 			// Fast path: a simple element sent as one value.
-			if e := s.Elements[i]; len(e) == 1 && len(e[0]) == 1 {
-				v := e[0][0]
+			if elem == nil || elem[i+1]-elem[i] == 1 {
+				var v string
+				if elem == nil {
+					v = vals[i]
+				} else {
+					v = vals[elem[i]]
+				}
 				if v == "" {
 					if ed.req == mandatory {
 						out = append(out, elementErr{pos: i + 1, ref: ed.ref, code: AK4MandatoryMissing,
@@ -237,12 +231,11 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 			}
 			continue
 		}
-		e := s.Elements[i]
-		if len(e) > 1 {
-			out = append(out, elementErr{pos: i + 1, rep: 2, ref: ed.ref, code: AK4TooManyRepetitions, value: strings.Join(e[1], ""),
+		if s.RepetitionCount(i+1) > 1 {
+			out = append(out, elementErr{pos: i + 1, rep: 2, ref: ed.ref, code: AK4TooManyRepetitions, value: strings.Join(s.Repetition(i+1, 2), ""),
 				msg: "data element " + s.Tag + pad2(i+1) + " does not repeat"})
 		}
-		rep := e[0]
+		rep := s.Components(i + 1)
 		if ed.typ == tComposite {
 			if len(rep) > len(ed.comps) {
 				out = append(out, elementErr{pos: i + 1, comp: len(ed.comps) + 1, ref: ed.ref, code: AK4TooManyComponents,

@@ -67,16 +67,18 @@ func TestRuleMask(t *testing.T) {
 					for _, p := range r.elems {
 						n = max(n, p)
 					}
-					s := &edi.Segment{Tag: tag, Elements: make([]edi.Element, n+1)}
-					for i := range s.Elements {
-						s.Elements[i] = edi.Element{{""}}
+					els := make([]edi.Element, n+1)
+					for i := range els {
+						els[i] = edi.Element{{""}}
 					}
 					for k, p := range r.elems {
 						if pattern&(1<<k) != 0 {
-							s.Elements[p-1] = edi.Element{{"X"}}
+							els[p-1] = edi.Element{{"X"}}
 						}
 					}
-					s.Elements[n] = edi.Element{{"A", "B"}} // a composite value outside the note
+					els[n] = edi.Element{{"A", "B"}} // a composite value outside the note
+					seg := edi.NewSegment(tag, els...)
+					s := &seg
 					got := fmt.Sprint(r.check(d, s, presence(s), nil))
 					want := fmt.Sprint(slow.check(d, s, 0, nil))
 					if got != want {

@@ -111,12 +111,12 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		for i := range first {
 			a, b := first[i].seg, second[i].seg
-			if a.Tag != b.Tag || a.String() != b.String() || len(a.Elements) != len(b.Elements) {
+			if a.Tag != b.Tag || a.String() != b.String() || a.Len() != b.Len() {
 				t.Fatalf("segment %d: %q became %q", i+1, a.String(), b.String())
 			}
-			for j := range a.Elements {
-				if len(a.Elements[j]) != len(b.Elements[j]) {
-					t.Fatalf("segment %d element %d: repetitions differ", i+1, j+1)
+			for j := 1; j <= a.Len(); j++ {
+				if a.RepetitionCount(j) != b.RepetitionCount(j) {
+					t.Fatalf("segment %d element %d: repetitions differ", i+1, j)
 				}
 			}
 		}

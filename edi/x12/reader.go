@@ -190,12 +190,15 @@ type Reader struct {
 	keep bool
 	// slabs are the slabs of keep mode, kept for reuse when the Decoder
 	// reuses segments (ReuseSegments): rewind starts over at the first.
-	slabs   []slab
-	slab    int
-	seg     edi.Segment
-	elems   []edi.Element
-	reps    [][]string
-	comps   []string
+	slabs []slab
+	slab  int
+	seg   edi.Segment
+	// vals, elem and rep are the segment's flat form (edi.Segment.SetFlat):
+	// the values, the element starts of a segment with composites or
+	// repetitions, and the repetition starts.
+	vals    []string
+	elem    []int32
+	rep     []int32
 	scratch []byte
 	// segSize is the last segment's size estimate: what its tag, values
 	// and slice headers take in memory (the Decoder's MaxSetSize
@@ -425,26 +428,26 @@ func (r *Reader) readSegment() (*edi.Segment, error) {
 	return &r.seg, nil
 }
 
-// split tokenizes one segment, raw and its string s, into the reader's slices: reused in
-// streaming mode, carved from slabs in keep mode (a slab is never
-// written again once a segment points into it; a new one replaces it
-// when it runs short). It also computes the segment's size estimate
-// (segSize) for the Decoder's set limit.
+// split tokenizes one segment, raw and its string s, into the reader's
+// slices: reused in streaming mode, carved from slabs in keep mode (a
+// slab is never written again once a segment points into it; a new one
+// replaces it when it runs short). It also computes the segment's size
+// estimate (segSize) for the Decoder's set limit.
 func (r *Reader) split(raw []byte, s string) error {
 	d := &r.delim
 	if !r.keep {
-		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+		r.vals, r.elem, r.rep = r.vals[:0], r.elem[:0], r.rep[:0]
 	} else {
 		// Continue after the previous segment's slices.
-		r.elems, r.reps, r.comps = r.elems[len(r.elems):], r.reps[len(r.reps):], r.comps[len(r.comps):]
-		if cap(r.elems) < slabLow || cap(r.comps) < slabLow || cap(r.reps) < slabLow {
+		r.vals, r.elem, r.rep = r.vals[len(r.vals):], r.elem[len(r.elem):], r.rep[len(r.rep):]
+		if cap(r.vals) < slabLow || cap(r.elem) < slabLow {
 			r.nextSlab()
 		}
 	}
 	i := strings.IndexByte(s, d.Element)
 	if i < 0 {
 		r.seg.Tag = s
-		r.seg.Elements = r.elems
+		r.seg.SetFlat(r.vals, nil, nil)
 		r.segSize = len(s) + 64
 		return nil
 	}
@@ -452,14 +455,13 @@ func (r *Reader) split(raw []byte, s string) error {
 	rest := s[i+1:]
 	// Simple elements only (a component or repetition separator sends
 	// the segment to splitComplex). A segment of len(rest) bytes has at
-	// most len(rest)+1 elements: with that room in the slices (the reused
-	// ones grow to it, up to maxInPlace), they are written in place.
+	// most len(rest)+1 elements: with that room in the slice (the reused
+	// one grows to it, up to maxInPlace), they are written in place.
 	bound := len(rest) + 1
-	if !r.keep && bound <= maxInPlace && (cap(r.comps) < bound || cap(r.reps) < bound || cap(r.elems) < bound) {
-		c := max(bound, 2*cap(r.comps), 64)
-		r.comps, r.reps, r.elems = make([]string, 0, c), make([][]string, 0, c), make([]edi.Element, 0, c)
+	if !r.keep && bound <= maxInPlace && cap(r.vals) < bound {
+		r.vals = make([]string, 0, max(bound, 2*cap(r.vals), 64))
 	}
-	if bound > cap(r.comps) || bound > cap(r.reps) || bound > cap(r.elems) {
+	if bound > cap(r.vals) {
 		if strings.IndexByte(rest, d.Component) >= 0 || d.Repetition != 0 && strings.IndexByte(rest, d.Repetition) >= 0 {
 			return r.splitComplex(rest)
 		}
@@ -469,32 +471,32 @@ func (r *Reader) split(raw []byte, s string) error {
 			if j >= 0 {
 				v, rest = rest[:j], rest[j+1:]
 			}
-			if err := r.simple(v); err != nil {
-				return err
+			if len(v) > r.cfg.maxElement {
+				return r.elementTooLong(len(r.vals) + 1)
 			}
+			r.vals = append(r.vals, v)
 			if j < 0 {
 				break
 			}
 		}
-		n := len(r.elems)
-		r.seg.Elements = r.elems
+		n := len(r.vals)
+		r.seg.SetFlat(r.vals, nil, nil)
 		r.segSize = len(s) + 64 + 63*n // tag, 64 per element (3 headers), values
 		return nil
 	}
-	comps, reps, elems := r.comps[:bound], r.reps[:bound], r.elems[:bound]
-	k, ok := splitSimple(raw[i+1:], rest, d, comps)
+	vals := r.vals[:bound]
+	k, ok := splitSimple(raw[i+1:], rest, d, vals)
 	if !ok {
 		return r.splitComplex(rest)
 	}
-	for e := range k {
-		if len(comps[e]) > r.cfg.maxElement {
+	vals = vals[:k]
+	for e, v := range vals {
+		if len(v) > r.cfg.maxElement {
 			return r.elementTooLong(e + 1)
 		}
-		reps[e] = comps[e : e+1 : e+1]
-		elems[e] = reps[e : e+1 : e+1]
 	}
-	r.comps, r.reps, r.elems = comps[:k], reps[:k], elems[:k]
-	r.seg.Elements = r.elems
+	r.vals = vals
+	r.seg.SetFlat(vals, nil, nil)
 	r.segSize = len(s) + 64 + 63*k // tag, 64 per element (3 headers), values
 	return nil
 }
@@ -546,33 +548,32 @@ func zeros(x uint64) uint64 {
 const maxInPlace = 4096
 
 type slab struct {
-	elems []edi.Element
-	reps  [][]string
-	comps []string
+	vals []string
+	elem []int32
 }
 
 // nextSlab continues keep mode in a new slab, or in the next one kept
 // for reuse.
 func (r *Reader) nextSlab() {
 	if !r.cfg.reuse {
-		r.elems = make([]edi.Element, 0, slabSize)
-		r.reps = make([][]string, 0, slabSize)
-		r.comps = make([]string, 0, slabSize)
+		r.vals = make([]string, 0, slabSize)
+		r.elem = make([]int32, 0, slabSize)
 		return
 	}
 	r.slab++
 	if r.slab >= len(r.slabs) {
-		r.slabs = append(r.slabs, slab{make([]edi.Element, slabSize), make([][]string, slabSize), make([]string, slabSize)})
+		r.slabs = append(r.slabs, slab{make([]string, slabSize), make([]int32, slabSize)})
 		r.slab = len(r.slabs) - 1
 	}
 	sl := &r.slabs[r.slab]
-	r.elems, r.reps, r.comps = sl.elems[:0], sl.reps[:0], sl.comps[:0]
+	r.vals, r.elem = sl.vals[:0], sl.elem[:0]
 }
 
 // rewind lets keep mode overwrite the segments read so far (ReuseSegments).
 func (r *Reader) rewind() {
 	r.slab = -1
 	r.nextSlab()
+	r.rep = nil
 }
 
 // Slab sizes of a Reader in keep mode: slabSize entries per slab; a slab
@@ -582,23 +583,15 @@ const (
 	slabLow  = 256
 )
 
-// simple appends one simple element.
-func (r *Reader) simple(v string) error {
-	if len(v) > r.cfg.maxElement {
-		return r.elementTooLong(len(r.elems) + 1)
-	}
-	k := len(r.comps)
-	r.comps = append(r.comps, v)
-	q := len(r.reps)
-	r.reps = append(r.reps, r.comps[k:k+1:k+1])
-	r.elems = append(r.elems, r.reps[q:q+1:q+1])
-	return nil
-}
-
-// splitComplex tokenizes elements with components or repetitions.
+// splitComplex tokenizes elements with components or repetitions into
+// the flat form: r.vals continues with the segment's values, r.elem and
+// r.rep receive its element and repetition starts.
 func (r *Reader) splitComplex(rest string) error {
 	d := &r.delim
 	size := len(r.seg.Tag) + 64
+	vals := r.vals[:0]
+	elem := r.elem[:0]
+	rep := r.rep[:0]
 	for k := 0; ; k++ {
 		j := strings.IndexByte(rest, d.Element)
 		var v string
@@ -608,11 +601,12 @@ func (r *Reader) splitComplex(rest string) error {
 			v, rest = rest[:j], rest[j+1:]
 		}
 		if len(v) > r.cfg.maxElement {
+			r.vals, r.elem, r.rep = vals, elem, rep
 			return r.elementTooLong(k + 1)
 		}
 		size += 24
-		repStart := len(r.reps)
-		for {
+		elem = append(elem, int32(len(vals)))
+		for first := true; ; first = false {
 			rv := v
 			more := false
 			if d.Repetition != 0 {
@@ -620,30 +614,37 @@ func (r *Reader) splitComplex(rest string) error {
 					rv, v, more = v[:q], v[q+1:], true
 				}
 			}
-			compStart := len(r.comps)
+			if !first {
+				rep = append(rep, int32(len(vals)))
+			}
 			for {
 				q := strings.IndexByte(rv, d.Component)
 				if q < 0 {
-					r.comps = append(r.comps, rv)
+					vals = append(vals, rv)
 					size += len(rv) + 16
 					break
 				}
-				r.comps = append(r.comps, rv[:q])
+				vals = append(vals, rv[:q])
 				size += q + 16
 				rv = rv[q+1:]
 			}
-			r.reps = append(r.reps, r.comps[compStart:len(r.comps):len(r.comps)])
 			size += 24
 			if !more {
 				break
 			}
 		}
-		r.elems = append(r.elems, r.reps[repStart:len(r.reps):len(r.reps)])
 		if j < 0 {
 			break
 		}
 	}
-	r.seg.Elements = r.elems
+	elem = append(elem, int32(len(vals)))
+	r.vals, r.elem = vals, elem
+	if len(rep) == 0 {
+		rep = nil
+	} else {
+		r.rep = rep
+	}
+	r.seg.SetFlat(vals, elem, rep)
 	r.segSize = size
 	return nil
 }
@@ -740,9 +741,9 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 	r.seg.Tag = "ISA"
 	r.seg.Pos = pos
 	if r.keep {
-		r.elems, r.reps, r.comps = make([]edi.Element, 0, 16), make([][]string, 0, 16), make([]string, 0, 16)
+		r.vals = make([]string, 0, 16)
 	} else {
-		r.elems, r.reps, r.comps = r.elems[:0], r.reps[:0], r.comps[:0]
+		r.vals = r.vals[:0]
 	}
 	r.segSize = len("ISA") + 64
 	for k := range 16 {
@@ -753,16 +754,10 @@ func (r *Reader) readISA() (*edi.Segment, error) {
 		} else {
 			v = s
 		}
-		r.comps = append(r.comps, v)
+		r.vals = append(r.vals, v)
 		r.segSize += 64 + len(v)
 	}
-	for k := range 16 {
-		r.reps = append(r.reps, r.comps[k:k+1:k+1])
-	}
-	for k := range 16 {
-		r.elems = append(r.elems, r.reps[k:k+1:k+1])
-	}
-	r.seg.Elements = r.elems
+	r.seg.SetFlat(r.vals, nil, nil)
 	r.r = start + t + tl
 	r.isaFixed = fixed
 

@@ -188,9 +188,9 @@ func TestReaderBoundedMemory(t *testing.T) {
 // from its slices: the reference for the reader's segSize.
 func segmentSizeRef(s *edi.Segment) int {
 	n := len(s.Tag) + 64
-	for _, e := range s.Elements {
+	for i := 1; i <= s.Len(); i++ {
 		n += 24
-		for _, r := range e {
+		for _, r := range s.Repetitions(i) {
 			n += 24
 			for _, c := range r {
 				n += len(c) + 16

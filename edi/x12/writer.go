@@ -178,7 +178,7 @@ func (w *Writer) WriteSegment(s *edi.Segment) error {
 		return w.fail("segment tag %s is not 2 or 3 letters and digits", quote(s.Tag))
 	}
 	w.buf = append(w.buf[:0], s.Tag...)
-	for i, e := range s.Elements {
+	for i := range s.Len() {
 		w.buf = append(w.buf, w.d.Element)
 		if s.Tag == "ISA" && (i == 10 || i == 15) {
 			v := s.Value(i + 1)
@@ -191,14 +191,15 @@ func (w *Writer) WriteSegment(s *edi.Segment) error {
 			w.buf = append(w.buf, v...)
 			continue
 		}
-		if len(e) > 1 && w.d.Repetition == 0 {
+		nr := s.RepetitionCount(i + 1)
+		if nr > 1 && w.d.Repetition == 0 {
 			return w.fail("%s%02d repeats but the writer has no repetition separator", s.Tag, i+1)
 		}
-		for j, rep := range e {
+		for j := range nr {
 			if j > 0 {
 				w.buf = append(w.buf, w.d.Repetition)
 			}
-			for k, c := range rep {
+			for k, c := range s.Repetition(i+1, j+1) {
 				if k > 0 {
 					w.buf = append(w.buf, w.d.Component)
 				}
@@ -227,10 +228,8 @@ func (w *Writer) Segment(tag string, elements ...string) error {
 	for len(elements) > 0 && elements[len(elements)-1] == "" {
 		elements = elements[:len(elements)-1]
 	}
-	s := edi.Segment{Tag: tag, Elements: make([]edi.Element, len(elements))}
-	for i, v := range elements {
-		s.Elements[i] = edi.Element{{v}}
-	}
+	s := edi.Segment{Tag: tag}
+	s.SetFlat(elements, nil, nil)
 	return w.WriteSegment(&s)
 }
 
@@ -241,13 +240,14 @@ func (w *Writer) SegmentElements(tag string, elements ...[]string) error {
 	for len(elements) > 0 && strings.Join(elements[len(elements)-1], "") == "" {
 		elements = elements[:len(elements)-1]
 	}
-	s := edi.Segment{Tag: tag, Elements: make([]edi.Element, len(elements))}
+	els := make([]edi.Element, len(elements))
 	for i, comps := range elements {
 		for len(comps) > 1 && comps[len(comps)-1] == "" {
 			comps = comps[:len(comps)-1]
 		}
-		s.Elements[i] = edi.Element{comps}
+		els[i] = edi.Element{comps}
 	}
+	s := edi.NewSegment(tag, els...)
 	return w.WriteSegment(&s)
 }
 

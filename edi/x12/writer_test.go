@@ -116,7 +116,7 @@ func TestWriterRefuses(t *testing.T) {
 func TestWriteSegmentComposite(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf, Delimiters{Element: '|', Component: ':', Repetition: '!', Segment: "'"})
-	s := edi.Segment{Tag: "CTX", Elements: []edi.Element{{{"A", "1"}, {"B", "2"}}, {{""}}, {{"x"}}}}
+	s := edi.NewSegment("CTX", edi.Element{{"A", "1"}, {"B", "2"}}, edi.Element{{""}}, edi.Element{{"x"}})
 	if err := w.WriteSegment(&s); err != nil {
 		t.Fatal(err)
 	}
