@@ -80,7 +80,7 @@ func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, _ message.Publ
 }
 
 func (p *Pipeline) facts(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) (rules.Facts, error) {
-	f, err := gatherFacts(ctx, tx, rec.ID, o)
+	f, err := gatherFacts(ctx, tx, rec.ID, o, p.d.Now())
 	if err != nil {
 		return rules.Facts{}, err
 	}
@@ -103,7 +103,7 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 	var f rules.Facts
 	err = st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		f, err = gatherFacts(ctx, tx, id, o)
+		f, err = gatherFacts(ctx, tx, id, o, now)
 		if err != nil || before.IsZero() {
 			return err
 		}
@@ -128,8 +128,8 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 }
 
 // gatherFacts reads the facts of order o (stored as id; "" for an order
-// not stored, as in `rules test`).
-func gatherFacts(ctx context.Context, tx *store.Tx, id string, o *order.Order) (rules.Facts, error) {
+// not stored, as in `rules test`) as of now.
+func gatherFacts(ctx context.Context, tx *store.Tx, id string, o *order.Order, now time.Time) (rules.Facts, error) {
 	var f rules.Facts
 	f.ContentHash = ContentHash(o)
 	cust, err := tx.GetCustomer(ctx, o.CustomerID)
@@ -179,7 +179,15 @@ func gatherFacts(ctx context.Context, tx *store.Tx, id string, o *order.Order) (
 	}
 	f.Products = map[string]rules.Product{}
 	f.Prices = make([]*rules.Price, len(o.Lines))
+	// Prices valid on the order's date, else today's.
 	date := o.PODate
+	if date.IsZero() {
+		d, err := order.NewDate(now.Year(), now.Month(), now.Day())
+		if err != nil {
+			return f, err
+		}
+		date = d
+	}
 	for i, l := range o.Lines {
 		if l.SKU == "" {
 			continue
