@@ -66,7 +66,7 @@ func (c *conn) ackFunc(cand candidate) channels.AckFunc {
 			// Offer the file again: if the caller does not retry this ack,
 			// the file is read again and intake's dedupe absorbs it.
 			c.release([]candidate{cand}, false)
-			if !s.alive() {
+			if s.lost(err) {
 				return fmt.Errorf("acking %s %v: connection lost: %w: %w", cand.name, r.Outcome, channels.ErrNotConnected, err)
 			}
 			return fmt.Errorf("acking %s %v: %w", cand.name, r.Outcome, err)

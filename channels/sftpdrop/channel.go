@@ -422,7 +422,7 @@ func (c *conn) failed(s *session, what string, err error) {
 	if c.ctx.Err() != nil {
 		return
 	}
-	if !s.alive() {
+	if s.lost(err) {
 		c.ch.log.Warn("connection lost", "server", c.ch.dial.addr, "while", what, "err", err)
 		return
 	}
@@ -480,7 +480,7 @@ func (c *conn) transfer(s *session, ready []candidate) {
 					switch {
 					case errors.Is(err, errChanged):
 						c.ch.log.Info("file changed while being read; waiting for it to be stable", "file", cand.name)
-					case !s.alive():
+					case s.lost(err):
 						c.ch.log.Warn("connection lost during a transfer; the file is taken again later", "file", cand.name, "err", err)
 					default:
 						c.ch.log.Warn("taking file failed; trying again later", "file", cand.name, "err", err)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ordergate/ordergate/channels/sshkeys"
@@ -139,6 +141,26 @@ func (s *session) alive() bool {
 	default:
 		return true
 	}
+}
+
+// lost reports whether err (from an operation on s) means the connection
+// is gone, and then closes s so that it is redialed. The connection's end
+// may be noticed by an operation before s.dead is closed.
+func (s *session) lost(err error) bool {
+	if !s.alive() {
+		return true
+	}
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.ErrClosedPipe) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) {
+		s.close()
+		return true
+	}
+	return false
 }
 
 func (s *session) close() {

@@ -136,7 +136,7 @@ func (r *Remote) Put(ctx context.Context, dir, name string, body []byte) (create
 	}
 	created, err = put(ctx, s.sftp, dir, name, body)
 	if err != nil {
-		if !s.alive() {
+		if s.lost(err) {
 			r.mu.Lock()
 			if r.sess == s {
 				r.sess = nil
