@@ -446,4 +446,3 @@ func BenchmarkPullOpenSSH(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/total.Seconds(), "files/s")
 }
-
