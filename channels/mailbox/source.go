@@ -265,7 +265,8 @@ func meta(env *imap.Envelope, uid imap.UID, uidValidity uint32, date time.Time, 
 			m["subject"] = sanitizeText(env.Subject, 200)
 		}
 		if env.MessageID != "" {
-			m["message_id"] = sanitizeText(env.MessageID, 998)
+			// go-imap strips the angle brackets; keep the header's form.
+			m["message_id"] = "<" + sanitizeText(strings.Trim(env.MessageID, "<>"), 996) + ">"
 		}
 	}
 	return m
