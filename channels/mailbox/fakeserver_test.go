@@ -243,4 +243,3 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
-
