@@ -109,15 +109,10 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 	}
 	buf := provBuffers.Get().(*provBuffer)
 	defer provBuffers.Put(buf)
-	mp.prov, mp.provIdx = buf.b[:0], buf.idx[:0]
-	defer func() { buf.b, buf.idx = mp.prov, mp.provIdx }()
+	mp.prov, mp.spans = buf.b[:0], buf.spans[:0]
+	defer func() { buf.b, buf.spans = mp.prov, mp.spans }()
 	if mp.mark == 0 {
 		mp.mark = '.'
-	}
-	for _, f := range [][2]string{{"source.version", "GS08"}, {"source.sender_id", "ISA06"}, {"source.sender_qualifier", "ISA05"},
-		{"source.receiver_id", "ISA08"}, {"source.receiver_qualifier", "ISA07"}, {"source.interchange_control", "ISA13"},
-		{"source.group_control", "GS06"}, {"source.test", "ISA15"}} {
-		mp.atRaw(f[0], f[1])
 	}
 	for i := range m.Segments {
 		if err := mp.segment(&m.Segments[i]); err != nil {
@@ -126,12 +121,12 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 	}
 	if mp.deliveryQual == "" && mp.shipQual != "" {
 		o.RequestedDelivery = mp.ship.date
-		mp.at("requested_delivery", mp.ship.seg, mp.ship.n)
+		mp.at(topRequestedDelivery, mp.ship.seg, mp.ship.n)
 	}
 	for i := range o.Lines {
 		if ld, ok := mp.lineShip[i]; ok && o.Lines[i].RequestedDelivery.IsZero() {
 			o.Lines[i].RequestedDelivery = ld.date
-			mp.atLine(i, "requested_delivery", ld.seg, ld.n)
+			mp.atLine(i, lineRequestedDelivery, ld.seg, ld.n)
 		}
 	}
 	mp.flush()
@@ -140,11 +135,38 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 
 // provBuffer is the reusable scratch of a mapping's provenance.
 type provBuffer struct {
-	b   []byte
-	idx []int32
+	b     []byte
+	spans [][3]int32
 }
 
-var provBuffers = sync.Pool{New: func() any { return &provBuffer{b: make([]byte, 0, 8<<10), idx: make([]int32, 0, 1024)} }}
+var provBuffers = sync.Pool{New: func() any { return &provBuffer{b: make([]byte, 0, 4<<10), spans: make([][3]int32, 0, 256)} }}
+
+// x12EnvProvenance is the provenance of the envelope fields, the same
+// for every order.
+var x12EnvProvenance = order.Provenance{{Path: "source.version", Where: "GS08"}, {Path: "source.sender_id", Where: "ISA06"},
+	{Path: "source.sender_qualifier", Where: "ISA05"}, {Path: "source.receiver_id", Where: "ISA08"},
+	{Path: "source.receiver_qualifier", Where: "ISA07"}, {Path: "source.interchange_control", Where: "ISA13"},
+	{Path: "source.group_control", Where: "GS06"}, {Path: "source.test", Where: "ISA15"}}
+
+// x12Top names the order-level fields with provenance.
+type x12Top int
+
+const (
+	topMessageControl x12Top = iota
+	topPurpose
+	topOrderType
+	topPONumber
+	topPODate
+	topCurrency
+	topRequestedDelivery
+	topTotalsAmount
+	topTotalsLineCount
+	topTotalsQuantityHash
+)
+
+var x12TopPaths = [...]string{topMessageControl: "source.message_control", topPurpose: "purpose", topOrderType: "order_type",
+	topPONumber: "po_number", topPODate: "po_date", topCurrency: "currency", topRequestedDelivery: "requested_delivery",
+	topTotalsAmount: "totals.amount", topTotalsLineCount: "totals.line_count", topTotalsQuantityHash: "totals.quantity_hash"}
 
 // datedProv is a date and where it was read, for dates whose use is
 // decided at the end (DTM 010 where no 002 came).
@@ -164,11 +186,14 @@ type x12Mapper struct {
 	shipQual     string
 	ship         datedProv
 	lineShip     map[int]datedProv
-	// Provenance is written into one buffer and turned into one string at
-	// the end: keys and values are substrings of it, so an order's
-	// provenance costs one allocation besides the map.
-	prov    []byte
-	provIdx []int32
+	// Provenance: the places ("segment 4 BEG03") and the paths that are
+	// not shared ("lines[2].notes[0]") are written into one buffer and
+	// turned into one string at the end. Each span is a path (its start
+	// in prov, ending where the place starts, or -1-k for the shared
+	// path k: x12TopPaths, then internedPaths) and the place's start and
+	// end in prov.
+	prov  []byte
+	spans [][3]int32
 	// Where in prov the last "segment N TAG" (of segAt) and the last
 	// "outer[i]" key prefix were written, to copy instead of formatting.
 	segAt          *edi.Segment
@@ -178,49 +203,46 @@ type x12Mapper struct {
 	keyFrom, keyTo int
 }
 
-func (mp *x12Mapper) markFrom(start int) {
-	mp.provIdx = append(mp.provIdx, int32(start), int32(len(mp.prov)))
-}
-
-// value appends "segment N TAGnn" (or "segment N TAG" for n = 0). The
-// "segment N TAG" part is formatted once per segment and copied for its
-// other elements.
-func (mp *x12Mapper) value(s *edi.Segment, n int) {
-	start := len(mp.prov)
+// value appends "segment N TAGnn" (or "segment N TAG" for n = 0) and
+// records the span with the path path. The "segment N TAG" part is
+// formatted once per segment and copied for its other elements.
+func (mp *x12Mapper) value(path int, s *edi.Segment, n int) {
+	b := mp.prov
+	start := len(b)
 	if s == mp.segAt && mp.segTo > mp.segFrom {
-		mp.prov = append(mp.prov, mp.prov[mp.segFrom:mp.segTo]...)
+		b = append(b, b[mp.segFrom:mp.segTo]...)
 	} else {
-		mp.prov = append(mp.prov, "segment "...)
-		mp.prov = strconv.AppendInt(mp.prov, int64(s.Pos.Index), 10)
-		mp.prov = append(mp.prov, ' ')
-		mp.prov = append(mp.prov, s.Tag...)
-		mp.segAt, mp.segFrom, mp.segTo = s, start, len(mp.prov)
+		b = append(b, "segment "...)
+		b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
+		b = append(b, ' ')
+		b = append(b, s.Tag...)
+		mp.segAt, mp.segFrom, mp.segTo = s, start, len(b)
 	}
 	if n > 0 {
 		if n < 100 {
-			mp.prov = append(mp.prov, byte('0'+n/10), byte('0'+n%10))
+			b = append(b, byte('0'+n/10), byte('0'+n%10))
 		} else {
-			mp.prov = strconv.AppendInt(mp.prov, int64(n), 10)
+			b = strconv.AppendInt(b, int64(n), 10)
 		}
 	}
-	mp.markFrom(start)
+	// Store the slices back without a pointer write (and its GC write
+	// barrier) unless append moved them.
+	if cap(b) == cap(mp.prov) {
+		mp.prov = mp.prov[:len(b)]
+	} else {
+		mp.prov = b
+	}
+	if len(mp.spans) < cap(mp.spans) {
+		mp.spans = mp.spans[:len(mp.spans)+1]
+		mp.spans[len(mp.spans)-1] = [3]int32{int32(path), int32(start), int32(len(b))}
+	} else {
+		mp.spans = append(mp.spans, [3]int32{int32(path), int32(start), int32(len(b))})
+	}
 }
 
-func (mp *x12Mapper) atRaw(key, value string) {
-	start := len(mp.prov)
-	mp.prov = append(mp.prov, key...)
-	mp.markFrom(start)
-	start = len(mp.prov)
-	mp.prov = append(mp.prov, value...)
-	mp.markFrom(start)
-}
-
-// at records where the field at key was read.
-func (mp *x12Mapper) at(key string, s *edi.Segment, n int) {
-	start := len(mp.prov)
-	mp.prov = append(mp.prov, key...)
-	mp.markFrom(start)
-	mp.value(s, n)
+// at records where the order-level field f was read.
+func (mp *x12Mapper) at(f x12Top, s *edi.Segment, n int) {
+	mp.value(-1-int(f), s, n)
 }
 
 func (mp *x12Mapper) index(prefix string, i int) {
@@ -234,8 +256,7 @@ func (mp *x12Mapper) index(prefix string, i int) {
 func (mp *x12Mapper) atIdx(prefix string, i int, s *edi.Segment, n int) {
 	start := len(mp.prov)
 	mp.index(prefix, i)
-	mp.markFrom(start)
-	mp.value(s, n)
+	mp.value(start, s, n)
 }
 
 func (mp *x12Mapper) atNested(outer string, i int, field string, j int, s *edi.Segment, n int) {
@@ -253,32 +274,55 @@ func (mp *x12Mapper) atNested(outer string, i int, field string, j int, s *edi.S
 	} else {
 		mp.index(field, j)
 	}
-	mp.markFrom(start)
-	mp.value(s, n)
+	mp.value(start, s, n)
 }
 
-func (mp *x12Mapper) atLine(i int, field string, s *edi.Segment, n int) {
-	mp.atNested("lines", i, field, -1, s, n)
+// atLine records where field f of line i was read; the paths of the
+// first lines are shared (internedPaths).
+func (mp *x12Mapper) atLine(i int, f lineField, s *edi.Segment, n int) {
+	if i < internedLines {
+		mp.value(-1-len(x12TopPaths)-(i*len(lineFields)+int(f)), s, n)
+		return
+	}
+	mp.atNested("lines", i, lineFields[f], -1, s, n)
 }
 
 func (mp *x12Mapper) atLineIdx(i int, field string, j int, s *edi.Segment, n int) {
 	mp.atNested("lines", i, field, j, s, n)
 }
 
-func (mp *x12Mapper) atParty(i int, field string, s *edi.Segment, n int) {
-	mp.atNested("parties", i, field, -1, s, n)
+// atParty records where field f of party i was read; the paths of the
+// first parties are shared (internedPaths).
+func (mp *x12Mapper) atParty(i int, f partyField, s *edi.Segment, n int) {
+	if i < internedParties {
+		mp.value(-1-len(x12TopPaths)-(internedLines*len(lineFields)+i*len(partyFields)+int(f)), s, n)
+		return
+	}
+	mp.atNested("parties", i, partyFields[f], -1, s, n)
 }
 
 func (mp *x12Mapper) atPartyIdx(i int, field string, j int, s *edi.Segment, n int) {
 	mp.atNested("parties", i, field, j, s, n)
 }
 
-// flush builds the order's provenance; later entries for a path win.
+// flush builds the order's provenance, the envelope's first; later
+// entries for a path win.
 func (mp *x12Mapper) flush() {
 	all := string(mp.prov)
-	p := make(order.Provenance, 0, len(mp.provIdx)/4)
-	for k := 0; k+3 < len(mp.provIdx); k += 4 {
-		p = append(p, order.ProvenanceEntry{Path: all[mp.provIdx[k]:mp.provIdx[k+1]], Where: all[mp.provIdx[k+2]:mp.provIdx[k+3]]})
+	shared := internedPaths()
+	p := make(order.Provenance, len(x12EnvProvenance), len(x12EnvProvenance)+len(mp.spans))
+	copy(p, x12EnvProvenance)
+	for _, sp := range mp.spans {
+		var path string
+		switch k := -1 - int(sp[0]); {
+		case k < 0:
+			path = all[sp[0]:sp[1]]
+		case k < len(x12TopPaths):
+			path = x12TopPaths[k]
+		default:
+			path = shared[k-len(x12TopPaths)]
+		}
+		p = append(p, order.ProvenanceEntry{Path: path, Where: all[sp[1]:sp[2]]})
 	}
 	mp.o.Provenance = p
 }
@@ -327,7 +371,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 	}
 	switch s.Tag {
 	case "ST":
-		mp.at("source.message_control", s, 2)
+		mp.at(topMessageControl, s, 2)
 	case "BEG":
 		code := s.Value(1)
 		if p, ok := x12Purposes[code]; ok {
@@ -335,25 +379,25 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 		} else {
 			o.Purpose = order.Purpose(code)
 		}
-		mp.at("purpose", s, 1)
+		mp.at(topPurpose, s, 1)
 		if v := s.Value(2); v != "" {
 			o.OrderType = v
-			mp.at("order_type", s, 2)
+			mp.at(topOrderType, s, 2)
 		}
 		o.PONumber = s.Value(3)
-		mp.at("po_number", s, 3)
+		mp.at(topPONumber, s, 3)
 		if s.Value(5) != "" {
 			d, err := mp.date(s, 5)
 			if err != nil {
 				return err
 			}
 			o.PODate = d
-			mp.at("po_date", s, 5)
+			mp.at(topPODate, s, 5)
 		}
 	case "CUR":
 		if mp.line < 0 && s.Value(2) != "" {
 			o.Currency = s.Value(2)
-			mp.at("currency", s, 2)
+			mp.at(topCurrency, s, 2)
 		}
 	case "REF":
 		if mp.line >= 0 || mp.party >= 0 {
@@ -395,7 +439,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 		l := &o.Lines[mp.line]
 		if l.Description == "" {
 			l.Description = v
-			mp.atLine(mp.line, "description", s, 5)
+			mp.atLine(mp.line, lineDescription, s, 5)
 		} else {
 			mp.note(s, 5)
 		}
@@ -407,14 +451,14 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 				return err
 			}
 			mp.totals().Amount = &v
-			mp.at("totals.amount", s, 2)
+			mp.at(topTotalsAmount, s, 2)
 		case s.Value(1) == "1" && mp.line >= 0 && !mp.summary:
 			v, err := mp.decimal(s, 2, "line amount")
 			if err != nil {
 				return err
 			}
 			o.Lines[mp.line].Amount = &v
-			mp.atLine(mp.line, "amount", s, 2)
+			mp.atLine(mp.line, lineAmount, s, 2)
 		}
 	case "CTT":
 		mp.summary = true
@@ -423,14 +467,14 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			return mappingErr(s, 1, fmt.Errorf("number of line items %q is not an integer", s.Value(1)))
 		}
 		mp.totals().LineCount = &n
-		mp.at("totals.line_count", s, 1)
+		mp.at(topTotalsLineCount, s, 1)
 		if s.Value(2) != "" {
 			v, err := mp.decimal(s, 2, "hash total")
 			if err != nil {
 				return err
 			}
 			mp.totals().QuantityHash = &v
-			mp.at("totals.quantity_hash", s, 2)
+			mp.at(topTotalsQuantityHash, s, 2)
 		}
 	}
 	return nil
@@ -456,7 +500,7 @@ func (mp *x12Mapper) dtm(s *edi.Segment) error {
 	if mp.line >= 0 && !mp.summary {
 		if q == "002" {
 			o.Lines[mp.line].RequestedDelivery = d
-			mp.atLine(mp.line, "requested_delivery", s, 2)
+			mp.atLine(mp.line, lineRequestedDelivery, s, 2)
 		} else {
 			if mp.lineShip == nil {
 				mp.lineShip = map[int]datedProv{}
@@ -471,7 +515,7 @@ func (mp *x12Mapper) dtm(s *edi.Segment) error {
 	case q == "002" && mp.deliveryQual == "":
 		mp.deliveryQual = q
 		o.RequestedDelivery = d
-		mp.at("requested_delivery", s, 2)
+		mp.at(topRequestedDelivery, s, 2)
 	case q == "010" && mp.shipQual == "":
 		mp.shipQual, mp.ship = q, datedProv{d, s, 2}
 	}
@@ -485,20 +529,20 @@ func (mp *x12Mapper) n1(s *edi.Segment) {
 	if r, ok := x12Roles[p.Role]; ok {
 		p.Role = r
 	}
-	mp.atParty(i, "role", s, 1)
+	mp.atParty(i, partyRole, s, 1)
 	if v := strings.TrimSpace(s.Value(2)); v != "" {
 		p.Name = v
-		mp.atParty(i, "name", s, 2)
+		mp.atParty(i, partyName, s, 2)
 	}
 	if v := strings.TrimSpace(s.Value(4)); v != "" {
 		p.ID = v
-		mp.atParty(i, "id", s, 4)
+		mp.atParty(i, partyID, s, 4)
 		if q := s.Value(3); q != "" {
 			p.IDScheme = q
 			if sc, ok := x12Schemes[q]; ok {
 				p.IDScheme = sc
 			}
-			mp.atParty(i, "id_scheme", s, 3)
+			mp.atParty(i, partyIDScheme, s, 3)
 		}
 	}
 	o.Parties = append(o.Parties, p)
@@ -516,7 +560,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 					p.Name += " "
 				}
 				p.Name += v
-				mp.atParty(i, "name", s, n)
+				mp.atParty(i, partyName, s, n)
 			}
 		}
 		return
@@ -537,7 +581,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 	for n, f := range []*string{&a.City, &a.Region, &a.PostalCode, &a.Country} {
 		if v := strings.TrimSpace(s.Value(n + 1)); v != "" {
 			*f = v
-			mp.atParty(i, []string{"address.city", "address.region", "address.postal_code", "address.country"}[n], s, n+1)
+			mp.atParty(i, [...]partyField{partyAddressCity, partyAddressRegion, partyAddressPostalCode, partyAddressCountry}[n], s, n+1)
 		}
 	}
 }
@@ -547,10 +591,10 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 	i := len(o.Lines)
 	l := order.Line{LineNo: strings.TrimSpace(s.Value(1))}
 	if l.LineNo != "" {
-		mp.atLine(i, "line_no", s, 1)
+		mp.atLine(i, lineNo, s, 1)
 	} else {
 		l.LineNo = strconv.Itoa(i + 1)
-		mp.atLine(i, "line_no", s, 0)
+		mp.atLine(i, lineNo, s, 0)
 	}
 	if s.Value(2) != "" {
 		q, err := mp.decimal(s, 2, "quantity")
@@ -558,11 +602,11 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			return err
 		}
 		l.Quantity = q
-		mp.atLine(i, "quantity", s, 2)
+		mp.atLine(i, lineQuantity, s, 2)
 	}
 	if v := s.Value(3); v != "" {
 		l.Unit = v
-		mp.atLine(i, "unit", s, 3)
+		mp.atLine(i, lineUnit, s, 3)
 	}
 	if s.Value(4) != "" {
 		p, err := mp.decimal(s, 4, "unit price")
@@ -570,11 +614,11 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			return err
 		}
 		l.UnitPrice = &p
-		mp.atLine(i, "unit_price", s, 4)
+		mp.atLine(i, lineUnitPrice, s, 4)
 	}
 	if v := s.Value(5); v != "" {
 		l.PriceBasis = v
-		mp.atLine(i, "price_basis", s, 5)
+		mp.atLine(i, linePriceBasis, s, 5)
 	}
 	var sku string
 	skuAt := 0
@@ -584,16 +628,16 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			continue
 		}
 		var field *string
-		var name string
+		var name lineField
 		switch q {
 		case "BP", "IN", "CB", "PI":
-			field, name = &l.BuyerPart, "buyer_part"
+			field, name = &l.BuyerPart, lineBuyerPart
 		case "VP", "VN", "VA", "VC":
-			field, name = &l.SupplierPart, "supplier_part"
+			field, name = &l.SupplierPart, lineSupplierPart
 		case "UP", "EN", "UK":
-			field, name = &l.GTIN, "gtin"
+			field, name = &l.GTIN, lineGTIN
 		case "MG":
-			field, name = &l.ManufacturerPart, "manufacturer_part"
+			field, name = &l.ManufacturerPart, lineManufacturerPart
 		case "SK":
 			if sku == "" {
 				sku, skuAt = id, n+1
@@ -611,7 +655,7 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 	if sku != "" {
 		if l.BuyerPart == "" {
 			l.BuyerPart = sku
-			mp.atLine(i, "buyer_part", s, skuAt)
+			mp.atLine(i, lineBuyerPart, s, skuAt)
 		} else {
 			mp.atLineIdx(i, "notes", len(l.Notes), s, skuAt)
 			l.Notes = append(l.Notes, "SK "+sku)
