@@ -48,6 +48,7 @@ func commands() []command {
 		{"import", "import KIND FILE.csv...", "import master data (customers, products, prices, xrefs)", runImport},
 		{"rules", "rules test ORDER.json...", "print what the rules decide on orders, changing nothing", runRules},
 		{"replay", "replay --rules-only --since DATE", "print what the rules decide on stored orders now", runReplay},
+		{"user", "user add|passwd|role|list ...", "manage the web UI's users (password on stdin)", runUser},
 	}
 }
 

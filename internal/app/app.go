@@ -24,6 +24,7 @@ import (
 	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/internal/web"
 )
 
 // Options are what Serve needs besides the config file.
@@ -128,6 +129,22 @@ func Serve(ctx context.Context, opts Options) error {
 		}
 		api.Handle(webapi.Route, h)
 	}
+	deskName := "desk"
+	if len(chans.desk) > 0 {
+		deskName = chans.desk[0].Name
+	}
+	var origins []string
+	if cfg.HTTP.PublicURL != "" {
+		origins = append(origins, cfg.HTTP.PublicURL)
+	}
+	ui, err := web.New(web.Options{
+		Service: &webService{st: st, pipe: pipe, in: submits, cfg: holder.Current, desk: deskName, maxRaw: 32 << 20, location: time.Local},
+		Users:   st, Logger: log.With("component", "web"), Secure: cfg.HTTP.TLSCertFile != "", TrustedOrigins: origins,
+	})
+	if err != nil {
+		return fmt.Errorf("web UI: %w", err)
+	}
+	api.Handle("/", ui)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -158,6 +175,7 @@ func Serve(ctx context.Context, opts Options) error {
 	srcCtx, stopSources := context.WithCancel(runCtx)
 	wg.Add(1)
 	go func() { defer wg.Done(); submits.run(srcCtx) }()
+	go sweepSessions(runCtx, ui, log)
 	for name, src := range chans.sources {
 		wg.Add(1)
 		go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()
@@ -226,4 +244,21 @@ func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
 	}
 	log.Info("admin API token generated (set the environment variable to choose one)", "file", path, "env", cfg.HTTP.AdminTokenEnv)
 	return tok, nil
+}
+
+// sweepSessions removes timed-out sessions now and then (they are refused
+// anyway; this keeps the table small).
+func sweepSessions(ctx context.Context, ui *web.UI, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := ui.SweepSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("sweeping web sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

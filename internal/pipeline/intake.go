@@ -389,7 +389,7 @@ func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Sour
 	go func() {
 		defer close(readerDone)
 		defer close(items)
-		p.readSource(ctx, log, src, func(doc channels.Document, ack channels.AckFunc) bool {
+		p.readSource(ctx, name, log, src, func(doc channels.Document, ack channels.AckFunc) bool {
 			select {
 			case items <- item{doc, ack}:
 				return true
@@ -454,7 +454,7 @@ const maxIntakeBatch = 64
 
 // readSource connects src and hands each document to take until ctx ends
 // or take returns false.
-func (p *Pipeline) readSource(ctx context.Context, log *slog.Logger, src channels.Source, take func(channels.Document, channels.AckFunc) bool) {
+func (p *Pipeline) readSource(ctx context.Context, name string, log *slog.Logger, src channels.Source, take func(channels.Document, channels.AckFunc) bool) {
 	backoff := 100 * time.Millisecond
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -463,6 +463,8 @@ func (p *Pipeline) readSource(ctx context.Context, log *slog.Logger, src channel
 	}()
 	for ctx.Err() == nil {
 		if err := src.Connect(ctx); err != nil {
+			p.sourceError(name, err)
+			p.sources.update(name, func(st *SourceStatus) { st.Connected = false })
 			log.Warn("connecting channel", "err", err, "retry_in", backoff)
 			if !sleepCtx(ctx, backoff) {
 				return
@@ -470,14 +472,17 @@ func (p *Pipeline) readSource(ctx context.Context, log *slog.Logger, src channel
 			backoff = min(backoff*2, 30*time.Second)
 			continue
 		}
+		p.sources.update(name, func(st *SourceStatus) { st.Connected, st.ConnectedAt = true, time.Now() })
 		for ctx.Err() == nil {
 			doc, ack, err := src.Read(ctx)
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, channels.ErrEndOfInput) {
 					return
 				}
+				p.sourceError(name, err)
 				log.Warn("reading channel", "err", err, "retry_in", backoff)
 				if errors.Is(err, channels.ErrNotConnected) {
+					p.sources.update(name, func(st *SourceStatus) { st.Connected = false })
 					break
 				}
 				if !sleepCtx(ctx, backoff) {
@@ -487,6 +492,7 @@ func (p *Pipeline) readSource(ctx context.Context, log *slog.Logger, src channel
 				continue
 			}
 			backoff = 100 * time.Millisecond
+			p.sources.update(name, func(st *SourceStatus) { st.LastDocument = time.Now() })
 			if !take(doc, ack) {
 				return
 			}

@@ -76,6 +76,7 @@ type Pipeline struct {
 	breakers *breakers
 	routes   routeTables
 	engines  engines
+	sources  sourceStates
 
 	mu      sync.Mutex
 	running bool

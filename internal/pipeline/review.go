@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// ErrNotInReview is returned for a draft that is not waiting for review.
+var ErrNotInReview = errors.New("the order is not in review")
+
+// AcceptDraft records a reviewer's acceptance of a captured draft (an
+// order in review): the corrected order replaces the draft (its id,
+// channel and source stay), the corrections go on the timeline, and the
+// order continues in the pipeline (normalize, decide, route) like any
+// other.
+func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.Order, user, comment string, changes any) error {
+	if corrected == nil {
+		return errors.New("accept draft: no order")
+	}
+	return p.write(ctx, func(tx *store.Tx, pub message.Publisher) error {
+		rec, err := tx.GetOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Status != order.StatusReview {
+			return fmt.Errorf("%w: order %s is %s", ErrNotInReview, id, rec.Status)
+		}
+		draft, err := rec.Order()
+		if err != nil {
+			return err
+		}
+		o := *corrected
+		o.ID, o.Channel, o.Source, o.Status = id, draft.Channel, draft.Source, order.StatusReceived
+		o.Holds = nil
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+		if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: id, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: &o}); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"changes": changes})
+		reason := "draft accepted after review"
+		if comment != "" {
+			reason += ": " + comment
+		}
+		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: id, Actor: user, Kind: "review_accepted", Reason: reason, Data: data}); err != nil {
+			return err
+		}
+		return publish(pub, TopicOrderParsed, nil, payload{OrderID: id})
+	})
+}
+
+// RejectDraft records a reviewer's rejection of a draft: the order is
+// rejected with the reason on its timeline.
+func (p *Pipeline) RejectDraft(ctx context.Context, id, user, comment string) error {
+	return p.write(ctx, func(tx *store.Tx, _ message.Publisher) error {
+		rec, err := tx.GetOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Status != order.StatusReview {
+			return fmt.Errorf("%w: order %s is %s", ErrNotInReview, id, rec.Status)
+		}
+		if _, err := tx.SetOrderStatus(ctx, id, rec.Revision, order.StatusRejected); err != nil {
+			return err
+		}
+		reason := "draft rejected in review"
+		if comment != "" {
+			reason += ": " + comment
+		}
+		_, err = tx.AddEvent(ctx, store.EventInput{OrderID: id, Actor: user, Kind: "review_rejected", Reason: reason})
+		return err
+	})
+}
