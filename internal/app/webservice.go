@@ -347,8 +347,10 @@ func (s *webService) decide(ctx context.Context, d web.Decision, reject bool) er
 	return mapErr(err)
 }
 
-func (s *webService) Approve(ctx context.Context, d web.Decision) error { return s.decide(ctx, d, false) }
-func (s *webService) Reject(ctx context.Context, d web.Decision) error  { return s.decide(ctx, d, true) }
+func (s *webService) Approve(ctx context.Context, d web.Decision) error {
+	return s.decide(ctx, d, false)
+}
+func (s *webService) Reject(ctx context.Context, d web.Decision) error { return s.decide(ctx, d, true) }
 
 // threshold is the confidence below which a captured field needs a look.
 const threshold = web.DefaultConfidenceThreshold
