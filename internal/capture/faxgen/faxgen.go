@@ -1,0 +1,157 @@
+package faxgen
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/go-pdf/fpdf"
+)
+
+// Doc is one generated order of a layout and seed.
+type Doc struct {
+	Truth  Truth
+	layout *layout
+	seed   uint64
+}
+
+// New draws the order of layout for seed.
+func New(layoutName string, seed uint64) (*Doc, error) {
+	l, err := layoutByName(layoutName)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadFonts(); err != nil {
+		return nil, fmt.Errorf("faxgen: loading fonts: %w", err)
+	}
+	t := newTruth(l, rand.New(rand.NewPCG(seed, stream(l.name, "order"))))
+	return &Doc{Truth: t, layout: l, seed: seed}, nil
+}
+
+func stream(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// Name is the fixture's file stem, "de-classic-0007".
+func (d *Doc) Name() string { return fmt.Sprintf("%s-%04d", d.layout.name, d.seed) }
+
+// FaxImage renders the fax page as received (one bit per pixel).
+func (d *Doc) FaxImage(res Resolution) *image.Paletted {
+	rng := rand.New(rand.NewPCG(d.seed, stream(d.layout.name, "fax", string(res))))
+	t := d.Truth
+	return pageImage(d.layout, &t, res, rng)
+}
+
+// Fax renders the order as a received fax: a PDF with one 1-bit image
+// page at the resolution's dpi.
+func (d *Doc) Fax(res Resolution) ([]byte, error) {
+	img := d.FaxImage(res)
+	pngBytes, err := encodePNG(img)
+	if err != nil {
+		return nil, err
+	}
+	pdf := newPDF()
+	pdf.AddPage()
+	opt := fpdf.ImageOptions{ImageType: "PNG"}
+	pdf.RegisterImageOptionsReader("page1", opt, bytes.NewReader(pngBytes))
+	pdf.ImageOptions("page1", 0, 0, pageWmm, pageHmm, false, opt, 0, "")
+	return output(pdf)
+}
+
+func output(pdf *fpdf.Fpdf) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("faxgen: writing the PDF: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// TextPDF renders the order as a PDF with a text layer (as an ERP or a
+// word processor would write it).
+func (d *Doc) TextPDF() ([]byte, error) {
+	pdf := newPDF()
+	// In a fixed order, and on copies: fpdf's subsetter writes into the
+	// bytes it is given, which the rasteriser's parsed fonts share.
+	for _, id := range []fontID{fSans, fSansBold, fMono, fSerif, fHand} {
+		pdf.AddUTF8FontFromBytes(pdfFamilies[id], "", bytes.Clone(fontBytes[id]))
+	}
+	pdf.AddPage()
+	t := d.Truth
+	d.layout.draw(&textPDF{pdf: pdf}, &t)
+	return output(pdf)
+}
+
+// Email returns the order as a plain-text e-mail body: German senders
+// write sentences with "x" and "à", English ones an aligned table.
+func (d *Doc) Email() string {
+	t := d.Truth
+	var b strings.Builder
+	if d.layout.english {
+		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n\n", t.PONumber,
+			mustDate(t.PODate).Format("2006-01-02"), t.CustomerID)
+		fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", "Item", "Description", "Qty", "Unit", "Price", "Amount")
+		for _, l := range t.Lines {
+			fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", l.Printed, l.Desc, fmtNum(l.qty, false, 0), enUnit(l.Unit),
+				fmtNum(l.price, false, 2), fmtAmount(0, l, false))
+		}
+		fmt.Fprintf(&b, "\nTotal EUR %s\n\nKind regards\n%s\n", fmtTotal(&t, false), t.SenderName)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n\n",
+		t.PONumber, deDate(t.PODate), t.CustomerID)
+	for _, l := range t.Lines {
+		fmt.Fprintf(&b, "%s %s %s %s à %s EUR\n", fmtNum(l.qty, true, 0), deUnit(l.Unit), l.Printed, l.Desc, fmtNum(l.price, true, 2))
+	}
+	fmt.Fprintf(&b, "\nGesamtsumme: %s EUR\n\nMit freundlichen Grüßen\n%s\n", fmtTotal(&t, true), t.SenderName)
+	return b.String()
+}
+
+// Rows returns the order as spreadsheet rows (a CSV or XLSX export):
+// header fields as label/value pairs, a blank row, the table.
+func (d *Doc) Rows() [][]string {
+	t := d.Truth
+	de := !d.layout.english
+	rows := [][]string{
+		{"Bestellnummer", t.PONumber}, {"Datum", deDate(t.PODate)}, {"Kundennummer", t.CustomerID}, {},
+		{"Pos", "Artikelnummer", "Bezeichnung", "Menge", "Einheit", "Einzelpreis", "Gesamtpreis"},
+	}
+	if !de {
+		rows = [][]string{
+			{"PO Number", t.PONumber}, {"Order Date", mustDate(t.PODate).Format("2006-01-02")}, {"Customer No.", t.CustomerID}, {},
+			{"Line", "Item", "Description", "Quantity", "Unit", "Unit Price", "Amount"},
+		}
+	}
+	for i, l := range t.Lines {
+		unit := deUnit(l.Unit)
+		if !de {
+			unit = enUnit(l.Unit)
+		}
+		rows = append(rows, []string{fmt.Sprint(i + 1), l.Printed, l.Desc, fmtNum(l.qty, de, 0), unit, fmtNum(l.price, de, 2), fmtAmount(i, l, de)})
+	}
+	rows = append(rows, []string{}, []string{"", "", "", "", "", "Summe", fmtTotal(&t, de)})
+	if !de {
+		rows[len(rows)-1][5] = "Total"
+	}
+	return rows
+}
+
+// CSV returns Rows as a semicolon-separated file (German) or a
+// comma-separated one (English).
+func (d *Doc) CSV() []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if !d.layout.english {
+		w.Comma = ';'
+	}
+	w.WriteAll(d.Rows())
+	return buf.Bytes()
+}

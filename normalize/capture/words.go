@@ -1,0 +1,228 @@
+package capture
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// Word is one recognised word with its box on the page, in pixels of the
+// page image (or points of a text-layer page), and the recogniser's
+// confidence in 0..1 (1 for a text layer).
+type Word struct {
+	Text       string
+	Page       int // 1-based
+	X, Y, W, H float64
+	Conf       float64
+}
+
+// Box returns the word's box in the order's contract shape.
+func (w Word) Box() order.Box { return order.Box{Page: w.Page, X: w.X, Y: w.Y, W: w.W, H: w.H} }
+
+// Page is one page of a captured document.
+type Page struct {
+	Number        int // 1-based
+	Width, Height float64
+	Words         []Word
+}
+
+// Kind says how a Document's words were obtained.
+type Kind string
+
+// The kinds of captured documents.
+const (
+	KindOCR       Kind = "ocr"        // a scanned fax or image, recognised by OCR
+	KindTextLayer Kind = "text-layer" // a PDF with a text layer
+	KindText      Kind = "text"       // an e-mail body; boxes are character columns and lines
+	KindRows      Kind = "rows"       // CSV or XLSX rows; boxes are columns and rows
+)
+
+// Document is a captured document: its pages of words.
+type Document struct {
+	Kind  Kind
+	Pages []Page
+}
+
+// textLine is a run of words on one baseline, left to right.
+type textLine struct {
+	page  int
+	words []Word
+}
+
+func (l textLine) text() string {
+	parts := make([]string, len(l.words))
+	for i, w := range l.words {
+		parts[i] = w.Text
+	}
+	return strings.Join(parts, " ")
+}
+
+func (l textLine) top() float64 { return l.words[0].Y }
+
+func (l textLine) bottom() float64 {
+	b := 0.0
+	for _, w := range l.words {
+		b = math.Max(b, w.Y+w.H)
+	}
+	return b
+}
+
+// height is the median word height of the line.
+func (l textLine) height() float64 {
+	hs := make([]float64, len(l.words))
+	for i, w := range l.words {
+		hs[i] = w.H
+	}
+	slices.Sort(hs)
+	return hs[len(hs)/2]
+}
+
+// lines groups a page's words into text lines: words whose vertical
+// centres lie within half a word height of the line's are on it.
+func pageLines(p Page) []textLine {
+	ws := make([]Word, 0, len(p.Words))
+	for _, w := range p.Words {
+		if strings.TrimSpace(w.Text) != "" {
+			ws = append(ws, w)
+		}
+	}
+	slices.SortStableFunc(ws, func(a, b Word) int {
+		ca, cb := a.Y+a.H/2, b.Y+b.H/2
+		switch {
+		case ca < cb:
+			return -1
+		case ca > cb:
+			return 1
+		}
+		return 0
+	})
+	var out []textLine
+	var cur []Word
+	var curC, curH float64
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		slices.SortStableFunc(cur, func(a, b Word) int {
+			switch {
+			case a.X < b.X:
+				return -1
+			case a.X > b.X:
+				return 1
+			}
+			return 0
+		})
+		out = append(out, textLine{page: p.Number, words: cur})
+		cur = nil
+	}
+	for _, w := range ws {
+		c := w.Y + w.H/2
+		if len(cur) > 0 && math.Abs(c-curC) > math.Max(curH, w.H)*0.5 {
+			flush()
+		}
+		if len(cur) == 0 {
+			curC, curH = c, w.H
+		} else {
+			n := float64(len(cur))
+			curC = (curC*n + c) / (n + 1)
+			curH = math.Max(curH, w.H)
+		}
+		cur = append(cur, w)
+	}
+	flush()
+	return out
+}
+
+// docLines returns the text lines of every page in reading order.
+func docLines(d *Document) []textLine {
+	var out []textLine
+	for _, p := range d.Pages {
+		out = append(out, pageLines(p)...)
+	}
+	return out
+}
+
+// cell is a run of words in a line separated from its neighbours by a gap
+// wider than about two characters.
+type cell struct {
+	words []Word
+}
+
+func (c cell) text() string {
+	parts := make([]string, len(c.words))
+	for i, w := range c.words {
+		parts[i] = w.Text
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c cell) left() float64  { return c.words[0].X }
+func (c cell) right() float64 { w := c.words[len(c.words)-1]; return w.X + w.W }
+
+func (c cell) conf() float64 { return minConf(c.words) }
+
+func (c cell) box() order.Box { return unionBox(c.words) }
+
+// cells splits a line into cells at gaps wider than gapFactor times the
+// line height.
+func (l textLine) cells(kind Kind) []cell {
+	if kind == KindRows {
+		out := make([]cell, len(l.words))
+		for i, w := range l.words {
+			out[i] = cell{[]Word{w}}
+		}
+		return out
+	}
+	gap := cellGap(l, kind)
+	var out []cell
+	var cur []Word
+	for i, w := range l.words {
+		if i > 0 {
+			p := l.words[i-1]
+			if w.X-(p.X+p.W) > gap {
+				out = append(out, cell{cur})
+				cur = nil
+			}
+		}
+		cur = append(cur, w)
+	}
+	if len(cur) > 0 {
+		out = append(out, cell{cur})
+	}
+	return out
+}
+
+func minConf(ws []Word) float64 {
+	if len(ws) == 0 {
+		return 0
+	}
+	c := 1.0
+	for _, w := range ws {
+		c = math.Min(c, w.Conf)
+	}
+	return c
+}
+
+func unionBox(ws []Word) order.Box {
+	if len(ws) == 0 {
+		return order.Box{}
+	}
+	x0, y0 := math.Inf(1), math.Inf(1)
+	x1, y1 := math.Inf(-1), math.Inf(-1)
+	for _, w := range ws {
+		x0, y0 = math.Min(x0, w.X), math.Min(y0, w.Y)
+		x1, y1 = math.Max(x1, w.X+w.W), math.Max(y1, w.Y+w.H)
+	}
+	return order.Box{Page: ws[0].Page, X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+}
+
+// cellGap is the gap between words that separates cells: about two
+// characters on a page, two spaces in text.
+func cellGap(l textLine, kind Kind) float64 {
+	if kind == KindText || kind == KindRows {
+		return 1.5
+	}
+	return l.height() * 1.2
+}
