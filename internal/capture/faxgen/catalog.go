@@ -12,7 +12,7 @@ import (
 type Truth struct {
 	Layout         string      `json:"layout"`
 	PONumber       string      `json:"po_number"`
-	PODate         string      `json:"po_date"`  // YYYY-MM-DD
+	PODate         string      `json:"po_date"` // YYYY-MM-DD
 	CustomerID     string      `json:"customer_id"`
 	SenderFax      string      `json:"sender_fax"`
 	SenderName     string      `json:"sender_name"`

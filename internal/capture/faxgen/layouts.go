@@ -143,7 +143,7 @@ func drawClassic(c canvas, t *Truth) {
 		{196, "Gesamt", right, func(i int, l TruthLine) string { return fmtAmount(i, l, true) }},
 	}
 	lines := t.Lines
-	cols[0].get = func(i int, _ TruthLine) string { return fmt.Sprint(i+1) }
+	cols[0].get = func(i int, _ TruthLine) string { return fmt.Sprint(i + 1) }
 	y := table(c, 124, cols, lines, fSans, 10, 7, true)
 	c.text(120, y+4, "Gesamtsumme netto EUR", fSansBold, 10, left)
 	c.text(196, y+4, fmtTotal(t, true), fSansBold, 10, right)

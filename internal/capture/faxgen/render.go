@@ -160,7 +160,9 @@ func (p *textPDF) text(x, y float64, s string, f fontID, size float64, a align) 
 	p.pdf.Text(x, y, s)
 }
 
-func (p *textPDF) hand(x, y float64, s string, size float64, a align) { p.text(x, y, s, fHand, size, a) }
+func (p *textPDF) hand(x, y float64, s string, size float64, a align) {
+	p.text(x, y, s, fHand, size, a)
+}
 
 func (p *textPDF) line(x1, y1, x2, y2, width float64) {
 	p.pdf.SetLineWidth(width)
