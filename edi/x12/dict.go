@@ -276,7 +276,11 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 	if len(d.rules) > 0 {
 		mask := presence(s)
 		for i := range d.rules {
-			out = d.rules[i].check(d, s, mask, out)
+			r := &d.rules[i]
+			if r.kind == ruleP && r.masked && (mask&r.bits == 0 || mask&r.bits == r.bits) {
+				continue // a paired note that holds, the most common kind
+			}
+			out = r.check(d, s, mask, out)
 		}
 	}
 	return out
@@ -417,6 +421,9 @@ func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 			return AK4InvalidTime, "is not a valid time: " + quote(v)
 		}
 	default:
+		if plainASCII(v) {
+			break // n is the length in characters
+		}
 		ascii := true
 		for i := 0; i < len(v); i++ {
 			c := v[i]
@@ -441,6 +448,27 @@ func (ed *elemDef) check(v string, legacyDates bool) (Code, string) {
 		return AK4InvalidCode, quote(v) + " is not a valid code"
 	}
 	return Code{}, ""
+}
+
+// plainASCII reports whether v has only printable ASCII characters and
+// spaces (0x20 to 0x7E), eight bytes at a time.
+func plainASCII(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		// A byte below 0x20, at or above 0x80, or equal to 0x7F.
+		if (x-0x20*ones)&^x&highs != 0 || x&highs != 0 || zeros(x^0x7F*ones) != 0 {
+			return false
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7F {
+			return false
+		}
+	}
+	return true
 }
 
 func allDigits(s string) bool {

@@ -2,6 +2,7 @@ package x12
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ordergate/ordergate/edi"
@@ -84,6 +85,23 @@ func TestRuleMask(t *testing.T) {
 					if got != want {
 						t.Errorf("%s note %v, pattern %b: %s, want %s", tag, r.elems, pattern, got, want)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlainASCII compares plainASCII, which reads eight bytes at a time,
+// with a byte-by-byte check for every byte value at every position.
+func TestPlainASCII(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		for pos := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("A", n))
+				b[pos] = byte(c)
+				want := c >= 0x20 && c < 0x7F
+				if got := plainASCII(string(b)); got != want {
+					t.Fatalf("plainASCII(%q) = %v, want %v", b, got, want)
 				}
 			}
 		}

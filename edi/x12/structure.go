@@ -28,6 +28,9 @@ type loopDef struct {
 	// index lists, per tag ID, the entries the tag matches (a segment
 	// entry or a loop whose trigger it is), in order.
 	index [][]int
+	// nextMandatory[i] is the first mandatory entry at i or after it,
+	// len(entries) when there is none.
+	nextMandatory []int
 }
 
 func (l *loopDef) buildIndex() {
@@ -36,6 +39,15 @@ func (l *loopDef) buildIndex() {
 		e.id = registerTag(e.tag())
 		if e.loop != nil {
 			e.loop.buildIndex()
+		}
+	}
+	l.nextMandatory = make([]int, len(l.entries)+1)
+	l.nextMandatory[len(l.entries)] = len(l.entries)
+	for i := len(l.entries) - 1; i >= 0; i-- {
+		if l.entries[i].req == mandatory {
+			l.nextMandatory[i] = i
+		} else {
+			l.nextMandatory[i] = l.nextMandatory[i+1]
 		}
 	}
 	l.index = make([][]int, maxTagID()+1)
@@ -207,9 +219,14 @@ func (v *setValidator) unit() [2]string {
 
 // missing reports mandatory entries of f in [from, to) that never occurred.
 func (v *setValidator) missing(f *frame, from, to int, at edi.Position, atTag string) {
-	for i := from; i < to && i < len(f.loop.entries); i++ {
+	to = min(to, len(f.loop.entries))
+	for i := from; i < to; i++ {
+		// Only mandatory entries can be missing: skip to the next one.
+		if i = f.loop.nextMandatory[i]; i >= to {
+			break
+		}
 		e := &f.loop.entries[i]
-		if e.req == mandatory && f.counts[i] == 0 {
+		if f.counts[i] == 0 {
 			what := "segment"
 			if e.loop != nil {
 				what = "loop " + e.loop.id + " (segment"
