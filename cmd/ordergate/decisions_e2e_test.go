@@ -67,6 +67,8 @@ SCR-001,C-2000,,0,,,1.50,EUR
 SCR-001,C-1001,,0,,,2.01,EUR
 SCR-002,C-1001,,0,,,3.02,EUR
 SCR-003,C-1001,,0,,,4.03,EUR
+SCR-002,,,0,,,3.10,EUR
+SCR-003,,,0,,,4.10,EUR
 `
 )
 
@@ -112,17 +114,27 @@ func (g *gateway) postJSON(path, body string) (int, []byte) {
 // orderByPO waits until the order with the PO number has status want.
 func (g *gateway) orderByPO(po, want string) apiOrder {
 	g.t.Helper()
-	var got apiOrder
-	waitFor(g.t, 30*time.Second, "order "+po+" "+want, func() bool {
-		for _, o := range g.orders("po_number=" + po) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seen := g.orders("po_number=" + po)
+		for _, o := range seen {
 			if o.Status == want {
-				got = o
-				return true
+				return o
 			}
 		}
-		return false
-	})
-	return got
+		if time.Now().After(deadline) {
+			var timelines []string
+			for _, o := range seen {
+				var v struct {
+					Timeline []struct{ Kind, Reason string } `json:"timeline"`
+				}
+				g.getJSON("/api/v1/orders/"+o.ID, &v)
+				timelines = append(timelines, fmt.Sprintf("%s %s: %+v", o.ID, o.Status, v.Timeline))
+			}
+			g.t.Fatalf("order %s not %s after 30s; seen:\n%s", po, want, strings.Join(timelines, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // outboxFile waits for a file in the outbox whose name contains part and
