@@ -79,7 +79,14 @@ masterdata:
 }
 
 func TestPreflightExample(t *testing.T) {
-	c, err := Load(examplePath)
+	// The example's relative paths are relative to the repository root,
+	// where the README runs it.
+	abs, err := filepath.Abs(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(abs))
+	c, err := Load(abs)
 	if err != nil {
 		t.Fatal(err)
 	}
