@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -395,6 +396,9 @@ func findTable(lines []textLine, kind Kind, p *Profile) (int, []column) {
 		for i := 0; i < len(l.words); {
 			matched := false
 			for n := min(3, len(l.words)-i); n >= 1 && !matched; n-- {
+				if !tight(l, i, n) {
+					continue
+				}
 				var b strings.Builder
 				for _, w := range l.words[i : i+n] {
 					b.WriteString(labelKey(w.Text))
@@ -420,6 +424,18 @@ func findTable(lines []textLine, kind Kind, p *Profile) (int, []column) {
 		}
 	}
 	return -1, nil
+}
+
+// tight reports whether the n words from i are set as one phrase (gaps of
+// about a space), so that two column titles are never read as one.
+func tight(l textLine, i, n int) bool {
+	for j := i + 1; j < i+n; j++ {
+		p := l.words[j-1]
+		if l.words[j].X-(p.X+p.W) > l.height()*0.7 {
+			return false
+		}
+	}
+	return true
 }
 
 // assign returns the column a cell belongs to: the one its extent
@@ -491,7 +507,7 @@ func readTable(r *reading, lines []textLine, at int, cols []column, kind Kind) {
 		case qok && hasItem:
 			r.lines = append(r.lines, rl)
 			prevBottom = l.bottom()
-		case len(r.lines) > 0 && !rl.qty.found && !rl.price.found && !rl.amount.found && rl.desc.found &&
+		case len(r.lines) > 0 && !rl.qty.found && !rl.price.found && !rl.amount.found && rl.desc.found && hasAlnum(rl.desc.text) &&
 			l.top()-prevBottom < lh*1.2 && l.page == lines[r.lines[len(r.lines)-1].row].page:
 			// A continuation of the previous line's description.
 			last := &r.lines[len(r.lines)-1]
@@ -590,4 +606,13 @@ func readFreeLines(r *reading, lines []textLine, kind Kind) {
 			r.total = lastNumber(l)
 		}
 	}
+}
+
+func hasAlnum(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
 }

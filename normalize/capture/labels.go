@@ -40,8 +40,8 @@ func labelKey(s string) string {
 // headerLabels are the label keys of each header field, German and
 // English, as labelKey writes them.
 var headerLabels = map[string][]string{
-	FieldPONumber: {"bestellnummer", "bestellnr", "bestellungnr", "bestellnummerpo", "bestellung", "auftragsnummer", "auftragsnr",
-		"ponumber", "pono", "po", "ponr", "purchaseorder", "purchaseorderno", "purchaseordernumber", "ordernumber", "orderno", "ordernr",
+	FieldPONumber: {"bestellnummer", "bestellnr", "bestellungnr", "bestellnummerpo", "auftragsnummer", "auftragsnr",
+		"ponumber", "pono", "po", "ponr", "purchaseorderno", "purchaseordernumber", "ordernumber", "orderno", "ordernr",
 		"unserebestellnummer", "unserebestellnr", "ihreauftragsnr", "bestellnrpono"},
 	FieldPODate: {"datum", "bestelldatum", "date", "orderdate", "podate", "belegdatum", "vom"},
 	FieldCustomerNumber: {"kundennr", "kundennummer", "kdnr", "kdnummer", "customerno", "customernumber", "customerid", "accountno",

@@ -1,0 +1,174 @@
+package capture
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// Outcome compares a draft with the order as it should be (after review,
+// or a fixture's truth), field by field.
+type Outcome struct {
+	Touchless bool
+	// Header fields: po_number, po_date, customer_id: correct or not.
+	Header map[string]bool
+	// Lines: whole line correct (SKU, quantity, unit, unit price); the
+	// longer of the two orders' line lists counts.
+	LinesRight, LinesTotal int
+	// Fields: every compared field; Wrong lists the wrong ones' paths.
+	Fields int
+	Wrong  []string
+}
+
+// HeaderFields are the header fields Compare checks.
+var HeaderFields = []string{"po_number", "po_date", "customer_id"}
+
+// LineFields are the line fields Compare checks.
+var LineFields = []string{"sku", "quantity", "unit", "unit_price"}
+
+// Compare compares draft with want. touchless says whether the draft went
+// on without review.
+func Compare(draft, want *order.Order) Outcome {
+	out := Outcome{Touchless: draft.Status != order.StatusReview, Header: map[string]bool{}}
+	check := func(path string, ok bool) {
+		out.Fields++
+		if !ok {
+			out.Wrong = append(out.Wrong, path)
+		}
+	}
+	for _, f := range HeaderFields {
+		var ok bool
+		switch f {
+		case "po_number":
+			ok = draft.PONumber == want.PONumber
+		case "po_date":
+			ok = draft.PODate == want.PODate
+		case "customer_id":
+			ok = draft.CustomerID == want.CustomerID
+		}
+		out.Header[f] = ok
+		check(f, ok)
+	}
+	n := max(len(draft.Lines), len(want.Lines))
+	out.LinesTotal = n
+	for i := range n {
+		if i >= len(draft.Lines) || i >= len(want.Lines) {
+			for _, f := range LineFields {
+				check(order.LinePath(i, f), false)
+			}
+			continue
+		}
+		d, w := draft.Lines[i], want.Lines[i]
+		right := true
+		for _, f := range LineFields {
+			var ok bool
+			switch f {
+			case "sku":
+				ok = d.SKU == w.SKU
+			case "quantity":
+				ok = d.Quantity.Cmp(w.Quantity) == 0
+			case "unit":
+				ok = d.Unit == w.Unit
+			case "unit_price":
+				ok = d.UnitPrice != nil && w.UnitPrice != nil && d.UnitPrice.Cmp(*w.UnitPrice) == 0
+			}
+			check(order.LinePath(i, f), ok)
+			right = right && ok
+		}
+		if right {
+			out.LinesRight++
+		}
+	}
+	return out
+}
+
+// Tally adds up outcomes, per group (a sender, a layout and resolution).
+type Tally struct {
+	Docs, Touchless, TouchlessWrong int
+	HeaderRight, HeaderTotal        int
+	LinesRight, LinesTotal          int
+	FieldsRight, FieldsTotal        int
+	AutoFields, AutoFieldsWrong     int // fields of touchless documents
+}
+
+// Add counts one outcome.
+func (t *Tally) Add(o Outcome) {
+	t.Docs++
+	for _, ok := range o.Header {
+		t.HeaderTotal++
+		if ok {
+			t.HeaderRight++
+		}
+	}
+	t.LinesRight += o.LinesRight
+	t.LinesTotal += o.LinesTotal
+	t.FieldsTotal += o.Fields
+	t.FieldsRight += o.Fields - len(o.Wrong)
+	if o.Touchless {
+		t.Touchless++
+		t.AutoFields += o.Fields
+		t.AutoFieldsWrong += len(o.Wrong)
+		if len(o.Wrong) > 0 {
+			t.TouchlessWrong++
+		}
+	}
+}
+
+// Merge adds another tally.
+func (t *Tally) Merge(u Tally) {
+	t.Docs += u.Docs
+	t.Touchless += u.Touchless
+	t.TouchlessWrong += u.TouchlessWrong
+	t.HeaderRight += u.HeaderRight
+	t.HeaderTotal += u.HeaderTotal
+	t.LinesRight += u.LinesRight
+	t.LinesTotal += u.LinesTotal
+	t.FieldsRight += u.FieldsRight
+	t.FieldsTotal += u.FieldsTotal
+	t.AutoFields += u.AutoFields
+	t.AutoFieldsWrong += u.AutoFieldsWrong
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// HeaderAccuracy is the share of header fields right.
+func (t Tally) HeaderAccuracy() float64 { return ratio(t.HeaderRight, t.HeaderTotal) }
+
+// LineAccuracy is the share of whole lines right.
+func (t Tally) LineAccuracy() float64 { return ratio(t.LinesRight, t.LinesTotal) }
+
+// FieldAccuracy is the share of all fields right.
+func (t Tally) FieldAccuracy() float64 { return ratio(t.FieldsRight, t.FieldsTotal) }
+
+// TouchlessRate is the share of documents that went on without review.
+func (t Tally) TouchlessRate() float64 { return ratio(t.Touchless, t.Docs) }
+
+// AutoErrorRate is the share of wrong fields among the fields of touchless
+// documents.
+func (t Tally) AutoErrorRate() float64 { return ratio(t.AutoFieldsWrong, t.AutoFields) }
+
+// Row formats the tally as a Markdown table row after the group's cells.
+func (t Tally) Row(cells ...string) string {
+	s := ""
+	for _, c := range cells {
+		s += "| " + c + " "
+	}
+	return s + fmt.Sprintf("| %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %d | %.2f%% |",
+		t.Docs, 100*t.HeaderAccuracy(), 100*t.LineAccuracy(), 100*t.FieldAccuracy(), 100*t.TouchlessRate(), t.TouchlessWrong, 100*t.AutoErrorRate())
+}
+
+// SortedKeys returns a map's keys in order.
+func SortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

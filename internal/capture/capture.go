@@ -1,0 +1,176 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ordergate/ordergate/internal/ocr"
+	ncapture "github.com/ordergate/ordergate/normalize/capture"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// InputKind is the kind of a captured document.
+type InputKind string
+
+// The input kinds.
+const (
+	InputPDF  InputKind = "pdf"  // a fax or a PDF with a text layer
+	InputText InputKind = "text" // an e-mail body
+	InputCSV  InputKind = "csv"  // a CSV file (the delimiter is sniffed: ; , or tab)
+	InputRows InputKind = "rows" // spreadsheet rows (XLSX cells read by normalize/mail)
+)
+
+// Input is one captured document.
+type Input struct {
+	Kind   InputKind
+	Bytes  []byte     // the PDF, the text or the CSV
+	Rows   [][]string // for InputRows
+	Sender ncapture.Sender
+	// Name is the file name or message id, recorded in the order's source.
+	Name      string
+	MessageID string
+}
+
+// Options configure one capture.
+type Options struct {
+	// Template names the profile to apply; empty: the profile matching the
+	// sender, if any.
+	Template string
+	// Threshold overrides the confidence threshold (0: the profile's or
+	// ncapture.DefaultThreshold).
+	Threshold float64
+	// Now is the reference date for documents without a fax header date.
+	Now time.Time
+}
+
+// Report is what a capture did.
+type Report struct {
+	ncapture.Report
+	Pages   []ocr.PageResult // per OCR'd page; empty for a text layer and text inputs
+	Elapsed time.Duration
+}
+
+// Recognizer reads a PDF into words with boxes: *ocr.Runner, or a Cache.
+type Recognizer interface {
+	Recognize(ctx context.Context, pdf []byte) (*ocr.Recognition, error)
+}
+
+// Capturer captures documents. It is safe for concurrent use.
+type Capturer struct {
+	rec      Recognizer
+	md       ncapture.MasterData
+	profiles *ncapture.Profiles
+	log      *slog.Logger
+}
+
+// Config configures a Capturer.
+type Config struct {
+	Recognizer Recognizer          // required for PDFs
+	MasterData ncapture.MasterData // nil: no matching (nothing goes touchless from OCR)
+	Profiles   *ncapture.Profiles  // nil: none
+	Logger     *slog.Logger        // discarded when nil
+}
+
+// New returns a Capturer.
+func New(cfg Config) *Capturer {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Capturer{rec: cfg.Recognizer, md: cfg.MasterData, profiles: cfg.Profiles, log: cfg.Logger}
+}
+
+// ErrNoTemplate means Options.Template names no profile.
+var ErrNoTemplate = errors.New("no such template")
+
+// Capture turns the input into a draft order (see the package
+// documentation).
+func (c *Capturer) Capture(ctx context.Context, in Input, opts Options) (*order.Order, *Report, error) {
+	start := time.Now()
+	rep := &Report{}
+	var prof *ncapture.Profile
+	if opts.Template != "" {
+		p, ok := c.profiles.ByName(opts.Template)
+		if !ok {
+			return nil, nil, fmt.Errorf("capturing %s: %w: %q", in.Name, ErrNoTemplate, opts.Template)
+		}
+		prof = p
+	} else if p, ok := c.profiles.ForSender(in.Sender); ok {
+		prof = p
+	}
+	var doc *ncapture.Document
+	channel, standard := order.ChannelEmail, "EMAIL"
+	switch in.Kind {
+	case InputPDF:
+		if c.rec == nil {
+			return nil, nil, fmt.Errorf("capturing %s: no recognizer for PDFs", in.Name)
+		}
+		r, err := c.rec.Recognize(ctx, in.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("capturing %s: %w", in.Name, err)
+		}
+		doc, rep.Pages = r.Doc, r.Pages
+		standard = "PDF"
+		if doc.Kind == ncapture.KindOCR {
+			channel = order.ChannelFax
+		}
+	case InputText:
+		if !utf8.Valid(in.Bytes) {
+			return nil, nil, fmt.Errorf("capturing %s: the text is not UTF-8", in.Name)
+		}
+		doc = ncapture.FromText(string(in.Bytes))
+	case InputCSV:
+		rows, err := ReadCSV(in.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("capturing %s: %w", in.Name, err)
+		}
+		doc = ncapture.FromRows(rows)
+	case InputRows:
+		doc = ncapture.FromRows(in.Rows)
+	default:
+		return nil, nil, fmt.Errorf("capturing %s: unknown input kind %q", in.Name, in.Kind)
+	}
+	o, r, err := ncapture.Extract(ctx, doc, ncapture.Options{Threshold: opts.Threshold, Profile: prof, Sender: in.Sender,
+		MasterData: c.md, Channel: channel, Standard: standard, Now: opts.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("capturing %s: %w", in.Name, err)
+	}
+	o.Source.File, o.Source.MessageID = in.Name, in.MessageID
+	rep.Report = *r
+	rep.Elapsed = time.Since(start)
+	c.log.Info("captured", "kind", in.Kind, "doc_kind", doc.Kind, "profile", r.Profile, "lines", len(o.Lines),
+		"touchless", r.Touchless, "low_fields", len(r.Low()), "elapsed", rep.Elapsed)
+	return o, rep, nil
+}
+
+// ReadCSV reads a CSV order export, sniffing the delimiter (semicolon,
+// comma or tab) from the first lines; rows may have any number of fields.
+func ReadCSV(b []byte) ([][]string, error) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("reading CSV: not UTF-8")
+	}
+	head := b[:min(len(b), 2048)]
+	delim := ','
+	best := bytes.Count(head, []byte(","))
+	if n := bytes.Count(head, []byte(";")); n > best {
+		delim, best = ';', n
+	}
+	if n := bytes.Count(head, []byte("\t")); n > best {
+		delim = '\t'
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.Comma = delim
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("reading CSV: %w", err)
+	}
+	return rows, nil
+}
