@@ -126,7 +126,9 @@ func (f fixture) pdf(d *faxgen.Doc) ([]byte, error) {
 	return nil, nil
 }
 
-func (f fixture) isPDF() bool { return f.Form == "fine" || f.Form == "standard" || f.Form == "text-pdf" }
+func (f fixture) isPDF() bool {
+	return f.Form == "fine" || f.Form == "standard" || f.Form == "text-pdf"
+}
 
 func readManifest(t testing.TB) map[string]fixture {
 	b, err := os.ReadFile(manifestF)
@@ -223,9 +225,9 @@ func TestFixtureAccuracy(t *testing.T) {
 		printTables(t, tallies)
 	}
 	bars := []struct {
-		form           string
-		header, lines  float64
-		fields         float64
+		form          string
+		header, lines float64
+		fields        float64
 	}{
 		{"text-pdf", 0, 0, 0.99}, {"email", 0, 0, 0.99}, {"csv", 0, 0, 0.99},
 		{"fine", 0.90, 0.85, 0}, {"standard", 0.75, 0.65, 0},
