@@ -63,7 +63,7 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "RFC 2047 encoded quoted filename, path traversal sanitised",
-			raw: "From: a@b.example\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: application/octet-stream; name=\"=?utf-8?Q?..=2F..=2Fetc=2Fpasswd?=\"\n\nroot\n--B--\n",
+			raw:  "From: a@b.example\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: application/octet-stream; name=\"=?utf-8?Q?..=2F..=2Fetc=2Fpasswd?=\"\n\nroot\n--B--\n",
 			from: "a@b.example", parts: 1, part: 0, ctype: "application/octet-stream", filename: "_.._etc_passwd", text: "root\n",
 		},
 		{
