@@ -10,12 +10,14 @@ import (
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/dirdrop"
+	"github.com/ordergate/ordergate/channels/sftpdrop"
 	"github.com/ordergate/ordergate/channels/sftpserver"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/routing"
 	"github.com/ordergate/ordergate/routing/filedrop"
 	"github.com/ordergate/ordergate/routing/nats"
 	"github.com/ordergate/ordergate/routing/rabbitmq"
+	sftpbackend "github.com/ordergate/ordergate/routing/sftp"
 	"github.com/ordergate/ordergate/routing/webhook"
 )
 
@@ -86,6 +88,22 @@ func buildChannels(cfg *config.Config, log *slog.Logger) (*builtChannels, error)
 			}
 			b.sources[ch.Name] = srv
 			b.partnerOutbounds[ch.Name] = func(partnerID string) (channels.Outbound, error) { return srv.PartnerOutbound(partnerID) }
+		case config.ChannelSFTP:
+			ep, err := sftpEndpoint(ch)
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			src, err := sftpdrop.New(sftpdrop.Config{Name: ch.Name, Server: ep, Inbox: ch.Inbox, Archive: ch.Archive,
+				DeleteAfterIngest: ch.DeleteAfterIngest, ErrorDir: ch.ErrorDir, Outbox: ch.Outbox, Patterns: ch.Patterns,
+				Poll: ch.Poll, MinAge: ch.MinAge, DoneFileSuffix: ch.DoneFile, MaxFilesPerPoll: ch.MaxFilesPerPoll,
+				MaxConcurrent: ch.MaxConcurrent, PageSize: ch.PageSize, MaxFileBytes: int64(ch.MaxFileBytes)}, clog)
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			b.sources[ch.Name] = src
+			if ch.Outbox != "" {
+				b.outbounds[ch.Name] = src
+			}
 		case config.ChannelWeb:
 			b.web = append(b.web, ch)
 		case config.ChannelDesk:
@@ -95,6 +113,28 @@ func buildChannels(cfg *config.Config, log *slog.Logger) (*builtChannels, error)
 		}
 	}
 	return b, nil
+}
+
+// sftpEndpoint is an sftp channel's server: address, user, credentials
+// (resolved from their references) and the pinned host key.
+func sftpEndpoint(ch config.Channel) (sftpdrop.Endpoint, error) {
+	ep := sftpdrop.Endpoint{Host: ch.Host, Port: ch.Port, User: ch.User, PrivateKeyFile: ch.PrivateKeyFile,
+		KnownHostsFile: ch.KnownHosts, HostKeyFingerprint: ch.HostKeyFingerprint}
+	if ref := ch.Password(); !ref.IsZero() {
+		s, err := ref.Value()
+		if err != nil {
+			return ep, err
+		}
+		ep.Password = s.Reveal()
+	}
+	if ref := ch.PrivateKeyPassphrase(); !ref.IsZero() {
+		s, err := ref.Value()
+		if err != nil {
+			return ep, err
+		}
+		ep.PrivateKeyPassphrase = s.Reveal()
+	}
+	return ep, nil
 }
 
 // buildBackends makes the backends the routes use. A broker that cannot be
@@ -129,6 +169,20 @@ func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger) (m
 			}
 			be, err = webhook.New(webhook.Config{Name: b.Name, URL: b.URL, Secret: secret, Timeout: b.Timeout,
 				CAFile: b.CAFile, RefHeader: b.RefHeader, RefField: b.RefField}, blog)
+		case config.BackendSFTP:
+			ch, ok := cfg.Channel(b.Channel)
+			if !ok {
+				return nil, fmt.Errorf("backend %s: no channel %q", b.Name, b.Channel)
+			}
+			ep, eerr := sftpEndpoint(ch)
+			if eerr != nil {
+				return nil, fmt.Errorf("backend %s (channel %s): %w", b.Name, ch.Name, eerr)
+			}
+			dir := b.Dir
+			if dir == "" {
+				dir = ch.Outbox
+			}
+			be, err = sftpbackend.New(sftpbackend.Config{Name: b.Name, Server: ep, Dir: dir}, blog)
 		case config.BackendRabbitMQ:
 			s, serr := b.URLRef().Value()
 			if serr != nil {

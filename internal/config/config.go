@@ -213,7 +213,6 @@ type Channel struct {
 	Idle              bool     `mapstructure:"idle"`
 
 	// web
-	APIKeysFrom  string   `mapstructure:"api_keys_from"`
 	MaxBodyBytes ByteSize `mapstructure:"max_body_bytes"`
 }
 

@@ -51,8 +51,6 @@ func (c *Config) Preflight() error {
 					v.add(uat, "file %s has a line that is not an authorized_keys entry, or no entry at all", u.AuthorizedKeysFile)
 				}
 			}
-		case ChannelWeb:
-			v.readable(at+".api_keys_from", ch.APIKeysFrom)
 		}
 	}
 	routed := map[string]bool{}

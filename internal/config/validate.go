@@ -39,7 +39,7 @@ var (
 		ChannelSFTPServer: {"listen", "host_key_file", "root_dir", "max_file_bytes", "quota_bytes", "users"},
 		ChannelIMAP: {"host", "port", "tls", "insecure_plaintext", "user", "password_env", "password_file", "mailbox",
 			"done_mailbox", "after_ingest", "kind", "fax_senders", "max_message_bytes", "idle", "poll"},
-		ChannelWeb:  {"api_keys_from", "max_body_bytes"},
+		ChannelWeb:  {"max_body_bytes"},
 		ChannelDesk: {},
 	}
 	backendCommon = []string{"name", "type", "format", "max_attempts", "initial_backoff", "max_backoff",
@@ -781,7 +781,7 @@ func secretHint(at, k string) (string, bool) {
 	case strings.Contains(k, "token") && at == "http":
 		return "put it in an environment variable and use admin_token_env", true
 	case strings.HasPrefix(k, "api_key") || strings.HasPrefix(k, "apikey"):
-		return "keep API keys in a file and use api_keys_from", true
+		return "API keys live hashed in the store: make them with `ordergate apikey create CUSTOMER`", true
 	}
 	return fmt.Sprintf("put it in an environment variable and use %s_env", k), true
 }

@@ -127,7 +127,7 @@ func TestBadConfigs(t *testing.T) {
 		{"approval without role", "rules:\n  approvals:\n    - name: big\n      when: order.total > 1\n",
 			3, "rules.approvals[0].role", "set role or levels"},
 		{"inline api key", "channels:\n  - name: shop\n    type: web\n    api_key: k-123\n",
-			4, "channels[0].api_key", "use api_keys_from"},
+			4, "channels[0].api_key", "ordergate apikey create"},
 		{"YAML syntax error", "store:\n  driver: sqlite\n   dsn: x\n",
 			3, "", "invalid YAML"},
 		{"list item not a mapping", "channels:\n  - inbox\n",
