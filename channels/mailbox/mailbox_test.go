@@ -479,3 +479,37 @@ func TestPollOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMoveWithoutMOVE: on a server without MOVE, Committed copies to the
+// done mailbox, marks \Deleted and expunges only that UID.
+func TestMoveWithoutMOVE(t *testing.T) {
+	srv := dovecot.StartWith(t, dovecot.Options{IMAPCapability: "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UIDPLUS ESEARCH"})
+	admin := imapClient(t, srv)
+	if admin.Caps().Has(imap.CapMove) {
+		t.Fatal("the server still announces MOVE: the test would test nothing")
+	}
+	cfg := testConfig(srv, "nomove", "INBOX")
+	cfg.DoneMailbox = "Done"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := range 2 {
+		_, raw := kindMail(i)
+		srv.Deliver(raw)
+	}
+	src := newSource(t, cfg)
+	doc, ack, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Body.Close()
+	if err := ack(ctx, channels.Committed()); err != nil {
+		t.Fatal(err)
+	}
+	inbox := listMails(t, admin, "INBOX")
+	if len(inbox) != 1 || len(inbox[0].Flags) != 0 {
+		t.Errorf("INBOX = %+v, want only the other, untouched mail", inbox)
+	}
+	if done := listMails(t, admin, "Done"); len(done) != 1 || !done[0].has(mailbox.KeywordDone) {
+		t.Errorf("Done = %+v, want the committed mail", done)
+	}
+}

@@ -51,6 +51,7 @@ type Server struct {
 	Dir string
 
 	t          testing.TB
+	opts       Options
 	configFile string
 	logFile    string
 
@@ -59,10 +60,23 @@ type Server struct {
 	done chan struct{}
 }
 
+// Options change the server's configuration.
+type Options struct {
+	// IMAPCapability replaces the capabilities announced after login
+	// (Dovecot's imap_capability), e.g. to hide MOVE.
+	IMAPCapability string
+}
+
 // Start starts a server for the test and stops and removes it when the
 // test ends. It skips the test when not run as root or when Dovecot or
 // dovecot-lda is missing.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("dovecot: needs root (privilege separation, mail uid)")
@@ -77,7 +91,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("dovecot: %v", err)
 	}
-	s := &Server{t: t, Host: "127.0.0.1", Dir: dir, User: "orders", Password: "pw-" + randHex(8)}
+	s := &Server{t: t, Host: "127.0.0.1", Dir: dir, User: "orders", Password: "pw-" + randHex(8), opts: opts}
 	t.Cleanup(s.cleanup)
 	// Dovecot's service users reach base_dir and the mail uid its home.
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -107,7 +121,11 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) config() string {
 	d := s.Dir
-	return fmt.Sprintf(`# ordergate test server
+	extra := ""
+	if s.opts.IMAPCapability != "" {
+		extra = "protocol imap {\n  imap_capability = " + s.opts.IMAPCapability + "\n}\n"
+	}
+	return extra + fmt.Sprintf(`# ordergate test server
 base_dir = %[1]s/run
 state_dir = %[1]s/state
 instance_name = ogdc-%[2]d
