@@ -338,3 +338,32 @@ func Where(segment int, tag string, element, component int) string {
 	}
 	return string(b)
 }
+
+// Tags interns segment tags: a reader keeps one, so that the tags of its
+// segments (and of the errors about them) are small strings of their own
+// rather than substrings of the segment text, which a reader may copy in
+// blocks of several segments. The zero value is ready to use.
+type Tags struct {
+	slots [64]struct {
+		key uint32
+		tag string
+	}
+}
+
+// Intern returns b as a string, the same string for the same tag of up
+// to three bytes (a direct-mapped cache of 64 tags); a longer tag is
+// copied each time.
+func (t *Tags) Intern(b []byte) string {
+	if len(b) == 0 || len(b) > 3 {
+		return string(b)
+	}
+	k := uint32(len(b)) << 24
+	for i, c := range b {
+		k |= uint32(c) << (16 - 8*i)
+	}
+	sl := &t.slots[(k*0x9E3779B1)>>26]
+	if sl.key != k || sl.tag == "" {
+		sl.key, sl.tag = k, string(b)
+	}
+	return sl.tag
+}

@@ -134,8 +134,8 @@ const bufSize = 64 << 10
 // bounded memory. It applies each interchange's UNA and syntax
 // identifier, removes release characters and returns values as UTF-8.
 //
-// The Segment returned by ReadSegment, its Elements and their slices are
-// reused by the next call; the strings themselves are not and may be kept.
+// The Segment returned by ReadSegment and its slices are reused by the
+// next call; the strings themselves are not and may be kept.
 // Use Segment.Clone to keep a whole segment.
 type Reader struct {
 	r   io.Reader
@@ -165,6 +165,12 @@ type Reader struct {
 	bad           [256]bool // bytes badFor's repertoire does not allow
 
 	seg edi.Segment
+	// blk is a copy of the input from file offset blkOff: the strings of
+	// the segments read where they lie (readPlain) within it are
+	// substrings of it.
+	blk    string
+	blkOff int64
+	tags   edi.Tags
 	// strs and ints hold the segment's flat form (edi.Segment.SetFlat)
 	// when the reader is used alone.
 	strs []string
@@ -589,7 +595,12 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 			return nil, err
 		}
 	}
-	r.build(string(data))
+	if r.gap == 1 {
+		// data is where it lies in the buffer (readPlain).
+		r.build(r.text(int(start-r.base), len(data)), tag)
+	} else {
+		r.build(string(data), tag)
+	}
 	r.seg.Pos = pos
 	if problem != nil {
 		problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, r.seg.Tag
@@ -737,10 +748,29 @@ func levelName(cs *charset) string {
 	return cs.id
 }
 
+// textBlock is how many bytes of input the reader copies into a string at
+// once (more for a longer segment): the values of the segments in the
+// block are substrings of it, so a value kept keeps at most its block,
+// not the whole input, alive.
+const textBlock = 512
+
+// text returns the n bytes at r.buf[p:] as a string: a substring of the
+// current block when they lie in it, else of a new block copied from
+// r.buf[p:].
+func (r *Reader) text(p, n int) string {
+	off := r.base + int64(p)
+	if d := off - r.blkOff; d >= 0 && d+int64(n) <= int64(len(r.blk)) {
+		return r.blk[d : d+int64(n)]
+	}
+	m := min(max(n, textBlock), r.end-p)
+	r.blk, r.blkOff = string(r.buf[p:p+m]), off
+	return r.blk[:n]
+}
+
 // build turns the unescaped data and bounds into r.seg, with every value a
 // substring of s, in the flat form of edi.Segment: the values, and the
 // element and repetition starts unless every element is simple.
-func (r *Reader) build(s string) {
+func (r *Reader) build(s string, tag []byte) {
 	bounds, gap := r.bounds, r.gap
 	// The tag's own element ends at the first element separator (or the
 	// terminator); components or repetitions of the tag are dropped.
@@ -767,7 +797,7 @@ func (r *Reader) build(s string) {
 		}
 		strs, ints = r.strs[:nVals], r.ints[:nInts]
 	}
-	r.seg.Tag = s[:bounds[0].end]
+	r.seg.Tag = r.tags.Intern(tag)
 	start := bounds[k0].end + gap
 	strs = strs[:len(after)]
 	for k, b := range after {

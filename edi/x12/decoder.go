@@ -444,9 +444,12 @@ func (d *Decoder) groupErr(s *edi.Segment, elem int, code Code, err error) {
 
 func (d *Decoder) openGroup(s *edi.Segment) {
 	ic := d.curIC()
+	// The report outlives the segment: its strings are copies, so that
+	// they do not keep the reader's text blocks alive.
 	g := GroupReport{
-		FunctionalID: s.Value(1), SenderCode: s.Value(2), ReceiverCode: s.Value(3), Date: s.Value(4), Time: s.Value(5),
-		Control: s.Value(6), Agency: s.Value(7), Version: s.Value(8), Pos: s.Pos,
+		FunctionalID: strings.Clone(s.Value(1)), SenderCode: strings.Clone(s.Value(2)), ReceiverCode: strings.Clone(s.Value(3)),
+		Date: strings.Clone(s.Value(4)), Time: strings.Clone(s.Value(5)), Control: strings.Clone(s.Value(6)),
+		Agency: strings.Clone(s.Value(7)), Version: strings.Clone(s.Value(8)), Pos: s.Pos,
 	}
 	ic.Groups = append(ic.Groups, g)
 	d.gi = len(ic.Groups) - 1
@@ -549,8 +552,10 @@ func (d *Decoder) openSet(s *edi.Segment) {
 	d.setPos = 1
 	d.setBytes = 0
 	d.tooBig = false
-	id, ctl := s.Value(1), s.Value(2)
-	d.set = SetReport{ID: id, Control: ctl, Convention: s.Value(3), Pos: s.Pos}
+	// The report (and seenST) outlive the segment: copies, so that they
+	// do not keep the reader's text blocks alive.
+	id, ctl := internSetID(s.Value(1)), strings.Clone(s.Value(2))
+	d.set = SetReport{ID: id, Control: ctl, Convention: strings.Clone(s.Value(3)), Pos: s.Pos}
 	h := &ic.Header
 	d.tx = &Transaction{
 		Message: edi.Message{
@@ -743,11 +748,34 @@ func (d *Decoder) finishSet() *Transaction {
 	return tx
 }
 
+// public returns the report's form of e; its strings are copies, as the
+// report outlives the segments.
 func (e *segmentErr) public() SegmentErr {
-	p := SegmentErr{Tag: e.tag, Position: e.pos, Loop: e.loop, Code: e.code, Context: e.unit}
+	p := SegmentErr{Tag: strings.Clone(e.tag), Position: e.pos, Loop: e.loop, Code: e.code,
+		Context: [2]string{e.unit[0], strings.Clone(e.unit[1])}}
 	for _, el := range e.elems {
 		p.Elements = append(p.Elements, ElementErr{Position: el.pos, Component: el.comp, Repetition: el.rep,
-			Ref: el.ref, Code: el.code, Value: el.value})
+			Ref: el.ref, Code: el.code, Value: strings.Clone(el.value)})
 	}
 	return p
+}
+
+// internSetID returns ST01 as a string of its own: a shared constant for
+// the common sets, else a copy.
+func internSetID(id string) string {
+	switch id {
+	case "850":
+		return "850"
+	case "855":
+		return "855"
+	case "997":
+		return "997"
+	case "999":
+		return "999"
+	case "856":
+		return "856"
+	case "810":
+		return "810"
+	}
+	return strings.Clone(id)
 }

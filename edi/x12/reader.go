@@ -200,6 +200,11 @@ type Reader struct {
 	elem    []int32
 	rep     []int32
 	scratch []byte
+	// blk is a copy of the input from file offset blkOff: the strings
+	// of the segments that lie in it are substrings of it.
+	blk    string
+	blkOff int64
+	tags   edi.Tags
 	// segSize is the last segment's size estimate: what its tag, values
 	// and slice headers take in memory (the Decoder's MaxSetSize
 	// accounting).
@@ -411,6 +416,7 @@ func (r *Reader) readSegment() (*edi.Segment, error) {
 			raw = raw[:len(raw)-1] // CR LF line ends with LF as terminator
 		}
 	}
+	var text string
 	if r.strip && (bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0) {
 		r.scratch = r.scratch[:0]
 		for _, c := range raw {
@@ -419,13 +425,35 @@ func (r *Reader) readSegment() (*edi.Segment, error) {
 			}
 		}
 		raw = r.scratch
+		text = string(raw)
+	} else {
+		text = r.text(start, len(raw))
 	}
 	r.index++
 	r.seg.Pos = edi.Position{Offset: r.base + int64(start), Index: r.index}
-	if err := r.split(raw, string(raw)); err != nil {
+	if err := r.split(raw, text); err != nil {
 		return nil, err
 	}
 	return &r.seg, nil
+}
+
+// textBlock is how many bytes of input the reader copies into a string at
+// once (more for a longer segment): the values of the segments in the
+// block are substrings of it, so a value kept keeps at most its block,
+// not the whole input, alive.
+const textBlock = 512
+
+// text returns the n bytes at r.buf[p:] as a string: a substring of the
+// current block when they lie in it, else of a new block copied from
+// r.buf[p:].
+func (r *Reader) text(p, n int) string {
+	off := r.base + int64(p)
+	if d := off - r.blkOff; d >= 0 && d+int64(n) <= int64(len(r.blk)) {
+		return r.blk[d : d+int64(n)]
+	}
+	m := min(max(n, textBlock), r.w-p)
+	r.blk, r.blkOff = string(r.buf[p:p+m]), off
+	return r.blk[:n]
 }
 
 // split tokenizes one segment, raw and its string s, into the reader's
@@ -446,12 +474,12 @@ func (r *Reader) split(raw []byte, s string) error {
 	}
 	i := strings.IndexByte(s, d.Element)
 	if i < 0 {
-		r.seg.Tag = s
+		r.seg.Tag = r.tags.Intern(raw)
 		r.seg.SetFlat(r.vals, nil, nil)
 		r.segSize = len(s) + 64
 		return nil
 	}
-	r.seg.Tag = s[:i]
+	r.seg.Tag = r.tags.Intern(raw[:i])
 	rest := s[i+1:]
 	// Simple elements only (a component or repetition separator sends
 	// the segment to splitComplex). A segment of len(rest) bytes has at
