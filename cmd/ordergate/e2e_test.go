@@ -67,7 +67,7 @@ backends:
 const testToken = "e2e-token-0123456789abcdef0123456789"
 
 type gateway struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	port int
 	cmd  *exec.Cmd
@@ -92,7 +92,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -120,7 +120,7 @@ func newGatewayDir(t *testing.T) (dir string, port int) {
 }
 
 // start runs `ordergate serve` in dir and waits until it is ready.
-func start(t *testing.T, dir string, port int, env ...string) *gateway {
+func start(t testing.TB, dir string, port int, env ...string) *gateway {
 	t.Helper()
 	g := &gateway{t: t, dir: dir, port: port, log: &lockedBuffer{}, done: make(chan error, 1)}
 	g.cmd = exec.Command(binary, "serve", "--config", "config.yaml")
@@ -240,7 +240,7 @@ func drop(t *testing.T, dir, name string, body []byte) {
 }
 
 // files lists the regular files of a folder, without .part leftovers.
-func files(t *testing.T, dir string) []string {
+func files(t testing.TB, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil && !os.IsNotExist(err) {
@@ -256,7 +256,7 @@ func files(t *testing.T, dir string) []string {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/ordergate/ordergate/internal/app"
 )
@@ -30,6 +31,20 @@ func runServe(ctx context.Context, e *env, args []string) int {
 				os.Exit(86)
 			}
 		}
+	}
+	// ORDERGATE_CPUPROFILE=FILE writes a CPU profile of the run (until a
+	// clean stop), for `go tool pprof`.
+	if file := e.getenv("ORDERGATE_CPUPROFILE"); file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ordergate serve: %v\n", err)
+			return exitRejected
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(e.stderr, "ordergate serve: %v\n", err)
+			return exitRejected
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if err := app.Serve(ctx, opts); err != nil {
 		fmt.Fprintf(e.stderr, "ordergate serve: %v\n", err)

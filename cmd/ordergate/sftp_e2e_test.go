@@ -137,3 +137,46 @@ func TestSFTPHostKeySwapped(t *testing.T) {
 		t.Errorf("inbox = %v, want the file untouched", left)
 	}
 }
+
+// BenchmarkSFTPIntake measures files/s pulled from real OpenSSH on
+// loopback into the store, end to end through the binary: 10,000 small
+// 850 files (SFTP_BENCH_FILES to change), from the gateway's start until
+// every document is stored and its file archived remotely.
+func BenchmarkSFTPIntake(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("SFTP_BENCH_FILES"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	for range b.N {
+		b.StopTimer()
+		srv := sshd.Start(b)
+		dir := b.TempDir()
+		port := freePort(b)
+		cfg := fmt.Sprintf(sftpConfig, port, srv.Port, srv.User, srv.ClientKeyFile, srv.KnownHostsFile)
+		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range []string{"in", "archive", "out"} {
+			srv.MkdirAll(d)
+		}
+		for i := range n {
+			srv.WriteFile(fmt.Sprintf("in/po-%05d.x12", i), fixtures.X12850(i+1, fmt.Sprintf("PO-%05d", i), 2))
+		}
+		b.StartTimer()
+		began := time.Now()
+		var env []string
+		if p := os.Getenv("SFTP_BENCH_CPUPROFILE"); p != "" {
+			env = append(env, "ORDERGATE_CPUPROFILE="+p)
+		}
+		g := start(b, dir, port, env...)
+		for len(files(b, srv.Path("archive"))) < n {
+			time.Sleep(20 * time.Millisecond)
+		}
+		took := time.Since(began)
+		b.StopTimer()
+		if err := g.stop(time.Minute); err != nil {
+			b.Error(err)
+		}
+		b.ReportMetric(float64(n)/took.Seconds(), "files/s")
+	}
+}
