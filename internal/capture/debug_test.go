@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"fmt"
 	"context"
 	"os"
 	"testing"
@@ -15,7 +16,7 @@ func TestDebugForms(t *testing.T) {
 	if form == "" {
 		t.Skip()
 	}
-	c := newCapturer(t, ocr.New(ocr.Options{}))
+	c := newCapturer(t, &Cache{Dir: "/tmp/ocrcache", Next: ocr.New(ocr.Options{})})
 	for _, l := range faxgen.Layouts() {
 		for seed := uint64(1); seed <= 2; seed++ {
 			d, _ := faxgen.New(l, seed)
@@ -39,4 +40,31 @@ func TestDebugForms(t *testing.T) {
 			logLow(t, result{f: f, out: out, o: o, rep: rep})
 		}
 	}
+}
+
+func TestDebugText(t *testing.T) {
+	name := os.Getenv("DBG_DOC")
+	if name == "" {
+		t.Skip()
+	}
+	var layout string
+	var seed uint64
+	var form string
+	for _, l := range faxgen.Layouts() {
+		if len(name) > len(l) && name[:len(l)] == l {
+			layout = l
+			_, err := fmt.Sscanf(name[len(l):], "-%d-%s", &seed, &form)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d, _ := faxgen.New(layout, seed)
+	pdf, _ := fixture{Form: form}.pdf(d)
+	c := &Cache{Dir: "/tmp/ocrcache", Next: ocr.New(ocr.Options{})}
+	rec, err := c.Recognize(context.Background(), pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(rec.Doc.Text())
 }

@@ -111,29 +111,40 @@ func (b *Bilevel) Despeckle(maxSize int) int {
 // projection profile: text lines give the sharpest row histogram when
 // they are horizontal.
 func (b *Bilevel) SkewAngle(maxDeg, step float64) float64 {
-	// Sample ink at a quarter of the resolution.
-	type pt struct{ x, y float64 }
+	// Ink counts of 4x4 blocks, projected as points at the blocks'
+	// centres into bins as tall as a block (finer bins would alias with
+	// the block grid and favour 0 degrees).
+	const blk = 4
+	type pt struct{ x, y, n float64 }
 	var pts []pt
-	for y := 0; y < b.H; y += 4 {
-		for x := 0; x < b.W; x += 4 {
-			if b.Ink[y*b.W+x] {
-				pts = append(pts, pt{float64(x), float64(y)})
+	for by := 0; by+blk <= b.H; by += blk {
+		for bx := 0; bx+blk <= b.W; bx += blk {
+			n := 0
+			for y := by; y < by+blk; y++ {
+				for x := bx; x < bx+blk; x++ {
+					if b.Ink[y*b.W+x] {
+						n++
+					}
+				}
+			}
+			if n > 0 {
+				pts = append(pts, pt{float64(bx) + blk/2, float64(by) + blk/2, float64(n)})
 			}
 		}
 	}
 	if len(pts) < 100 {
 		return 0
 	}
-	bins := make([]float64, b.H/2+b.W/2+16)
+	bins := make([]float64, (b.H+b.W)/blk+16)
 	score := func(deg float64) float64 {
 		clear(bins)
 		s, c := math.Sincos(deg * math.Pi / 180)
 		off := float64(b.W) * 0.5
 		for _, p := range pts {
 			y := p.y*c - p.x*s + off
-			i := int(y / 2)
+			i := int(y / blk)
 			if i >= 0 && i < len(bins) {
-				bins[i]++
+				bins[i] += p.n
 			}
 		}
 		var sum float64

@@ -506,6 +506,9 @@ func (x *extraction) line(i int, rl rawLine) error {
 			default:
 				unitConf, unitReason = math.Min(rl.unit.conf, 0.85), "a known unit, item not in master data"
 			}
+		} else if u, ok := unitNear(rl.unit.text); ok && how != "" && it.HasUnit(u) {
+			l.Unit = u
+			unitConf, unitReason = 0.9, "a unit the item is sold in, read with one OCR slip"
 		} else {
 			l.Unit = strings.ToUpper(strings.TrimSpace(rl.unit.text))
 			unitConf, unitReason = 0.3, "unknown unit"
@@ -554,6 +557,27 @@ func (x *extraction) line(i int, rl rawLine) error {
 		}
 	}
 	priceMD := master != nil && pok && master.Amount.Cmp(price.Value) == 0
+	// A price misread: the quantity and the amount as read agree with the
+	// list price.
+	priceFixed := false
+	if !arith && master != nil && qok && aok && !priceMD {
+		if prod, err := qty.Value.Mul(master.Amount); err == nil && prod.Round(amount.Value.Scale()).Cmp(amount.Value) == 0 {
+			v := master.Amount
+			l.UnitPrice, price, pok = &v, Number{Value: v}, true
+			arith, priceMD, priceFixed = true, true, true
+		}
+	}
+	// Price and amount both misread by a character each, consistent with
+	// the list price: take it, for review.
+	slipFixed := false
+	if !arith && master != nil && qok && pok && aok && !priceMD && oneSlip(price.Value, master.Amount) {
+		if prod, err := qty.Value.Mul(master.Amount); err == nil && oneSlip(amount.Value, prod.Round(amount.Value.Scale())) {
+			v := master.Amount
+			a := prod.Round(2)
+			l.UnitPrice, l.Amount, price, pok = &v, &a, Number{Value: v}, true
+			slipFixed = true
+		}
+	}
 	// A quantity misread: the amount and the master price give it.
 	if !arith && aok && priceMD && !price.Value.IsZero() {
 		if q, err := amount.Value.Quo(price.Value); err == nil && q.IsInt() && q.IsPos() {
@@ -588,6 +612,10 @@ func (x *extraction) line(i int, rl rawLine) error {
 	}
 	pConf, pReason := 0.0, "no price"
 	switch {
+	case slipFixed:
+		pConf, pReason = 0.85, "price and amount read with slips; the list price fits both"
+	case priceFixed:
+		pConf, pReason = 0.95, "misread; the list price times the quantity gives the amount"
 	case priceMD && (arith || !aok):
 		pConf, pReason = 0.99, "the customer's list price"
 	case arith:
@@ -603,6 +631,9 @@ func (x *extraction) line(i int, rl rawLine) error {
 	aConf, aReason := 0.0, "no amount"
 	if l.Amount != nil {
 		switch {
+		case slipFixed:
+			aConf, aReason = 0.85, "read with a slip; computed from the list price"
+			qConf, qReason = 0.85, "consistent with the list price and the amount read with a slip"
 		case arith:
 			aConf, aReason = 0.98, "quantity x price = amount"
 		case aok:
@@ -753,4 +784,20 @@ func (x *extraction) totals() {
 	default:
 		x.set("lines", raw{}, fmt.Sprint(n), 0.8, "no total to check that no line was missed")
 	}
+}
+
+// oneSlip reports whether two amounts differ in exactly one digit of the
+// same written length (an OCR slip such as 12,58 for 12,50).
+func oneSlip(a, b decimal.Decimal) bool {
+	sa, sb := a.String(), b.Pad(a.Scale()).String()
+	if len(sa) != len(sb) || sa == sb {
+		return false
+	}
+	diff := 0
+	for i := range len(sa) {
+		if sa[i] != sb[i] {
+			diff++
+		}
+	}
+	return diff == 1
 }

@@ -57,7 +57,7 @@ var columnLabels = map[string][]string{
 		"partnumber", "article", "articleno", "code", "bestellnr", "materialnr", "material", "ihreartnr", "unsereartnr", "kundenartnr", "yourpartno", "ourpartno"},
 	ColGTIN:   {"ean", "gtin", "eannr", "eancode", "barcode"},
 	ColDesc:   {"bezeichnung", "beschreibung", "artikelbezeichnung", "description", "text", "produkt", "product", "leistung", "name", "itemdescription"},
-	ColQty:    {"menge", "anzahl", "qty", "quantity", "stückzahl", "bestellmenge", "quant"},
+	ColQty:    {"menge", "anzahl", "qty", "oty", "qtv", "gty", "quantity", "stückzahl", "bestellmenge", "quant"},
 	ColUnit:   {"einheit", "me", "unit", "uom", "vpe", "mengeneinheit", "units"},
 	ColPrice:  {"preis", "einzelpreis", "epreis", "stückpreis", "unitprice", "price", "priceeach", "each", "listprice", "nettopreis"},
 	ColAmount: {"betrag", "gesamt", "gesamtpreis", "gpreis", "summe", "total", "amount", "linetotal", "wert", "extended", "nettobetrag", "gesamtbetrag"},

@@ -21,3 +21,22 @@ func UnitCode(s string) (string, bool) {
 	u, ok := unitSynonyms[labelKey(s)]
 	return u, ok
 }
+
+// unitNear returns the unit code of the known spelling one edit away from
+// s (an OCR slip: "pes" for "pcs"), when exactly one code is that close.
+func unitNear(s string) (string, bool) {
+	k := labelKey(s)
+	if len([]rune(k)) < 3 {
+		return "", false
+	}
+	found := ""
+	for spelling, code := range unitSynonyms {
+		if len([]rune(spelling)) >= 3 && editDistance(k, spelling) == 1 {
+			if found != "" && found != code {
+				return "", false
+			}
+			found = code
+		}
+	}
+	return found, found != ""
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -84,12 +85,65 @@ func (l textLine) height() float64 {
 func pageLines(p Page) []textLine {
 	ws := make([]Word, 0, len(p.Words))
 	for _, w := range p.Words {
+		if w.Conf < 1 {
+			// Recognised words: rulings and specks read as | ! ; , ' are
+			// noise, on their own or stuck to a word.
+			w.Text = strings.Trim(w.Text, "|[]{}¦'`‚„\"")
+			if !hasAlnum(w.Text) && w.Text != "€" && w.Text != "$" {
+				continue
+			}
+			if utf8.RuneCountInString(w.Text) == 1 && w.Conf < 0.6 && (w.Text[0] < '0' || w.Text[0] > '9') {
+				continue // a speck read as a letter
+			}
+		}
 		if strings.TrimSpace(w.Text) != "" {
 			ws = append(ws, w)
 		}
 	}
+	// Words left to right; each joins the line whose last word's band it
+	// overlaps most (by at least half the smaller height), so that lines
+	// of a page that is still a little skewed stay whole.
 	slices.SortStableFunc(ws, func(a, b Word) int {
-		ca, cb := a.Y+a.H/2, b.Y+b.H/2
+		switch {
+		case a.X < b.X:
+			return -1
+		case a.X > b.X:
+			return 1
+		}
+		return 0
+	})
+	type acc struct {
+		words []Word
+		sumC  float64
+	}
+	var ls []*acc
+	for _, w := range ws {
+		var best *acc
+		bestR := 0.5
+		for _, l := range ls {
+			// The band of the line's last three words.
+			var top, bottom float64
+			k := max(0, len(l.words)-3)
+			for _, lw := range l.words[k:] {
+				top += lw.Y
+				bottom += lw.Y + lw.H
+			}
+			n := float64(len(l.words) - k)
+			top, bottom = top/n, bottom/n
+			ov := math.Min(w.Y+w.H, bottom) - math.Max(w.Y, top)
+			if r := ov / math.Min(w.H, bottom-top); r >= bestR {
+				best, bestR = l, r
+			}
+		}
+		if best == nil {
+			best = &acc{}
+			ls = append(ls, best)
+		}
+		best.words = append(best.words, w)
+		best.sumC += w.Y + w.H/2
+	}
+	slices.SortStableFunc(ls, func(a, b *acc) int {
+		ca, cb := a.sumC/float64(len(a.words)), b.sumC/float64(len(b.words))
 		switch {
 		case ca < cb:
 			return -1
@@ -98,40 +152,10 @@ func pageLines(p Page) []textLine {
 		}
 		return 0
 	})
-	var out []textLine
-	var cur []Word
-	var curC, curH float64
-	flush := func() {
-		if len(cur) == 0 {
-			return
-		}
-		slices.SortStableFunc(cur, func(a, b Word) int {
-			switch {
-			case a.X < b.X:
-				return -1
-			case a.X > b.X:
-				return 1
-			}
-			return 0
-		})
-		out = append(out, textLine{page: p.Number, words: cur})
-		cur = nil
+	out := make([]textLine, len(ls))
+	for i, l := range ls {
+		out[i] = textLine{page: p.Number, words: l.words}
 	}
-	for _, w := range ws {
-		c := w.Y + w.H/2
-		if len(cur) > 0 && math.Abs(c-curC) > math.Max(curH, w.H)*0.5 {
-			flush()
-		}
-		if len(cur) == 0 {
-			curC, curH = c, w.H
-		} else {
-			n := float64(len(cur))
-			curC = (curC*n + c) / (n + 1)
-			curH = math.Max(curH, w.H)
-		}
-		cur = append(cur, w)
-	}
-	flush()
 	return out
 }
 
@@ -225,4 +249,20 @@ func cellGap(l textLine, kind Kind) float64 {
 		return 1.5
 	}
 	return l.height() * 1.2
+}
+
+// Text returns the document as the extractor sees it: one line per text
+// line, cells separated by " | ", for debugging and review screens.
+func (d *Document) Text() string {
+	var b strings.Builder
+	for _, l := range docLines(d) {
+		for i, c := range l.cells(d.Kind) {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(c.text())
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
