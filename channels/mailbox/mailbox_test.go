@@ -370,17 +370,19 @@ func TestAckAfterCommitOnly(t *testing.T) {
 	}
 }
 
-// TestOversizedMail: a 50 MB mail becomes a document with ErrTooLarge
-// and no body, keyed stably; rejected it stays flagged; the next mail
-// is read normally.
+// TestOversizedMail: a mail over max_message_bytes (3 MB over a 1 MiB
+// limit: the same path as 50 MB over the default 25 MiB, faster) becomes
+// a document with ErrTooLarge and no body, keyed stably; rejected it
+// stays flagged; the next mail is read normally.
 func TestOversizedMail(t *testing.T) {
 	srv := dovecot.Start(t)
 	admin := imapClient(t, srv)
 	cfg := testConfig(srv, "big", "INBOX")
 	cfg.DoneMailbox = "Done"
+	cfg.MaxMessageBytes = 1 << 20
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	big := attachmentMail("huge.pdf", bytes.Repeat([]byte("%PDF-1.4 0123456789abcdef"), 50<<20/25))
+	big := attachmentMail("huge.pdf", bytes.Repeat([]byte("%PDF-1.4 0123456789abcdef"), 3<<20/25))
 	srv.Deliver(big)
 	_, small := kindMail(0)
 	srv.Deliver(small)
