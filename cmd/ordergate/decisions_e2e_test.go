@@ -97,6 +97,21 @@ func newDecisionsGateway(t *testing.T) (string, *gateway) {
 	return dir, start(t, dir, port)
 }
 
+// appendConfig adds lines to the channels section of the gateway's config
+// (the channels section is the config's last list before rules).
+func appendConfig(t *testing.T, dir, channelLines string) {
+	t.Helper()
+	p := filepath.Join(dir, "config.yaml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "rules:\n", channelLines+"rules:\n", 1)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (g *gateway) postJSON(path, body string) (int, []byte) {
 	g.t.Helper()
 	req, _ := http.NewRequest("POST", g.url(path), strings.NewReader(body))

@@ -49,6 +49,7 @@ func commands() []command {
 		{"rules", "rules test ORDER.json...", "print what the rules decide on orders, changing nothing", runRules},
 		{"replay", "replay --rules-only --since DATE", "print what the rules decide on stored orders now", runReplay},
 		{"user", "user add|passwd|role|list ...", "manage the web UI's users (password on stdin)", runUser},
+		{"apikey", "apikey create|list|revoke ...", "manage the customers' keys of the order API", runAPIKey},
 	}
 }
 
