@@ -54,7 +54,7 @@ masterdata:
 
 const (
 	mdCustomers = `number,name,currency,credit_limit,open_balance,payment_terms,blocked,price_list,sales_rep,sales_rep_email,phone,email,ship_to,ship_to_name,ship_to_street,ship_to_city,ship_to_region,ship_to_postal_code,ship_to_country,ship_to_gln
-C-1001,Baumarkt Nord,EUR,100.00,90.00,NET30,0,,Anna Schmidt,anna@example.com,,,,,,,,,,
+C-1001,Baumarkt Nord,EUR,100.00,90.00,NET30,0,,Anna Schmidt,anna@example.com,,einkauf@baumarkt-nord.example,,,,,,,,
 C-2000,Grosshandel Sued,EUR,100000.00,0.00,NET30,0,,Bernd Maier,bernd@example.com,,,,,,,,,,
 `
 	mdProducts = `sku,description,base_unit,gtin,pack_sizes,min_order_qty

@@ -81,6 +81,13 @@ func Serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	mail, err := newMailer(cfg, log.With("component", "mail"))
+	if err != nil {
+		return err
+	}
+	if mail != nil {
+		chans.outbounds[pipeline.MailDestination] = mailOutbound{m: mail}
+	}
 	backends, err := buildBackends(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -176,6 +183,9 @@ func Serve(ctx context.Context, opts Options) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); submits.run(srcCtx) }()
 	go sweepSessions(runCtx, ui, log)
+	if mail != nil {
+		go runTaskMails(runCtx, st, mail, holder.Current, log.With("component", "mail"))
+	}
 	for name, src := range chans.sources {
 		wg.Add(1)
 		go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()

@@ -16,6 +16,7 @@ type Config struct {
 	Routes     []Route    `mapstructure:"routes"`
 	Backends   []Backend  `mapstructure:"backends"`
 	Masterdata Masterdata `mapstructure:"masterdata"`
+	Mail       Mail       `mapstructure:"mail"`
 
 	// src remembers the file name, the position of every key and which
 	// keys were written; nil for a Config built in Go.
@@ -345,6 +346,37 @@ func (b Backend) URLRef() SecretRef {
 }
 
 // Masterdata lists the master data files loaded at start.
+// Mail is how the gateway sends e-mail: sales reps' tasks, order
+// confirmations to customers who order by e-mail, fax, web or phone.
+type Mail struct {
+	SMTP    SMTP   `mapstructure:"smtp"`
+	From    string `mapstructure:"from"`    // "Orders <orders@example.com>"
+	Company string `mapstructure:"company"` // signs the mails
+	// Confirmations: answer accepted, changed and rejected orders of the
+	// e-mail, fax, web and phone channels with an e-mail to the customer.
+	Confirmations Toggle `mapstructure:"confirmations"`
+}
+
+// SMTP is the submission server.
+type SMTP struct {
+	Host              string `mapstructure:"host"` // "" disables mail
+	Port              int    `mapstructure:"port"`
+	TLS               string `mapstructure:"tls"` // starttls | implicit | none
+	InsecurePlaintext bool   `mapstructure:"insecure_plaintext"`
+	CAFile            string `mapstructure:"ca_file"`
+	User              string `mapstructure:"user"`
+	PasswordEnv       string `mapstructure:"password_env"`
+	PasswordFile      string `mapstructure:"password_file"`
+}
+
+// Password is the SMTP password's reference.
+func (s SMTP) Password() SecretRef {
+	return SecretRef{Key: "mail.smtp.password", Env: s.PasswordEnv, File: s.PasswordFile}
+}
+
+// Enabled reports whether mail can be sent.
+func (m Mail) Enabled() bool { return m.SMTP.Host != "" }
+
 type Masterdata struct {
 	Load []MasterdataFile `mapstructure:"load"`
 }

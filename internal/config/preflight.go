@@ -53,6 +53,12 @@ func (c *Config) Preflight() error {
 			}
 		}
 	}
+	if c.Mail.Enabled() && !c.Mail.SMTP.Password().IsZero() {
+		v.secretOf("mail.smtp", "password", c.Mail.SMTP.Password())
+	}
+	if c.Mail.Enabled() && c.Mail.SMTP.CAFile != "" {
+		v.readable("mail.smtp.ca_file", c.Mail.SMTP.CAFile)
+	}
 	routed := map[string]bool{}
 	for _, r := range c.Routes {
 		for _, b := range r.To {

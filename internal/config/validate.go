@@ -227,6 +227,7 @@ func (c *Config) validate() []Problem {
 	}
 	c.validatePartners(v, channels)
 	c.validateRules(v)
+	c.validateMail(v)
 	backends := c.validateBackends(v, channels)
 	c.validateRoutes(v, backends)
 	for i, m := range c.Masterdata.Load {
@@ -561,6 +562,30 @@ func validateIMAP(v *validator, at string, ch Channel) {
 		v.add(at+".max_message_bytes", "must be a positive size")
 	}
 	v.positive(at+".poll", ch.Poll)
+}
+
+func (c *Config) validateMail(v *validator) {
+	m := c.Mail
+	if !m.Enabled() {
+		if m.Confirmations.Enabled {
+			v.add("mail.confirmations", "needs mail.smtp.host: there is no server to send them")
+		}
+		return
+	}
+	v.required("mail.from", m.From)
+	if m.SMTP.TLS != "" {
+		v.oneOf("mail.smtp.tls", m.SMTP.TLS, "starttls", "implicit", "none")
+	}
+	if m.SMTP.TLS == "none" && !m.SMTP.InsecurePlaintext {
+		v.add("mail.smtp.tls", "none sends the password in clear: set insecure_plaintext: true to allow it (loopback only)")
+	}
+	v.env("mail.smtp.password_env", m.SMTP.PasswordEnv)
+	if m.SMTP.PasswordEnv != "" && m.SMTP.PasswordFile != "" {
+		v.add("mail.smtp.password_env", "set password_env or password_file, not both")
+	}
+	if m.SMTP.User != "" && m.SMTP.PasswordEnv == "" && m.SMTP.PasswordFile == "" {
+		v.add("mail.smtp.user", "a user needs password_env or password_file")
+	}
 }
 
 func (c *Config) validateRules(v *validator) {

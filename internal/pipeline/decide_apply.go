@@ -145,7 +145,12 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	}
 	cfg := p.d.Config()
 	partner, ok := cfg.Partner(rec.PartnerID)
+	byMail := cfg.Mail.Enabled() && suffix == "" &&
+		(ok && partner.Acks.OrderResponse == "email" || cfg.Mail.Confirmations.Enabled && mailChannel(o.Channel))
 	if !ok {
+		if byMail {
+			return p.respondByMail(ctx, tx, rec, o, r)
+		}
 		return nil
 	}
 	var kind, base string
@@ -155,6 +160,9 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	case "ordrsp":
 		kind, base = "ordrsp", store.AckORDRSP
 	default:
+		if byMail {
+			return p.respondByMail(ctx, tx, rec, o, r)
+		}
 		return nil
 	}
 	doc, err := tx.GetDocument(ctx, rec.DocumentID)
@@ -164,6 +172,10 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	body, err := ediproc.OrderResponse(ctx, kind, o, r, ediproc.ResponseOptions{Partner: PartnerSettings(partner),
 		ControlNumber: func(partnerID, k string) (int64, error) { return tx.NextControlNumber(ctx, orNone(partnerID), k) },
 		Now:           p.d.Now().UTC()})
+	if errors.Is(err, ediproc.ErrNoResponse) && byMail {
+		// The order came by e-mail, fax, web or phone: answer it so.
+		return p.respondByMail(ctx, tx, rec, o, r)
+	}
 	if errors.Is(err, ediproc.ErrNoResponse) {
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "response_skipped", Reason: err.Error()})
 		return err
