@@ -1,8 +1,8 @@
 package capture
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"os"
 	"testing"
 

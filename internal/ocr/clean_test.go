@@ -44,7 +44,7 @@ func TestSkewAngle(t *testing.T) {
 
 func TestDespeckleAndRules(t *testing.T) {
 	b := &Bilevel{W: 400, H: 100, Ink: make([]bool, 400*100)}
-	b.Ink[10*400+10] = true // a speck
+	b.Ink[10*400+10] = true     // a speck
 	for x := 20; x < 380; x++ { // a ruling, 3 px thick
 		for y := 50; y < 53; y++ {
 			b.Ink[y*400+x] = true

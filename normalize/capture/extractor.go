@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/govalues/decimal"
 
@@ -354,52 +353,67 @@ func (x *extraction) customer() error {
 	return nil
 }
 
-// numberVariants returns an id as read and with OCR slips repaired, in
-// the segments that are mostly digits or mostly letters.
+// numberVariants returns an id as read, then with OCR slips repaired:
+// each segment (between - / . _) as read, as digits and as letters, in
+// every combination (ids have few segments).
 func numberVariants(s string) []string {
 	s = strings.ToUpper(strings.TrimSpace(strings.Trim(s, ".,:;")))
+	s = strings.ReplaceAll(s, " ", "")
 	out := []string{s}
-	add := func(v string) {
-		for _, o := range out {
-			if o == v {
-				return
-			}
-		}
-		out = append(out, v)
-	}
-	add(strings.ReplaceAll(s, " ", ""))
-	var b strings.Builder
-	seg := []rune{}
-	flush := func() {
-		t := string(seg)
-		digits, letters := 0, 0
-		for _, r := range seg {
-			if unicode.IsDigit(r) {
-				digits++
-			} else if unicode.IsLetter(r) {
-				letters++
-			}
-		}
-		switch {
-		case digits >= letters:
-			t, _ = digitsRepaired(t)
-		default:
-			t = lettersRepaired(t)
-		}
-		b.WriteString(t)
-		seg = seg[:0]
-	}
-	for _, r := range strings.ReplaceAll(s, " ", "") {
+	seen := map[string]bool{s: true}
+	var segs []string
+	var seps []rune
+	cur := []rune{}
+	for _, r := range s {
 		if r == '-' || r == '/' || r == '.' || r == '_' {
-			flush()
-			b.WriteRune(r)
+			segs = append(segs, string(cur))
+			seps = append(seps, r)
+			cur = cur[:0]
 			continue
 		}
-		seg = append(seg, r)
+		cur = append(cur, r)
 	}
-	flush()
-	add(b.String())
+	segs = append(segs, string(cur))
+	if len(segs) > 5 {
+		return out
+	}
+	var walk func(i int, acc string)
+	walk = func(i int, acc string) {
+		if i == len(segs) {
+			if !seen[acc] {
+				seen[acc] = true
+				out = append(out, acc)
+			}
+			return
+		}
+		sep := ""
+		if i < len(seps) {
+			sep = string(seps[i])
+		}
+		vs := []string{segs[i], forceDigits(segs[i]), lettersRepaired(segs[i])}
+		done := map[string]bool{}
+		for _, v := range vs {
+			if !done[v] {
+				done[v] = true
+				walk(i+1, acc+v+sep)
+			}
+		}
+	}
+	walk(0, "")
 	return out
+}
+
+// forceDigits replaces every slip character by its digit.
+func forceDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if d, ok := slips[r]; ok {
+			b.WriteRune(d)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 var letterSlips = map[rune]rune{'0': 'O', '1': 'I', '5': 'S', '8': 'B', '2': 'Z', '6': 'G'}

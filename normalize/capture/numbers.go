@@ -262,9 +262,9 @@ func ParseDate(s string, ord DateOrder) (DateValue, bool) {
 			m, d = a, b
 		case o == MDY:
 			m, d = a, b
-			amb = a != b && sep != '.'
 		default:
 			d, m = a, b
+			// Slashes without a profile: 03/04 is March in America.
 			amb = a != b && sep == '/' && ord == ""
 		}
 	default:
