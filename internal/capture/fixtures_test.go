@@ -346,3 +346,5 @@ func refreshOCR(t *testing.T, set []fixture) {
 		t.Logf("%s: %d documents, %.2f s per page on average (cache misses only)", form, len(ts), sum.Seconds()/float64(len(ts)))
 	}
 }
+
+func decimalOne() decimal.Decimal { return decimal.One }

@@ -27,8 +27,8 @@ func demoMD() *fakeMD {
 			"C-3000": {Number: "C-3000", Name: "Werkzeug Sued KG", Phone: "+49 89 5550123", Currency: "EUR"},
 		},
 		items: map[string]Item{
-			"SCR-100": {SKU: "SCR-100", GTIN: "012345678905", Description: "Wood screws 4x40", BaseUnit: "EA", Units: []string{"EA", "BX"}},
-			"HAM-200": {SKU: "HAM-200", GTIN: "4012345000023", Description: "Claw hammer 500 g", BaseUnit: "EA", Units: []string{"EA", "CT"}},
+			"SCR-100":  {SKU: "SCR-100", GTIN: "012345678905", Description: "Wood screws 4x40", BaseUnit: "EA", Units: []string{"EA", "BX"}},
+			"HAM-200":  {SKU: "HAM-200", GTIN: "4012345000023", Description: "Claw hammer 500 g", BaseUnit: "EA", Units: []string{"EA", "CT"}},
 			"CAB-3X15": {SKU: "CAB-3X15", Description: "Installation cable 3x1.5 mm2", BaseUnit: "M", Units: []string{"M", "RL"}},
 		},
 		parts:  map[string]string{"C-1001/BN-4711": "SCR-100"},

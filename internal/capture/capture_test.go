@@ -1,0 +1,219 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"runtime"
+	"testing"
+
+	"github.com/ordergate/ordergate/internal/capture/faxgen"
+	"github.com/ordergate/ordergate/internal/ocr"
+	ncapture "github.com/ordergate/ordergate/normalize/capture"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+func haveOCR(t testing.TB) {
+	for _, tool := range []string{"prlimit", "pdfinfo", "pdftotext", "pdftoppm", "pdfimages", "tesseract"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+// TestRealOCR runs the whole chain on a few pages: render, rasterise,
+// clean, tesseract, extract, match. The accuracy bars are measured on the
+// whole set from cache (TestFixtureAccuracy).
+func TestRealOCR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs tesseract")
+	}
+	haveOCR(t)
+	c := newCapturer(t, ocr.New(ocr.Options{}))
+	for _, tt := range []struct {
+		layout string
+		res    faxgen.Resolution
+	}{{"de-classic", faxgen.Fine}, {"en-gtin", faxgen.Standard}} {
+		d, err := faxgen.New(tt.layout, 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := d.Fax(tt.res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, rep, err := c.Capture(context.Background(), Input{Kind: InputPDF, Bytes: pdf, Name: d.Name(), Sender: ncapture.Sender{Fax: d.Truth.SenderFax}},
+			Options{Now: d.Truth.FaxTime})
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name(), err)
+		}
+		if o.Channel != order.ChannelFax || len(rep.Pages) != 1 || rep.Pages[0].Mode != string(tt.res) {
+			t.Errorf("%s: channel %s, pages %+v", d.Name(), o.Channel, rep.Pages)
+		}
+		out := Compare(o, truthOrder(d.Truth))
+		if !out.Header["customer_id"] || out.LinesRight == 0 {
+			t.Errorf("%s: wrong %v", d.Name(), out.Wrong)
+		}
+		if out.Touchless && len(out.Wrong) > 0 {
+			t.Errorf("%s went touchless with wrong fields %v", d.Name(), out.Wrong)
+		}
+	}
+}
+
+func TestTextPDFAndBrokenPDF(t *testing.T) {
+	haveOCR(t)
+	c := newCapturer(t, ocr.New(ocr.Options{}))
+	d, _ := faxgen.New("de-classic", 3)
+	pdf, err := d.TextPDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, rep, err := c.Capture(context.Background(), Input{Kind: InputPDF, Bytes: pdf, Name: "order.pdf"}, Options{Now: d.Truth.FaxTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kind != ncapture.KindTextLayer || o.Source.Standard != "PDF" || !rep.Touchless {
+		t.Errorf("kind %s, touchless %v, low %+v", rep.Kind, rep.Touchless, rep.Low())
+	}
+	if out := Compare(o, truthOrder(d.Truth)); len(out.Wrong) > 0 {
+		t.Errorf("wrong fields %v", out.Wrong)
+	}
+	_, _, err = c.Capture(context.Background(), Input{Kind: InputPDF, Bytes: pdf[:len(pdf)/3], Name: "broken.pdf"}, Options{})
+	if !errors.Is(err, ocr.ErrUnreadable) {
+		t.Errorf("a truncated PDF: err = %v, want ErrUnreadable", err)
+	}
+}
+
+func TestTemplateOption(t *testing.T) {
+	c := newCapturer(t, nil)
+	d, _ := faxgen.New("en-gtin", 4)
+	body := []byte(d.Email())
+	if _, _, err := c.Capture(context.Background(), Input{Kind: InputText, Bytes: body}, Options{Template: "nope"}); !errors.Is(err, ErrNoTemplate) {
+		t.Errorf("unknown template: err = %v", err)
+	}
+	_, rep, err := c.Capture(context.Background(), Input{Kind: InputText, Bytes: body}, Options{Template: "demo-edifact", Now: d.Truth.FaxTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Profile != "demo-edifact" {
+		t.Errorf("profile %q", rep.Profile)
+	}
+	_, rep, err = c.Capture(context.Background(), Input{Kind: InputText, Bytes: body, Sender: ncapture.Sender{Email: "inkoop@demo-edifact.example.com"}}, Options{Now: d.Truth.FaxTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Profile != "demo-edifact" {
+		t.Errorf("profile by sender %q", rep.Profile)
+	}
+}
+
+func TestStoreMasterData(t *testing.T) {
+	ctx := context.Background()
+	st := openDemoStore(t)
+	md := NewStoreMasterData(st, StoreOptions{PartnerOf: func(c string) string { return partners[c] }})
+	for _, phone := range []string{"+49 40 1234560", "0049 40 1234560", "040 1234560", "040/123 45 60"} {
+		cs, err := md.CustomersByPhone(ctx, phone)
+		if err != nil || len(cs) != 1 || cs[0].Number != "C-1001" {
+			t.Errorf("phone %q: %+v %v", phone, cs, err)
+		}
+	}
+	if cs, _ := md.CustomersByPhone(ctx, "040 123"); len(cs) != 0 {
+		t.Errorf("a short number matched %+v", cs)
+	}
+	if cs, _ := md.CustomersByEmail(ctx, "someone@baumarkt-nord.de"); len(cs) != 1 || cs[0].Number != "C-1001" {
+		t.Errorf("by domain: %+v", cs)
+	}
+	if it, ok, _ := md.ItemByPartNumber(ctx, "C-3000", "WS-33100"); !ok || it.SKU != "SCR-100" {
+		t.Errorf("part number: %+v %v", it, ok)
+	}
+	if _, ok, _ := md.ItemByPartNumber(ctx, "C-1001", "WS-33100"); ok {
+		t.Error("another partner's part number matched")
+	}
+	if it, ok, _ := md.ItemByGTIN(ctx, "4012345000023"); !ok || it.SKU != "HAM-200" {
+		t.Errorf("gtin: %+v %v", it, ok)
+	}
+	cs, err := md.FindItems(ctx, "SCR-1OO", 2)
+	if err != nil || len(cs) == 0 || cs[0].Item.SKU != "SCR-100" {
+		t.Errorf("fuzzy sku: %+v %v", cs, err)
+	}
+	cs, _ = md.FindItems(ctx, "Claw hamer 500 g", 2)
+	if len(cs) == 0 || cs[0].Item.SKU != "HAM-200" {
+		t.Errorf("fuzzy description: %+v", cs)
+	}
+	d, _ := order.ParseDate("2026-06-01")
+	p, ok, err := md.PriceFor(ctx, "C-1001", "HAM-200", decimalOne(), d)
+	if err != nil || !ok || p.Amount.String() != "12.50" {
+		t.Errorf("price: %+v %v %v", p, ok, err)
+	}
+	if _, ok, _ := md.CustomerByNumber(ctx, "C-9999"); ok {
+		t.Error("a missing customer was found")
+	}
+}
+
+func TestReadCSV(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		cols int
+	}{{"a;b;c\n1;2;3\n", 3}, {"a,b\n1,2\n", 2}, {"a\tb\tc\td\n", 4}, {"\xef\xbb\xbfa;b\n", 2}} {
+		rows, err := ReadCSV([]byte(tt.in))
+		if err != nil || len(rows[0]) != tt.cols {
+			t.Errorf("%q: %v %v", tt.in, rows, err)
+		}
+	}
+	if _, err := ReadCSV([]byte("a,\xff")); err == nil {
+		t.Error("invalid UTF-8 passed")
+	}
+}
+
+// BenchmarkFaxPage measures seconds per fax page, OCR included, with one
+// worker per core (b.RunParallel): ns/op is wall time per page divided by
+// the workers.
+func BenchmarkFaxPage(b *testing.B) {
+	haveOCR(b)
+	for _, res := range []faxgen.Resolution{faxgen.Fine, faxgen.Standard} {
+		b.Run(string(res), func(b *testing.B) {
+			var pdfs [][]byte
+			for seed := range uint64(4) {
+				d, _ := faxgen.New(faxgen.Layouts()[seed%6], 100+seed)
+				pdf, err := d.Fax(res)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pdfs = append(pdfs, pdf)
+			}
+			c := newCapturer(b, ocr.New(ocr.Options{}))
+			b.SetParallelism(1) // GOMAXPROCS workers: one per core
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					if _, _, err := c.Capture(context.Background(), Input{Kind: InputPDF, Bytes: pdfs[i%len(pdfs)]}, Options{}); err != nil {
+						b.Error(err)
+					}
+					i++
+				}
+			})
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "workers")
+		})
+	}
+}
+
+// BenchmarkTextMail measures text orders (e-mail bodies) per second.
+func BenchmarkTextMail(b *testing.B) {
+	c := newCapturer(b, nil)
+	var bodies [][]byte
+	for i, l := range faxgen.Layouts() {
+		d, _ := faxgen.New(l, uint64(200+i))
+		bodies = append(bodies, []byte(d.Email()))
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, _, err := c.Capture(context.Background(), Input{Kind: InputText, Bytes: bodies[i%len(bodies)]}, Options{}); err != nil {
+				b.Error(err)
+			}
+			i++
+		}
+	})
+}

@@ -1,0 +1,145 @@
+package ocr
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimalPDF writes a PDF with the given page objects (each a page
+// dictionary body without the Parent), one shared content stream and a
+// correct xref table.
+func minimalPDF(pages []string, content []byte, compress bool) []byte {
+	var objs []string
+	kids := make([]string, len(pages))
+	for i := range pages {
+		kids[i] = fmt.Sprintf("%d 0 R", 4+i)
+	}
+	objs = append(objs, "<< /Type /Catalog /Pages 2 0 R >>")
+	objs = append(objs, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
+	stream := content
+	filter := ""
+	if compress {
+		var b bytes.Buffer
+		w := zlib.NewWriter(&b)
+		w.Write(content)
+		w.Close()
+		stream, filter = b.Bytes(), " /Filter /FlateDecode"
+	}
+	objs = append(objs, fmt.Sprintf("<< /Length %d%s >>\nstream\n%s\nendstream", len(stream), filter, stream))
+	for _, p := range pages {
+		objs = append(objs, "<< /Type /Page /Parent 2 0 R /Contents 3 0 R "+p+" >>")
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+func needTools(t *testing.T) {
+	for _, tool := range []string{"prlimit", "pdfinfo", "pdftotext", "pdftoppm", "pdfimages", "tesseract"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	needTools(t)
+	a4 := "/MediaBox [0 0 595 842]"
+	many := make([]string, 50)
+	for i := range many {
+		many[i] = a4
+	}
+	tests := []struct {
+		name string
+		pdf  []byte
+		want error
+	}{
+		{"not a PDF", []byte("GIF89a...."), ErrUnreadable},
+		{"empty", nil, ErrUnreadable},
+		{"truncated", minimalPDF([]string{a4}, []byte("BT ET"), false)[:60], ErrUnreadable},
+		{"garbage after the header", append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte{0xff, 0x00, 0x13}, 500)...), ErrUnreadable},
+		{"a page of 5 x 5 metres", minimalPDF([]string{"/MediaBox [0 0 14400 14400]"}, []byte("BT ET"), false), ErrUnreadable},
+		{"too many pages", minimalPDF(many, []byte("BT ET"), false), ErrUnreadable},
+		{"too large", append([]byte("%PDF-1.4\n"), make([]byte, 1<<20)...), ErrUnreadable},
+	}
+	r := New(Options{Limits: Limits{CPUSeconds: 5, AddressSpace: 1 << 30, Timeout: 10 * time.Second, MaxBytes: 512 << 10,
+		MaxPages: 20, MaxPixels: 40_000_000, MaxOutput: 8 << 20}})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Recognize(context.Background(), tt.pdf)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// A content stream that draws a million tiny rectangles inflates from a
+// few kilobytes: the time limit stops it.
+func TestDecompressionBombHitsTheLimit(t *testing.T) {
+	needTools(t)
+	var content bytes.Buffer
+	for range 400000 {
+		content.WriteString("0 0 1 1 re f 1 0 0 1 0.001 0 cm\n")
+	}
+	pdf := minimalPDF([]string{"/MediaBox [0 0 595 842]"}, content.Bytes(), true)
+	r := New(Options{Limits: Limits{CPUSeconds: 2, AddressSpace: 1 << 30, Timeout: 3 * time.Second, MaxBytes: 20 << 20,
+		MaxPages: 20, MaxPixels: 40_000_000, MaxOutput: 8 << 20}})
+	start := time.Now()
+	_, err := r.Recognize(context.Background(), pdf)
+	if err == nil {
+		t.Skip("this machine rendered the page within the limits")
+	}
+	if !errors.Is(err, ErrLimit) && !errors.Is(err, ErrUnreadable) {
+		t.Errorf("err = %v, want a limit or unreadable", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s, the limits did not hold", d)
+	}
+}
+
+func TestParseTSV(t *testing.T) {
+	tsv := "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n" +
+		"1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n" +
+		"5\t1\t1\t1\t1\t1\t245\t1145\t65\t32\t95.969223\tPos\n" +
+		"5\t1\t1\t1\t1\t2\t362\t1148\t162\t34\t-1\t \n" +
+		"5\t1\t1\t1\t1\t3\t659\t1154\t257\t43\t91\tBezeichnung\n"
+	ws, err := ParseTSV([]byte(tsv), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 2 || ws[0].Text != "Pos" || ws[0].X != 245 || ws[0].H != 32 || ws[0].Page != 2 || ws[1].Conf != 0.91 {
+		t.Errorf("words = %+v", ws)
+	}
+	if _, err := ParseTSV([]byte("5\t1\t1\t1\t1\t1\tx\t1\t1\t1\t1\ta\n"), 1); err == nil {
+		t.Error("a bad number passed")
+	}
+}
+
+func TestParseImageList(t *testing.T) {
+	out := "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n" +
+		"--------------------------------------------------------------------------------------------\n" +
+		"   1     0 image    1728  1146  index   1   1  image  no         5  0   204    98 13.0K 5.4%\n"
+	in := Info{Images: parseImageList([]byte(out))}
+	if in.FaxMode(1) != "standard" || in.Images[0].Width != 1728 || in.FaxMode(2) != "" {
+		t.Errorf("info = %+v", in)
+	}
+}
