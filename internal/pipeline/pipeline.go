@@ -59,6 +59,9 @@ type Deps struct {
 	Metrics          *metrics.Metrics
 	Logger           *slog.Logger
 	Now              func() time.Time
+	// BreakerOpen is how long a backend's circuit breaker stays open
+	// after it trips; 30 s when zero.
+	BreakerOpen time.Duration
 	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
 	Fault func(point string)
 }
@@ -108,7 +111,11 @@ func New(d Deps) (*Pipeline, error) {
 	p := &Pipeline{d: d, log: d.Logger, wlog: watermill.NewSlogLoggerWithLevelMapping(d.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
-	p.breakers = newBreakers(breakerOpen, func(backend string, from, to gobreaker.State) {
+	open := d.BreakerOpen
+	if open <= 0 {
+		open = breakerOpen
+	}
+	p.breakers = newBreakers(open, func(backend string, from, to gobreaker.State) {
 		p.log.Warn("backend circuit breaker", "backend", backend, "from", from.String(), "to", to.String())
 	})
 	return p, nil

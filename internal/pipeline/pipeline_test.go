@@ -125,8 +125,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	h.p, err = pipeline.New(pipeline.Deps{
 		Store: st, Writer: h.w, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
-		Backends:  map[string]routing.Backend{"files": backend, "copies": copies},
-		Outbounds: map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
+		Backends:    map[string]routing.Backend{"files": backend, "copies": copies},
+		Outbounds:   map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
+		BreakerOpen: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
