@@ -66,6 +66,13 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			if doc.Err == nil {
 				body = doc.Body.Reader()
 				in.Standard, in.ContentType = sniff(doc.Body)
+				if cfg != nil {
+					if ch, ok := cfg.Channel(doc.Channel); ok && ch.Type == config.ChannelIMAP {
+						// A mail: classified by the parse stage (EDI
+						// attachments, faxes, order mails).
+						in.Standard, in.ContentType = StandardEmail, ContentTypeEmail
+					}
+				}
 			}
 			h, size, err := p.d.Store.Archive().Put(ctx, body)
 			if err == nil && doc.Err == nil && doc.SHA256 != [32]byte{} && h != archive.Hash(doc.SHA256) {
@@ -86,7 +93,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			case doc.Err == nil && in.Standard == StandardOrderJSON:
 				prep[i].json = true
 				prep[i].jsonOrd, prep[i].jsonErr = decodeOrderJSON(doc.Body.Reader())
-			case doc.Err == nil && in.Standard != "" && size <= maxIntakeParse && cfg != nil:
+			case doc.Err == nil && (in.Standard == "X12" || in.Standard == "EDIFACT") && size <= maxIntakeParse && cfg != nil:
 				prep[i].pre = p.preParse(ctx, cfg, doc, in.PartnerID)
 			}
 		}()

@@ -59,6 +59,9 @@ type Deps struct {
 	Metrics          *metrics.Metrics
 	Logger           *slog.Logger
 	Now              func() time.Time
+	// Capture reads draft orders from faxes and order mails; nil rejects
+	// them with a reason.
+	Capture Capture
 	// BreakerOpen is how long a backend's circuit breaker stays open
 	// after it trips; 30 s when zero.
 	BreakerOpen time.Duration

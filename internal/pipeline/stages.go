@@ -50,6 +50,9 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		o, perr := decodeOrderJSON(rc)
 		return p.storeOrderJSON(ctx, tx, pub, msg, doc, o, perr)
 	}
+	if doc.Standard == StandardEmail {
+		return p.parseMail(ctx, tx, pub, msg, doc, rc)
+	}
 	opts := ediproc.Options{
 		Partner: Resolver(cfg, doc.Channel, doc.PartnerID),
 		Duplicate: func(std edi.Standard, env edi.Envelope, partner ediproc.Partner) (bool, error) {

@@ -1,0 +1,102 @@
+package pipeline_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// mailWith builds a mail from from with a text body and, when name is
+// set, one base64 attachment.
+func mailWith(from, subject, body, name, ctype string, att []byte) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\r\nTo: orders@toolsupply.example\r\nSubject: %s\r\nMessage-ID: <%x@test>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n",
+		from, subject, sha256.Sum256([]byte(subject)))
+	if name == "" {
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", body)
+		return []byte(b.String())
+	}
+	b.WriteString("Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
+	fmt.Fprintf(&b, "--XX\r\nContent-Type: %s; name=%q\r\nContent-Disposition: attachment; filename=%q\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--XX--\r\n",
+		ctype, name, name, base64.StdEncoding.EncodeToString(att))
+	return []byte(b.String())
+}
+
+// TestMailDocuments: mails from an IMAP channel are classified at the
+// parse stage: an EDI attachment takes the EDI path, a newsletter is kept
+// but not processed, a fax without capture is rejected with the reason.
+func TestMailDocuments(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	docs := []channels.Document{
+		{SourceKey: "m1", Name: "po.eml", Body: channels.BytesBody(mailWith("buyer@baumarkt-nord.de", "PO 4711", "see attachment",
+			"po.x12", "application/edi-x12", fixtures.X12850(77, "PO-MAIL-EDI", 2)))},
+		{SourceKey: "m2", Name: "news.eml", Body: channels.BytesBody(mailWith("news@shop.example", "Our autumn offers", "Unsubscribe here", "", "", nil))},
+		{SourceKey: "m3", Name: "fax.eml", Body: channels.BytesBody(mailWith("fax@fax.example.com", "Fax from +49 40 1234", "fax attached",
+			"fax.pdf", "application/pdf", []byte("%PDF-1.4\n%fake\n")))},
+	}
+	for i := range docs {
+		docs[i].Channel, docs[i].Received = "mail", time.Now()
+		docs[i].SHA256 = sha256.Sum256(mustBytes(t, docs[i].Body))
+	}
+	taken, err := h.p.TakeBatch(h.ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range taken {
+		if tk.Doc.Standard != "EMAIL" {
+			t.Errorf("document %s standard %q, want EMAIL", tk.Doc.ID, tk.Doc.Standard)
+		}
+	}
+	edi := h.waitDoc(taken[0].Doc.ID, store.DocumentParsed)
+	rec := h.orderOf(edi.ID, order.StatusDelivered)
+	if rec.PONumber != "PO-MAIL-EDI" || rec.PartnerID != "baumarkt-nord" {
+		t.Errorf("order from the EDI attachment: %+v", rec)
+	}
+	news := h.waitDoc(taken[1].Doc.ID, store.DocumentParsed)
+	if !strings.Contains(news.Error, "not an order") {
+		t.Errorf("newsletter: %q, want it marked not an order", news.Error)
+	}
+	if recs, _ := h.st.OrdersOfDocument(h.ctx, news.ID); len(recs) != 0 {
+		t.Errorf("%d orders from a newsletter", len(recs))
+	}
+	fax := h.waitDoc(taken[2].Doc.ID, store.DocumentRejected)
+	if !strings.Contains(fax.Error, "capture") {
+		t.Errorf("fax without capture: %q", fax.Error)
+	}
+	if ks := h.documentKinds(taken[2].Doc.ID); !slices.Contains(ks, "classified") {
+		t.Errorf("fax document events %v lack the classification", ks)
+	}
+}
+
+func mustBytes(t *testing.T, b *channels.Body) []byte {
+	t.Helper()
+	out, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// waitDoc waits until document id has status want.
+func (h *harness) waitDoc(id string, want store.DocumentStatus) store.Document {
+	h.t.Helper()
+	var doc store.Document
+	h.eventually(fmt.Sprintf("document %s %s", id, want), func() (bool, string) {
+		var err error
+		doc, err = h.st.GetDocument(h.ctx, id)
+		if err != nil {
+			return false, err.Error()
+		}
+		return doc.Status == want, fmt.Sprintf("status %s (%s)", doc.Status, doc.Error)
+	})
+	return doc
+}
