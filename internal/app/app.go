@@ -77,7 +77,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if err := loadMasterdata(ctx, st, cfg, log); err != nil {
 		return err
 	}
-	chans, err := buildChannels(cfg, log)
+	chans, err := buildChannels(cfg, st, log)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,9 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/ordergate/ordergate/internal/config"
@@ -32,13 +30,9 @@ func newMailer(cfg *config.Config, log *slog.Logger) (*mailer.Mailer, error) {
 		mc.Password = sec.Reveal()
 	}
 	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
+		pool, err := certPool(s.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("mail: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mail: %s holds no PEM certificate", s.CAFile)
 		}
 		mc.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,9 +12,11 @@ import (
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/dirdrop"
+	"github.com/ordergate/ordergate/channels/mailbox"
 	"github.com/ordergate/ordergate/channels/sftpdrop"
 	"github.com/ordergate/ordergate/channels/sftpserver"
 	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/routing"
 	"github.com/ordergate/ordergate/routing/filedrop"
 	"github.com/ordergate/ordergate/routing/nats"
@@ -33,7 +37,7 @@ type builtChannels struct {
 }
 
 // buildChannels makes the enabled channels.
-func buildChannels(cfg *config.Config, log *slog.Logger) (*builtChannels, error) {
+func buildChannels(cfg *config.Config, st *store.Store, log *slog.Logger) (*builtChannels, error) {
 	b := &builtChannels{sources: map[string]channels.Source{}, outbounds: map[string]channels.Outbound{},
 		partnerOutbounds: map[string]func(string) (channels.Outbound, error){}}
 	for _, ch := range cfg.Channels {
@@ -104,6 +108,31 @@ func buildChannels(cfg *config.Config, log *slog.Logger) (*builtChannels, error)
 			if ch.Outbox != "" {
 				b.outbounds[ch.Name] = src
 			}
+		case config.ChannelIMAP:
+			mc := mailbox.Config{Name: ch.Name, Host: ch.Host, Port: ch.Port, TLS: ch.TLS, InsecurePlaintext: ch.InsecurePlaintext,
+				User: ch.User, Mailbox: ch.Mailbox, DoneMailbox: ch.DoneMailbox, ErrorMailbox: ch.ErrorMailbox,
+				AfterIngest: ch.AfterIngest, MaxMessageBytes: int64(ch.MaxMessageBytes), PollOnly: !ch.Idle, Poll: ch.Poll,
+				Checkpoints: st.Checkpoints(), Logger: clog}
+			if ch.InsecurePlaintext && mc.TLS == "" {
+				mc.TLS = "none"
+			}
+			s, err := ch.Password().Value()
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			mc.Password = s.Reveal()
+			if ch.CAFile != "" {
+				pool, err := certPool(ch.CAFile)
+				if err != nil {
+					return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+				}
+				mc.TLSConfig = &tls.Config{RootCAs: pool, ServerName: ch.Host, MinVersion: tls.VersionTLS12}
+			}
+			src, err := mailbox.New(mc)
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			b.sources[ch.Name] = src
 		case config.ChannelWeb:
 			b.web = append(b.web, ch)
 		case config.ChannelDesk:
@@ -254,4 +283,17 @@ func (l *lazyBackend) Close(ctx context.Context) error {
 		return nil
 	}
 	return l.b.Close(ctx)
+}
+
+// certPool reads PEM certificates of a private CA.
+func certPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

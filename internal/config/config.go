@@ -206,6 +206,8 @@ type Channel struct {
 	TLS               string   `mapstructure:"tls"` // implicit | starttls | none
 	InsecurePlaintext bool     `mapstructure:"insecure_plaintext"`
 	Mailbox           string   `mapstructure:"mailbox"`
+	ErrorMailbox      string   `mapstructure:"error_mailbox"` // rejected mails are moved here (else only flagged)
+	CAFile            string   `mapstructure:"ca_file"`       // imap: a private CA for the server's certificate
 	DoneMailbox       string   `mapstructure:"done_mailbox"`
 	AfterIngest       string   `mapstructure:"after_ingest"` // move | flag
 	Kind              string   `mapstructure:"kind"`         // auto | fax | email

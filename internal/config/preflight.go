@@ -53,6 +53,11 @@ func (c *Config) Preflight() error {
 			}
 		}
 	}
+	for i, ch := range c.Channels {
+		if ch.Enabled && ch.Type == ChannelIMAP && ch.CAFile != "" {
+			v.readable(fmt.Sprintf("channels[%d].ca_file", i), ch.CAFile)
+		}
+	}
 	if c.Mail.Enabled() && !c.Mail.SMTP.Password().IsZero() {
 		v.secretOf("mail.smtp", "password", c.Mail.SMTP.Password())
 	}

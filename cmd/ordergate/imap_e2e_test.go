@@ -1,0 +1,110 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/testenv/dovecot"
+)
+
+const imapConfig = `
+store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
+http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
+log: {level: info}
+partners:
+  - id: baumarkt-nord
+    customer_id: C-1001
+    match: {x12: [{qualifier: ZZ, id: BAUMARKTNORD}], email_from: ["*@baumarkt-nord.de"]}
+    acks: {functional: none}
+channels:
+  - name: orders-mail
+    type: imap
+    host: 127.0.0.1
+    port: %d
+    tls: starttls
+    ca_file: ./ca.pem
+    user: %s
+    password_env: OG_TEST_IMAP_PASSWORD
+    done_mailbox: Processed
+    after_ingest: move
+    poll: 200ms
+routes:
+  - {name: default, to: [files]}
+backends:
+  - {name: files, type: filedrop, dir: ./outbound}
+`
+
+// ediMail is a mail with an X12 850 attached.
+func ediMail(i int) []byte {
+	att := base64.StdEncoding.EncodeToString(fixtures.X12850(500+i, fmt.Sprintf("PO-IMAP-%d", i), 1))
+	return []byte(fmt.Sprintf("From: einkauf@baumarkt-nord.de\r\nTo: orders@toolsupply.example\r\nSubject: Bestellung %d\r\n"+
+		"Message-ID: <po-%d-%x@baumarkt-nord.de>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nAnbei die Bestellung.\r\n"+
+		"--B\r\nContent-Type: application/edi-x12; name=po%d.x12\r\nContent-Disposition: attachment; filename=po%d.x12\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--B--\r\n", i, i, sha256.Sum256([]byte{byte(i)}), i, i, att))
+}
+
+// TestIMAPEndToEnd: mails in a real Dovecot mailbox, read over STARTTLS
+// with the server's CA pinned: EDI attachments become orders, a
+// newsletter is kept, every mail is moved to the done mailbox after the
+// commit, and a Dovecot restart in the middle loses nothing.
+func TestIMAPEndToEnd(t *testing.T) {
+	dv := dovecot.Start(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := fmt.Sprintf(imapConfig, port, dv.IMAPPort, dv.User)
+	for name, body := range map[string][]byte{"config.yaml": []byte(cfg), "ca.pem": dv.CACertPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "outbound"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n / 2 {
+		dv.Deliver(ediMail(i))
+	}
+	dv.Deliver([]byte("From: news@shop.example\r\nTo: orders@toolsupply.example\r\nSubject: Autumn offers\r\nMessage-ID: <news-1@shop.example>\r\n" +
+		"List-Unsubscribe: <mailto:unsub@shop.example>\r\nPrecedence: bulk\r\n\r\nOur offers.\r\n"))
+	g := start(t, dir, port, "OG_TEST_IMAP_PASSWORD="+dv.Password)
+	waitFor(t, time.Minute, "the first orders", func() bool { return len(g.orders("")) >= 3 })
+	dv.Restart()
+	for i := n / 2; i < n; i++ {
+		dv.Deliver(ediMail(i))
+	}
+	waitFor(t, 2*time.Minute, "every order delivered", func() bool {
+		return len(files(t, filepath.Join(dir, "outbound"))) == n
+	})
+	orders := g.orders("")
+	pos := map[string]int{}
+	for _, o := range orders {
+		pos[o.PONumber]++
+	}
+	if len(orders) != n || len(pos) != n {
+		t.Errorf("%d orders of %d POs, want %d each once", len(orders), len(pos), n)
+	}
+	waitFor(t, time.Minute, "every mail moved to Processed", func() bool {
+		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == n+1
+	})
+	if !strings.Contains(g.log.String(), "orders-mail") {
+		t.Errorf("the log never names the channel")
+	}
+}
+
+// countMails counts the mails of a maildir folder (new and cur).
+func countMails(dir string) int {
+	n := 0
+	for _, sub := range []string{"new", "cur"} {
+		entries, _ := os.ReadDir(filepath.Join(dir, sub))
+		n += len(entries)
+	}
+	return n
+}
