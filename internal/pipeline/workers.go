@@ -163,6 +163,11 @@ func (p *Pipeline) recordAck(ctx context.Context, tx *store.Tx, a store.Ack, err
 	return err2
 }
 
+// deliveryWorkers is how many deliveries are in flight at once: enough to
+// keep a broker that confirms each message (or a webhook with some
+// latency) busy.
+const deliveryWorkers = 16
+
 // runDeliveries sends due deliveries to their backends a batch at a time:
 // lease the batch in one transaction, call the backends in parallel
 // outside any transaction, record the outcomes in one transaction.
@@ -216,7 +221,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		}
 		receipts := make([]routing.Receipt, len(work))
 		errs := make([]error, len(work))
-		parallel(len(work), 8, func(i int) { receipts[i], errs[i] = p.deliver(ctx, work[i].d, work[i].rec) })
+		parallel(len(work), deliveryWorkers, func(i int) { receipts[i], errs[i] = p.deliver(ctx, work[i].d, work[i].rec) })
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again
 		}

@@ -448,7 +448,7 @@ func TestBrokerKilledTwice(t *testing.T) {
 func BenchmarkRabbitMQDeliver(b *testing.B) {
 	srv := broker(b)
 	d := benchDelivery(b)
-	for _, workers := range []int{8, 32} {
+	for _, workers := range []int{8, 16, 32} {
 		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
 			be := open(b, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: newQueue("bench")})
 			defer be.Close(context.Background())
