@@ -218,6 +218,12 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 					}
 					continue
 				}
+				// Strings and codes of printable ASCII within their
+				// lengths pass without the call (check says the same).
+				if (ed.typ == tAN || ed.typ == tID) && len(v) >= ed.min && (ed.max <= 0 || len(v) <= ed.max) &&
+					plainASCII(v) && (ed.typ == tAN || ed.codes == nil || !ed.codes.closed || ed.codes.has(v)) {
+					continue
+				}
 				if code, _ := ed.check(v, legacyDates); code == (Code{}) {
 					continue
 				}
@@ -458,8 +464,9 @@ func plainASCII(v string) bool {
 	for ; i+8 <= len(v); i += 8 {
 		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
 			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
-		// A byte below 0x20, at or above 0x80, or equal to 0x7F.
-		if (x-0x20*ones)&^x&highs != 0 || x&highs != 0 || zeros(x^0x7F*ones) != 0 {
+		// With every byte in 0x20..0x7E nothing borrows or carries and
+		// no high bit is set; otherwise the lowest byte outside sets one.
+		if ((x-0x20*ones)|(x+ones)|x)&highs != 0 {
 			return false
 		}
 	}
