@@ -120,6 +120,9 @@ func TestDecideCreditLimit(t *testing.T) {
 		}
 		return false, "no 855 sent yet"
 	})
+	if ks := h.orderKinds(rec.ID); !slices.Contains(ks, "ack_sent") {
+		t.Errorf("order timeline %v lacks the 855's ack_sent", ks)
+	}
 	for _, seg := range []string{"ST*855*", "BAK*00*AD*PO-BIG*", "ACK*IA*2*EA", "ACK*IA*4*EA"} {
 		if !bytes.Contains(resp.Body, []byte(seg)) {
 			t.Errorf("855 lacks %s:\n%s", seg, resp.Body)

@@ -140,13 +140,15 @@ func (p *Pipeline) sendAck(ctx context.Context, a store.Ack) error {
 
 func (p *Pipeline) recordAck(ctx context.Context, tx *store.Tx, a store.Ack, err error) error {
 	outcome := "sent"
-	defer func() { p.d.Metrics.Acks.WithLabelValues(a.Kind, outcome).Inc() }()
+	base, orderID := ackBase(a.Kind)
+	defer func() { p.d.Metrics.Acks.WithLabelValues(base, outcome).Inc() }()
 	if err == nil {
 		if err := tx.MarkAckSent(ctx, a.ID); err != nil {
 			return err
 		}
-		_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_sent",
-			Reason: fmt.Sprintf("%s sent to %s as %s", a.Kind, a.Destination, ackFileName(a))})
+		// An order response is on its order's timeline too.
+		_, err := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, OrderID: orderID, Actor: "system", Kind: "ack_sent",
+			Reason: fmt.Sprintf("%s sent to %s as %s", base, a.Destination, ackFileName(a))})
 		return err
 	}
 	outcome = "failed"
@@ -158,9 +160,20 @@ func (p *Pipeline) recordAck(ctx context.Context, tx *store.Tx, a store.Ack, err
 	if err2 := tx.MarkAckFailed(ctx, a.ID, err.Error(), next); err2 != nil {
 		return err2
 	}
-	_, err2 := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, Actor: "system", Kind: "ack_failed",
-		Reason: fmt.Sprintf("%s to %s: %v", a.Kind, a.Destination, err)})
+	_, err2 := tx.AddEvent(ctx, store.EventInput{DocumentID: a.DocumentID, OrderID: orderID, Actor: "system", Kind: "ack_failed",
+		Reason: fmt.Sprintf("%s to %s (attempt %d): %v", base, a.Destination, a.Attempts+1, err)})
 	return err2
+}
+
+// ackBase splits an outbox kind into the message type and, for an order
+// response ("855-ord_...", "ORDRSP-ord_...", "EMAIL-ord_..."), the order.
+func ackBase(kind string) (base, orderID string) {
+	base, rest, ok := strings.Cut(kind, "-")
+	if !ok || !strings.HasPrefix(rest, "ord_") {
+		return kind, ""
+	}
+	orderID, _, _ = strings.Cut(rest, "-") // "-pending"
+	return base, orderID
 }
 
 // deliveryWorkers is how many deliveries are in flight at once: enough to
