@@ -104,6 +104,9 @@ func FromX12850(m *edi.Message, file string) (*order.Order, error) {
 		}
 	}
 	o.Lines = make([]order.Line, 0, lines)
+	// One allocation for the amounts of the order: unit prices and line
+	// amounts, then the totals.
+	mp.decimals = make([]decimal.Decimal, 0, 2*lines+2)
 	if parties > 0 {
 		o.Parties = make([]order.Party, 0, parties)
 	}
@@ -194,6 +197,8 @@ type x12Mapper struct {
 	// end in prov.
 	prov  []byte
 	spans [][3]int32
+	// decimals is the backing of the order's amounts (newDecimal).
+	decimals []decimal.Decimal
 	// Where in prov the last "segment N TAG" (of segAt) and the last
 	// "outer[i]" key prefix were written, to copy instead of formatting.
 	segAt          *edi.Segment
@@ -238,6 +243,16 @@ func (mp *x12Mapper) value(path int, s *edi.Segment, n int) {
 	} else {
 		mp.spans = append(mp.spans, [3]int32{int32(path), int32(start), int32(len(b))})
 	}
+}
+
+// newDecimal returns a pointer to a copy of d, in mp.decimals while it
+// has room.
+func (mp *x12Mapper) newDecimal(d decimal.Decimal) *decimal.Decimal {
+	if len(mp.decimals) == cap(mp.decimals) {
+		return &d
+	}
+	mp.decimals = append(mp.decimals, d)
+	return &mp.decimals[len(mp.decimals)-1]
 }
 
 // at records where the order-level field f was read.
@@ -450,14 +465,14 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			if err != nil {
 				return err
 			}
-			mp.totals().Amount = &v
+			mp.totals().Amount = mp.newDecimal(v)
 			mp.at(topTotalsAmount, s, 2)
 		case s.Value(1) == "1" && mp.line >= 0 && !mp.summary:
 			v, err := mp.decimal(s, 2, "line amount")
 			if err != nil {
 				return err
 			}
-			o.Lines[mp.line].Amount = &v
+			o.Lines[mp.line].Amount = mp.newDecimal(v)
 			mp.atLine(mp.line, lineAmount, s, 2)
 		}
 	case "CTT":
@@ -473,7 +488,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 			if err != nil {
 				return err
 			}
-			mp.totals().QuantityHash = &v
+			mp.totals().QuantityHash = mp.newDecimal(v)
 			mp.at(topTotalsQuantityHash, s, 2)
 		}
 	}
@@ -613,7 +628,7 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 		if err != nil {
 			return err
 		}
-		l.UnitPrice = &p
+		l.UnitPrice = mp.newDecimal(p)
 		mp.atLine(i, lineUnitPrice, s, 4)
 	}
 	if v := s.Value(5); v != "" {
