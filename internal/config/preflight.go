@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -44,7 +45,13 @@ func (c *Config) Preflight() error {
 		case ChannelIMAP:
 			v.secretOf(at, "password", ch.Password())
 		case ChannelSFTPServer:
-			v.readable(at+".host_key_file", ch.HostKeyFile)
+			// A missing host key is generated on the first start; its
+			// folder must exist.
+			if _, err := os.Stat(ch.HostKeyFile); err == nil {
+				v.readable(at+".host_key_file", ch.HostKeyFile)
+			} else if st, err := os.Stat(filepath.Dir(ch.HostKeyFile)); err != nil || !st.IsDir() {
+				v.add(at+".host_key_file", "folder %s does not exist: the host key is generated there on the first start", filepath.Dir(ch.HostKeyFile))
+			}
 			for j, u := range ch.Users {
 				uat := fmt.Sprintf("%s.users[%d].authorized_keys_file", at, j)
 				if data, ok := v.readable(uat, u.AuthorizedKeysFile); ok && !authorizedKeysValid(data) {

@@ -88,6 +88,11 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 					in.PartnerID = ch.Partner
 				}
 			}
+			if p := doc.Meta["partner"]; p != "" {
+				// The channel knows the partner per document (the hosted
+				// SFTP server: each user is a partner).
+				in.PartnerID = p
+			}
 			prep[i].in = in
 			switch {
 			case doc.Err == nil && in.Standard == StandardOrderJSON:
