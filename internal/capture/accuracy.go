@@ -50,16 +50,21 @@ func Compare(draft, want *order.Order) Outcome {
 		out.Header[f] = ok
 		check(f, ok)
 	}
-	n := max(len(draft.Lines), len(want.Lines))
-	out.LinesTotal = n
-	for i := range n {
-		if i >= len(draft.Lines) || i >= len(want.Lines) {
+	// Lines are paired by the longest common subsequence of SKUs, so that
+	// a missed or an extra line costs one line, not every line after it;
+	// lines left over are paired in order, the rest are wrong.
+	pairs := alignLines(draft.Lines, want.Lines)
+	out.LinesTotal = len(pairs)
+	for _, p := range pairs {
+		i, j := p[0], p[1]
+		if i < 0 || j < 0 {
+			k := max(i, j)
 			for _, f := range LineFields {
-				check(order.LinePath(i, f), false)
+				check(order.LinePath(k, f), false)
 			}
 			continue
 		}
-		d, w := draft.Lines[i], want.Lines[i]
+		d, w := draft.Lines[i], want.Lines[j]
 		right := true
 		for _, f := range LineFields {
 			var ok bool
@@ -171,4 +176,63 @@ func SortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// alignLines pairs draft and wanted lines (indexes, -1 for none): the
+// longest common subsequence by SKU, then what is left between matches in
+// order.
+func alignLines(d, w []order.Line) [][2]int {
+	n, m := len(d), len(w)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if d[i].SKU != "" && d[i].SKU == w[j].SKU {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out [][2]int
+	var di, wi []int // unmatched since the last match
+	flush := func() {
+		for k := 0; k < max(len(di), len(wi)); k++ {
+			p := [2]int{-1, -1}
+			if k < len(di) {
+				p[0] = di[k]
+			}
+			if k < len(wi) {
+				p[1] = wi[k]
+			}
+			out = append(out, p)
+		}
+		di, wi = di[:0], wi[:0]
+	}
+	i, j := 0, 0
+	for i < n && j < m {
+		switch {
+		case d[i].SKU != "" && d[i].SKU == w[j].SKU:
+			flush()
+			out = append(out, [2]int{i, j})
+			i++
+			j++
+		case lcs[i+1][j] >= lcs[i][j+1]:
+			di = append(di, i)
+			i++
+		default:
+			wi = append(wi, j)
+			j++
+		}
+	}
+	for ; i < n; i++ {
+		di = append(di, i)
+	}
+	for ; j < m; j++ {
+		wi = append(wi, j)
+	}
+	flush()
+	return out
 }

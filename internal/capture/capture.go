@@ -137,6 +137,15 @@ func (c *Capturer) Capture(ctx context.Context, in Input, opts Options) (*order.
 	}
 	o, r, err := ncapture.Extract(ctx, doc, ncapture.Options{Threshold: opts.Threshold, Profile: prof, Sender: in.Sender,
 		MasterData: c.md, Channel: channel, Standard: standard, Now: opts.Now})
+	if errors.Is(err, ncapture.ErrNoOrder) && in.Kind == InputPDF {
+		// A fax or PDF that came as an order but in which nothing was
+		// recognised: an empty draft for a human, with the document.
+		o, r, err = emptyDraft(channel, standard), &ncapture.Report{Kind: doc.Kind, Threshold: opts.Threshold,
+			Fields: []ncapture.FieldReport{{Path: "lines", Reason: "no PO number and no order line recognised"}}}, nil
+		if prof != nil {
+			r.Profile = prof.Name
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("capturing %s: %w", in.Name, err)
 	}
@@ -173,4 +182,9 @@ func ReadCSV(b []byte) ([][]string, error) {
 		return nil, fmt.Errorf("reading CSV: %w", err)
 	}
 	return rows, nil
+}
+
+func emptyDraft(ch order.Channel, standard string) *order.Order {
+	return &order.Order{Channel: ch, Source: order.Source{Standard: standard}, Purpose: order.PurposeOriginal, Lines: []order.Line{},
+		Status: order.StatusReview, Confidence: map[string]float64{"po_number": 0, "lines": 0}, Boxes: map[string]order.Box{}}
 }

@@ -61,7 +61,10 @@ func TestDebugText(t *testing.T) {
 	}
 	d, _ := faxgen.New(layout, seed)
 	pdf, _ := fixture{Form: form}.pdf(d)
-	c := &Cache{Dir: "/tmp/ocrcache", Next: ocr.New(ocr.Options{})}
+	c := &Cache{Dir: ocrCacheDir}
+	if os.Getenv("DBG_FRESH") != "" {
+		c = &Cache{Dir: t.TempDir(), Next: ocr.New(ocr.Options{})}
+	}
 	rec, err := c.Recognize(context.Background(), pdf)
 	if err != nil {
 		t.Fatal(err)

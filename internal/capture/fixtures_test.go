@@ -348,3 +348,30 @@ func refreshOCR(t *testing.T, set []fixture) {
 }
 
 func decimalOne() decimal.Decimal { return decimal.One }
+
+// TestFixturesMatchTheManifest renders a few fixtures and checks that the
+// bytes are those whose OCR output is cached: the generator is
+// deterministic across runs and machines, and the cache belongs to it.
+func TestFixturesMatchTheManifest(t *testing.T) {
+	manifest := readManifest(t)
+	for _, name := range []string{"de-classic-1-fine", "en-gtin-2-standard", "de-serif-parts-3-text-pdf"} {
+		f, ok := manifest[name]
+		if !ok {
+			t.Fatalf("%s not in the manifest", name)
+		}
+		d, err := faxgen.New(f.Layout, f.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := f.pdf(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Key(pdf); got != f.SHA256 {
+			t.Errorf("%s: sha256 %s, the manifest has %s (run go test -run TestFixtureAccuracy -ocr)", name, got, f.SHA256)
+		}
+		if _, err := (&Cache{Dir: ocrCacheDir}).Lookup(f.SHA256); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -189,70 +189,84 @@ func (b *Bilevel) Rotate(deg float64) *Bilevel {
 	return out
 }
 
-// RemoveRules erases horizontal and vertical ink runs of at least minLen
-// pixels (table rulings, underlines, boxes) that are at most maxThick
-// pixels thick, so that OCR sees the text alone.
-func (b *Bilevel) RemoveRules(minLen, maxThick int) {
+// RemoveRules erases horizontal ink runs of at least minH pixels and
+// vertical ones of at least minV (table rulings, underlines, boxes), gaps
+// of up to gap pixels bridged (fax noise breaks thin lines), where the
+// ruling is at most maxThick pixels thick, so that OCR sees the text
+// alone.
+func (b *Bilevel) RemoveRules(minH, minV, gap, maxThick int) {
 	erase := make([]bool, len(b.Ink))
-	// Horizontal runs.
+	// runs marks the ink of runs along a line of n pixels at(i).
+	runs := func(n, min int, at func(i int) int) {
+		start, last, holes := -1, -1, 0
+		flush := func() {
+			if start >= 0 && last-start+1 >= min {
+				for i := start; i <= last; i++ {
+					if p := at(i); b.Ink[p] {
+						erase[p] = true
+					}
+				}
+			}
+			start, last, holes = -1, -1, 0
+		}
+		for i := range n {
+			if b.Ink[at(i)] {
+				if start < 0 {
+					start = i
+				}
+				last, holes = i, 0
+				continue
+			}
+			if start >= 0 {
+				holes++
+				if holes > gap {
+					flush()
+				}
+			}
+		}
+		flush()
+	}
 	for y := range b.H {
-		row := b.Ink[y*b.W : (y+1)*b.W]
-		for x := 0; x < b.W; {
-			if !row[x] {
-				x++
-				continue
-			}
-			e := x
-			for e < b.W && row[e] {
-				e++
-			}
-			if e-x >= minLen {
-				for i := x; i < e; i++ {
-					erase[y*b.W+i] = true
-				}
-			}
-			x = e
-		}
+		runs(b.W, minH, func(i int) int { return y*b.W + i })
 	}
-	// Vertical runs.
+	horiz := make([]bool, len(b.Ink))
+	copy(horiz, erase)
+	clear(erase)
 	for x := range b.W {
-		for y := 0; y < b.H; {
-			if !b.Ink[y*b.W+x] {
-				y++
-				continue
-			}
-			e := y
-			for e < b.H && b.Ink[e*b.W+x] {
-				e++
-			}
-			if e-y >= minLen {
-				for i := y; i < e; i++ {
-					erase[i*b.W+x] = true
+		runs(b.H, minV, func(i int) int { return i*b.W + x })
+	}
+	vert := erase
+	// A thin ruling's jagged edges (the staircase of a skewed line in
+	// standard mode) are not in the runs: erase the whole ink run across
+	// a marked pixel when it is at most maxThick thick. Where a glyph
+	// stroke crosses (a thicker run), only the marked pixels go.
+	thin := func(mark []bool, n, m int, at func(i, j int) int) {
+		for i := range n {
+			for j := 0; j < m; {
+				if !b.Ink[at(i, j)] {
+					j++
+					continue
 				}
+				e, marked := j, false
+				for e < m && b.Ink[at(i, e)] {
+					marked = marked || mark[at(i, e)]
+					e++
+				}
+				if marked {
+					for k := j; k < e; k++ {
+						if e-j <= maxThick || mark[at(i, k)] {
+							b.Ink[at(i, k)] = false
+						}
+					}
+				}
+				j = e
 			}
-			y = e
 		}
 	}
-	// Keep ink where a marked run is thick (a glyph stroke crossing, a
-	// filled area): only thin rulings go.
-	for x := range b.W {
-		for y := 0; y < b.H; {
-			if !erase[y*b.W+x] {
-				y++
-				continue
-			}
-			e := y
-			for e < b.H && erase[e*b.W+x] {
-				e++
-			}
-			if e-y <= maxThick || e-y >= minLen {
-				for i := y; i < e; i++ {
-					b.Ink[i*b.W+x] = false
-				}
-			}
-			y = e
-		}
-	}
+	// Vertical rulings: thin across (along a row); horizontal ones: thin
+	// down a column.
+	thin(vert, b.H, b.W, func(y, x int) int { return y*b.W + x })
+	thin(horiz, b.W, b.H, func(x, y int) int { return y*b.W + x })
 }
 
 // Gray returns the page as black text on white.
@@ -277,7 +291,7 @@ func Clean(g *image.Gray) (*Bilevel, float64) {
 	if math.Abs(a) >= 0.1 {
 		b = b.Rotate(a)
 	}
-	b.RemoveRules(150, 8)
+	b.RemoveRules(250, 150, 2, 14)
 	b.Despeckle(12)
 	return b, a
 }

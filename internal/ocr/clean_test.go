@@ -43,12 +43,15 @@ func TestSkewAngle(t *testing.T) {
 }
 
 func TestDespeckleAndRules(t *testing.T) {
-	b := &Bilevel{W: 400, H: 100, Ink: make([]bool, 400*100)}
+	b := &Bilevel{W: 400, H: 200, Ink: make([]bool, 400*200)}
 	b.Ink[10*400+10] = true     // a speck
-	for x := 20; x < 380; x++ { // a ruling, 3 px thick
+	for x := 20; x < 380; x++ { // a ruling, 3 px thick, broken by noise
 		for y := 50; y < 53; y++ {
-			b.Ink[y*400+x] = true
+			b.Ink[y*400+x] = x%37 != 0
 		}
+	}
+	for y := 0; y < 200; y++ { // a vertical ruling
+		b.Ink[y*400+390] = y%41 != 0
 	}
 	for y := 20; y < 40; y++ { // a glyph stroke, 20 px tall, 4 wide
 		for x := 100; x < 104; x++ {
@@ -58,9 +61,12 @@ func TestDespeckleAndRules(t *testing.T) {
 	if n := b.Despeckle(12); n != 1 {
 		t.Errorf("despeckle removed %d pixels, want 1", n)
 	}
-	b.RemoveRules(150, 8)
+	b.RemoveRules(250, 150, 2, 8)
 	if b.Ink[51*400+200] {
 		t.Error("the ruling is still there")
+	}
+	if b.Ink[60*400+390] {
+		t.Error("the vertical ruling is still there")
 	}
 	if !b.Ink[30*400+101] {
 		t.Error("the glyph stroke was removed")

@@ -57,7 +57,7 @@ var columnLabels = map[string][]string{
 		"partnumber", "article", "articleno", "code", "bestellnr", "materialnr", "material", "ihreartnr", "unsereartnr", "kundenartnr", "yourpartno", "ourpartno"},
 	ColGTIN:   {"ean", "gtin", "eannr", "eancode", "barcode"},
 	ColDesc:   {"bezeichnung", "beschreibung", "artikelbezeichnung", "description", "text", "produkt", "product", "leistung", "name", "itemdescription"},
-	ColQty:    {"menge", "anzahl", "qty", "oty", "qtv", "gty", "quantity", "stückzahl", "bestellmenge", "quant"},
+	ColQty:    {"menge", "anzahl", "qty", "oty", "qtv", "gty", "aty", "qly", "gly", "quantity", "stückzahl", "bestellmenge", "quant"},
 	ColUnit:   {"einheit", "me", "unit", "uom", "vpe", "mengeneinheit", "units"},
 	ColPrice:  {"preis", "einzelpreis", "epreis", "stückpreis", "unitprice", "price", "priceeach", "each", "listprice", "nettopreis"},
 	ColAmount: {"betrag", "gesamt", "gesamtpreis", "gpreis", "summe", "total", "amount", "linetotal", "wert", "extended", "nettobetrag", "gesamtbetrag"},
@@ -93,7 +93,7 @@ func editDistance(a, b string) int {
 }
 
 // matchLabel reports whether key is one of labels, allowing one OCR slip
-// in labels of seven or more letters. It returns how well (1 exact, 0.8
+// in labels of five or more letters. It returns how well (1 exact, 0.8
 // with a slip).
 func matchLabel(key string, labels []string) (float64, bool) {
 	if key == "" {
@@ -104,7 +104,7 @@ func matchLabel(key string, labels []string) (float64, bool) {
 		if key == l {
 			return 1, true
 		}
-		if len(l) >= 7 && abs(len(l)-len(key)) <= 1 && editDistance(key, l) <= 1 {
+		if len(l) >= 5 && abs(len(l)-len(key)) <= 1 && editDistance(key, l) <= 1 {
 			best = 0.8
 		}
 	}
