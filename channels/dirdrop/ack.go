@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"io/fs"
 	"os"
 	"path"
@@ -85,7 +86,7 @@ func (d *Dir) dispose(c *conn, cand candidate, fl *flight, dir, reason string) e
 			return err
 		}
 		fl.target = target
-		if err := syncDir(c.tree, dir); err != nil {
+		if err := rootfs.SyncDir(c.tree, dir); err != nil {
 			return err
 		}
 		d.log.Info("moved file", "file", cand.name, "to", path.Join(dir, target), "reason", reason)
@@ -99,7 +100,7 @@ func (d *Dir) dispose(c *conn, cand candidate, fl *flight, dir, reason string) e
 	if err := d.removeDoneFile(c, cand); err != nil {
 		return err
 	}
-	return syncDir(c.tree, c.inboxRel)
+	return rootfs.SyncDir(c.tree, c.inboxRel)
 }
 
 // moveUnique links src into dir under name, or name.1, name.2, ... when
@@ -111,7 +112,7 @@ func (d *Dir) moveUnique(c *conn, src, dir, name string) (string, error) {
 		return "", fmt.Errorf("checking %s: %w", src, err)
 	}
 	for i := range maxCollisions {
-		target := numbered(name, i)
+		target := rootfs.Numbered(name, i)
 		dst := path.Join(dir, target)
 		if info, err := c.tree.Lstat(dst); err == nil {
 			if os.SameFile(info, srcInfo) {
@@ -124,7 +125,7 @@ func (d *Dir) moveUnique(c *conn, src, dir, name string) (string, error) {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("checking %s: %w", dst, err)
 		}
-		err := linkNoReplace(c.tree, src, dst)
+		err := rootfs.LinkNoReplace(c.tree, src, dst)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -140,18 +141,18 @@ func (d *Dir) moveUnique(c *conn, src, dir, name string) (string, error) {
 // .part, synced, then linked.
 func (d *Dir) writeSidecar(c *conn, dir, name, reason string) error {
 	part := path.Join(dir, name+".part")
-	if err := writeSynced(c.tree, part, []byte(reason+"\n")); err != nil {
+	if err := rootfs.WriteSynced(c.tree, part, []byte(reason+"\n")); err != nil {
 		return fmt.Errorf("writing rejection reason: %w", err)
 	}
 	for i := range maxCollisions {
-		err := linkNoReplace(c.tree, part, path.Join(dir, numbered(name, i)))
+		err := rootfs.LinkNoReplace(c.tree, part, path.Join(dir, rootfs.Numbered(name, i)))
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("writing rejection reason: %w", err)
 		}
-		return syncDir(c.tree, dir)
+		return rootfs.SyncDir(c.tree, dir)
 	}
 	return fmt.Errorf("writing rejection reason: %d names taken for %s", maxCollisions, name)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"io/fs"
 	"os"
 	"sync"
@@ -61,10 +62,10 @@ func (o *Outbox) Write(ctx context.Context, name string, body []byte) (created b
 		return false, err
 	}
 	part := name + ".part"
-	if err := writeSynced(root, part, body); err != nil {
+	if err := rootfs.WriteSynced(root, part, body); err != nil {
 		return false, fmt.Errorf("writing %s to outbox: %w", name, err)
 	}
-	if err := linkNoReplace(root, part, name); errors.Is(err, fs.ErrExist) {
+	if err := rootfs.LinkNoReplace(root, part, name); errors.Is(err, fs.ErrExist) {
 		// Another writer won the race; the file is theirs.
 		root.Remove(part)
 		_, err := existing(root, name, body)
@@ -73,7 +74,7 @@ func (o *Outbox) Write(ctx context.Context, name string, body []byte) (created b
 		root.Remove(part)
 		return false, fmt.Errorf("writing %s to outbox: %w", name, err)
 	}
-	if err := syncDir(root, "."); err != nil {
+	if err := rootfs.SyncDir(root, "."); err != nil {
 		return true, fmt.Errorf("writing %s to outbox: %w", name, err)
 	}
 	return true, nil
@@ -87,7 +88,7 @@ func existing(root *os.Root, name string, body []byte) (bool, error) {
 	} else if err != nil {
 		return false, fmt.Errorf("checking %s in outbox: %w", name, err)
 	}
-	same, err := sameContent(root, name, body)
+	same, err := rootfs.SameContent(root, name, body)
 	if err != nil {
 		return false, fmt.Errorf("comparing %s in outbox: %w", name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"io"
 	"io/fs"
 	"os"
@@ -95,11 +96,11 @@ func (o *Outbox) write(name string, body []byte) error {
 		return err
 	}
 	part := final + ".part"
-	if err := writeSynced(root, part, body); err != nil {
+	if err := rootfs.WriteSynced(root, part, body); err != nil {
 		root.Remove(part)
 		return err
 	}
-	if err := linkNoReplace(root, part, final); errors.Is(err, fs.ErrExist) {
+	if err := rootfs.LinkNoReplace(root, part, final); errors.Is(err, fs.ErrExist) {
 		root.Remove(part)
 		_, err := existing(root, final, body)
 		return err
@@ -107,7 +108,7 @@ func (o *Outbox) write(name string, body []byte) error {
 		root.Remove(part)
 		return err
 	}
-	if err := syncDir(root, dirOut); err != nil {
+	if err := rootfs.SyncDir(root, dirOut); err != nil {
 		return err
 	}
 	o.s.log.Info("file placed in out/", "sftp_user", o.u.name, "partner", o.u.partner, "file", name, "bytes", len(body))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -291,7 +292,7 @@ func (s *Server) removeUpload(root *os.Root, cand candidate, log *slog.Logger) e
 	if err := root.Remove(path.Join(dirIn, cand.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing %s: %w", cand.name, err)
 	}
-	if err := syncDir(root, dirIn); err != nil {
+	if err := rootfs.SyncDir(root, dirIn); err != nil {
 		return err
 	}
 	log.Info("committed upload removed from in/")
@@ -316,10 +317,10 @@ func (s *Server) rejectUpload(root *os.Root, cand candidate, fl *flight, reason 
 		}
 		fl.target = target
 	}
-	if err := writeSynced(root, path.Join(errDir, fl.target+reasonSuffix), []byte(reason+"\n")); err != nil {
+	if err := rootfs.WriteSynced(root, path.Join(errDir, fl.target+reasonSuffix), []byte(reason+"\n")); err != nil {
 		return fmt.Errorf("writing the rejection reason: %w", err)
 	}
-	if err := errors.Join(syncDir(root, errDir), syncDir(root, dirIn)); err != nil {
+	if err := errors.Join(rootfs.SyncDir(root, errDir), rootfs.SyncDir(root, dirIn)); err != nil {
 		return err
 	}
 	log.Info("rejected upload moved to in/.error", "stored_as", fl.target, "reason", reason)

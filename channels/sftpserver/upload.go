@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"log/slog"
 	"os"
 	"sync"
@@ -186,7 +187,7 @@ func (w *upload) Close() error {
 		w.log.Error("naming an upload failed", "err", err)
 		return w.fail(errors.New("upload failed: cannot store the file"))
 	}
-	if err := syncDir(w.root, dirIn); err != nil {
+	if err := rootfs.SyncDir(w.root, dirIn); err != nil {
 		w.log.Warn("syncing in/ failed", "err", err)
 	}
 	w.u.mu.Lock()

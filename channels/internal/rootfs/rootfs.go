@@ -1,4 +1,4 @@
-package dirdrop
+package rootfs
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// writeSynced writes data to name in root (created or truncated) and
+// WriteSynced writes data to name in root (created or truncated) and
 // fsyncs it.
-func writeSynced(root *os.Root, name string, data []byte) error {
+func WriteSynced(root *os.Root, name string, data []byte) error {
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", name, err)
@@ -32,14 +32,14 @@ func writeSynced(root *os.Root, name string, data []byte) error {
 	return nil
 }
 
-// linkNoReplace gives the file oldname the name newname and removes
+// LinkNoReplace gives the file oldname the name newname and removes
 // oldname, never replacing an existing newname: it returns an error
 // wrapping fs.ErrExist instead. It uses a hard link, which fails
 // atomically when newname exists; where the file system has no hard links
 // it falls back to checking for newname and renaming, which is safe
 // against this process (callers serialise) but not against another
 // writer creating newname in between.
-func linkNoReplace(root *os.Root, oldname, newname string) error {
+func LinkNoReplace(root *os.Root, oldname, newname string) error {
 	err := root.Link(oldname, newname)
 	switch {
 	case err == nil:
@@ -61,9 +61,9 @@ func linkNoReplace(root *os.Root, oldname, newname string) error {
 	return nil
 }
 
-// syncDir fsyncs the directory dir of root so that renames and links in
+// SyncDir fsyncs the directory dir of root so that renames and links in
 // it survive a power loss.
-func syncDir(root *os.Root, dir string) error {
+func SyncDir(root *os.Root, dir string) error {
 	d, err := root.Open(dir)
 	if err != nil {
 		return fmt.Errorf("opening directory %s: %w", dir, err)
@@ -75,8 +75,8 @@ func syncDir(root *os.Root, dir string) error {
 	return nil
 }
 
-// sameContent reports whether name in root holds exactly data.
-func sameContent(root *os.Root, name string, data []byte) (bool, error) {
+// SameContent reports whether name in root holds exactly data.
+func SameContent(root *os.Root, name string, data []byte) (bool, error) {
 	f, err := root.Open(name)
 	if err != nil {
 		return false, fmt.Errorf("opening %s: %w", name, err)
@@ -108,9 +108,9 @@ func sameContent(root *os.Root, name string, data []byte) (bool, error) {
 	return true, nil
 }
 
-// numbered returns name for i == 0 and name with ".i" before its extension
+// Numbered returns name for i == 0 and name with ".i" before its extension
 // otherwise: po.edi, po.1.edi, po.2.edi.
-func numbered(name string, i int) string {
+func Numbered(name string, i int) string {
 	if i == 0 {
 		return name
 	}
