@@ -149,26 +149,39 @@ func (s *Segment) Value(n int) string {
 		}
 		return ""
 	}
-	return s.component(n, 1)
+	if s.rep != nil || uint(n-1) >= uint(len(s.elem)-1) || s.elem[n] == s.elem[n-1] {
+		return s.component(n, 1)
+	}
+	return s.vals[s.elem[n-1]]
 }
 
 // Component returns component c (1-based) of the first repetition of data
 // element n (1-based), or "" when absent.
 func (s *Segment) Component(n, c int) string {
-	if s.elem == nil {
-		if c == 1 && uint(n-1) < uint(len(s.vals)) {
-			return s.vals[n-1]
+	if s.rep != nil {
+		return s.component(n, c)
+	}
+	lo, hi := n-1, n
+	if s.elem != nil {
+		if uint(n-1) >= uint(len(s.elem)-1) {
+			return ""
 		}
+		lo, hi = int(s.elem[n-1]), int(s.elem[n])
+	} else if uint(n-1) >= uint(len(s.vals)) {
 		return ""
 	}
-	return s.component(n, c)
+	if uint(c-1) >= uint(hi-lo) {
+		return ""
+	}
+	return s.vals[lo+c-1]
 }
 
+// component is Component for any form.
 func (s *Segment) component(n, c int) string {
-	if n < 1 || n >= len(s.elem) || c < 1 {
+	if n < 1 || n > s.Len() || c < 1 {
 		return ""
 	}
-	lo, hi := int(s.elem[n-1]), int(s.elem[n])
+	lo, hi := s.span(n)
 	if s.rep != nil {
 		hi = s.firstRepEnd(lo, hi)
 	}
