@@ -42,6 +42,11 @@ type ProblemField struct {
 	Detail    string `json:"detail"`
 }
 
+// WriteProblem answers the problem as application/problem+json: the
+// status's text as title when none is given, the request's path as
+// instance. The gateway's other APIs answer with it too.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) { writeProblem(w, r, p) }
+
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
