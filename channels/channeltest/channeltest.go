@@ -248,7 +248,7 @@ func testConcurrentReaders(t *testing.T, h *harness) {
 			for range next {
 				doc, ack, err := src.Read(ctx)
 				if err != nil {
-					errs <- fmt.Errorf("Read: %w", err)
+					errs <- fmt.Errorf("reading: %w", err)
 					return
 				}
 				doc.Body.Close()

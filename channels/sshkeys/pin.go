@@ -197,11 +197,7 @@ func (p *Pin) HostKeyAlgorithms(hostport string) [][]string {
 		}
 		return [][]string{nil}
 	}
-	out := [][]string{nil}
-	for _, f := range families {
-		out = append(out, f)
-	}
-	return out
+	return append([][]string{nil}, families...)
 }
 
 // SameFamily reports whether a key of type keyType could be presented

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ordergate/ordergate/channels"
@@ -30,7 +29,6 @@ const (
 type submitIntake struct {
 	p     *pipeline.Pipeline
 	queue chan *submission
-	once  sync.Once
 	done  chan struct{}
 }
 

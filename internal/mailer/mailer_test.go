@@ -55,12 +55,11 @@ func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
 
 // received is what the test server got.
 type received struct {
-	from    string
-	rcpts   []string
-	data    []byte
-	authed  string
-	tls     bool
-	authAny bool // an AUTH command came at all
+	from   string
+	rcpts  []string
+	data   []byte
+	authed string
+	tls    bool
 }
 
 type backend struct {

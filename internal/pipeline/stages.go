@@ -355,12 +355,3 @@ func loadRecord(ctx context.Context, tx *store.Tx, id string, want order.Status)
 	}
 	return &rec, nil
 }
-
-func appendOnce(list []string, s string) []string {
-	for _, v := range list {
-		if v == s {
-			return list
-		}
-	}
-	return append(list, s)
-}

@@ -283,9 +283,7 @@ func deskOrder(d *deskData, stamp string) (*order.Order, []string) {
 		o.Lines = append(o.Lines, ln)
 	}
 	if err := o.Validate(); err != nil {
-		for _, e := range strings.Split(err.Error(), "\n") {
-			errs = append(errs, e)
-		}
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	return o, errs
 }

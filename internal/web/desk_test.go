@@ -38,7 +38,7 @@ func TestDeskWithoutScript(t *testing.T) {
 		}
 	}
 	// Submitting with the ambiguity open is refused.
-	status, _, body = e.do("POST", "/desk", c, form("submit", []string{"SCR-100", "screws"}, []string{"3", "1"}, []string{"SCR-100", ""}, nil), nil)
+	status, _, _ = e.do("POST", "/desk", c, form("submit", []string{"SCR-100", "screws"}, []string{"3", "1"}, []string{"SCR-100", ""}, nil), nil)
 	if status != http.StatusUnprocessableEntity || len(e.svc.Submitted) != 0 {
 		t.Fatalf("submit with an ambiguous line: %d, %d submitted", status, len(e.svc.Submitted))
 	}
