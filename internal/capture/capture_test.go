@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"runtime"
+	"syscall"
 	"testing"
 
 	"github.com/ordergate/ordergate/internal/capture/faxgen"
@@ -183,6 +184,7 @@ func BenchmarkFaxPage(b *testing.B) {
 			}
 			c := newCapturer(b, ocr.New(ocr.Options{}))
 			b.SetParallelism(1) // GOMAXPROCS workers: one per core
+			cpu0 := cpuSeconds()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
@@ -193,6 +195,8 @@ func BenchmarkFaxPage(b *testing.B) {
 					i++
 				}
 			})
+			b.StopTimer()
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/page")
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "workers")
 		})
 	}
@@ -216,4 +220,14 @@ func BenchmarkTextMail(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// cpuSeconds is the CPU time of this process and its finished children
+// (the tools), user and system.
+func cpuSeconds() float64 {
+	var self, kids syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
 }

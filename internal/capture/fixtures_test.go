@@ -217,7 +217,7 @@ func TestFixtureAccuracy(t *testing.T) {
 			t.Errorf("%s went touchless with wrong fields %v", r.f.Name, r.out.Wrong)
 			logLow(t, r)
 		}
-		if testing.Verbose() && len(r.out.Wrong) > 0 {
+		if testing.Verbose() && (len(r.out.Wrong) > 0 || !r.out.Touchless) {
 			logLow(t, r)
 		}
 	}

@@ -177,13 +177,19 @@ func (b *Bilevel) Rotate(deg float64) *Bilevel {
 	cx, cy := float64(b.W)/2, float64(b.H)/2
 	for y := range b.H {
 		dy := float64(y) - cy
+		// Source coordinates step by (c, s) along the output row.
+		sx := -cx*c - dy*s + cx + 0.5
+		sy := -cx*s + dy*c + cy + 0.5
+		row := out.Ink[y*b.W : (y+1)*b.W]
 		for x := range b.W {
-			dx := float64(x) - cx
-			sx := int(math.Round(dx*c - dy*s + cx))
-			sy := int(math.Round(dx*s + dy*c + cy))
-			if sx >= 0 && sy >= 0 && sx < b.W && sy < b.H {
-				out.Ink[y*b.W+x] = b.Ink[sy*b.W+sx]
+			if sx >= 0 && sy >= 0 {
+				ix, iy := int(sx), int(sy)
+				if ix < b.W && iy < b.H {
+					row[x] = b.Ink[iy*b.W+ix]
+				}
 			}
+			sx += c
+			sy += s
 		}
 	}
 	return out
@@ -191,82 +197,115 @@ func (b *Bilevel) Rotate(deg float64) *Bilevel {
 
 // RemoveRules erases horizontal ink runs of at least minH pixels and
 // vertical ones of at least minV (table rulings, underlines, boxes), gaps
-// of up to gap pixels bridged (fax noise breaks thin lines), where the
-// ruling is at most maxThick pixels thick, so that OCR sees the text
-// alone.
+// of up to gap pixels bridged (fax noise breaks thin lines), so that OCR
+// sees the text alone. A thin ruling's jagged edges (the staircase of a
+// skewed line in standard mode) are not in the runs: the whole ink run
+// across a marked pixel goes when it is at most maxThick thick; where a
+// glyph stroke crosses (a thicker run) only the marked pixels go.
 func (b *Bilevel) RemoveRules(minH, minV, gap, maxThick int) {
-	erase := make([]bool, len(b.Ink))
-	// runs marks the ink of runs along a line of n pixels at(i).
-	runs := func(n, min int, at func(i int) int) {
-		start, last, holes := -1, -1, 0
-		flush := func() {
-			if start >= 0 && last-start+1 >= min {
-				for i := start; i <= last; i++ {
-					if p := at(i); b.Ink[p] {
-						erase[p] = true
+	w, h := b.W, b.H
+	horiz := make([]bool, len(b.Ink))
+	vert := make([]bool, len(b.Ink))
+	// Horizontal runs, row by row.
+	for y := range h {
+		row := b.Ink[y*w : (y+1)*w]
+		mark := horiz[y*w : (y+1)*w]
+		start, last := -1, -1
+		for x := 0; x <= w; x++ {
+			if x < w && row[x] {
+				if start < 0 {
+					start = x
+				}
+				last = x
+				continue
+			}
+			if start >= 0 && (x == w || x-last > gap) {
+				if last-start+1 >= minH {
+					for i := start; i <= last; i++ {
+						mark[i] = row[i]
+					}
+				}
+				start = -1
+			}
+		}
+	}
+	// Vertical runs, row by row with a state per column.
+	start := make([]int, w)
+	last := make([]int, w)
+	for x := range start {
+		start[x] = -1
+	}
+	for y := 0; y <= h; y++ {
+		for x := range w {
+			if y < h && b.Ink[y*w+x] {
+				if start[x] < 0 {
+					start[x] = y
+				}
+				last[x] = y
+				continue
+			}
+			if start[x] >= 0 && (y == h || y-last[x] > gap) {
+				if last[x]-start[x]+1 >= minV {
+					for i := start[x]; i <= last[x]; i++ {
+						vert[i*w+x] = b.Ink[i*w+x]
+					}
+				}
+				start[x] = -1
+			}
+		}
+	}
+	// Vertical rulings: the ink run across, along the row.
+	for y := range h {
+		row := b.Ink[y*w : (y+1)*w]
+		mark := vert[y*w : (y+1)*w]
+		for x := 0; x < w; {
+			if !row[x] {
+				x++
+				continue
+			}
+			e, marked := x, false
+			for e < w && row[e] {
+				marked = marked || mark[e]
+				e++
+			}
+			if marked {
+				for k := x; k < e; k++ {
+					if e-x <= maxThick || mark[k] {
+						row[k] = false
 					}
 				}
 			}
-			start, last, holes = -1, -1, 0
+			x = e
 		}
-		for i := range n {
-			if b.Ink[at(i)] {
-				if start < 0 {
-					start = i
+	}
+	// Horizontal rulings: the ink run across, down the column (state per
+	// column: where the current run started and whether it is marked).
+	marked := make([]bool, w)
+	for x := range start {
+		start[x] = -1
+	}
+	for y := 0; y <= h; y++ {
+		for x := range w {
+			if y < h && b.Ink[y*w+x] {
+				if start[x] < 0 {
+					start[x], marked[x] = y, false
 				}
-				last, holes = i, 0
+				marked[x] = marked[x] || horiz[y*w+x]
 				continue
 			}
-			if start >= 0 {
-				holes++
-				if holes > gap {
-					flush()
-				}
-			}
-		}
-		flush()
-	}
-	for y := range b.H {
-		runs(b.W, minH, func(i int) int { return y*b.W + i })
-	}
-	horiz := make([]bool, len(b.Ink))
-	copy(horiz, erase)
-	clear(erase)
-	for x := range b.W {
-		runs(b.H, minV, func(i int) int { return i*b.W + x })
-	}
-	vert := erase
-	// A thin ruling's jagged edges (the staircase of a skewed line in
-	// standard mode) are not in the runs: erase the whole ink run across
-	// a marked pixel when it is at most maxThick thick. Where a glyph
-	// stroke crosses (a thicker run), only the marked pixels go.
-	thin := func(mark []bool, n, m int, at func(i, j int) int) {
-		for i := range n {
-			for j := 0; j < m; {
-				if !b.Ink[at(i, j)] {
-					j++
-					continue
-				}
-				e, marked := j, false
-				for e < m && b.Ink[at(i, e)] {
-					marked = marked || mark[at(i, e)]
-					e++
-				}
-				if marked {
-					for k := j; k < e; k++ {
-						if e-j <= maxThick || mark[at(i, k)] {
-							b.Ink[at(i, k)] = false
+			if start[x] >= 0 {
+				if marked[x] {
+					thin := y-start[x] <= maxThick
+					for k := start[x]; k < y; k++ {
+						if thin || horiz[k*w+x] {
+							b.Ink[k*w+x] = false
 						}
 					}
 				}
-				j = e
+				start[x] = -1
 			}
 		}
 	}
-	// Vertical rulings: thin across (along a row); horizontal ones: thin
-	// down a column.
-	thin(vert, b.H, b.W, func(y, x int) int { return y*b.W + x })
-	thin(horiz, b.W, b.H, func(x, y int) int { return y*b.W + x })
 }
 
 // Gray returns the page as black text on white.

@@ -92,3 +92,23 @@ func TestThresholdOtsu(t *testing.T) {
 		t.Errorf("%d ink pixels, want 25", ink)
 	}
 }
+
+// BenchmarkClean measures the clean-up of one A4 page at 300 dpi.
+func BenchmarkClean(b *testing.B) {
+	src := page(0.7)
+	g := image.NewGray(image.Rect(0, 0, 2480, 3508))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	for y := range src.H {
+		for x := range src.W {
+			if src.Ink[y*src.W+x] {
+				g.Pix[(y+200)*g.Stride+x+300] = 0
+			}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		Clean(g)
+	}
+}

@@ -127,7 +127,8 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 	x := &extraction{ctx: ctx, o: o, rep: rep, rd: rd, opts: opts, md: opts.MasterData}
 	x.ref = order.Date{Year: opts.Now.Year(), Month: opts.Now.Month(), Day: opts.Now.Day()}
 	if rd.faxDate.found {
-		if dv, ok := ParseDate(rd.faxDate.text, DMY); ok {
+		// The fax machine's date, unless misread (far from now).
+		if dv, ok := ParseDate(rd.faxDate.text, DMY); ok && abs(daysBetween(x.ref, dv.Date)) <= 400 {
 			x.ref = dv.Date
 		}
 	}
@@ -216,7 +217,7 @@ func (x *extraction) header() error {
 		}
 		*f.dst = dv.Date
 		conf, reason := r.conf*(0.9+0.1*r.label), "read after its label"
-		days := int(dv.Date.Time().Sub(x.ref.Time()).Hours() / 24)
+		days := daysBetween(x.ref, dv.Date)
 		switch {
 		case dv.Ambiguous:
 			conf, reason = math.Min(conf, 0.6), "day and month could be swapped; a profile's date_order decides"
@@ -332,11 +333,16 @@ func (x *extraction) customer() error {
 	case len(evidence) == 1:
 		for n, why := range evidence {
 			x.o.CustomerID = n
-			conf := 0.92
+			conf, reason := 0.92, "from "+why
 			if printed.found {
+				// A number was printed but is no customer: fine when it is
+				// the sender's own number misread, else a human looks.
 				conf = 0.6
+				if near(numberVariants(printed.text), n) {
+					conf, reason = 0.92, "from "+why+"; the printed number is it with OCR slips"
+				}
 			}
-			x.set("customer_id", printed, n, conf, "from "+why)
+			x.set("customer_id", printed, n, conf, reason)
 		}
 	default:
 		reason := "no customer found"
@@ -814,4 +820,19 @@ func oneSlip(a, b decimal.Decimal) bool {
 		}
 	}
 	return diff == 1
+}
+
+// near reports whether one of the variants is within one edit of want.
+func near(variants []string, want string) bool {
+	for _, v := range variants {
+		if editDistance(strings.ToUpper(v), strings.ToUpper(want)) <= 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// daysBetween returns b - a in days (no overflow for any year).
+func daysBetween(a, b order.Date) int {
+	return int((b.Time().Unix() - a.Time().Unix()) / 86400)
 }
