@@ -26,6 +26,11 @@ type ResponseOptions struct {
 	// store's counters).
 	ControlNumber func(partnerID, kind string) (int64, error)
 	Now           time.Time
+	// Pending answers an order that waits for a decision: "received,
+	// not decided yet". Only the 855 has a code for it (BAK02 AK,
+	// acknowledge without detail); an ORDRSP is not pending-capable and
+	// gives ErrNoResponse.
+	Pending bool
 }
 
 // OrderResponse writes the answer to an order in the partner's format:
@@ -62,6 +67,9 @@ func OrderResponse(ctx context.Context, kind string, o *order.Order, r *order.Re
 		}
 		w := x12.NewWriter(&buf, d, x12.WithControlNumbers(x12Controls{c: c}))
 		ack := normalize.X12POAck(o, r)
+		if opts.Pending {
+			ack.Type, ack.Lines = "AK", nil
+		}
 		version := o.Source.Version
 		if len(version) < 6 {
 			version = "004010"
@@ -75,6 +83,9 @@ func OrderResponse(ctx context.Context, kind string, o *order.Order, r *order.Re
 			return nil, fmt.Errorf("writing the 855 for order %s: %w", o.ID, err)
 		}
 	case "ordrsp":
+		if opts.Pending {
+			return nil, fmt.Errorf("%w: an ORDRSP has no code for a pending order; it is sent once decided", ErrNoResponse)
+		}
 		if o.Source.Standard != "EDIFACT" || o.Source.SenderID == "" {
 			return nil, fmt.Errorf("%w: an ORDRSP answers EDIFACT orders; order %s came as %s", ErrNoResponse, o.ID, o.Source.Standard)
 		}

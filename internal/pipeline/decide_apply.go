@@ -171,7 +171,7 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	}
 	body, err := ediproc.OrderResponse(ctx, kind, o, r, ediproc.ResponseOptions{Partner: PartnerSettings(partner),
 		ControlNumber: func(partnerID, k string) (int64, error) { return tx.NextControlNumber(ctx, orNone(partnerID), k) },
-		Now:           p.d.Now().UTC()})
+		Now:           p.d.Now().UTC(), Pending: suffix == "-pending"})
 	if errors.Is(err, ediproc.ErrNoResponse) && byMail {
 		// The order came by e-mail, fax, web or phone: answer it so.
 		return p.respondByMail(ctx, tx, rec, o, r)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -170,4 +171,43 @@ func TestDecideApprovalLevels(t *testing.T) {
 		}
 		return false, "none"
 	})
+}
+
+// TestDecidePendingResponse: a partner that wants an answer at once gets
+// an 855 "acknowledged, no detail" (BAK02 AK) for a held order, and the
+// real answer when it is decided.
+func TestDecidePendingResponse(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: creditRules, response: `"855", pending_response: true`})
+	h.putCustomer("100.00", "90.00")
+	h.src.push("big", fixtures.X12850(2, "PO-PENDING", 3))
+	doc := h.documentIn("big", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusHeld)
+	ackOf := func(kind string) *store.Ack {
+		var found *store.Ack
+		h.eventually("the "+kind, func() (bool, string) {
+			acks, err := h.st.AcksOfDocument(h.ctx, doc.ID)
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, a := range acks {
+				if a.Kind == kind {
+					found = &a
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("%d acks", len(acks))
+		})
+		return found
+	}
+	pending := ackOf(pipeline.ResponseAckKind(store.Ack855, rec.ID) + "-pending")
+	if !bytes.Contains(pending.Body, []byte("BAK*00*AK*PO-PENDING")) || bytes.Contains(pending.Body, []byte("PO1*")) {
+		t.Errorf("pending 855:\n%s", pending.Body)
+	}
+	if _, err := h.p.Decide(h.ctx, pipeline.Decision{OrderID: rec.ID, User: "ann", Role: "approver"}); err != nil {
+		t.Fatal(err)
+	}
+	final := ackOf(pipeline.ResponseAckKind(store.Ack855, rec.ID))
+	if !bytes.Contains(final.Body, []byte("BAK*00*AD*PO-PENDING")) {
+		t.Errorf("final 855:\n%s", final.Body)
+	}
 }
