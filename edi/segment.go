@@ -357,15 +357,15 @@ func Where(segment int, tag string, element, component int) string {
 // rather than substrings of the segment text, which a reader may copy in
 // blocks of several segments. The zero value is ready to use.
 type Tags struct {
-	slots [64]struct {
+	slots [256]struct {
 		key uint32
 		tag string
 	}
 }
 
 // Intern returns b as a string, the same string for the same tag of up
-// to three bytes (a direct-mapped cache of 64 tags); a longer tag is
-// copied each time.
+// to three bytes (a hash table of 256 tags, four probes; a tag that
+// finds no room replaces one); a longer tag is copied each time.
 func (t *Tags) Intern(b []byte) string {
 	if len(b) == 0 || len(b) > 3 {
 		return string(b)
@@ -374,9 +374,18 @@ func (t *Tags) Intern(b []byte) string {
 	for i, c := range b {
 		k |= uint32(c) << (16 - 8*i)
 	}
-	sl := &t.slots[(k*0x9E3779B1)>>26]
-	if sl.key != k || sl.tag == "" {
-		sl.key, sl.tag = k, string(b)
+	h := (k * 0x9E3779B1) >> 24
+	for p := range uint32(4) {
+		sl := &t.slots[(h+p)&255]
+		if sl.key == k {
+			return sl.tag
+		}
+		if sl.key == 0 {
+			sl.key, sl.tag = k, string(b)
+			return sl.tag
+		}
 	}
+	sl := &t.slots[h]
+	sl.key, sl.tag = k, string(b)
 	return sl.tag
 }
