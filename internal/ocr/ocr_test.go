@@ -143,3 +143,38 @@ func TestParseImageList(t *testing.T) {
 		t.Errorf("info = %+v", in)
 	}
 }
+
+func FuzzParseTSV(f *testing.F) {
+	f.Add([]byte("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n5\t1\t1\t1\t1\t1\t245\t1145\t65\t32\t95.9\tPos\n"))
+	f.Add([]byte("5\t1\t1\t1\t1\t1\t1\t1\t1\t1\t-1\t\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ws, err := ParseTSV(b, 1)
+		if err != nil {
+			return
+		}
+		for _, w := range ws {
+			if w.Conf < 0 || w.Text == "" {
+				t.Fatalf("word %+v", w)
+			}
+		}
+	})
+}
+
+func FuzzParseBBoxLayout(f *testing.F) {
+	f.Add([]byte(`<html><body><doc><page width="600" height="800"><flow><block><line><word xMin="1" yMin="2" xMax="3" yMax="4">A&amp;B</word></line></block></flow></page></doc></body></html>`))
+	f.Add([]byte(`<html><body><doc><page width="x"></page></doc></body></html>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParseBBoxLayout(b)
+	})
+}
+
+func FuzzDecodePGM(f *testing.F) {
+	f.Add([]byte("P5\n2 2\n255\n\x00\xff\x00\xff"))
+	f.Add([]byte("P5 # comment\n1 1 255 x"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := DecodePGM(b)
+		if err == nil && img.Rect.Dx()*img.Rect.Dy() > len(b) {
+			t.Fatalf("image %v larger than the input", img.Rect)
+		}
+	})
+}

@@ -22,8 +22,9 @@
 // slips (O/0, l/1, S/5, B/8) repaired against the item master; prices
 // from the price list. The arithmetic quantity x unit price = line amount
 // and the sum of the lines = the document total confirms the numbers.
-// A draft whose every field reaches the threshold has no status (it goes
-// on touchless); any other draft gets order.StatusReview.
+// A draft whose every field reaches the threshold gets
+// order.StatusReceived and goes on touchless; any other draft gets
+// order.StatusReview, for a human with the document.
 //
 // Errors: Extract fails only when the input holds no order at all
 // (ErrNoOrder); everything doubtful is a low confidence, never an error.

@@ -46,7 +46,6 @@ type reading struct {
 	faxDate  raw   // the date of the fax header line
 	currency string
 	locale   Locale // the locale the document's labels and numbers suggest
-	table    bool   // a table header was found
 }
 
 var (
@@ -80,7 +79,6 @@ func read(d *Document, p *Profile) *reading {
 	}
 	readPhones(r, headerLines, faxLine)
 	if tableAt >= 0 {
-		r.table = true
 		readTable(r, lines, tableAt, cols, d.Kind)
 	} else {
 		readFreeLines(r, lines, d.Kind)

@@ -10,20 +10,18 @@ import (
 
 // Truth is what a generated document says, in canonical form.
 type Truth struct {
-	Layout         string      `json:"layout"`
-	PONumber       string      `json:"po_number"`
-	PODate         string      `json:"po_date"` // YYYY-MM-DD
-	CustomerID     string      `json:"customer_id"`
-	SenderFax      string      `json:"sender_fax"`
-	SenderName     string      `json:"sender_name"`
-	SenderEmail    string      `json:"sender_email"`
-	Currency       string      `json:"currency"`
-	Lines          []TruthLine `json:"lines"`
-	Total          string      `json:"total"`
-	Delivery       string      `json:"requested_delivery,omitempty"`
-	FaxTime        time.Time   `json:"fax_time"`
-	printCustomer  bool
-	customerNumber string
+	Layout      string      `json:"layout"`
+	PONumber    string      `json:"po_number"`
+	PODate      string      `json:"po_date"` // YYYY-MM-DD
+	CustomerID  string      `json:"customer_id"`
+	SenderFax   string      `json:"sender_fax"`
+	SenderName  string      `json:"sender_name"`
+	SenderEmail string      `json:"sender_email"`
+	Currency    string      `json:"currency"`
+	Lines       []TruthLine `json:"lines"`
+	Total       string      `json:"total"`
+	Delivery    string      `json:"requested_delivery,omitempty"`
+	FaxTime     time.Time   `json:"fax_time"`
 }
 
 // TruthLine is one line of a generated order.
@@ -112,8 +110,7 @@ func newTruth(l *layout, rng *rand.Rand) Truth {
 	po := time.Date(2026, month, day, 0, 0, 0, 0, time.UTC)
 	fax := po.Add(time.Duration(rng.IntN(3))*24*time.Hour + time.Duration(8*60+rng.IntN(9*60))*time.Minute)
 	t := Truth{Layout: l.name, PONumber: l.poNumber(rng), PODate: po.Format("2006-01-02"), CustomerID: c.number,
-		SenderFax: c.phone, SenderName: c.name, SenderEmail: c.email, Currency: "EUR", FaxTime: fax,
-		printCustomer: l.printCustomer, customerNumber: c.number}
+		SenderFax: c.phone, SenderName: c.name, SenderEmail: c.email, Currency: "EUR", FaxTime: fax}
 	if l.delivery {
 		t.Delivery = po.AddDate(0, 0, 7+rng.IntN(21)).Format("2006-01-02")
 	}

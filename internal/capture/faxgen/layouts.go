@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"time"
 )
 
 type fontID int
@@ -36,30 +35,29 @@ type canvas interface {
 
 // layout is one sender's order form.
 type layout struct {
-	name          string
-	customer      string
-	english       bool
-	byGTIN        bool
-	byPart        bool
-	printCustomer bool
-	delivery      bool
-	maxLines      int
-	poNumber      func(*rand.Rand) string
-	draw          func(c canvas, t *Truth)
+	name     string
+	customer string
+	english  bool
+	byGTIN   bool
+	byPart   bool
+	delivery bool
+	maxLines int
+	poNumber func(*rand.Rand) string
+	draw     func(c canvas, t *Truth)
 }
 
 var layouts = []*layout{
-	{name: "de-classic", customer: "C-1001", printCustomer: true, delivery: true, maxLines: 6,
+	{name: "de-classic", customer: "C-1001", delivery: true, maxLines: 6,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("45000%05d", r.IntN(100000)) }, draw: drawClassic},
-	{name: "en-boxed", customer: "C-2000", english: true, printCustomer: true, maxLines: 5,
+	{name: "en-boxed", customer: "C-2000", english: true, maxLines: 5,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("PO-2026-%04d", r.IntN(10000)) }, draw: drawBoxed},
-	{name: "de-serif-parts", customer: "C-3000", byPart: true, printCustomer: true, maxLines: 6,
+	{name: "de-serif-parts", customer: "C-3000", byPart: true, maxLines: 6,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("B26-%05d", r.IntN(100000)) }, draw: drawSerif},
-	{name: "de-mono", customer: "C-1001", printCustomer: true, maxLines: 7,
+	{name: "de-mono", customer: "C-1001", maxLines: 7,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("%08d", 10000000+r.IntN(90000000)) }, draw: drawMono},
-	{name: "en-gtin", customer: "C-2000", english: true, byGTIN: true, printCustomer: true, maxLines: 5,
+	{name: "en-gtin", customer: "C-2000", english: true, byGTIN: true, maxLines: 5,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("NL%06d", r.IntN(1000000)) }, draw: drawGTIN},
-	{name: "de-handwritten", customer: "C-1001", printCustomer: true, maxLines: 4,
+	{name: "de-handwritten", customer: "C-1001", maxLines: 4,
 		poNumber: func(r *rand.Rand) string { return fmt.Sprintf("%d", 1000+r.IntN(9000)) }, draw: drawHandwritten},
 }
 
@@ -338,5 +336,3 @@ func drawHandwritten(c canvas, t *Truth) {
 	c.hand(195, y, fmtTotal(t, true), 12, right)
 	c.text(20, y+16, "Bitte per Fax an 040 555 0000 senden.", fSans, 9, left)
 }
-
-var faxEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
