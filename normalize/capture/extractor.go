@@ -193,6 +193,11 @@ func (x *extraction) header() error {
 		} else if !x.exact() && mixedSlip(v) {
 			conf, reason = math.Min(conf, 0.75), "letters among digits (possible OCR slip)"
 		}
+		if !x.exact() && !cleanID(po.text) {
+			// Stray marks read with the number ("632)", "_4328", "4500,"):
+			// a character may be missing or extra.
+			conf, reason = math.Min(conf, 0.5), "stray characters around the number"
+		}
 		x.o.PONumber = v
 		x.set("po_number", po, v, conf, reason)
 	} else {
@@ -835,4 +840,22 @@ func near(variants []string, want string) bool {
 // daysBetween returns b - a in days (no overflow for any year).
 func daysBetween(a, b order.Date) int {
 	return int((b.Time().Unix() - a.Time().Unix()) / 86400)
+}
+
+// cleanID reports whether an id as read is only letters, digits and
+// inner - / . _ (no stray marks at its ends or inside).
+func cleanID(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case (r == '-' || r == '/' || r == '.' || r == '_') && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -80,3 +80,14 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanID(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{{"4500012345", true}, {"PO-2026-0815", true}, {"B26/123", true}, {"632)", false}, {"_4328", false}, {"4500,", false}, {"-12", false}, {"", false}} {
+		if got := cleanID(tt.in); got != tt.want {
+			t.Errorf("cleanID(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
