@@ -213,6 +213,17 @@ func TestFixtureAccuracy(t *testing.T) {
 	for _, r := range results {
 		add(r.f.Form, r.out)
 		add(r.f.Form+"|"+r.f.Layout, r.out)
+		if r.out.Touchless {
+			if err := r.o.Validate(); err != nil {
+				t.Errorf("%s went touchless but does not validate: %v", r.f.Name, err)
+			}
+		}
+		for path := range r.o.Confidence {
+			if _, ok := r.o.Boxes[path]; !ok && r.f.isPDF() && path != "lines" && !strings.HasSuffix(path, ".amount") && !strings.HasSuffix(path, ".unit") &&
+				!strings.HasSuffix(path, ".unit_price") && r.o.Confidence[path] >= r.rep.Threshold && path != "customer_id" {
+				t.Errorf("%s: %s has a confidence but no box", r.f.Name, path)
+			}
+		}
 		if r.out.Touchless && len(r.out.Wrong) > 0 {
 			t.Errorf("%s went touchless with wrong fields %v", r.f.Name, r.out.Wrong)
 			logLow(t, r)
