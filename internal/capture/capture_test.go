@@ -124,6 +124,12 @@ func TestStoreMasterData(t *testing.T) {
 	if cs, _ := md.CustomersByEmail(ctx, "someone@baumarkt-nord.de"); len(cs) != 1 || cs[0].Number != "C-1001" {
 		t.Errorf("by domain: %+v", cs)
 	}
+	if cs, _ := md.CustomersByName(ctx, "baumarkt  nord gmbh"); len(cs) != 1 || cs[0].Number != "C-1001" {
+		t.Errorf("by name: %+v", cs)
+	}
+	if cs, _ := md.CustomersByName(ctx, "Baumarkt"); len(cs) != 0 {
+		t.Errorf("a name prefix matched: %+v", cs)
+	}
 	if it, ok, _ := md.ItemByPartNumber(ctx, "C-3000", "WS-33100"); !ok || it.SKU != "SCR-100" {
 		t.Errorf("part number: %+v %v", it, ok)
 	}

@@ -175,6 +175,26 @@ func (m *StoreMasterData) CustomersByEmail(ctx context.Context, address string) 
 	return byDomain, nil
 }
 
+// CustomersByName implements ncapture.MasterData: customers whose name
+// equals name, case and spacing aside.
+func (m *StoreMasterData) CustomersByName(ctx context.Context, name string) ([]ncapture.Customer, error) {
+	key := strings.Join(strings.Fields(strings.ToLower(name)), " ")
+	if len(key) < 4 {
+		return nil, nil
+	}
+	cs, err := m.st.FindCustomers(ctx, key, 10)
+	if err != nil {
+		return nil, err
+	}
+	var out []ncapture.Customer
+	for _, c := range cs {
+		if strings.Join(strings.Fields(strings.ToLower(c.Name)), " ") == key {
+			out = append(out, toCustomer(c))
+		}
+	}
+	return out, nil
+}
+
 // ItemBySKU implements ncapture.MasterData.
 func (m *StoreMasterData) ItemBySKU(ctx context.Context, sku string) (ncapture.Item, bool, error) {
 	p, err := m.st.GetProduct(ctx, sku)

@@ -17,7 +17,8 @@
 // Every field of the draft gets a confidence in 0..1 and the box it was
 // read from. Master data (the MasterData interface, implemented over the
 // store in internal/capture) confirms or corrects what was read: the
-// customer by customer number, fax number or sender address; items by our
+// customer by customer number, fax or phone number, e-mail address or the
+// name on the letterhead; items by our
 // SKU, the customer's part number, GTIN or description, with common OCR
 // slips (O/0, l/1, S/5, B/8) repaired against the item master; prices
 // from the price list. The arithmetic quantity x unit price = line amount

@@ -43,6 +43,7 @@ type reading struct {
 	lines    []rawLine
 	total    raw
 	phones   []raw // phone and fax numbers found in the letterhead and the fax header
+	names    []raw // letterhead lines: the sender's name is one of them
 	faxDate  raw   // the date of the fax header line
 	currency string
 	locale   Locale // the locale the document's labels and numbers suggest
@@ -78,6 +79,7 @@ func read(d *Document, p *Profile) *reading {
 		r.header[f] = findHeaderField(f, headerLines, faxLine, d, p)
 	}
 	readPhones(r, headerLines, faxLine)
+	readLetterhead(r, headerLines, faxLine, d)
 	if tableAt >= 0 {
 		readTable(r, lines, tableAt, cols, d.Kind)
 	} else {
@@ -613,4 +615,29 @@ func hasAlnum(s string) bool {
 		}
 	}
 	return false
+}
+
+// readLetterhead keeps the first lines of page 1 (the top sixth, at most
+// eight) as candidates for the sender's name.
+func readLetterhead(r *reading, lines []textLine, skip int, d *Document) {
+	if len(d.Pages) == 0 {
+		return
+	}
+	limit := d.Pages[0].Height / 6
+	if d.Kind == KindText || d.Kind == KindRows {
+		limit = d.Pages[0].Height
+	}
+	for li, l := range lines {
+		if li == skip {
+			continue
+		}
+		if l.page != 1 || l.top() > limit || len(r.names) >= 8 {
+			break
+		}
+		for _, c := range l.cells(d.Kind) {
+			if t := c.text(); len(t) >= 4 && len(t) <= 80 {
+				r.names = append(r.names, rawOf(c.words))
+			}
+		}
+	}
 }

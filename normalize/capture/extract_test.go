@@ -61,6 +61,16 @@ func (m *fakeMD) CustomersByEmail(_ context.Context, a string) ([]Customer, erro
 	return out, nil
 }
 
+func (m *fakeMD) CustomersByName(_ context.Context, n string) ([]Customer, error) {
+	var out []Customer
+	for _, c := range m.customers {
+		if strings.EqualFold(strings.Join(strings.Fields(c.Name), " "), strings.Join(strings.Fields(n), " ")) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 func (m *fakeMD) ItemBySKU(_ context.Context, s string) (Item, bool, error) {
 	it, ok := m.items[s]
 	return it, ok, nil
@@ -368,4 +378,24 @@ func FuzzParseNumber(f *testing.F) {
 		ParseNumber(s, LocaleAuto)
 		ParseDate(s, MDY)
 	})
+}
+
+func TestCustomerFromLetterhead(t *testing.T) {
+	body := "Baumarkt Nord GmbH\nLagerstrasse 5, 20457 Hamburg\n\nBestellnummer: 77\nDatum: 18.11.2026\n\n500 Stk SCR-100 à 0,09\n"
+	o, _, err := Extract(context.Background(), FromText(body), Options{MasterData: demoMD(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.CustomerID != "C-1001" || o.Confidence["customer_id"] < DefaultThreshold {
+		t.Errorf("customer %q at %.2f", o.CustomerID, o.Confidence["customer_id"])
+	}
+	// Two customers named: a human decides.
+	body = "Baumarkt Nord GmbH\nWerkzeug Sued KG\n\nBestellnummer: 77\nDatum: 18.11.2026\n\n500 Stk SCR-100 à 0,09\n"
+	o, _, err = Extract(context.Background(), FromText(body), Options{MasterData: demoMD(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.CustomerID != "" || o.Status != order.StatusReview {
+		t.Errorf("customer %q, status %s", o.CustomerID, o.Status)
+	}
 }

@@ -307,6 +307,17 @@ func (x *extraction) customer() error {
 	if p != nil && p.CustomerID != "" {
 		addEv([]Customer{{Number: p.CustomerID}}, "the sender profile")
 	}
+	names := x.rd.names
+	if x.opts.Sender.Name != "" {
+		names = append([]raw{{text: x.opts.Sender.Name}}, names...)
+	}
+	for _, n := range names {
+		cs, err := x.md.CustomersByName(x.ctx, n.text)
+		if err != nil {
+			return fmt.Errorf("matching the sender's name: %w", err)
+		}
+		addEv(cs, "the sender's name")
+	}
 	var found Customer
 	ok := false
 	if printed.found {

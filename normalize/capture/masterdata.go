@@ -67,6 +67,9 @@ type MasterData interface {
 	// CustomersByEmail finds customers by a sender address (the address
 	// or its domain).
 	CustomersByEmail(ctx context.Context, address string) ([]Customer, error)
+	// CustomersByName finds customers whose name is name (case and
+	// spacing aside): the sender's name from the letterhead or the mail.
+	CustomersByName(ctx context.Context, name string) ([]Customer, error)
 	// ItemBySKU finds our item by SKU.
 	ItemBySKU(ctx context.Context, sku string) (Item, bool, error)
 	// ItemByPartNumber finds our item by the customer's part number.
