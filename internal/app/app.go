@@ -100,12 +100,16 @@ func Serve(ctx context.Context, opts Options) error {
 		}
 	}()
 
+	capturer, err := newCapturer(cfg, st, log.With("component", "capture"))
+	if err != nil {
+		return err
+	}
 	var pipe *pipeline.Pipeline
 	m := metrics.New(func(ctx context.Context) (map[string]int64, error) { return pipe.Depths(ctx) })
 	pipe, err = pipeline.New(pipeline.Deps{
 		Store: st, Writer: writer, Config: holder.Current, Processor: ediproc.Processor{},
 		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
-		Metrics: m, Logger: log, Fault: opts.Fault,
+		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
 	})
 	if err != nil {
 		return err
@@ -145,8 +149,9 @@ func Serve(ctx context.Context, opts Options) error {
 		origins = append(origins, cfg.HTTP.PublicURL)
 	}
 	ui, err := web.New(web.Options{
-		Service: &webService{st: st, pipe: pipe, in: submits, cfg: holder.Current, desk: deskName, maxRaw: 32 << 20, location: time.Local},
-		Users:   st, Logger: log.With("component", "web"), Secure: cfg.HTTP.TLSCertFile != "", TrustedOrigins: origins,
+		Service: &webService{st: st, pipe: pipe, in: submits, cfg: holder.Current, desk: deskName, maxRaw: 32 << 20, location: time.Local,
+			pages: renderPages},
+		Users: st, Logger: log.With("component", "web"), Secure: cfg.HTTP.TLSCertFile != "", TrustedOrigins: origins,
 	})
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)

@@ -17,6 +17,7 @@ type Config struct {
 	Backends   []Backend  `mapstructure:"backends"`
 	Masterdata Masterdata `mapstructure:"masterdata"`
 	Mail       Mail       `mapstructure:"mail"`
+	Capture    Capture    `mapstructure:"capture"`
 
 	// src remembers the file name, the position of every key and which
 	// keys were written; nil for a Config built in Go.
@@ -348,6 +349,20 @@ func (b Backend) URLRef() SecretRef {
 }
 
 // Masterdata lists the master data files loaded at start.
+// Capture configures reading faxes and order mails into draft orders.
+type Capture struct {
+	// Profiles is a YAML file of per-sender profiles (overrides of the
+	// template-free reading: locale, date order, labels, regions,
+	// columns). Default: none.
+	Profiles string `mapstructure:"profiles"`
+	// Threshold is the confidence below which a field needs a person
+	// (the draft goes to review). Default: 0.9.
+	Threshold float64 `mapstructure:"threshold"`
+	// Country is the calling code national phone and fax numbers are read
+	// in. Default: 49.
+	Country string `mapstructure:"country"`
+}
+
 // Mail is how the gateway sends e-mail: sales reps' tasks, order
 // confirmations to customers who order by e-mail, fax, web or phone.
 type Mail struct {

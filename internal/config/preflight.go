@@ -65,6 +65,9 @@ func (c *Config) Preflight() error {
 			v.readable(fmt.Sprintf("channels[%d].ca_file", i), ch.CAFile)
 		}
 	}
+	if c.Capture.Profiles != "" {
+		v.readable("capture.profiles", c.Capture.Profiles)
+	}
 	if c.Mail.Enabled() && !c.Mail.SMTP.Password().IsZero() {
 		v.secretOf("mail.smtp", "password", c.Mail.SMTP.Password())
 	}

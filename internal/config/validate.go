@@ -228,6 +228,9 @@ func (c *Config) validate() []Problem {
 	c.validatePartners(v, channels)
 	c.validateRules(v)
 	c.validateMail(v)
+	if t := c.Capture.Threshold; t < 0 || t > 1 {
+		v.add("capture.threshold", "must be between 0 and 1, e.g. 0.9")
+	}
 	backends := c.validateBackends(v, channels)
 	c.validateRoutes(v, backends)
 	for i, m := range c.Masterdata.Load {

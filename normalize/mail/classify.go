@@ -334,6 +334,12 @@ func readCSV(p *Part, rules Rules) (Table, error) {
 
 // readXLSX reads the sheets of an XLSX attachment within the unzip
 // limits.
+// ReadXLSX reads a spreadsheet file's sheets into rows, within the rules'
+// limits (rows, sheets, unzipped size), as Classify reads attachments.
+func ReadXLSX(name string, data []byte, rules Rules) ([]Table, error) {
+	return readXLSX(&Part{Filename: name, Data: data}, rules)
+}
+
 func readXLSX(p *Part, rules Rules) ([]Table, error) {
 	maxRows, maxSheets, unzip := rules.MaxTableRows, rules.MaxSheets, rules.MaxUnzipBytes
 	if maxRows <= 0 {
