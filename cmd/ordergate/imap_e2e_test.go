@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/capture/faxgen"
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/testenv/dovecot"
 )
@@ -35,6 +36,7 @@ channels:
     done_mailbox: Processed
     after_ingest: move
     poll: 200ms
+    fax_senders: ["*@fax.example.com"]
 routes:
   - {name: default, to: [files]}
 backends:
@@ -49,6 +51,16 @@ func ediMail(i int) []byte {
 		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nAnbei die Bestellung.\r\n"+
 		"--B\r\nContent-Type: application/edi-x12; name=po%d.x12\r\nContent-Disposition: attachment; filename=po%d.x12\r\n"+
 		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--B--\r\n", i, i, sha256.Sum256([]byte{byte(i)}), i, i, att))
+}
+
+// attachmentMail is a mail from from with one attachment.
+func attachmentMail(from, subject, name, ctype string, att []byte) []byte {
+	return []byte(fmt.Sprintf("From: %s\r\nTo: orders@toolsupply.example\r\nSubject: %s\r\n"+
+		"Message-ID: <%x@test>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n"+
+		"--B\r\nContent-Type: %s; name=%s\r\nContent-Disposition: attachment; filename=%s\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--B--\r\n", from, subject, sha256.Sum256([]byte(subject)), ctype, name, name,
+		base64.StdEncoding.EncodeToString(att)))
 }
 
 // TestIMAPEndToEnd: mails in a real Dovecot mailbox, read over STARTTLS
@@ -74,25 +86,56 @@ func TestIMAPEndToEnd(t *testing.T) {
 	}
 	dv.Deliver([]byte("From: news@shop.example\r\nTo: orders@toolsupply.example\r\nSubject: Autumn offers\r\nMessage-ID: <news-1@shop.example>\r\n" +
 		"List-Unsubscribe: <mailto:unsub@shop.example>\r\nPrecedence: bulk\r\n\r\nOur offers.\r\n"))
+	// A fax (a PDF from the fax service) and an order mail with a CSV:
+	// both read by capture into orders of their own.
+	doc, err := faxgen.New(faxgen.Layouts()[0], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := doc.TextPDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dv.Deliver(attachmentMail("gateway@fax.example.com", "Fax from "+doc.Truth.SenderFax, "fax.pdf", "application/pdf", pdf))
+	doc2, err := faxgen.New(faxgen.Layouts()[1], 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dv.Deliver(attachmentMail("einkauf@baumarkt-nord.de", "Bestellung als CSV", "order.csv", "text/csv", doc2.CSV()))
 	g := start(t, dir, port, "OG_TEST_IMAP_PASSWORD="+dv.Password)
 	waitFor(t, time.Minute, "the first orders", func() bool { return len(g.orders("")) >= 3 })
 	dv.Restart()
 	for i := n / 2; i < n; i++ {
 		dv.Deliver(ediMail(i))
 	}
-	waitFor(t, 2*time.Minute, "every order delivered", func() bool {
-		return len(files(t, filepath.Join(dir, "outbound"))) == n
+	waitFor(t, 2*time.Minute, "every EDI order delivered", func() bool {
+		return len(files(t, filepath.Join(dir, "outbound"))) >= n
+	})
+	var fax, csv []apiOrder
+	waitFor(t, time.Minute, "the captured orders", func() bool {
+		fax, csv = g.orders("po_number="+doc.Truth.PONumber), g.orders("po_number="+doc2.Truth.PONumber)
+		return len(fax) == 1 && len(csv) == 1
 	})
 	orders := g.orders("")
 	pos := map[string]int{}
 	for _, o := range orders {
 		pos[o.PONumber]++
 	}
-	if len(orders) != n || len(pos) != n {
-		t.Errorf("%d orders of %d POs, want %d each once", len(orders), len(pos), n)
+	if len(orders) != n+2 || len(pos) != n+2 {
+		t.Errorf("%d orders of %d POs, want %d each once", len(orders), len(pos), n+2)
+	}
+	var view struct {
+		Order struct {
+			Channel    string             `json:"channel"`
+			Confidence map[string]float64 `json:"confidence"`
+		} `json:"order"`
+	}
+	g.getJSON("/api/v1/orders/"+fax[0].ID, &view)
+	if view.Order.Channel != "fax" || len(view.Order.Confidence) == 0 {
+		t.Errorf("the faxed order: channel %q, %d confidences", view.Order.Channel, len(view.Order.Confidence))
 	}
 	waitFor(t, time.Minute, "every mail moved to Processed", func() bool {
-		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == n+1
+		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == n+3
 	})
 	if !strings.Contains(g.log.String(), "orders-mail") {
 		t.Errorf("the log never names the channel")

@@ -102,11 +102,13 @@ func (p *Pipeline) parseMail(ctx context.Context, tx *store.Tx, pub message.Publ
 			return reject("nothing could be read from the " + string(cls.Kind) + ": " + err.Error())
 		}
 		for i, o := range drafts {
-			if o.Channel == "" {
+			// The mail's kind says how the order came: a fax service's
+			// PDF is a fax even when it has a text layer.
+			switch {
+			case cls.Kind == mail.KindFax:
+				o.Channel = order.ChannelFax
+			case o.Channel == "":
 				o.Channel = order.ChannelEmail
-				if cls.Kind == mail.KindFax {
-					o.Channel = order.ChannelFax
-				}
 			}
 			o.Source.MessageID = m.MessageID
 			if err := p.recordDraft(ctx, tx, pub, msg, doc, i, o, partnerID); err != nil {
