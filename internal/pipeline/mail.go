@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/mailer"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/mail"
 	"github.com/ordergate/ordergate/normalize/order"
@@ -99,6 +101,9 @@ func (p *Pipeline) parseMail(ctx context.Context, tx *store.Tx, pub message.Publ
 		}
 		drafts, err := p.d.Capture(ctx, CaptureInput{Kind: cls.Kind, Channel: doc.Channel, Sender: m.From, Subject: m.Subject, PartnerID: partnerID, Class: cls})
 		if err != nil {
+			if err := p.askToResend(ctx, tx, doc, m, cls, err); err != nil {
+				return err
+			}
 			return reject("nothing could be read from the " + string(cls.Kind) + ": " + err.Error())
 		}
 		for i, o := range drafts {
@@ -222,4 +227,33 @@ func partnerOfSender(cfg *config.Config, addr string) string {
 		}
 	}
 	return ""
+}
+
+// askToResend answers a fax or order mail nothing could be read from with
+// a "please resend" mail to its sender, when mail is configured.
+func (p *Pipeline) askToResend(ctx context.Context, tx *store.Tx, doc store.Document, m *mail.Mail, cls mail.Classification, why error) error {
+	cfg := p.d.Config()
+	if !cfg.Mail.Enabled() || m.From == "" {
+		return nil
+	}
+	to := m.From
+	if m.ReplyTo != "" {
+		to = m.ReplyTo
+	}
+	msg, err := mailer.PleaseResend(mailer.Original{From: to, Subject: m.Subject, MessageID: m.MessageID},
+		mailer.ResendData{Company: cfg.Mail.Company, Reason: "we could not read an order from your " + string(cls.Kind),
+			Problems: append(append([]string(nil), cls.Problems...), why.Error())})
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	if _, _, err := tx.InsertAck(ctx, store.AckInput{DocumentID: doc.ID, Kind: "RESEND", Body: body, Destination: MailDestination}); err != nil {
+		return err
+	}
+	_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "response",
+		Reason: "please-resend mail queued to " + maskAddress(to)})
+	return err
 }

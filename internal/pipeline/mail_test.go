@@ -1,8 +1,10 @@
 package pipeline_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -99,4 +102,27 @@ func (h *harness) waitDoc(id string, want store.DocumentStatus) store.Document {
 		return doc.Status == want, fmt.Sprintf("status %s (%s)", doc.Status, doc.Error)
 	})
 	return doc
+}
+
+// TestMailCaptureFails: a fax nothing can be read from is rejected with
+// the reason and its sender asked to send it again.
+func TestMailCaptureFails(t *testing.T) {
+	h := newHarness(t, harnessOptions{capture: func(context.Context, pipeline.CaptureInput) ([]*order.Order, error) {
+		return nil, errors.New("the PDF is broken")
+	}})
+	doc := channels.Document{Channel: "mail", SourceKey: "f", Name: "fax.eml", Received: time.Now(),
+		Body: channels.BytesBody(mailWith("fax@fax.example.com", "Fax from 040 1234567", "fax", "fax.pdf", "application/pdf", []byte("%PDF-1.4 broken")))}
+	taken, err := h.p.TakeBatch(h.ctx, []channels.Document{doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.waitDoc(taken[0].Doc.ID, store.DocumentRejected)
+	if !strings.Contains(got.Error, "the PDF is broken") {
+		t.Errorf("rejection %q lacks the reason", got.Error)
+	}
+	acks, err := h.st.AcksOfDocument(h.ctx, got.ID)
+	if err != nil || len(acks) != 1 || acks[0].Kind != "RESEND" || acks[0].Destination != pipeline.MailDestination ||
+		!strings.Contains(string(acks[0].Body), "fax@fax.example.com") {
+		t.Errorf("acks = %+v, %v; want one please-resend mail to the fax sender", acks, err)
+	}
 }

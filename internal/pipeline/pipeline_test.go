@@ -54,6 +54,9 @@ channels:
 routes:
 %[4]s
 %[5]s
+mail:
+  smtp: {host: 127.0.0.1, port: 9, tls: none, insecure_plaintext: true}
+  from: orders@toolsupply.example
 backends:
   - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
   - {name: copies, type: filedrop, dir: %[1]s/copies}
@@ -67,6 +70,7 @@ type harnessOptions struct {
 	routes      string          // the routes section's entries; every order to files when ""
 	rules       string          // a rules section ("rules:\n  ..."); none when ""
 	response    string          // the partner's order_response; none when ""
+	capture     pipeline.Capture
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -129,6 +133,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		Backends:    map[string]routing.Backend{"files": backend, "copies": copies},
 		Outbounds:   map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
 		BreakerOpen: 50 * time.Millisecond,
+		Capture:     o.capture,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
