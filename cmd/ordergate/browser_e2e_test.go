@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,6 +231,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 		if !reviewed {
 			t.Errorf("timeline %+v lacks dora's review", view.Events)
+		}
+		// Per-field accuracy after review, in the metrics.
+		resp, err := http.Get(g.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`ordergate_reviewed_fields_total{field="lines.quantity",outcome="corrected",sender="unknown"} 1`,
+			`ordergate_reviewed_fields_total{field="po_number",outcome="correct",sender="unknown"} 1`} {
+			if !strings.Contains(string(metrics), want) {
+				t.Errorf("metrics lack %s", want)
+			}
 		}
 	})
 }

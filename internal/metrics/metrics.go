@@ -22,6 +22,13 @@ type Metrics struct {
 	StageLatency *prometheus.HistogramVec // stage
 	Deliveries   *prometheus.CounterVec   // backend, outcome
 	Acks         *prometheus.CounterVec   // kind, outcome
+	// Captured counts captured drafts by sender (its domain, or its fax
+	// number's last digits hidden) and outcome (touchless, review).
+	Captured *prometheus.CounterVec // sender, outcome
+	// ReviewedFields counts the fields of reviewed drafts by sender, field
+	// and outcome (correct, corrected): the per-field accuracy after
+	// review.
+	ReviewedFields *prometheus.CounterVec // sender, field, outcome
 }
 
 // DepthFunc reports the number of messages waiting per topic.
@@ -53,8 +60,16 @@ func New(depth DepthFunc) *Metrics {
 			Namespace: "ordergate", Name: "acks_total",
 			Help: "Acknowledgements and order responses sent to partners, by kind and outcome.",
 		}, []string{"kind", "outcome"}),
+		Captured: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "ordergate", Name: "captured_total",
+			Help: "Draft orders read from faxes and order mails, by sender and outcome (touchless, review).",
+		}, []string{"sender", "outcome"}),
+		ReviewedFields: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "ordergate", Name: "reviewed_fields_total",
+			Help: "Fields of reviewed drafts, by sender, field and outcome (correct, corrected).",
+		}, []string{"sender", "field", "outcome"}),
 	}
-	m.Registry.MustRegister(m.Documents, m.Orders, m.StageLatency, m.Deliveries, m.Acks,
+	m.Registry.MustRegister(m.Documents, m.Orders, m.StageLatency, m.Deliveries, m.Acks, m.Captured, m.ReviewedFields,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
 		m.Registry.MustRegister(&depthCollector{fn: depth, desc: prometheus.NewDesc(

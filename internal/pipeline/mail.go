@@ -157,6 +157,11 @@ func (p *Pipeline) recordDraft(ctx context.Context, tx *store.Tx, pub message.Pu
 		return err
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+	outcome := "touchless"
+	if o.Status == order.StatusReview {
+		outcome = "review"
+	}
+	p.d.Metrics.Captured.WithLabelValues(senderLabel(doc.Metadata["from"]), outcome).Inc()
 	if o.Status == order.StatusReview {
 		return nil
 	}
@@ -256,4 +261,13 @@ func (p *Pipeline) askToResend(ctx context.Context, tx *store.Tx, doc store.Docu
 	_, err = tx.AddEvent(ctx, store.EventInput{DocumentID: doc.ID, Actor: "system", Kind: "response",
 		Reason: "please-resend mail queued to " + maskAddress(to)})
 	return err
+}
+
+// senderLabel is a sender for metrics: the domain of its address, never
+// the address.
+func senderLabel(from string) string {
+	if i := strings.LastIndexByte(from, '@'); i >= 0 {
+		return strings.ToLower(strings.Trim(from[i+1:], "> "))
+	}
+	return "unknown"
 }

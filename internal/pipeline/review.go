@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ordergate/ordergate/internal/capture"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -44,6 +46,23 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 		if _, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: id, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: &o}); err != nil {
 			return err
 		}
+		// Per-field accuracy after review: each captured field the
+		// reviewer kept is correct, each one changed was not.
+		if doc, err := tx.GetDocument(ctx, rec.DocumentID); err == nil {
+			sender := senderLabel(doc.Metadata["from"])
+			out := capture.Compare(draft, &o)
+			wrong := map[string]bool{}
+			for _, w := range out.Wrong {
+				wrong[w] = true
+			}
+			for path := range draft.Confidence {
+				field, outcome := fieldClass(path), "correct"
+				if wrong[path] {
+					outcome = "corrected"
+				}
+				p.d.Metrics.ReviewedFields.WithLabelValues(sender, field, outcome).Inc()
+			}
+		}
 		data, _ := json.Marshal(map[string]any{"changes": changes})
 		reason := "draft accepted after review"
 		if comment != "" {
@@ -77,4 +96,15 @@ func (p *Pipeline) RejectDraft(ctx context.Context, id, user, comment string) er
 		_, err = tx.AddEvent(ctx, store.EventInput{OrderID: id, Actor: user, Kind: "review_rejected", Reason: reason})
 		return err
 	})
+}
+
+// fieldClass names a field path for metrics without its line index:
+// "lines[3].quantity" is "lines.quantity".
+func fieldClass(path string) string {
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		if j := strings.IndexByte(path[i:], ']'); j >= 0 {
+			return path[:i] + path[i+j+1:]
+		}
+	}
+	return path
 }
