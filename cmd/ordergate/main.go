@@ -50,6 +50,7 @@ func commands() []command {
 		{"replay", "replay --rules-only --since DATE", "print what the rules decide on stored orders now", runReplay},
 		{"user", "user add|passwd|role|list ...", "manage the web UI's users (password on stdin)", runUser},
 		{"apikey", "apikey create|list|revoke ...", "manage the customers' keys of the order API", runAPIKey},
+		{"capture", "capture propose --sender S NAME", "learn a sender's capture profile from reviewers' corrections", runCapture},
 	}
 }
 

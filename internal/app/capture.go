@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	ncapture "github.com/ordergate/ordergate/normalize/capture"
 	"github.com/ordergate/ordergate/normalize/mail"
 	"github.com/ordergate/ordergate/normalize/order"
+	"go.yaml.in/yaml/v3"
 )
 
 // newCapturer makes the reader of faxes and order mails: tesseract and
@@ -272,4 +274,50 @@ func IsCaptureFile(path string) bool {
 	head := make([]byte, edi.SniffLen)
 	n, _ := io.ReadFull(f, head)
 	return edi.Sniff(head[:n]) == edi.Unknown
+}
+
+// ProposeProfile learns a capture profile for a sender from the
+// reviewers' corrections of its drafts (`ordergate capture propose`):
+// sender is an address or a domain ("*@example.com" or "example.com");
+// the proposal says why for each setting. It writes the profiles YAML
+// (ready for capture.profiles) to w.
+func (t *Tools) ProposeProfile(ctx context.Context, name, sender string, w io.Writer) (int, error) {
+	evs, err := t.Store.EventsOfKind(ctx, "review_accepted", 0)
+	if err != nil {
+		return 0, err
+	}
+	want := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(sender, "*"), "@"))
+	var cs []ncapture.Correction
+	for _, e := range evs {
+		var data struct {
+			Sender      string                `json:"sender"`
+			Corrections []ncapture.Correction `json:"corrections"`
+		}
+		if len(e.Data) == 0 || json.Unmarshal(e.Data, &data) != nil {
+			continue
+		}
+		from := strings.ToLower(data.Sender)
+		if from != want && !strings.HasSuffix(from, "@"+want) {
+			continue
+		}
+		cs = append(cs, data.Corrections...)
+	}
+	p := ncapture.ProposeProfile(name, cs)
+	if strings.Contains(sender, "@") && !strings.HasPrefix(sender, "*") {
+		p.Profile.Match.Email = []string{sender}
+	} else {
+		p.Profile.Match.Email = []string{"*@" + want}
+	}
+	var b strings.Builder
+	b.WriteString("# proposed from " + fmt.Sprint(len(cs)) + " reviewer correction(s) of drafts from " + sender + "\n")
+	for _, why := range p.Why {
+		b.WriteString("# - " + why + "\n")
+	}
+	out, err := yaml.Marshal(map[string]any{"profiles": []ncapture.Profile{p.Profile}})
+	if err != nil {
+		return 0, err
+	}
+	b.Write(out)
+	_, err = io.WriteString(w, b.String())
+	return len(cs), err
 }

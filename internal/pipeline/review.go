@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ordergate/ordergate/internal/capture"
 	"github.com/ordergate/ordergate/internal/store"
+	ncapture "github.com/ordergate/ordergate/normalize/capture"
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
@@ -63,7 +64,15 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 				p.d.Metrics.ReviewedFields.WithLabelValues(sender, field, outcome).Inc()
 			}
 		}
-		data, _ := json.Marshal(map[string]any{"changes": changes})
+		// The reviewer's corrections are labelled data: with the sender
+		// they let `ordergate capture propose` learn a profile.
+		doc, _ := tx.GetDocument(ctx, rec.DocumentID)
+		read := func(path string) string {
+			where, _ := draft.Provenance.Get(path)
+			return ncapture.ReadText(where)
+		}
+		corrections := ncapture.Corrections(doc.Metadata["from"], draft, &o, read, nil)
+		data, _ := json.Marshal(map[string]any{"changes": changes, "sender": doc.Metadata["from"], "corrections": corrections})
 		reason := "draft accepted after review"
 		if comment != "" {
 			reason += ": " + comment

@@ -144,3 +144,31 @@ func (s *Store) DocumentEvents(ctx context.Context, docID string) ([]Event, erro
 	err := s.read(ctx, func(q querier) (err error) { out, err = queryEvents(ctx, q, "document_id", docID); return err })
 	return out, err
 }
+
+// EventsOfKind returns the events of a kind (e.g. review_accepted, whose
+// data are reviewers' corrections), oldest first, at most limit.
+func (s *Store) EventsOfKind(ctx context.Context, kind string, limit int) ([]Event, error) {
+	if limit <= 0 || limit > 100000 {
+		limit = 100000
+	}
+	var out []Event
+	err := s.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM order_events WHERE kind = ? ORDER BY at, id LIMIT ?`, kind, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s events: %w", kind, err)
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,11 @@ func (x *extraction) set(path string, r raw, value string, conf float64, reason 
 	x.o.Confidence[path] = conf
 	if r.found && r.box.Page > 0 {
 		x.o.Boxes[path] = r.box
+	}
+	if r.found && r.text != "" {
+		// Where the value was read, with the text as read: the reviewer's
+		// corrections are compared with it to learn a profile.
+		x.o.SetProvenance(path, ReadProvenance(r.box.Page, r.text))
 	}
 	x.rep.Fields = append(x.rep.Fields, FieldReport{Path: path, Read: r.text, Value: value, Confidence: conf, Reason: reason})
 }
@@ -869,4 +875,28 @@ func cleanID(s string) bool {
 		}
 	}
 	return true
+}
+
+// ReadProvenance is a captured field's provenance: the page and the text
+// as read there, `page 1 read "03/11/2026"` (page 0: no page, as for
+// text and tables).
+func ReadProvenance(page int, text string) string {
+	if page > 0 {
+		return fmt.Sprintf("page %d read %q", page, text)
+	}
+	return fmt.Sprintf("read %q", text)
+}
+
+// ReadText returns the text a ReadProvenance holds ("" when it holds
+// none).
+func ReadText(provenance string) string {
+	i := strings.Index(provenance, "read \"")
+	if i < 0 {
+		return ""
+	}
+	s, err := strconv.Unquote(provenance[i+len("read "):])
+	if err != nil {
+		return ""
+	}
+	return s
 }
