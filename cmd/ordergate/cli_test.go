@@ -104,11 +104,18 @@ func TestParseUsage(t *testing.T) {
 	if code != exitRejected || !strings.Contains(stderr, "missing.x12") {
 		t.Errorf("missing file: exit %d, stderr %q", code, stderr)
 	}
-	garbage := filepath.Join(t.TempDir(), "garbage.txt")
+	garbage := filepath.Join(t.TempDir(), "garbage.dat")
 	os.WriteFile(garbage, []byte("hello, this is not EDI"), 0o644)
 	code, _, stderr = runCLI(t, "parse", garbage)
 	if code != exitRejected || !errorLine.MatchString(strings.TrimSpace(stderr)) && !strings.Contains(stderr, "not an X12 or EDIFACT") {
 		t.Errorf("garbage: exit %d, stderr %q", code, stderr)
+	}
+	// A .txt that is not EDI is read as an order text by capture.
+	text := filepath.Join(t.TempDir(), "hello.txt")
+	os.WriteFile(text, []byte("hello, this is not an order"), 0o644)
+	code, _, stderr = runCLI(t, "parse", text)
+	if code != exitRejected || !strings.Contains(stderr, "hello.txt") || !strings.Contains(stderr, "no order") {
+		t.Errorf("a text without an order: exit %d, stderr %q", code, stderr)
 	}
 }
 
