@@ -62,7 +62,7 @@ type address struct {
 
 type line struct {
 	LineNo            string   `json:"line_no"`
-	Quantity          string   `json:"quantity"`
+	Quantity          string   `json:"quantity,omitempty"` // missing: order.Validate says so
 	Unit              string   `json:"unit,omitempty"`
 	UnitPrice         string   `json:"unit_price,omitempty"`
 	PriceBasis        string   `json:"price_basis,omitempty"`
