@@ -12,7 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-8s}
 status=0
-count() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
+# count prints how many files the corpus folder holds (0 when it does not
+# exist yet).
+count() {
+	if [ -d "$1" ]; then
+		find "$1" -maxdepth 1 -type f | wc -l
+	else
+		echo 0
+	fi
+}
 while read -r dir; do
 	pkg="./${dir#./}"
 	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' | sort -u); do
