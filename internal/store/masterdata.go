@@ -762,54 +762,85 @@ func priceFor(ctx context.Context, q querier, customer, sku string, qty decimal.
 }
 
 func partyXref(ctx context.Context, q querier, partner, scheme, id string) (PartyXref, error) {
-	var x PartyXref
-	var updated int64
 	// The most specific row wins: this partner before any partner, this
-	// scheme before any scheme.
-	err := q.QueryRowContext(ctx, `SELECT partner_id, scheme, party_id, customer_number, ship_to_code, updated_at FROM party_xrefs
-		WHERE party_id = ? AND partner_id IN (?, '') AND scheme IN (?, '')
-		ORDER BY partner_id = '', scheme = '' LIMIT 1`, id, partner, scheme).
-		Scan(&x.PartnerID, &x.Scheme, &x.PartyID, &x.CustomerNumber, &x.ShipToCode, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return PartyXref{}, fmt.Errorf("reading party xref %s/%s/%s: %w", partner, scheme, id, ErrNotFound)
+	// scheme before any scheme. Each try is one primary-key lookup.
+	for _, ps := range specific(partner, scheme) {
+		var x PartyXref
+		var updated int64
+		err := q.QueryRowContext(ctx, `SELECT partner_id, scheme, party_id, customer_number, ship_to_code, updated_at FROM party_xrefs
+			WHERE partner_id = ? AND scheme = ? AND party_id = ?`, ps[0], ps[1], id).
+			Scan(&x.PartnerID, &x.Scheme, &x.PartyID, &x.CustomerNumber, &x.ShipToCode, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return PartyXref{}, fmt.Errorf("reading party xref %s/%s/%s: %w", partner, scheme, id, err)
+		}
+		x.UpdatedAt = fromNanos(updated)
+		return x, nil
 	}
-	if err != nil {
-		return PartyXref{}, fmt.Errorf("reading party xref %s/%s/%s: %w", partner, scheme, id, err)
+	return PartyXref{}, fmt.Errorf("reading party xref %s/%s/%s: %w", partner, scheme, id, ErrNotFound)
+}
+
+// specific lists the (partner, scheme) keys to try, most specific first:
+// the given ones, then "" (any) for each; keys that are "" already are
+// not tried twice.
+func specific(partner, scheme string) [][2]string {
+	var out [][2]string
+	for _, p := range anyAfter(partner) {
+		for _, sc := range anyAfter(scheme) {
+			out = append(out, [2]string{p, sc})
+		}
 	}
-	x.UpdatedAt = fromNanos(updated)
-	return x, nil
+	return out
+}
+
+// anyAfter is v then "" (any), or just "" when v is "".
+func anyAfter(v string) []string {
+	if v == "" {
+		return []string{""}
+	}
+	return []string{v, ""}
 }
 
 func itemXref(ctx context.Context, q querier, partner, item string) (ItemXref, error) {
-	var x ItemXref
-	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT partner_id, partner_item, sku, updated_at FROM item_xrefs
-		WHERE partner_item = ? AND partner_id IN (?, '') ORDER BY partner_id = '' LIMIT 1`, item, partner).
-		Scan(&x.PartnerID, &x.PartnerItem, &x.SKU, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ItemXref{}, fmt.Errorf("reading item xref %s/%s: %w", partner, item, ErrNotFound)
+	// This partner's row before the one for any partner, each a
+	// primary-key lookup.
+	for _, p := range anyAfter(partner) {
+		var x ItemXref
+		var updated int64
+		err := q.QueryRowContext(ctx, `SELECT partner_id, partner_item, sku, updated_at FROM item_xrefs
+			WHERE partner_id = ? AND partner_item = ?`, p, item).Scan(&x.PartnerID, &x.PartnerItem, &x.SKU, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return ItemXref{}, fmt.Errorf("reading item xref %s/%s: %w", partner, item, err)
+		}
+		x.UpdatedAt = fromNanos(updated)
+		return x, nil
 	}
-	if err != nil {
-		return ItemXref{}, fmt.Errorf("reading item xref %s/%s: %w", partner, item, err)
-	}
-	x.UpdatedAt = fromNanos(updated)
-	return x, nil
+	return ItemXref{}, fmt.Errorf("reading item xref %s/%s: %w", partner, item, ErrNotFound)
 }
 
 func unitXref(ctx context.Context, q querier, partner, unit string) (UnitXref, error) {
-	var x UnitXref
-	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT partner_id, partner_unit, unit, updated_at FROM unit_xrefs
-		WHERE partner_unit = ? AND partner_id IN (?, '') ORDER BY partner_id = '' LIMIT 1`, unit, partner).
-		Scan(&x.PartnerID, &x.PartnerUnit, &x.Unit, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return UnitXref{}, fmt.Errorf("reading unit xref %s/%s: %w", partner, unit, ErrNotFound)
+	// This partner's row before the one for any partner, each a
+	// primary-key lookup.
+	for _, p := range anyAfter(partner) {
+		var x UnitXref
+		var updated int64
+		err := q.QueryRowContext(ctx, `SELECT partner_id, partner_unit, unit, updated_at FROM unit_xrefs
+			WHERE partner_id = ? AND partner_unit = ?`, p, unit).Scan(&x.PartnerID, &x.PartnerUnit, &x.Unit, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return UnitXref{}, fmt.Errorf("reading unit xref %s/%s: %w", partner, unit, err)
+		}
+		x.UpdatedAt = fromNanos(updated)
+		return x, nil
 	}
-	if err != nil {
-		return UnitXref{}, fmt.Errorf("reading unit xref %s/%s: %w", partner, unit, err)
-	}
-	x.UpdatedAt = fromNanos(updated)
-	return x, nil
+	return UnitXref{}, fmt.Errorf("reading unit xref %s/%s: %w", partner, unit, ErrNotFound)
 }
 
 // GetCustomer returns the customer with the number, or ErrNotFound.
