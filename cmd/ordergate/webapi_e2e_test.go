@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // apiKey makes a customer key with `ordergate apikey create`.
@@ -122,5 +127,86 @@ func TestWebAPIEndToEnd(t *testing.T) {
 	}
 	if code, _ := getWithKey(t, g, keyA, "/api/v1/documents"); code != 403 {
 		t.Errorf("a customer key on an admin route: %d, want 403", code)
+	}
+}
+
+// BenchmarkWebAPIIntake posts orders to the real gateway's order API from
+// 8 clients for API_BENCH_SECONDS (default 10) and reports orders/s and
+// the p50 and p99 answer times (202 after the durable commit).
+func BenchmarkWebAPIIntake(b *testing.B) {
+	secs := 10
+	if v := os.Getenv("API_BENCH_SECONDS"); v != "" {
+		fmt.Sscan(v, &secs)
+	}
+	for range b.N {
+		b.StopTimer()
+		dir, port := b.TempDir(), freePort(b)
+		cfg := fmt.Sprintf(`store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
+http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
+log: {level: warn}
+channels:
+  - {name: shop, type: web}
+routes:
+  - {name: default, to: [files]}
+backends:
+  - {name: files, type: filedrop, dir: ./outbound}
+`, port)
+		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(binary, "apikey", "--config", "config.yaml", "create", "C-1")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		key := strings.TrimSpace(string(out))
+		g := start(b, dir, port)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+		var mu sync.Mutex
+		var lat []time.Duration
+		deadline := time.Now().Add(time.Duration(secs) * time.Second)
+		var wg sync.WaitGroup
+		b.StartTimer()
+		began := time.Now()
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(deadline); i++ {
+					body := fmt.Sprintf(`{"po_number":"B-%d-%d","lines":[{"line_no":"1","quantity":"3","unit":"EA","unit_price":"1.50","sku":"X"}]}`, w, i)
+					req, _ := http.NewRequest("POST", g.url("/api/v1/orders"), strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+key)
+					req.Header.Set("Content-Type", "application/json")
+					t0 := time.Now()
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 202 {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		took := time.Since(began)
+		b.StopTimer()
+		g.kill()
+		slices.Sort(lat)
+		if len(lat) == 0 {
+			b.Fatal("no answers")
+		}
+		b.ReportMetric(float64(len(lat))/took.Seconds(), "orders/s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
