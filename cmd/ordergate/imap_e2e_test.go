@@ -134,6 +134,11 @@ func TestIMAPEndToEnd(t *testing.T) {
 	if view.Order.Channel != "fax" || len(view.Order.Confidence) == 0 {
 		t.Errorf("the faxed order: channel %q, %d confidences", view.Order.Channel, len(view.Order.Confidence))
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", g.log)
+		}
+	})
 	waitFor(t, time.Minute, "every mail moved to Processed", func() bool {
 		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == n+3
 	})
