@@ -310,6 +310,9 @@ func sniff(b *channels.Body) (standard, contentType string) {
 	return "", "application/octet-stream"
 }
 
+// sourceAckTimeout bounds one ack at a source.
+const sourceAckTimeout = 30 * time.Second
+
 // sourceAcks acknowledges documents at their source once the parse stage
 // has decided on them: parsed and duplicate documents are committed (moved
 // to done), rejected and quarantined ones are rejected (moved aside with
@@ -378,7 +381,14 @@ func (s *sourceAcks) run(ctx context.Context) {
 				res = channels.Rejected(doc.Error)
 			}
 			for _, pa := range s.pending[doc.ID] {
-				if err := pa.ack(ctx, res); err != nil && !errors.Is(err, channels.ErrNotConnected) {
+				// One source's ack that hangs (a dead connection) must not
+				// stall every channel's acks: each gets a time limit. An ack
+				// that fails leaves the document at its source, which
+				// offers it again; intake absorbs it.
+				actx, cancel := context.WithTimeout(ctx, sourceAckTimeout)
+				err := pa.ack(actx, res)
+				cancel()
+				if err != nil && !errors.Is(err, channels.ErrNotConnected) {
 					s.p.log.Warn("acknowledging document at its source", "channel", pa.channel, "document_id", doc.ID, "err", err)
 				}
 			}
