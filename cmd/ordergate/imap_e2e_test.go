@@ -139,7 +139,7 @@ func TestIMAPEndToEnd(t *testing.T) {
 			t.Logf("gateway log:\n%s", g.log)
 		}
 	})
-	waitFor(t, time.Minute, "every mail moved to Processed", func() bool {
+	waitFor(t, 2*time.Minute, "every mail moved to Processed", func() bool {
 		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == n+3
 	})
 	if !strings.Contains(g.log.String(), "orders-mail") {
