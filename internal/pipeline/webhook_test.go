@@ -26,6 +26,7 @@ type flakyReceiver struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	down     atomic.Bool
+	calm     atomic.Bool               // no random failures (a receiver back from its outage)
 	keys     map[string]map[string]int // order id -> idempotency keys seen -> times
 	taken    map[string]bool           // idempotency keys taken (2xx)
 	requests atomic.Int64
@@ -46,6 +47,7 @@ func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case f.down.Load():
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
+	case f.calm.Load():
 	case roll < 0.3:
 		http.Error(w, "boom", http.StatusInternalServerError)
 		return
@@ -128,6 +130,9 @@ func TestWebhookDeliveryThroughPipeline(t *testing.T) {
 			t.Errorf("dead letter %+v: want 4 attempts and the 503", d)
 		}
 	}
+	// Back, and steady: the retried deliveries must all get through
+	// within their 4 attempts.
+	recv.calm.Store(true)
 	recv.down.Store(false)
 	res := h2.p.Reprocess(h2.ctx, dead, pipeline.ReprocessOptions{Actor: "tester"})
 	for _, r := range res {
