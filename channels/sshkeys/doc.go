@@ -28,6 +28,6 @@
 // # What it does not do
 //
 // It never trusts an unknown key (there is no "accept new" mode and no
-// ssh.InsecureIgnoreHostKey), does not write known_hosts files, and does
+// callback that accepts any key), does not write known_hosts files, and does
 // not talk to an SSH agent.
 package sshkeys

@@ -231,7 +231,7 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 		if err != nil {
 			return nil, err
 		}
-		cls := mail.Classify(m, mail.Rules{Mode: "auto", OrderSenders: orderSendersOf(cfg)})
+		cls := mail.Classify(m, mail.Rules{Mode: "auto", OrderSenders: pipeline.OrderSenders(cfg)})
 		switch cls.Kind {
 		case mail.KindFax, mail.KindEmailOrder:
 			out, err := captureFunc(c, func() *config.Config { return cfg }, template)(ctx, pipeline.CaptureInput{Kind: cls.Kind, Sender: m.From,
@@ -247,15 +247,6 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 		}
 	}
 	return nil, fmt.Errorf("%s: not a file capture reads (.pdf, .eml, .csv, .xlsx, .txt)", name)
-}
-
-// orderSendersOf are the partners' e-mail globs.
-func orderSendersOf(cfg *config.Config) []string {
-	var out []string
-	for _, p := range cfg.Partners {
-		out = append(out, p.Match.EmailFrom...)
-	}
-	return out
 }
 
 // IsCaptureFile reports whether `ordergate parse` reads a file by capture

@@ -29,7 +29,6 @@ const (
 
 // isOrderJSON reports whether a document's first bytes open a JSON object.
 func isOrderJSON(head []byte) bool {
-	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	head = bytes.TrimLeft(head, " \t\r\n")
 	return len(head) > 0 && head[0] == '{'

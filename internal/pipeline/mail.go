@@ -83,7 +83,7 @@ func (p *Pipeline) parseMail(ctx context.Context, tx *store.Tx, pub message.Publ
 	if partnerID == "" {
 		partnerID = partnerOfSender(cfg, m.From)
 	}
-	rules := mail.Rules{Mode: ch.Kind, FaxSenders: ch.FaxSenders, OrderSenders: orderSenders(cfg)}
+	rules := mail.Rules{Mode: ch.Kind, FaxSenders: ch.FaxSenders, OrderSenders: OrderSenders(cfg)}
 	if rules.Mode == "" {
 		rules.Mode = "auto"
 	}
@@ -212,8 +212,9 @@ func mergeSummary(a, b *ediproc.Summary) {
 	a.Interchanges = append(a.Interchanges, b.Interchanges...)
 }
 
-// orderSenders are the partners' e-mail address globs.
-func orderSenders(cfg *config.Config) []string {
+// OrderSenders are the partners' e-mail address globs: their mails are
+// order mails.
+func OrderSenders(cfg *config.Config) []string {
 	var out []string
 	for _, p := range cfg.Partners {
 		out = append(out, p.Match.EmailFrom...)

@@ -17,7 +17,7 @@ import (
 // routing: X12 850 and EDIFACT ORDERS get control numbers from the
 // backend's own counters ("backend:<name>"), so the bytes and numbers are
 // the same on every attempt.
-func (p *Pipeline) render(ctx context.Context, tx *store.Tx, cfg *config.Config, o *order.Order, _ int64, t target) ([]byte, error) {
+func (p *Pipeline) render(ctx context.Context, tx *store.Tx, cfg *config.Config, o *order.Order, t target) ([]byte, error) {
 	b, _ := cfg.Backend(t.backend)
 	counters := "backend:" + t.backend
 	next := func(kind string) (int64, error) { return tx.NextControlNumber(ctx, counters, kind) }

@@ -48,13 +48,13 @@ func (p *Pipeline) Reprocess(ctx context.Context, ids []string, opts ReprocessOp
 	}
 	out := make([]Reprocessed, 0, len(ids))
 	for _, id := range ids {
-		r := Reprocessed{ID: id}
+		var r Reprocessed
 		err := p.write(ctx, func(tx *store.Tx, pub message.Publisher) error {
-			r = Reprocessed{ID: id}
+			r = Reprocessed{ID: id} // afresh on a retried transaction
 			return p.reprocessOne(ctx, tx, pub, id, opts, &r)
 		})
 		if err != nil {
-			r.Error = err.Error()
+			r.ID, r.Error = id, err.Error()
 		}
 		out = append(out, r)
 	}

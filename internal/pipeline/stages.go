@@ -326,7 +326,7 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	for _, t := range targets {
 		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
 		if t.format != routing.FormatJSON {
-			if in.Payload, err = p.render(ctx, tx, cfg, o, updated.Revision, t); err != nil {
+			if in.Payload, err = p.render(ctx, tx, cfg, o, t); err != nil {
 				return fmt.Errorf("route %s: rendering %s for %s: %w", rec.ID, t.format, t.backend, err)
 			}
 		}
