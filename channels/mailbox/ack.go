@@ -98,18 +98,28 @@ func (ss *session) dispose(ctx context.Context, c *conn, uid imap.UID, fl *fligh
 	if target == "" || fl.moved {
 		return nil
 	}
+	if err := ss.move(set, target, !fl.copied, func() { fl.copied = true }); err != nil {
+		return err
+	}
+	fl.moved = true
+	return nil
+}
+
+// move moves the mails of set to target: MOVE where the server has it,
+// else COPY (when copy is set), \Deleted and EXPUNGE. copied is called
+// once the copy is made. The caller holds the connection.
+func (ss *session) move(set imap.UIDSet, target string, copy bool, copied func()) error {
 	if ss.canMove {
 		if _, err := ss.client.Move(set, target).Wait(); err != nil {
 			return fmt.Errorf("moving to the %s mailbox: %w", target, err)
 		}
-		fl.moved = true
 		return nil
 	}
-	if !fl.copied {
+	if copy {
 		if _, err := ss.client.Copy(set, target).Wait(); err != nil {
 			return fmt.Errorf("copying to the %s mailbox: %w", target, err)
 		}
-		fl.copied = true
+		copied()
 	}
 	del := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
 	if err := ss.client.Store(set, del, nil).Close(); err != nil {
@@ -124,6 +134,63 @@ func (ss *session) dispose(ctx context.Context, c *conn, uid imap.UID, fl *fligh
 	if err != nil {
 		return fmt.Errorf("expunging: %w", err)
 	}
-	fl.moved = true
+	return nil
+}
+
+// finishMoves completes the moves an earlier connection left undone: a
+// mail is flagged before it is moved, so a connection lost in between
+// leaves a flagged mail in the mailbox that no search offers again.
+// Mails from start on that carry the done keyword (when done mails are
+// moved) or the rejected keyword (when an error mailbox is set) are moved
+// now. It runs before the first search of each session.
+func (ss *session) finishMoves(ctx context.Context, c *conn, start imap.UID) error {
+	cfg := ss.src.cfg
+	targets := map[imap.Flag]string{}
+	if cfg.AfterIngest == AfterIngestMove && cfg.DoneMailbox != "" {
+		targets[KeywordDone] = cfg.DoneMailbox
+	}
+	if cfg.ErrorMailbox != "" {
+		targets[KeywordRejected] = cfg.ErrorMailbox
+	}
+	for _, keyword := range []imap.Flag{KeywordDone, KeywordRejected} {
+		target, ok := targets[keyword]
+		if !ok {
+			continue
+		}
+		if err := ss.acquire(ctx, c); err != nil {
+			return err
+		}
+		err := ss.finishMovesOf(keyword, target, start)
+		ss.releaseSem()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ss *session) finishMovesOf(keyword imap.Flag, target string, start imap.UID) error {
+	criteria := &imap.SearchCriteria{
+		UID:     []imap.UIDSet{{imap.UIDRange{Start: start, Stop: 0}}},
+		Flag:    []imap.Flag{keyword},
+		NotFlag: []imap.Flag{imap.FlagDeleted},
+	}
+	data, err := ss.client.UIDSearch(criteria, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("searching for %s mails left unmoved: %w", keyword, err)
+	}
+	var set imap.UIDSet
+	for _, uid := range data.AllUIDs() {
+		if uid >= start { // "n:*" matches the last mail even below n
+			set.AddNum(uid)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if err := ss.move(set, target, true, func() {}); err != nil {
+		return fmt.Errorf("finishing the move of %s mails left by a lost connection: %w", keyword, err)
+	}
+	ss.src.log.Info("finished moves a lost connection left undone", "keyword", string(keyword), "mailbox", target, "uids", set.String())
 	return nil
 }

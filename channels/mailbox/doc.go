@@ -47,6 +47,12 @@
 // ErrorMailbox when one is set: the mail is kept and visible. Retry: the
 // mail is offered again. Nothing is changed on the server before the ack.
 //
+// The flag comes before the move, so a mail is never read again once
+// acked. A connection lost between the two leaves a flagged mail behind;
+// each new session first moves the mails from its checkpoint on that
+// carry $OrdergateDone (with "move") or $OrdergateRejected (with an
+// ErrorMailbox) to their mailbox, so no acked mail stays in the inbox.
+//
 // # Checkpoints
 //
 // With Config.Checkpoints the channel remembers "<UIDVALIDITY>:<UID>":

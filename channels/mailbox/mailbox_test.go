@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -513,5 +514,70 @@ func TestMoveWithoutMOVE(t *testing.T) {
 	}
 	if done := listMails(t, admin, "Done"); len(done) != 1 || !done[0].has(mailbox.KeywordDone) {
 		t.Errorf("Done = %+v, want the committed mail", done)
+	}
+}
+
+// TestInterruptedMoveFinished: a mail is flagged before it is moved, so a
+// connection lost between the two leaves a flagged mail in the mailbox
+// that no search offers again. The next session moves such mails (done to
+// the done mailbox, rejected to the error mailbox) before it reads, with
+// MOVE and without it.
+func TestInterruptedMoveFinished(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts dovecot.Options
+	}{
+		{"MOVE", dovecot.Options{}},
+		{"COPY and EXPUNGE", dovecot.Options{IMAPCapability: "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UIDPLUS ESEARCH"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := dovecot.StartWith(t, tc.opts)
+			admin := imapClient(t, srv)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			subjects := map[imap.UID]string{}
+			for i := range 3 {
+				_, raw := kindMail(i)
+				srv.Deliver(raw)
+			}
+			for _, m := range listMails(t, admin, "INBOX") {
+				subjects[m.UID] = m.Subject
+			}
+			if _, err := admin.Select("INBOX", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			for uid, kw := range map[imap.UID]imap.Flag{1: mailbox.KeywordDone, 2: mailbox.KeywordRejected} {
+				flags := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen, kw}}
+				if err := admin.Store(imap.UIDSetNum(uid), flags, nil).Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := admin.Unselect().Wait(); err != nil {
+				t.Fatal(err)
+			}
+
+			cfg := testConfig(srv, "finish", "INBOX")
+			cfg.DoneMailbox, cfg.ErrorMailbox = "Done", "Errors"
+			src := newSource(t, cfg)
+			doc, _, err := src.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc.Body.Close()
+			if doc.Meta["uid"] != "3" {
+				t.Errorf("read UID %s, want 3 (1 and 2 were disposed of)", doc.Meta["uid"])
+			}
+			for mbox, want := range map[string][]string{"INBOX": {subjects[3]}, "Done": {subjects[1]}, "Errors": {subjects[2]}} {
+				var got []string
+				for _, m := range listMails(t, admin, mbox) {
+					if !m.has(imap.FlagDeleted) {
+						got = append(got, m.Subject)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s holds %q, want %q", mbox, got, want)
+				}
+			}
+		})
 	}
 }

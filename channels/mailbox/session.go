@@ -143,12 +143,17 @@ func (ss *session) needsSearch() bool {
 
 // search lists the mails not disposed of from start on.
 func (ss *session) search(ctx context.Context, c *conn) error {
+	ss.mu.Lock()
+	start, first := ss.start, !ss.searched
+	ss.mu.Unlock()
+	if first {
+		if err := ss.finishMoves(ctx, c, start); err != nil {
+			return err
+		}
+	}
 	if err := ss.acquire(ctx, c); err != nil {
 		return err
 	}
-	ss.mu.Lock()
-	start := ss.start
-	ss.mu.Unlock()
 	criteria := &imap.SearchCriteria{
 		UID:     []imap.UIDSet{{imap.UIDRange{Start: start, Stop: 0}}},
 		NotFlag: []imap.Flag{KeywordDone, KeywordRejected, imap.FlagDeleted},
