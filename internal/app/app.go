@@ -22,7 +22,6 @@ import (
 	"github.com/ordergate/ordergate/internal/httpapi"
 	"github.com/ordergate/ordergate/internal/metrics"
 	"github.com/ordergate/ordergate/internal/pipeline"
-	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/web"
 )
@@ -72,7 +71,7 @@ func Serve(ctx context.Context, opts Options) error {
 			log.Error("closing store", "err", err)
 		}
 	}()
-	writer := sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, cfg.Store.BusyTimeout)
+	queue := pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log)
 
 	if err := loadMasterdata(ctx, st, cfg, log); err != nil {
 		return err
@@ -107,7 +106,7 @@ func Serve(ctx context.Context, opts Options) error {
 	var pipe *pipeline.Pipeline
 	m := metrics.New(func(ctx context.Context) (map[string]int64, error) { return pipe.Depths(ctx) })
 	pipe, err = pipeline.New(pipeline.Deps{
-		Store: st, Writer: writer, Config: holder.Current, Processor: ediproc.Processor{},
+		Store: st, Queue: queue, Config: holder.Current, Processor: ediproc.Processor{},
 		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
 		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
 	})

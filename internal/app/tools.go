@@ -12,7 +12,6 @@ import (
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/masterdata"
 	"github.com/ordergate/ordergate/internal/pipeline"
-	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing/rules"
@@ -50,8 +49,8 @@ func OpenTools(ctx context.Context, configPath string, logOut io.Writer) (*Tools
 	if err != nil {
 		return nil, err
 	}
-	writer := sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, cfg.Store.BusyTimeout)
-	pipe, err := pipeline.New(pipeline.Deps{Store: st, Writer: writer, Config: func() *config.Config { return cfg },
+	queue := pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log)
+	pipe, err := pipeline.New(pipeline.Deps{Store: st, Queue: queue, Config: func() *config.Config { return cfg },
 		Processor: ediproc.Processor{}, Logger: log})
 	if err != nil {
 		_ = st.Close(ctx)

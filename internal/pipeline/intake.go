@@ -275,7 +275,7 @@ func (c *controlBlocks) next(ctx context.Context, partner, kind string) (int64, 
 	b := c.blocks[k]
 	if b == nil || b[0] > b[1] {
 		var first int64
-		err := c.p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+		err := c.p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			var err error
 			first, err = c.p.d.Store.WrapTx(sqlTx).ReserveControlNumbers(ctx, partner, kind, controlBlock)
 			return err

@@ -18,7 +18,6 @@ import (
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/metrics"
-	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/routing"
 	"github.com/sony/gobreaker/v2"
@@ -39,6 +38,9 @@ var Topics = []string{TopicDocReceived, TopicOrderParsed, TopicOrderNormalized, 
 // to quarantine at once.
 var ErrPermanent = errors.New("permanent failure")
 
+// errNoTx: a stage message that does not come from the queue's subscriber.
+var errNoTx = errors.New("message carries no subscriber transaction")
+
 // Processor turns a document's bytes into messages, orders and acks
 // (ediproc.Processor in the gateway).
 type Processor interface {
@@ -47,8 +49,10 @@ type Processor interface {
 
 // Deps are what the pipeline is built from.
 type Deps struct {
-	Store     *store.Store
-	Writer    *sqliteq.Writer
+	Store *store.Store
+	// Queue is the stages' message queue (NewSQLiteQueue, or pgq on
+	// PostgreSQL).
+	Queue     Queue
 	Config    func() *config.Config
 	Processor Processor
 	Backends  map[string]routing.Backend
@@ -75,7 +79,7 @@ type Pipeline struct {
 	log    *slog.Logger
 	wlog   watermill.LoggerAdapter
 	router *message.Router
-	subs   []*sqliteq.Subscriber
+	subs   []message.Subscriber
 	acks   *sourceAcks
 	blocks controlBlocks
 	// breakers hold one circuit breaker per backend.
@@ -96,8 +100,8 @@ type payload struct {
 
 // New builds the pipeline; Run starts it.
 func New(d Deps) (*Pipeline, error) {
-	if d.Store == nil || d.Writer == nil || d.Config == nil || d.Processor == nil {
-		return nil, errors.New("pipeline: store, writer, config and processor are required")
+	if d.Store == nil || d.Queue == nil || d.Config == nil || d.Processor == nil {
+		return nil, errors.New("pipeline: store, queue, config and processor are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -111,7 +115,7 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Fault == nil {
 		d.Fault = func(string) {}
 	}
-	p := &Pipeline{d: d, log: d.Logger, wlog: watermill.NewSlogLoggerWithLevelMapping(d.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
+	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger)}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
 	open := d.BreakerOpen
@@ -126,14 +130,14 @@ func New(d Deps) (*Pipeline, error) {
 
 // Init creates the queue's tables. Run calls it too.
 func (p *Pipeline) Init(ctx context.Context) error {
-	return sqliteq.InitializeSchema(ctx, p.d.Writer, Topics...)
+	return p.d.Queue.InitializeSchema(ctx, Topics...)
 }
 
 // Depths reports the messages waiting per topic, for metrics.
 func (p *Pipeline) Depths(ctx context.Context) (map[string]int64, error) {
 	out := make(map[string]int64, len(Topics))
 	for _, t := range Topics {
-		n, err := sqliteq.Depth(ctx, p.d.Store.DB(), t, stageOf[t])
+		n, err := p.d.Queue.Depth(ctx, t, stageOf[t])
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +185,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			ShouldRetry:         func(rp middleware.RetryParams) bool { return !errors.Is(rp.Err, ErrPermanent) },
 			Logger:              p.wlog,
 		}.Middleware,
-		sqliteq.Transactional,
+		p.d.Queue.Transactional,
 	)
 	stages := []stage{
 		{"parse", TopicDocReceived, p.parse},
@@ -190,11 +194,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		{"route", TopicOrderAccepted, p.route},
 	}
 	for _, s := range stages {
-		sub, err := sqliteq.NewSubscriber(p.d.Writer, sqliteq.Config{
-			ConsumerGroup: s.name,
-			PollInterval:  cfg.Pipeline.PollInterval,
-			BatchSize:     cfg.Pipeline.BatchSize,
-		}, p.wlog)
+		sub, err := p.d.Queue.NewSubscriber(s.name)
 		if err != nil {
 			return fmt.Errorf("creating subscriber of %s: %w", s.name, err)
 		}
@@ -263,11 +263,11 @@ func (p *Pipeline) handler(s stage) message.NoPublishHandlerFunc {
 		if err := json.Unmarshal(msg.Payload, &pl); err != nil {
 			return fmt.Errorf("%s: decoding payload: %w: %w", s.name, ErrPermanent, err)
 		}
-		sqlTx, ok := sqliteq.TxFromContext(msg.Context())
+		sqlTx, ok := p.d.Queue.TxFromContext(msg.Context())
 		if !ok {
-			return fmt.Errorf("%s: %w", s.name, sqliteq.ErrNoTx)
+			return fmt.Errorf("%s: %w", s.name, errNoTx)
 		}
-		pub, err := sqliteq.NewPublisherInTx(sqlTx, p.wlog)
+		pub, err := p.d.Queue.NewPublisherInTx(sqlTx)
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (p *Pipeline) quarantine(h message.HandlerFunc) message.HandlerFunc {
 		if err == nil {
 			return out, nil
 		}
-		sqlTx, ok := sqliteq.TxFromContext(msg.Context())
+		sqlTx, ok := p.d.Queue.TxFromContext(msg.Context())
 		if !ok {
 			return nil, err
 		}
@@ -332,8 +332,8 @@ func publish(pub message.Publisher, topic string, parent *message.Message, pl pa
 // write runs fn in a write transaction of the shared writer, with a
 // publisher in the same transaction.
 func (p *Pipeline) write(ctx context.Context, fn func(tx *store.Tx, pub message.Publisher) error) error {
-	return p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
-		pub, err := sqliteq.NewPublisherInTx(sqlTx, p.wlog)
+	return p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
+		pub, err := p.d.Queue.NewPublisherInTx(sqlTx)
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,6 @@ import (
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/pipeline"
-	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -79,7 +78,7 @@ type harness struct {
 	ctx    context.Context
 	dir    string
 	st     *store.Store
-	w      *sqliteq.Writer
+	q      pipeline.Queue
 	p      *pipeline.Pipeline
 	src    *fakeSource
 	outbox string
@@ -115,7 +114,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatalf("opening store: %v", err)
 	}
 	h.st = st
-	h.w = sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, 0)
+	h.q = pipeline.NewSQLiteQueue(st, 0, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, nil)
 	backend := o.backend
 	if backend == nil {
 		fb, err := filedrop.New(filedrop.Config{Name: "files", Dir: filepath.Join(dir, "outbound")})
@@ -129,7 +128,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.p, err = pipeline.New(pipeline.Deps{
-		Store: st, Writer: h.w, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
+		Store: st, Queue: h.q, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
 		Backends:    map[string]routing.Backend{"files": backend, "copies": copies},
 		Outbounds:   map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
 		BreakerOpen: 50 * time.Millisecond,
@@ -620,8 +619,8 @@ func TestQuarantine(t *testing.T) {
 	// A doc.received for a document that does not exist cannot be parsed,
 	// ever: the parse stage must put it aside and go on.
 	poison := message.NewMessage(watermill.NewUUID(), []byte(`{"document_id":"doc_does_not_exist"}`))
-	err := h.w.InTx(h.ctx, func(tx *sql.Tx) error {
-		pub, err := sqliteq.NewPublisherInTx(tx, watermill.NopLogger{})
+	err := h.q.InTx(h.ctx, func(tx *sql.Tx) error {
+		pub, err := h.q.NewPublisherInTx(tx)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ordergate/ordergate/internal/pipeline/sqliteq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -78,7 +77,7 @@ func (p *Pipeline) runAckSender(ctx context.Context) {
 		if ctx.Err() != nil {
 			return false
 		}
-		werr := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+		werr := p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			tx := p.d.Store.WrapTx(sqlTx)
 			for i, a := range acks {
 				if err := p.recordAck(ctx, tx, a, errs[i]); err != nil {
@@ -207,7 +206,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			rec store.OrderRecord
 		}
 		var work []leased
-		err = p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+		err = p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			tx := p.d.Store.WrapTx(sqlTx)
 			work = work[:0]
 			for _, d := range due {
@@ -238,7 +237,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again
 		}
-		werr := p.d.Writer.InTx(ctx, func(sqlTx *sql.Tx) error {
+		werr := p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			tx := p.d.Store.WrapTx(sqlTx)
 			for i, w := range work {
 				if err := p.recordDelivery(ctx, tx, w.d, receipts[i], errs[i]); err != nil {
@@ -369,7 +368,7 @@ func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, 
 
 // runRetention trims queue rows every stage has consumed.
 func (p *Pipeline) runRetention(ctx context.Context) {
-	err := sqliteq.Retain(ctx, p.d.Writer, time.Minute, 10*time.Minute, p.wlog, Topics...)
+	err := p.d.Queue.Retain(ctx, Topics...)
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("queue retention stopped", "err", err)
 	}
