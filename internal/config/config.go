@@ -18,6 +18,7 @@ type Config struct {
 	Masterdata Masterdata `mapstructure:"masterdata"`
 	Mail       Mail       `mapstructure:"mail"`
 	Capture    Capture    `mapstructure:"capture"`
+	Cluster    Cluster    `mapstructure:"cluster"`
 
 	// src remembers the file name, the position of every key and which
 	// keys were written; nil for a Config built in Go.
@@ -45,6 +46,27 @@ type Store struct {
 	DSNEnv      string        `mapstructure:"dsn_env"`      // postgres: env var holding the DSN
 	ArchiveDir  string        `mapstructure:"archive_dir"`  // raw documents
 	BusyTimeout time.Duration `mapstructure:"busy_timeout"` // SQLite busy_timeout
+	// Archive is where the raw documents live: "files" (archive_dir, a
+	// shared path when several nodes run) or "database" (postgres only).
+	Archive  string `mapstructure:"archive"`
+	MaxConns int    `mapstructure:"max_conns"` // postgres connection pool size
+}
+
+// Archive places.
+const (
+	ArchiveFiles    = "files"
+	ArchiveDatabase = "database"
+)
+
+// Cluster is this node's part in a multi-node setup (postgres): its name
+// and the leases by which exactly one node polls each channel.
+type Cluster struct {
+	// Node names this process in leases and logs; the host name and
+	// process id when empty.
+	Node string `mapstructure:"node"`
+	// LeaseTTL is how long a poller's lease lasts without renewal: the
+	// bound on fail-over after a node dies (plus LeaseTTL/3).
+	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
 }
 
 // DSNRef returns where the store's DSN comes from: dsn_env if set.

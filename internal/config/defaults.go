@@ -26,6 +26,9 @@ func (c *Config) setDefaults() {
 	}
 	d.str(&s.ArchiveDir, "./data/archive")
 	d.dur("store.busy_timeout", &s.BusyTimeout, 10*time.Second)
+	d.str(&s.Archive, ArchiveFiles)
+	d.int(&s.MaxConns, 20)
+	d.dur("cluster.lease_ttl", &c.Cluster.LeaseTTL, 15*time.Second)
 
 	h := &c.HTTP
 	d.str(&h.Listen, "127.0.0.1:8080")

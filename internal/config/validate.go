@@ -261,8 +261,18 @@ func (c *Config) validateStore(v *validator) {
 			v.add("store.dsn", "this postgres DSN contains a password: put the whole DSN in an environment variable and use dsn_env")
 		}
 	}
-	v.required("store.archive_dir", s.ArchiveDir)
+	v.oneOf("store.archive", s.Archive, ArchiveFiles, ArchiveDatabase)
+	if s.Archive == ArchiveFiles {
+		v.required("store.archive_dir", s.ArchiveDir)
+	}
+	if s.Archive == ArchiveDatabase && s.Driver != DriverPostgres {
+		v.add("store.archive", "database is for postgres; sqlite keeps the raw documents in archive_dir")
+	}
 	v.positive("store.busy_timeout", s.BusyTimeout)
+	v.atLeast("store.max_conns", s.MaxConns, 4)
+	if c.Cluster.LeaseTTL < time.Second {
+		v.add("cluster.lease_ttl", "must be at least 1s")
+	}
 }
 
 func dsnHasPassword(dsn string) bool {
