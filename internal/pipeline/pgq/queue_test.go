@@ -414,8 +414,10 @@ func TestInitializeSchemaConcurrentAndTopicNames(t *testing.T) {
 	}
 	for _, topic := range pipelineTopics {
 		name := strings.Trim(pgq.MessagesTable(topic), `"`)
-		if n := countRows(t, db, `SELECT COUNT(*) FROM pg_tables WHERE tablename = $1`, name); n != 1 {
-			t.Errorf("table %s: %d, want 1", name, n)
+		var typ string
+		if err := db.QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = 'offset'`,
+			name).Scan(&typ); err != nil || typ != "bigint" {
+			t.Errorf("table %s: offset column %q, %v; want bigint", name, typ, err)
 		}
 	}
 	q := newQueue(t, db, fast)

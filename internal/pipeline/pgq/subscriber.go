@@ -93,19 +93,26 @@ func (s *Subscriber) Close() error {
 	return nil
 }
 
-// consume runs batches until ctx is done.
+// consume runs batches until ctx is done. After failed batches it waits
+// RetryInterval, doubled for each further failure in a row up to 16 times
+// RetryInterval (the database is down).
 func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
 	logger := s.q.logger.With(watermill.LogFields{"topic": topic, "consumer_group": s.group})
 	var wait time.Duration
+	failures := 0
 	for {
 		if err := sleep(ctx, wait); err != nil {
 			return
 		}
 		n, nack, err := s.batch(ctx, topic, out)
+		if err == nil {
+			failures = 0
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			logger.Error("Consuming a batch failed", err, watermill.LogFields{"retry_in": s.q.cfg.RetryInterval})
-			wait = s.q.cfg.RetryInterval
+			wait = s.q.cfg.RetryInterval << min(failures, 4)
+			failures++
+			logger.Error("Consuming a batch failed", err, watermill.LogFields{"retry_in": wait, "failures": failures})
 		case err != nil:
 			return
 		case nack:
