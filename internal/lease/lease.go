@@ -44,8 +44,10 @@ type Lease interface {
 
 // Held is a lease this node holds.
 type Held struct {
-	Name  string    `json:"name"`
-	Token int64     `json:"token"`
+	Name  string `json:"name"`
+	Token int64  `json:"token"`
+	// Since is when the lease was acquired, by the database server's
+	// clock (by the local clock for Local), in UTC.
 	Since time.Time `json:"since"`
 }
 

@@ -208,7 +208,10 @@ type acquisition struct {
 func (e *PG) campaign(ctx context.Context, name string) (acquisition, error) {
 	for {
 		a, ok, wait, err := e.tryAcquire(ctx, name)
-		if err != nil && ctx.Err() != nil {
+		if ok && ctx.Err() != nil {
+			e.release(ctx, name, a.token, "stopped")
+		}
+		if ctx.Err() != nil {
 			return acquisition{}, ctx.Err()
 		}
 		if err != nil {
@@ -220,6 +223,7 @@ func (e *PG) campaign(ctx context.Context, name string) (acquisition, error) {
 			}
 			// The answer came too late to run anything under it.
 			e.release(ctx, name, a.token, "acquired too late")
+			wait = e.jitter(e.cfg.Retry)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return acquisition{}, err
@@ -228,11 +232,16 @@ func (e *PG) campaign(ctx context.Context, name string) (acquisition, error) {
 }
 
 // tryAcquire runs the acquiring statement once. wait is how long to wait
-// before the next attempt.
+// before the next attempt. When ctx ends during the statement, its answer
+// is still awaited for a short grace, so that a lease the server granted
+// meanwhile is known and can be released instead of blocking the name for
+// TTL.
 func (e *PG) tryAcquire(ctx context.Context, name string) (a acquisition, ok bool, wait time.Duration, err error) {
 	wait = e.jitter(e.cfg.Retry)
-	actx, cancel := context.WithTimeout(ctx, e.cfg.TTL-e.margin)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.TTL-e.margin)
 	defer cancel()
+	grace := min(e.margin, time.Second)
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })()
 	a.sent = time.Now()
 	var remainingMicros int64
 	err = e.db.QueryRowContext(actx, acquireSQL, name, e.cfg.Node, e.cfg.TTL.Microseconds()).
@@ -301,7 +310,8 @@ func (e *PG) run(ctx context.Context, name string, a acquisition, fn func(ctx co
 func (e *PG) keep(ctx context.Context, l *pgLease, stop context.CancelCauseFunc) {
 	deadline := time.NewTimer(time.Until(l.deadlineAt()))
 	defer deadline.Stop()
-	renew := time.NewTimer(e.cfg.Renew)
+	// The acquisition was sent TTL - margin before the first deadline.
+	renew := time.NewTimer(time.Until(l.deadlineAt().Add(e.cfg.Renew - (e.cfg.TTL - e.margin))))
 	defer renew.Stop()
 	type result struct {
 		sent time.Time
