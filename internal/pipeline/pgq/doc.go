@@ -73,8 +73,9 @@
 // In PostgreSQL a failed statement aborts the whole transaction until it
 // is rolled back to a savepoint, so:
 //
-//   - Each delivery runs in a savepoint (pgq_d<offset>). An ack releases
-//     it. A nack rolls it back: the attempt's writes are gone and the
+//   - Each delivery runs in a savepoint (pgq_d<offset>). An ack keeps its
+//     work (the savepoint is released with the next delivery's SAVEPOINT,
+//     or by the commit). A nack rolls it back: the attempt's writes are gone and the
 //     transaction is usable again. A nack, or a message not acked within
 //     AckDeadline plus HandlerGrace, ends the batch: the messages acked
 //     before it commit, its lock is released, and a later batch delivers it
