@@ -45,7 +45,13 @@
 //     expires_at to now (if this node still holds that token) and closes
 //     the history row with reason "released", "stopped" or "lost: …", so
 //     another node takes over at its next attempt without waiting for the
-//     expiry.
+//     expiry. It is bounded by TTL/2 even after Lead's context ended. An
+//     acquisition in flight when Lead's context ends is awaited for up to
+//     min(TTL/4, 1 s), and released if the server granted it. After the
+//     function returned on its own, Lead campaigns again after Retry, so
+//     other nodes get the first chance and a failing function does not
+//     spin.
+//   - The elector never prunes the history (one row per acquisition).
 //   - Init creates both tables with CREATE TABLE IF NOT EXISTS inside a
 //     transaction holding an advisory transaction lock, so nodes starting
 //     at once do not trip over each other.
@@ -64,6 +70,12 @@
 // renewal is retried every Renew/4 until the deadline. Renew is at most
 // TTL/2, so one lost renewal does not stop the holder. The function must
 // return promptly, within the margin, once its context is cancelled.
+//
+// Each renewal takes a connection of the pool for one short statement:
+// keep enough idle connections (sql.DB.SetMaxIdleConns at least the number
+// of names a node leads at once; database/sql keeps only 2 by default), so
+// that renewals do not wait for new connections (SCRAM, a backend fork) on
+// a loaded machine. A late renewal is safe, only it may stop the holder.
 //
 // Connection loss and database restarts are survived: the elector keeps
 // campaigning and renewing through the pool, database errors are logged at
@@ -90,6 +102,10 @@
 //
 // With the defaults (TTL 15 s, Renew 5 s, Retry 5 s) that is at most 20 s
 // after a crash, typically 10–15 s, and at most 5 s after a clean stop.
+// Measured by TestFailover (TTL 2 s, Renew 0.67 s, Retry 0.25 s, loopback,
+// race detector on a loaded machine): 1.5–2.0 s from the kill to the new
+// holder's start, the killed holder's function cancelled 0.52–0.59 s
+// (at least the margin) before that; a clean stop hands over in 0.1–0.2 s.
 //
 // # Fencing rules
 //
@@ -102,8 +118,10 @@
 //     when the local deadline passed, the lease ended, or the database
 //     does not confirm this node, token and an unexpired lease; a database
 //     error also fails it (wrapping ErrLost and the cause): without
-//     confirmation, do not act. When it returns nil, the lease is valid on
-//     the server for at least the margin (TTL/4) after Check returned.
+//     confirmation, do not act. When the database denies the lease, the
+//     lease ends as lost and the function's context is cancelled at once.
+//     When Check returns nil, the lease is valid on the server for at
+//     least the margin (TTL/4) after Check returned.
 //   - Stop on ctx.Done: the context of the function ends before the lease
 //     can pass to another node. context.Cause tells why.
 //   - Local timers cannot protect a process that is paused (SIGSTOP, swap

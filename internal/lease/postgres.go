@@ -269,17 +269,17 @@ func (e *PG) tryAcquire(ctx context.Context, name string) (a acquisition, ok boo
 // it afterwards. It reports whether fn returned on its own (neither the
 // lease lost nor ctx ended).
 func (e *PG) run(ctx context.Context, name string, a acquisition, fn func(ctx context.Context, l Lease) error) bool {
-	l := &pgLease{e: e, name: name, token: a.token, since: a.since, deadline: a.sent.Add(e.cfg.TTL - e.margin)}
+	fctx, stop := context.WithCancelCause(ctx)
+	l := &pgLease{e: e, name: name, token: a.token, since: a.since, stop: stop, deadline: a.sent.Add(e.cfg.TTL - e.margin)}
 	e.mu.Lock()
 	e.held[l] = struct{}{}
 	e.mu.Unlock()
 	e.log.Info("lease acquired", "name", name, "node", e.cfg.Node, "token", l.token)
 
-	fctx, stop := context.WithCancelCause(ctx)
 	kept := make(chan struct{})
 	go func() {
 		defer close(kept)
-		e.keep(fctx, l, stop)
+		e.keep(fctx, l)
 	}()
 	ferr := fn(fctx, l)
 	stop(fmt.Errorf("lease %q token %d: %w: released", name, l.token, ErrLost))
@@ -303,11 +303,11 @@ func (e *PG) run(ctx context.Context, name string, a acquisition, fn func(ctx co
 	return lost == nil && ctx.Err() == nil
 }
 
-// keep renews l every Renew and cancels fn's context (stop) when the lease
+// keep renews l every Renew and cancels fn's context (l.stop) when the lease
 // is refused or no renewal was confirmed by l's deadline: the send time of
 // the last confirmed renewal plus TTL minus the margin, on the local
 // monotonic clock.
-func (e *PG) keep(ctx context.Context, l *pgLease, stop context.CancelCauseFunc) {
+func (e *PG) keep(ctx context.Context, l *pgLease) {
 	deadline := time.NewTimer(time.Until(l.deadlineAt()))
 	defer deadline.Stop()
 	// The acquisition was sent TTL - margin before the first deadline.
@@ -324,7 +324,7 @@ func (e *PG) keep(ctx context.Context, l *pgLease, stop context.CancelCauseFunc)
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
-			e.lose(l, stop, "renewal not confirmed in time")
+			e.lose(l, "renewal not confirmed in time")
 			return
 		case <-renew.C:
 			res := make(chan result, 1)
@@ -346,7 +346,7 @@ func (e *PG) keep(ctx context.Context, l *pgLease, stop context.CancelCauseFunc)
 				e.logDBError("lease renewal failed", l.name, r.err)
 				renew.Reset(min(max(e.cfg.Renew/4, 10*time.Millisecond), time.Until(l.deadlineAt())))
 			case !r.ok:
-				e.lose(l, stop, "renewal refused: expired or taken over")
+				e.lose(l, "renewal refused: expired or taken over")
 				return
 			default:
 				l.extend(r.sent.Add(e.cfg.TTL - e.margin))
@@ -369,11 +369,14 @@ func (e *PG) renew(ctx context.Context, l *pgLease) (bool, error) {
 	return n == 1, nil
 }
 
-func (e *PG) lose(l *pgLease, stop context.CancelCauseFunc, reason string) {
+// lose ends l as lost and cancels fn's context, once.
+func (e *PG) lose(l *pgLease, reason string) {
 	err := fmt.Errorf("lease %q token %d: %w: %s", l.name, l.token, ErrLost, reason)
-	l.end(err, reason)
+	if l.end(err, reason) != nil {
+		return
+	}
 	e.drop(l)
-	stop(err)
+	l.stop(err)
 	e.log.Warn("lease lost", "name", l.name, "node", e.cfg.Node, "token", l.token, "reason", reason)
 }
 
@@ -440,6 +443,7 @@ type pgLease struct {
 	name  string
 	token int64
 	since time.Time
+	stop  context.CancelCauseFunc // cancels fn's context
 
 	mu       sync.Mutex
 	deadline time.Time // local monotonic: work must have stopped by then
@@ -453,6 +457,8 @@ func (l *pgLease) Token() int64 { return l.token }
 // Check confirms in the database that this node still holds the lease
 // with this token and that the local deadline has not passed. When it
 // returns nil, the lease stays valid on the server for at least TTL/4.
+// When the database answers that the lease expired or passed to another
+// node, the lease ends as lost at once: fn's context is cancelled.
 func (l *pgLease) Check(ctx context.Context) error {
 	if err := l.localErr(); err != nil {
 		return err
@@ -465,6 +471,7 @@ func (l *pgLease) Check(ctx context.Context) error {
 		return fmt.Errorf("lease %q token %d: %w: not confirmed: %w", l.name, l.token, ErrLost, err)
 	}
 	if !ok {
+		l.e.lose(l, "check: expired or taken over")
 		return fmt.Errorf("lease %q token %d: %w: expired or taken over", l.name, l.token, ErrLost)
 	}
 	return l.localErr()
