@@ -19,105 +19,110 @@ import (
 )
 
 func TestOpenCreatesDirectoriesAndSchema(t *testing.T) {
-	s := testStore(t, nil)
-	v, err := s.SchemaVersion(context.Background())
-	if err != nil {
-		t.Fatalf("SchemaVersion: %v", err)
-	}
-	ms, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
-	if err != nil {
-		t.Fatalf("loadMigrations: %v", err)
-	}
-	if v != len(ms) || v < 1 {
-		t.Errorf("schema version: got %d, want %d", v, len(ms))
-	}
-	for _, table := range []string{"documents", "orders", "order_events", "duplicate_keys", "acks",
-		"control_numbers", "deliveries", "quarantine"} {
-		if got := count(t, s, table); got != 0 {
-			t.Errorf("%s: got %d rows, want 0", table, got)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := openStore(t, drv.emptyOptions(t), nil)
+		v, err := s.SchemaVersion(context.Background())
+		if err != nil {
+			t.Fatalf("SchemaVersion: %v", err)
 		}
-	}
+		ms, err := loadMigrations(migrationFiles, migrationDir(drv.name))
+		if err != nil {
+			t.Fatalf("loadMigrations: %v", err)
+		}
+		if v != len(ms) || v < 1 {
+			t.Errorf("schema version: got %d, want %d", v, len(ms))
+		}
+		for _, table := range []string{"documents", "orders", "order_events", "duplicate_keys", "acks",
+			"control_numbers", "deliveries", "quarantine"} {
+			if got := count(t, s, table); got != 0 {
+				t.Errorf("%s: got %d rows, want 0", table, got)
+			}
+		}
+	})
 }
 
 func TestReopenIsNoOp(t *testing.T) {
-	dir := t.TempDir()
-	opts := Options{Path: filepath.Join(dir, "a", "b", "og.db"), ArchiveDir: filepath.Join(dir, "archive")}
-	s, err := Open(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	d := insertDoc(t, s, "edi", "po1.edi")
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	s, err = Open(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("re-Open: %v", err)
-	}
-	defer s.Close(context.Background())
-	ms, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := count(t, s, "schema_migrations"), len(ms); got != want || want < 2 {
-		t.Errorf("schema_migrations rows: got %d, want %d", got, want)
-	}
-	got, err := s.GetDocument(context.Background(), d.ID)
-	if err != nil {
-		t.Fatalf("GetDocument after re-open: %v", err)
-	}
-	if got.SourceKey != "po1.edi" {
-		t.Errorf("source key: got %q, want %q", got.SourceKey, "po1.edi")
-	}
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		opts := drv.emptyOptions(t)
+		s, err := Open(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		d := insertDoc(t, s, "edi", "po1.edi")
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		s, err = Open(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("re-Open: %v", err)
+		}
+		defer s.Close(context.Background())
+		ms, err := loadMigrations(migrationFiles, migrationDir(drv.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := count(t, s, "schema_migrations"), len(ms); got != want || want < 2 {
+			t.Errorf("schema_migrations rows: got %d, want %d", got, want)
+		}
+		got, err := s.GetDocument(context.Background(), d.ID)
+		if err != nil {
+			t.Fatalf("GetDocument after re-open: %v", err)
+		}
+		if got.SourceKey != "po1.edi" {
+			t.Errorf("source key: got %q, want %q", got.SourceKey, "po1.edi")
+		}
+	})
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	dir := t.TempDir()
-	opts := Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive")}
-	s, err := Open(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	if _, err := s.DB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`); err != nil {
-		t.Fatalf("faking a future version: %v", err)
-	}
-	s.Close(context.Background())
-	if _, err := Open(context.Background(), opts); !errors.Is(err, ErrSchemaTooNew) {
-		t.Fatalf("Open: got %v, want %v", err, ErrSchemaTooNew)
-	}
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		opts := drv.options(t)
+		s, err := Open(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if _, err := s.testDB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`); err != nil {
+			t.Fatalf("faking a future version: %v", err)
+		}
+		s.Close(context.Background())
+		if _, err := Open(context.Background(), opts); !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("Open: got %v, want %v", err, ErrSchemaTooNew)
+		}
+	})
 }
 
 func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
-	s := testStore(t, nil)
-	ctx := context.Background()
-	base, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := len(base) + 1
-	fsys := fstest.MapFS{}
-	for _, m := range base {
-		fsys[fmt.Sprintf("migrations/%04d_%s.sql", m.version, m.name)] = &fstest.MapFile{Data: []byte(m.sql)}
-	}
-	fsys[fmt.Sprintf("migrations/%04d_good.sql", next)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (a INTEGER);`)}
-	fsys[fmt.Sprintf("migrations/%04d_bad.sql", next+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra2 (a INTEGER); THIS IS NOT SQL;`)}
-	ms, err := loadMigrations(fsys, "migrations")
-	if err != nil {
-		t.Fatalf("loadMigrations: %v", err)
-	}
-	if _, err := s.applyMigrations(ctx, ms); err == nil {
-		t.Fatal("applyMigrations with a broken migration: got nil error")
-	}
-	if v, _ := s.SchemaVersion(ctx); v != next {
-		t.Errorf("version after failure: got %d, want %d", v, next)
-	}
-	var n int
-	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra2'`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("table of the failed migration: got %d (%v), want 0", n, err)
-	}
-	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("table of the good migration: got %d (%v), want 1", n, err)
-	}
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := drv.open(t, nil)
+		ctx := context.Background()
+		base, err := loadMigrations(migrationFiles, migrationDir(drv.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := len(base) + 1
+		fsys := fstest.MapFS{}
+		for _, m := range base {
+			fsys[fmt.Sprintf("migrations/%04d_%s.sql", m.version, m.name)] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+		fsys[fmt.Sprintf("migrations/%04d_good.sql", next)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (a INTEGER);`)}
+		fsys[fmt.Sprintf("migrations/%04d_bad.sql", next+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra2 (a INTEGER); THIS IS NOT SQL;`)}
+		ms, err := loadMigrations(fsys, "migrations")
+		if err != nil {
+			t.Fatalf("loadMigrations: %v", err)
+		}
+		if _, err := s.applyMigrations(ctx, ms); err == nil {
+			t.Fatal("applyMigrations with a broken migration: got nil error")
+		}
+		if v, _ := s.SchemaVersion(ctx); v != next {
+			t.Errorf("version after failure: got %d, want %d", v, next)
+		}
+		if tableExists(t, s, "extra2") {
+			t.Error("the table of the failed migration exists")
+		}
+		if !tableExists(t, s, "extra") {
+			t.Error("the table of the good migration is missing")
+		}
+	})
 }
 
 func TestLoadMigrationsRejectsBadNames(t *testing.T) {
@@ -191,19 +196,20 @@ func TestReadPoolIsQueryOnly(t *testing.T) {
 }
 
 func TestCloseIsIdempotent(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveDir: filepath.Join(dir, "archive")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if err := s.Close(context.Background()); err != nil {
-			t.Errorf("Close %d: %v", i, err)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s, err := Open(context.Background(), drv.options(t))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := s.Write(context.Background(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
-		t.Errorf("Write after Close: got %v, want %v", err, ErrClosed)
-	}
+		for i := range 2 {
+			if err := s.Close(context.Background()); err != nil {
+				t.Errorf("Close %d: %v", i, err)
+			}
+		}
+		if err := s.Write(context.Background(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+			t.Errorf("Write after Close: got %v, want %v", err, ErrClosed)
+		}
+	})
 }
 
 func TestOpenRejectsBadOptions(t *testing.T) {
@@ -375,167 +381,177 @@ func TestLockWritesSharesTheGate(t *testing.T) {
 }
 
 func TestViewReadsASnapshotAndCannotWrite(t *testing.T) {
-	s := testStore(t, nil)
-	ctx := context.Background()
-	r := insertOrder(t, s, "a", testOrder("1"))
-	err := s.View(ctx, func(tx *Tx) error {
-		first, err := tx.GetOrder(ctx, r.ID)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := drv.open(t, nil)
+		ctx := context.Background()
+		r := insertOrder(t, s, "a", testOrder("1"))
+		err := s.View(ctx, func(tx *Tx) error {
+			first, err := tx.GetOrder(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			// A commit in between is not seen by this read transaction.
+			o, _ := first.Order()
+			if err := s.Write(ctx, func(w *Tx) error {
+				_, err := w.UpdateOrder(ctx, OrderUpdate{ID: r.ID, Revision: first.Revision, Order: o})
+				return err
+			}); err != nil {
+				return err
+			}
+			again, err := tx.GetOrder(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			if again.Revision != first.Revision {
+				t.Errorf("revision inside one View: got %d, then %d", first.Revision, again.Revision)
+			}
+			if _, err := tx.NextControlNumber(ctx, "p", "ISA"); err == nil {
+				t.Error("writing inside View: got nil error")
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			t.Fatalf("View: %v", err)
 		}
-		// A commit in between is not seen by this read transaction.
-		o, _ := first.Order()
-		if err := s.Write(ctx, func(w *Tx) error {
-			_, err := w.UpdateOrder(ctx, OrderUpdate{ID: r.ID, Revision: first.Revision, Order: o})
-			return err
-		}); err != nil {
-			return err
+		got, err := s.GetOrder(ctx, r.ID)
+		if err != nil || got.Revision != 2 {
+			t.Errorf("revision after View: got %d (%v), want 2", got.Revision, err)
 		}
-		again, err := tx.GetOrder(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		if again.Revision != first.Revision {
-			t.Errorf("revision inside one View: got %d, then %d", first.Revision, again.Revision)
-		}
-		if _, err := tx.NextControlNumber(ctx, "p", "ISA"); err == nil {
-			t.Error("writing inside View: got nil error")
-		}
-		return nil
 	})
-	if err != nil {
-		t.Fatalf("View: %v", err)
-	}
-	got, err := s.GetOrder(ctx, r.ID)
-	if err != nil || got.Revision != 2 {
-		t.Errorf("revision after View: got %d (%v), want 2", got.Revision, err)
-	}
 }
 
 func TestAckBodyInRow(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	d := insertDoc(t, s, "edi", "po1.edi")
-	body := []byte("ISA*00*...~")
-	err = s.Write(ctx, func(tx *Tx) error {
-		a, created, err := tx.InsertAck(ctx, AckInput{DocumentID: d.ID, Kind: Ack997, Destination: "inbox", Body: body})
-		if err != nil || !created {
-			t.Fatalf("InsertAck with a body: %v created=%v", err, created)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s, err := Open(ctx, drv.options(t))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if a.SHA256 != archive.Sum(body) || string(a.Body) != string(body) {
-			t.Errorf("stored ack: hash %s body %q", a.SHA256, a.Body)
+		defer s.Close(ctx)
+		d := insertDoc(t, s, "edi", "po1.edi")
+		body := []byte("ISA*00*...~")
+		err = s.Write(ctx, func(tx *Tx) error {
+			a, created, err := tx.InsertAck(ctx, AckInput{DocumentID: d.ID, Kind: Ack997, Destination: "inbox", Body: body})
+			if err != nil || !created {
+				t.Fatalf("InsertAck with a body: %v created=%v", err, created)
+			}
+			if a.SHA256 != archive.Sum(body) || string(a.Body) != string(body) {
+				t.Errorf("stored ack: hash %s body %q", a.SHA256, a.Body)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		acks, err := s.PendingAcks(ctx, 10)
+		if err != nil || len(acks) != 1 || string(acks[0].Body) != string(body) {
+			t.Fatalf("PendingAcks: %v %+v", err, acks)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acks, err := s.PendingAcks(ctx, 10)
-	if err != nil || len(acks) != 1 || string(acks[0].Body) != string(body) {
-		t.Fatalf("PendingAcks: %v %+v", err, acks)
-	}
 }
 
 func TestDocumentsByID(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	var ids []string
-	for i := 0; i < 600; i++ {
-		ids = append(ids, insertDoc(t, s, "edi", fmt.Sprintf("po%d.edi", i)).ID)
-	}
-	docs, err := s.DocumentsByID(ctx, append(ids, "doc_missing"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(docs) != 600 {
-		t.Errorf("got %d documents, want 600", len(docs))
-	}
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s, err := Open(ctx, drv.options(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close(ctx)
+		var ids []string
+		for i := 0; i < 600; i++ {
+			ids = append(ids, insertDoc(t, s, "edi", fmt.Sprintf("po%d.edi", i)).ID)
+		}
+		docs, err := s.DocumentsByID(ctx, append(ids, "doc_missing"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(docs) != 600 {
+			t.Errorf("got %d documents, want 600", len(docs))
+		}
+	})
 }
 
 func TestSetOrderStatus(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	d := insertDoc(t, s, "edi", "po1.edi")
-	err = s.Write(ctx, func(tx *Tx) error {
-		o := &order.Order{Channel: order.ChannelEDI, Source: order.Source{Standard: "X12"}, PONumber: "P1",
-			Lines: []order.Line{{LineNo: "1", Quantity: decimal.MustParse("1.50"), SKU: "A"}}}
-		rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s, err := Open(ctx, drv.options(t))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		got, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
+		defer s.Close(ctx)
+		d := insertDoc(t, s, "edi", "po1.edi")
+		err = s.Write(ctx, func(tx *Tx) error {
+			o := &order.Order{Channel: order.ChannelEDI, Source: order.Source{Standard: "X12"}, PONumber: "P1",
+				Lines: []order.Line{{LineNo: "1", Quantity: decimal.MustParse("1.50"), SKU: "A"}}}
+			rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
+			if err != nil {
+				return err
+			}
+			got, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
+			if err != nil {
+				return err
+			}
+			back, err := got.Order()
+			if err != nil {
+				return err
+			}
+			if got.Status != order.StatusAccepted || back.Status != order.StatusAccepted || got.Revision != rec.Revision+1 ||
+				back.Lines[0].Quantity.String() != "1.50" {
+				t.Errorf("after SetOrderStatus: record %+v, order %+v", got, back)
+			}
+			if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted); !errors.Is(err, ErrConflict) {
+				t.Errorf("stale revision: %v, want ErrConflict", err)
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		back, err := got.Order()
-		if err != nil {
-			return err
-		}
-		if got.Status != order.StatusAccepted || back.Status != order.StatusAccepted || got.Revision != rec.Revision+1 ||
-			back.Lines[0].Quantity.String() != "1.50" {
-			t.Errorf("after SetOrderStatus: record %+v, order %+v", got, back)
-		}
-		if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted); !errors.Is(err, ErrConflict) {
-			t.Errorf("stale revision: %v, want ErrConflict", err)
-		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestReserveControlNumbers(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "og.db"), ArchiveDir: filepath.Join(t.TempDir(), "archive")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	var got []int64
-	err = s.Write(ctx, func(tx *Tx) error {
-		a, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 100)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s, err := Open(ctx, drv.options(t))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		b, err := tx.NextControlNumber(ctx, "p", "x12-interchange")
+		defer s.Close(ctx)
+		var got []int64
+		err = s.Write(ctx, func(tx *Tx) error {
+			a, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 100)
+			if err != nil {
+				return err
+			}
+			b, err := tx.NextControlNumber(ctx, "p", "x12-interchange")
+			if err != nil {
+				return err
+			}
+			c, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetControlNumber(ctx, "p", "x12-interchange", MaxControlNumber-5); err != nil {
+				return err
+			}
+			d, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
+			if err != nil {
+				return err
+			}
+			got = []int64{a, b, c, d}
+			_, err = tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 0)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("n = 0: %v, want ErrInvalid", err)
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		c, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
-		if err != nil {
-			return err
+		if want := []int64{1, 101, 102, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("reservations = %v, want %v", got, want)
 		}
-		if err := tx.SetControlNumber(ctx, "p", "x12-interchange", MaxControlNumber-5); err != nil {
-			return err
-		}
-		d, err := tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 10)
-		if err != nil {
-			return err
-		}
-		got = []int64{a, b, c, d}
-		_, err = tx.ReserveControlNumbers(ctx, "p", "x12-interchange", 0)
-		if !errors.Is(err, ErrInvalid) {
-			t.Errorf("n = 0: %v, want ErrInvalid", err)
-		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []int64{1, 101, 102, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("reservations = %v, want %v", got, want)
-	}
 }

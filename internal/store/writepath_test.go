@@ -48,60 +48,62 @@ func writeEverything(ctx context.Context, tx *Tx, in DocumentInput) error {
 }
 
 func TestFailedWriteLeavesNoRows(t *testing.T) {
-	boom := errors.New("boom")
-	tests := []struct {
-		name  string
-		fail  func() error // returns the error fn ends with, or panics
-		panic bool
-	}{
-		{"error", func() error { return fmt.Errorf("publishing: %w", boom) }, false},
-		{"panic", func() error { panic(boom) }, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := testStore(t, nil)
-			ctx := context.Background()
-			in := docInput(t, s, "edi", "crash.edi", "the bytes")
-			err := func() (err error) {
-				defer func() {
-					if r := recover(); r != nil {
-						err = fmt.Errorf("panic: %v", r)
-					}
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		boom := errors.New("boom")
+		tests := []struct {
+			name  string
+			fail  func() error // returns the error fn ends with, or panics
+			panic bool
+		}{
+			{"error", func() error { return fmt.Errorf("publishing: %w", boom) }, false},
+			{"panic", func() error { panic(boom) }, true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := drv.open(t, nil)
+				ctx := context.Background()
+				in := docInput(t, s, "edi", "crash.edi", "the bytes")
+				err := func() (err error) {
+					defer func() {
+						if r := recover(); r != nil {
+							err = fmt.Errorf("panic: %v", r)
+						}
+					}()
+					return s.Write(ctx, func(tx *Tx) error {
+						if err := writeEverything(ctx, tx, in); err != nil {
+							return err
+						}
+						return tt.fail()
+					})
 				}()
-				return s.Write(ctx, func(tx *Tx) error {
-					if err := writeEverything(ctx, tx, in); err != nil {
-						return err
+				if tt.panic && (err == nil || !strings.Contains(err.Error(), "panic: boom")) {
+					t.Fatalf("Write: got %v, want the panic to pass through", err)
+				}
+				if !tt.panic && !errors.Is(err, boom) {
+					t.Fatalf("Write: got %v, want %v", err, boom)
+				}
+				for _, table := range tables {
+					if n := count(t, s, table); n != 0 {
+						t.Errorf("%s: got %d rows after the failed transaction, want 0", table, n)
 					}
-					return tt.fail()
-				})
-			}()
-			if tt.panic && (err == nil || !strings.Contains(err.Error(), "panic: boom")) {
-				t.Fatalf("Write: got %v, want the panic to pass through", err)
-			}
-			if !tt.panic && !errors.Is(err, boom) {
-				t.Fatalf("Write: got %v, want %v", err, boom)
-			}
-			for _, table := range tables {
-				if n := count(t, s, table); n != 0 {
-					t.Errorf("%s: got %d rows after the failed transaction, want 0", table, n)
 				}
-			}
-			// The archived bytes may stay; nothing refers to them.
-			if _, err := s.Archive().Stat(in.SHA256); err != nil {
-				t.Errorf("archive: %v", err)
-			}
-			// The lock was released: the same work commits now.
-			if err := s.Write(ctx, func(tx *Tx) error { return writeEverything(ctx, tx, in) }); err != nil {
-				t.Fatalf("Write after the failure: %v", err)
-			}
-			for _, table := range tables {
-				if n := count(t, s, table); n != 1 {
-					t.Errorf("%s: got %d rows, want 1", table, n)
+				// The archived bytes may stay; nothing refers to them.
+				if _, err := s.Archive().Stat(in.SHA256); err != nil {
+					t.Errorf("archive: %v", err)
 				}
-			}
-			checkArchiveReferences(t, s)
-		})
-	}
+				// The lock was released: the same work commits now.
+				if err := s.Write(ctx, func(tx *Tx) error { return writeEverything(ctx, tx, in) }); err != nil {
+					t.Fatalf("Write after the failure: %v", err)
+				}
+				for _, table := range tables {
+					if n := count(t, s, table); n != 1 {
+						t.Errorf("%s: got %d rows, want 1", table, n)
+					}
+				}
+				checkArchiveReferences(t, s)
+			})
+		}
+	})
 }
 
 // checkArchiveReferences fails when a row refers to content the archive
@@ -137,39 +139,41 @@ func checkArchiveReferences(t *testing.T, s *Store) {
 }
 
 func TestWrapTxWorksOnATransactionTheCallerOwns(t *testing.T) {
-	s := testStore(t, nil)
-	ctx := context.Background()
-	d := insertDoc(t, s, "edi", "a")
-	for _, commit := range []bool{false, true} {
-		unlock, err := s.LockWrites(ctx)
-		if err != nil {
-			t.Fatal(err)
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := drv.open(t, nil)
+		ctx := context.Background()
+		d := insertDoc(t, s, "edi", "a")
+		for _, commit := range []bool{false, true} {
+			unlock, err := s.LockWrites(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlTx, err := s.DB().BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx := s.WrapTx(sqlTx)
+			if tx.SQL() != sqlTx {
+				t.Error("SQL() is not the wrapped transaction")
+			}
+			if _, err := tx.AddEvent(ctx, EventInput{DocumentID: d.ID, Actor: ActorSystem, Kind: EventParsed}); err != nil {
+				t.Fatal(err)
+			}
+			if commit {
+				err = sqlTx.Commit()
+			} else {
+				err = sqlTx.Rollback()
+			}
+			unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-		sqlTx, err := s.DB().BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
+		events, err := s.DocumentEvents(ctx, d.ID)
+		if err != nil || len(events) != 1 {
+			t.Errorf("events: got %d (%v), want 1 (one rolled back, one committed)", len(events), err)
 		}
-		tx := s.WrapTx(sqlTx)
-		if tx.SQL() != sqlTx {
-			t.Error("SQL() is not the wrapped transaction")
-		}
-		if _, err := tx.AddEvent(ctx, EventInput{DocumentID: d.ID, Actor: ActorSystem, Kind: EventParsed}); err != nil {
-			t.Fatal(err)
-		}
-		if commit {
-			err = sqlTx.Commit()
-		} else {
-			err = sqlTx.Rollback()
-		}
-		unlock()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	events, err := s.DocumentEvents(ctx, d.ID)
-	if err != nil || len(events) != 1 {
-		t.Errorf("events: got %d (%v), want 1 (one rolled back, one committed)", len(events), err)
-	}
+	})
 }
 
 // countingHandler counts retry log records.
