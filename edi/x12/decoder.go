@@ -635,7 +635,7 @@ func (d *Decoder) addSetCode(c Code) {
 func (d *Decoder) addSegment(s *edi.Segment) {
 	d.setPos++
 	if d.val != nil {
-		d.val.segment(s, d.setPos)
+		d.val.segment(s, d.setPos, d.rd.plain) // s is the segment the reader returned last
 	}
 	if d.tooBig {
 		if d.cfg.reuse {

@@ -184,7 +184,9 @@ func present(s *edi.Segment, n int) bool {
 }
 
 // validate checks the elements of s against d and appends what it finds.
-func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []elementErr {
+// plain says that every value of s is printable ASCII (the reader found
+// it so); false means unknown.
+func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates, plain bool) []elementErr {
 	n := s.Len()
 	vals, elem, _ := s.Flat()
 	if n > len(d.elems) {
@@ -221,7 +223,7 @@ func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates bool) []
 				// Strings and codes of printable ASCII within their
 				// lengths pass without the call (check says the same).
 				if (ed.typ == tAN || ed.typ == tID) && len(v) >= ed.min && (ed.max <= 0 || len(v) <= ed.max) &&
-					plainASCII(v) && (ed.typ == tAN || ed.codes == nil || !ed.codes.closed || ed.codes.has(v)) {
+					(plain || plainASCII(v)) && (ed.typ == tAN || ed.codes == nil || !ed.codes.closed || ed.codes.has(v)) {
 					continue
 				}
 				if code, _ := ed.check(v, legacyDates); code == (Code{}) {

@@ -209,6 +209,11 @@ type Reader struct {
 	// and slice headers take in memory (the Decoder's MaxSetSize
 	// accounting).
 	segSize int
+	// plain reports that the last segment's values are all printable
+	// ASCII (0x20 to 0x7E), found while splitting it, so that the
+	// dictionary checks need not test each value again; false when not
+	// known.
+	plain bool
 }
 
 // NewReader returns a Reader over r. Of the options, the size limits,
@@ -463,6 +468,7 @@ func (r *Reader) text(p, n int) string {
 // estimate (segSize) for the Decoder's set limit.
 func (r *Reader) split(raw []byte, s string) error {
 	d := &r.delim
+	r.plain = false
 	if !r.keep {
 		r.vals, r.elem, r.rep = r.vals[:0], r.elem[:0], r.rep[:0]
 	} else {
@@ -513,19 +519,22 @@ func (r *Reader) split(raw []byte, s string) error {
 		return nil
 	}
 	vals := r.vals[:bound]
-	k, ok := splitSimple(raw[i+1:], rest, d, vals)
+	k, plain, ok := splitSimple(raw[i+1:], rest, d, vals)
 	if !ok {
 		return r.splitComplex(rest)
 	}
 	vals = vals[:k]
-	for e, v := range vals {
-		if len(v) > r.cfg.maxElement {
-			return r.elementTooLong(e + 1)
+	if len(rest) > r.cfg.maxElement { // else no value can be longer
+		for e, v := range vals {
+			if len(v) > r.cfg.maxElement {
+				return r.elementTooLong(e + 1)
+			}
 		}
 	}
 	r.vals = vals
 	r.seg.SetFlat(vals, nil, nil)
 	r.segSize = len(s) + 64 + 63*k // tag, 64 per element (3 headers), values
+	r.plain = plain
 	return nil
 }
 
@@ -533,17 +542,20 @@ func (r *Reader) split(raw []byte, s string) error {
 // into comps, which has room for len(rest)+1 values, and returns how
 // many it wrote; ok is false when rest holds a component or repetition
 // separator. It reads eight bytes at a time: zeros marks the bytes equal
-// to a separator.
-func splitSimple(b []byte, rest string, d *Delimiters, comps []string) (k int, ok bool) {
-	const ones = 0x0101010101010101
+// to a separator. plain reports that every byte of b is printable ASCII
+// (0x20 to 0x7E, as plainASCII tests), and so every value.
+func splitSimple(b []byte, rest string, d *Delimiters, comps []string) (k int, plain, ok bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	sep, comp, rep := ones*uint64(d.Element), ones*uint64(d.Component), ones*uint64(d.Repetition)
 	hasRep := d.Repetition != 0
 	start, j := 0, 0
+	var outside uint64 // a high bit set when a byte outside 0x20..0x7E was read (see plainASCII)
 	for ; j+8 <= len(b); j += 8 {
 		x := binary.LittleEndian.Uint64(b[j:])
 		if zeros(x^comp) != 0 || hasRep && zeros(x^rep) != 0 {
-			return 0, false
+			return 0, false, false
 		}
+		outside |= (x - 0x20*ones) | (x + ones) | x
 		for m := zeros(x ^ sep); m != 0; m &= m - 1 {
 			p := j + bits.TrailingZeros64(m)>>3
 			comps[k] = rest[start:p]
@@ -551,6 +563,7 @@ func splitSimple(b []byte, rest string, d *Delimiters, comps []string) (k int, o
 			start = p + 1
 		}
 	}
+	plain = outside&highs == 0
 	for ; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == d.Element:
@@ -558,11 +571,14 @@ func splitSimple(b []byte, rest string, d *Delimiters, comps []string) (k int, o
 			k++
 			start = j + 1
 		case c == d.Component || hasRep && c == d.Repetition:
-			return 0, false
+			return 0, false, false
+		}
+		if c := b[j]; c < 0x20 || c >= 0x7F {
+			plain = false
 		}
 	}
 	comps[k] = rest[start:]
-	return k + 1, true
+	return k + 1, plain, true
 }
 
 // zeros returns x with the high bit of each zero byte set, and no other.

@@ -301,7 +301,8 @@ func validTag(t string) bool {
 
 // segment checks one segment of the set body; setPos is its position in
 // the set (ST = 1).
-func (v *setValidator) segment(s *edi.Segment, setPos int) {
+// plain says that every value of s is printable ASCII (false: unknown).
+func (v *setValidator) segment(s *edi.Segment, setPos int, plain bool) {
 	tag := s.Tag
 	id := tagID(tag)
 	m, ok := v.find(id)
@@ -362,7 +363,7 @@ func (v *setValidator) segment(s *edi.Segment, setPos int) {
 	}
 	v.lastPos, v.lastAt, v.lastTag = setPos, s.Pos, tag
 	if sd := v.def.segDef(id); sd != nil {
-		v.scratch = sd.validate(s, v.scratch[:0], v.legacyDates)
+		v.scratch = sd.validate(s, v.scratch[:0], v.legacyDates, plain)
 		if len(v.scratch) > 0 {
 			elems := append([]elementErr(nil), v.scratch...)
 			if len(elems) > 99 {
