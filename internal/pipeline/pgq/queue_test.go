@@ -460,8 +460,9 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 			t.Errorf("InTx: %v", err)
 		}
 	}
-	if n := runs.Load(); n != 3 {
-		t.Errorf("%d runs of the functions, want 3 (one deadlock victim retried)", n)
+	// PostgreSQL aborts one of the two (40P01) and InTx runs it again.
+	if n := runs.Load(); n < 3 {
+		t.Errorf("%d runs of the functions, want at least 3 (the deadlock victim retried)", n)
 	}
 	if n := countRows(t, db, `SELECT SUM(v) FROM accounts`); n != 4 {
 		t.Errorf("sum %d, want 4: each transfer committed once", n)
