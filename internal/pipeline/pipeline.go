@@ -71,6 +71,10 @@ type Deps struct {
 	BreakerOpen time.Duration
 	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
 	Fault func(point string)
+	// Singleton runs fn where exactly one node of a cluster must run it
+	// (the delivery, outbound-ack and retention workers): under a lease,
+	// returning when ctx ends. Nil runs fn at once (one node).
+	Singleton func(ctx context.Context, name string, fn func(ctx context.Context))
 }
 
 // Pipeline runs the stages and the background workers.
@@ -114,6 +118,9 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	if d.Fault == nil {
 		d.Fault = func(string) {}
+	}
+	if d.Singleton == nil {
+		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
 	}
 	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger)}
 	p.acks = newSourceAcks(p)
@@ -205,9 +212,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for _, w := range []func(context.Context){p.runAckSender, p.runDeliveries, p.acks.run, p.runRetention} {
+	wg.Add(1)
+	go func() { defer wg.Done(); p.acks.run(wctx) }()
+	for name, w := range map[string]func(context.Context){"ack-sender": p.runAckSender, "deliveries": p.runDeliveries, "retention": p.runRetention} {
 		wg.Add(1)
-		go func() { defer wg.Done(); w(wctx) }()
+		go func() { defer wg.Done(); p.d.Singleton(wctx, "pipeline:"+name, w) }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- router.Run(context.WithoutCancel(ctx)) }()
