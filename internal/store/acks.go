@@ -97,7 +97,7 @@ func (t *Tx) InsertAck(ctx context.Context, in AckInput) (ack Ack, created bool,
 	}
 	if in.Body != nil {
 		// kept in the row
-	} else if _, err := t.s.archive.Stat(in.SHA256); errors.Is(err, archive.ErrNotFound) {
+	} else if _, err := t.statContent(ctx, in.SHA256); errors.Is(err, archive.ErrNotFound) {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w: %s", in.Kind, in.DocumentID, ErrMissingContent, in.SHA256)
 	} else if err != nil {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/ordergate/ordergate/channels/webapi"
 )
 
@@ -98,8 +96,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, customerID string, scopes []st
 				k.ID, customerID, prefix, hashToken(token), strings.Join(scopes, " "), nanos(now))
 			return err
 		})
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique && attempt < 3 {
+		if isUniqueViolation(err) && attempt < 3 {
 			continue // a prefix collision (40 random bits): draw again
 		}
 		if err != nil {

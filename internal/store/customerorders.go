@@ -39,7 +39,7 @@ func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string
 func (t *Tx) CustomerHasOtherOrders(ctx context.Context, customer, except string) (bool, error) {
 	var n int
 	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM orders
-		WHERE customer_id = ? AND id <> ? AND status <> ? LIMIT 1)`, customer, except, order.StatusRejected).Scan(&n)
+		WHERE customer_id = ? AND id <> ? AND status <> ? LIMIT 1) AS other`, customer, except, order.StatusRejected).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("orders of %s: %w", customer, err)
 	}

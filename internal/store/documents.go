@@ -110,7 +110,7 @@ func (t *Tx) InsertDocument(ctx context.Context, in DocumentInput) (doc Document
 	if in.Channel == "" || in.SourceKey == "" || in.SHA256.IsZero() {
 		return Document{}, false, fmt.Errorf("inserting document: %w: channel, source key and hash are required", ErrInvalid)
 	}
-	size, err := t.s.archive.Stat(in.SHA256)
+	size, err := t.statContent(ctx, in.SHA256)
 	if errors.Is(err, archive.ErrNotFound) {
 		return Document{}, false, fmt.Errorf("inserting document %s/%s: %w: %s", in.Channel, in.SourceKey, ErrMissingContent, in.SHA256)
 	}

@@ -18,6 +18,10 @@ var (
 	ErrMissingContent = errors.New("store: content missing from the archive")
 	// ErrSchemaTooNew: the database was migrated by a newer binary.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
+	// ErrSchemaTooOld: the database lacks migrations and Open was told not
+	// to apply them (Options.SkipMigrate): run Migrate ("ordergate
+	// migrate").
+	ErrSchemaTooOld = errors.New("store: database schema is older than this binary")
 	// ErrUnsafeSettings: a connection's SQLite settings would risk data.
 	ErrUnsafeSettings = errors.New("store: unsafe SQLite settings")
 	// ErrClosed: the store was closed.

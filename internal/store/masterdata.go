@@ -289,8 +289,26 @@ func decodePackUnits(s string) ([]PackUnit, error) {
 
 // upsertRow inserts the row with the key columns and value columns, or
 // updates the value columns when a row with the key exists and differs.
-// Column names are constants of this file, never input.
+// Column names are constants of this file, never input. It is atomic on
+// both drivers: the insert yields to an existing row (ON CONFLICT DO
+// NOTHING, which on PostgreSQL waits for a concurrent insert of the same
+// key to commit), and the row it then compares is locked (FOR UPDATE on
+// PostgreSQL; SQLite has a single writer).
 func (t *Tx) upsertRow(ctx context.Context, table string, keyCols []string, keyVals []any, cols []string, vals []any) (Upsert, error) {
+	now := nanos(t.s.clock())
+	all := append(append(append([]string{}, keyCols...), cols...), "updated_at")
+	args := append(append(append([]any{}, keyVals...), vals...), now)
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(all)), ", ")
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(all, ", ")+`) VALUES (`+marks+`)
+		ON CONFLICT (`+strings.Join(keyCols, ", ")+`) DO NOTHING`, args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n == 1 {
+		return Inserted, nil
+	}
 	where := make([]string, len(keyCols))
 	for i, c := range keyCols {
 		where[i] = c + " = ?"
@@ -301,18 +319,11 @@ func (t *Tx) upsertRow(ctx context.Context, table string, keyCols []string, keyV
 	for i := range existing {
 		dest[i] = &existing[i]
 	}
-	err := t.tx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` WHERE `+cond, keyVals...).Scan(dest...)
-	now := nanos(t.s.clock())
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		all := append(append(append([]string{}, keyCols...), cols...), "updated_at")
-		args := append(append(append([]any{}, keyVals...), vals...), now)
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(all)), ", ")
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(all, ", ")+`) VALUES (`+marks+`)`, args...); err != nil {
-			return 0, err
-		}
-		return Inserted, nil
-	case err != nil:
+	lock := ""
+	if t.s.driver == DriverPostgres {
+		lock = " FOR UPDATE"
+	}
+	if err := t.tx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` WHERE `+cond+lock, keyVals...).Scan(dest...); err != nil {
 		return 0, err
 	}
 	same := true
@@ -329,7 +340,7 @@ func (t *Tx) upsertRow(ctx context.Context, table string, keyCols []string, keyV
 	for i, c := range cols {
 		sets[i] = c + " = ?"
 	}
-	args := append(append(append([]any{}, vals...), now), keyVals...)
+	args = append(append(append([]any{}, vals...), now), keyVals...)
 	if _, err := t.tx.ExecContext(ctx, `UPDATE `+table+` SET `+strings.Join(sets, ", ")+`, updated_at = ? WHERE `+cond, args...); err != nil {
 		return 0, err
 	}

@@ -335,7 +335,14 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter, cursor string, li
 // bumps its revision, if the stored revision is still revision
 // (ErrConflict otherwise). It is the cheap path for stages that decide on
 // an order without changing its content.
+//
+// On PostgreSQL the row is locked (SELECT ... FOR UPDATE) and the JSON is
+// patched here, re-encoded as InsertOrder encodes it, since jsonb would
+// reorder its keys.
 func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
+	if t.s.driver == DriverPostgres {
+		return t.setOrderStatusPG(ctx, id, revision, status)
+	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
 		canonical = json_set(canonical, '$.status', ?)
 		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
@@ -352,6 +359,40 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	}
 	if n == 0 {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
+	}
+	return rec, nil
+}
+
+func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
+	var stored int64
+	var canonical string
+	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ? FOR UPDATE`, id).Scan(&stored, &canonical)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	if stored != revision {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, stored, revision, ErrConflict)
+	}
+	var o order.Order
+	if err := json.Unmarshal([]byte(canonical), &o); err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: decoding: %w", id, err)
+	}
+	o.Status = status
+	b, err := json.Marshal(&o)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: encoding: %w", id, err)
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
+		WHERE id = ?`, status, nanos(t.s.clock()), string(b), id)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	rec, err := getOrder(ctx, t.tx, id)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("setting status: %w", err)
 	}
 	return rec, nil
 }

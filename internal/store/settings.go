@@ -20,7 +20,7 @@ func (s *Store) checkWriter(ctx context.Context, busyMS int64) error {
 // checkSettings reads back journal_mode, synchronous, foreign_keys and
 // busy_timeout on q (one connection) and reports every unsafe value at
 // once, wrapped in ErrUnsafeSettings.
-func checkSettings(ctx context.Context, q querier, wantBusyMS int64) error {
+func checkSettings(ctx context.Context, q rawQuerier, wantBusyMS int64) error {
 	var journal string
 	var synchronous, foreignKeys, busy int64
 	for _, p := range []struct {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/mattn/go-sqlite3"
 	"github.com/oklog/ulid/v2"
 
@@ -24,14 +26,36 @@ import (
 // zero.
 const DefaultBusyTimeout = 10 * time.Second
 
+// DefaultMaxConns is the PostgreSQL pool size when Options.MaxConns is
+// zero.
+const DefaultMaxConns = 20
+
 // Options configure Open.
 type Options struct {
-	// Path is the SQLite database file; its parent directories are created.
+	// Driver is DriverSQLite ("sqlite", the default when empty) or
+	// DriverPostgres ("postgres").
+	Driver string
+	// Path is the SQLite database file; its parent directories are
+	// created. SQLite only.
 	Path string
-	// ArchiveDir is the content-addressed archive of raw bytes.
+	// DSN is the PostgreSQL connection URL or key=value string (pgx).
+	// PostgreSQL only.
+	DSN string
+	// MaxConns is the PostgreSQL pool size (DefaultMaxConns when zero).
+	MaxConns int
+	// ArchiveDir is the content-addressed archive of raw bytes. Several
+	// gateway nodes on one PostgreSQL database must share it (a shared
+	// file system), unless ArchiveInDB is set.
 	ArchiveDir string
+	// ArchiveInDB keeps the raw bytes in the database (table
+	// archive_blobs) instead of ArchiveDir. PostgreSQL only.
+	ArchiveInDB bool
+	// SkipMigrate makes Open refuse a database whose schema is behind this
+	// binary (ErrSchemaTooOld) instead of migrating it; Migrate (the
+	// "ordergate migrate" command) applies the migrations.
+	SkipMigrate bool
 	// BusyTimeout is SQLite's busy_timeout on every connection
-	// (DefaultBusyTimeout when zero).
+	// (DefaultBusyTimeout when zero). SQLite only.
 	BusyTimeout time.Duration
 	// Logger receives retries and migrations (slog.DiscardHandler when nil).
 	Logger *slog.Logger
@@ -40,20 +64,78 @@ type Options struct {
 	Now func() time.Time
 }
 
+// normalize checks opts and fills in the defaults.
+func (opts Options) normalize() (Options, error) {
+	if opts.Driver == "" {
+		opts.Driver = DriverSQLite
+	}
+	switch opts.Driver {
+	case DriverSQLite:
+		if opts.Path == "" {
+			return opts, fmt.Errorf("%w: no database path", ErrInvalid)
+		}
+		if opts.ArchiveInDB {
+			return opts, fmt.Errorf("%w: the archive in the database needs the postgres driver (SQLite keeps it in ArchiveDir)", ErrInvalid)
+		}
+		if opts.BusyTimeout == 0 {
+			opts.BusyTimeout = DefaultBusyTimeout
+		}
+		if opts.BusyTimeout < time.Millisecond {
+			return opts, fmt.Errorf("%w: busy timeout %s is below 1ms", ErrInvalid, opts.BusyTimeout)
+		}
+	case DriverPostgres:
+		if opts.DSN == "" {
+			return opts, fmt.Errorf("%w: no PostgreSQL DSN", ErrInvalid)
+		}
+		if opts.MaxConns == 0 {
+			opts.MaxConns = DefaultMaxConns
+		}
+		if opts.MaxConns < 2 {
+			return opts, fmt.Errorf("%w: MaxConns %d is below 2", ErrInvalid, opts.MaxConns)
+		}
+	default:
+		return opts, fmt.Errorf("%w: unknown driver %q (want %q or %q)", ErrInvalid, opts.Driver, DriverSQLite, DriverPostgres)
+	}
+	if opts.ArchiveDir == "" && !opts.ArchiveInDB {
+		return opts, fmt.Errorf("%w: no archive directory", ErrInvalid)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return opts, nil
+}
+
+// target names the database in errors and logs, without a password.
+func (opts Options) target() string {
+	if opts.Driver != DriverPostgres {
+		return opts.Path
+	}
+	cfg, err := pgconn.ParseConfig(opts.DSN)
+	if err != nil {
+		return "postgres"
+	}
+	return fmt.Sprintf("postgres %s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
 // Store is the gateway's database and archive. Its methods are safe for
 // concurrent use.
 type Store struct {
+	driver  string
 	writer  *sql.DB
-	reader  *sql.DB
-	archive *archive.Archive
+	reader  *sql.DB // the writer itself on PostgreSQL
+	rb      *rebinder
+	archive Archive
 	log     *slog.Logger
 	now     func() time.Time
 	entropy *ulid.LockedMonotonicReader
 
 	// gate serializes write transactions made through Write and
-	// LockWrites: a channel because waiting on it must respect a context,
-	// and because blocked senders are served in order (SQLite's own lock
-	// waiting is not fair).
+	// LockWrites on SQLite: a channel because waiting on it must respect
+	// a context, and because blocked senders are served in order
+	// (SQLite's own lock waiting is not fair). PostgreSQL has none.
 	gate chan struct{}
 
 	closeOnce sync.Once
@@ -62,71 +144,141 @@ type Store struct {
 }
 
 // Open opens (creating when missing) the database and the archive, runs
-// the pending migrations and checks the connection settings. It refuses a
-// database whose schema is newer than this binary (ErrSchemaTooNew) and a
-// connection whose settings are unsafe (ErrUnsafeSettings).
+// the pending migrations (or, with SkipMigrate, refuses a schema that is
+// behind: ErrSchemaTooOld) and checks the connection settings. It refuses
+// a database whose schema is newer than this binary (ErrSchemaTooNew) and
+// an SQLite connection whose settings are unsafe (ErrUnsafeSettings).
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	if opts.Path == "" {
-		return nil, fmt.Errorf("opening store: %w: no database path", ErrInvalid)
-	}
-	if opts.ArchiveDir == "" {
-		return nil, fmt.Errorf("opening store: %w: no archive directory", ErrInvalid)
-	}
-	if opts.BusyTimeout == 0 {
-		opts.BusyTimeout = DefaultBusyTimeout
-	}
-	if opts.BusyTimeout < time.Millisecond {
-		return nil, fmt.Errorf("opening store: %w: busy timeout %s is below 1ms", ErrInvalid, opts.BusyTimeout)
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("opening store: %w", err)
-	}
-	arch, err := archive.New(opts.ArchiveDir)
+	opts, err := opts.normalize()
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
+	s, err := connect(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", opts.target(), err)
+	}
+	if opts.SkipMigrate {
+		err = s.checkSchema(ctx)
+	} else {
+		_, err = s.migrate(ctx)
+	}
+	if err == nil {
+		err = s.openReader(ctx, opts)
+	}
+	if err != nil {
+		s.closePools()
+		return nil, fmt.Errorf("opening store %s: %w", opts.target(), err)
+	}
+	return s, nil
+}
+
+// Migrate applies the migrations the database lacks and returns the ones
+// it applied ("0009_name"), none when the schema is current. It refuses a
+// database migrated by a newer binary (ErrSchemaTooNew). On PostgreSQL
+// several processes may run it at once: each migration runs in its own
+// transaction under an advisory lock, so each is applied once.
+func Migrate(ctx context.Context, opts Options) ([]string, error) {
+	opts, err := opts.normalize()
+	if err != nil {
+		return nil, fmt.Errorf("migrating store: %w", err)
+	}
+	s, err := connect(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("migrating store %s: %w", opts.target(), err)
+	}
+	defer s.closePools()
+	applied, err := s.migrate(ctx)
+	if err != nil {
+		return applied, fmt.Errorf("migrating store %s: %w", opts.target(), err)
+	}
+	return applied, nil
+}
+
+// connect opens the archive and the write pool (on PostgreSQL the only
+// pool) and checks its settings; the schema is not touched.
+func connect(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
-		archive: arch,
+		driver:  opts.Driver,
+		rb:      &rebinder{dollar: opts.Driver == DriverPostgres},
 		log:     opts.Logger,
 		now:     opts.Now,
 		entropy: &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(crand.Reader, 0)},
 		gate:    make(chan struct{}, 1),
 		closed:  make(chan struct{}),
 	}
-	busyMS := opts.BusyTimeout.Milliseconds()
-	s.writer, err = sql.Open("sqlite3", writerDSN(opts.Path, busyMS))
-	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", opts.Path, err)
+	if !opts.ArchiveInDB {
+		arch, err := archive.New(opts.ArchiveDir)
+		if err != nil {
+			return nil, err
+		}
+		s.archive = arch
 	}
-	s.writer.SetMaxIdleConns(4)
-	if err := s.checkWriter(ctx, busyMS); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("opening store %s: %w", opts.Path, err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("opening store %s: %w", opts.Path, err)
-	}
-	s.reader, err = sql.Open("sqlite3", readerDSN(opts.Path, busyMS))
-	if err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("opening store %s: read pool: %w", opts.Path, err)
-	}
-	s.reader.SetMaxOpenConns(8)
-	s.reader.SetMaxIdleConns(4)
-	if err := s.reader.PingContext(ctx); err != nil {
-		s.writer.Close()
-		s.reader.Close()
-		return nil, fmt.Errorf("opening store %s: read pool: %w", opts.Path, err)
+	var err error
+	switch opts.Driver {
+	case DriverPostgres:
+		s.writer, err = sql.Open("pgx", opts.DSN)
+		if err != nil {
+			return nil, err
+		}
+		s.writer.SetMaxOpenConns(opts.MaxConns)
+		s.writer.SetMaxIdleConns(opts.MaxConns)
+		s.writer.SetConnMaxIdleTime(5 * time.Minute)
+		if err := s.writer.PingContext(ctx); err != nil {
+			s.writer.Close()
+			return nil, err
+		}
+		s.reader = s.writer
+		if opts.ArchiveInDB {
+			s.archive = &blobArchive{s: s}
+		}
+	default:
+		if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
+			return nil, err
+		}
+		busyMS := opts.BusyTimeout.Milliseconds()
+		s.writer, err = sql.Open("sqlite3", writerDSN(opts.Path, busyMS))
+		if err != nil {
+			return nil, err
+		}
+		s.writer.SetMaxIdleConns(4)
+		if err := s.checkWriter(ctx, busyMS); err != nil {
+			s.writer.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
+
+// openReader opens SQLite's read pool (after the migrations, as before);
+// PostgreSQL reads on its one pool.
+func (s *Store) openReader(ctx context.Context, opts Options) error {
+	if s.driver == DriverPostgres {
+		return nil
+	}
+	r, err := sql.Open("sqlite3", readerDSN(opts.Path, opts.BusyTimeout.Milliseconds()))
+	if err != nil {
+		return fmt.Errorf("read pool: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(4)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return fmt.Errorf("read pool: %w", err)
+	}
+	s.reader = r
+	return nil
+}
+
+// closePools closes the pools of a store that is not handed out.
+func (s *Store) closePools() {
+	if s.reader != nil && s.reader != s.writer {
+		s.reader.Close()
+	}
+	s.writer.Close()
+}
+
+// Driver returns the database driver: DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string { return s.driver }
 
 // writerDSN is the DSN of the write pool: every transaction begins
 // IMMEDIATE (takes the write lock at BEGIN, so busy_timeout applies),
@@ -150,28 +302,37 @@ func escapePath(p string) string {
 }
 
 // DB returns the write pool, for the pub/sub adapter that publishes inside
-// the store's transactions. Its connections carry the writer settings
-// (BEGIN IMMEDIATE, WAL, synchronous=FULL). Never write through it while
-// holding a transaction from Write or LockWrites: that waits for itself.
+// the store's transactions. On SQLite its connections carry the writer
+// settings (BEGIN IMMEDIATE, WAL, synchronous=FULL); never write through
+// it while holding a transaction from Write or LockWrites: that waits for
+// itself. On PostgreSQL it is the store's one pool, and its transactions
+// must stay READ COMMITTED (the default) for the repository methods'
+// idempotent inserts to see rows committed concurrently.
 func (s *Store) DB() *sql.DB { return s.writer }
 
-// Archive returns the raw-content archive. Put content there before
+// Archive returns the raw-content archive: the file archive in ArchiveDir,
+// or, with ArchiveInDB, the database's. Put content there before
 // committing the row that refers to it.
-func (s *Store) Archive() *archive.Archive { return s.archive }
+func (s *Store) Archive() Archive { return s.archive }
 
-// Close closes both pools. It waits (until ctx is done) for a running
-// write transaction to finish. Calling Close again returns the first
-// result.
+// Close closes the pools. On SQLite it waits (until ctx is done) for a
+// running write transaction to finish. Calling Close again returns the
+// first result.
 func (s *Store) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
-		select {
-		case s.gate <- struct{}{}:
-			defer func() { <-s.gate }()
-		case <-ctx.Done():
-			s.log.Warn("store: closing while a write transaction is still running", "err", ctx.Err())
+		if s.driver != DriverPostgres {
+			select {
+			case s.gate <- struct{}{}:
+				defer func() { <-s.gate }()
+			case <-ctx.Done():
+				s.log.Warn("store: closing while a write transaction is still running", "err", ctx.Err())
+			}
 		}
-		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+		if s.reader != s.writer {
+			s.closeErr = s.reader.Close()
+		}
+		s.closeErr = errors.Join(s.closeErr, s.writer.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("closing store: %w", s.closeErr)
 		}
@@ -183,12 +344,17 @@ func (s *Store) Close(ctx context.Context) error {
 // transactions, and returns the function that releases it. An adapter that
 // runs its own write transactions on DB() (a watermill-sql Beginner) can
 // take it around each transaction so that all writers queue in one fair
-// line. Do not call Write while holding it.
+// line. Do not call Write while holding it. On PostgreSQL there is no
+// gate (concurrent write transactions are the point): it returns at once
+// with a release that does nothing.
 func (s *Store) LockWrites(ctx context.Context) (unlock func(), err error) {
 	select {
 	case <-s.closed:
 		return nil, ErrClosed
 	default:
+	}
+	if s.driver == DriverPostgres {
+		return func() {}, nil
 	}
 	select {
 	case s.gate <- struct{}{}:
@@ -199,31 +365,44 @@ func (s *Store) LockWrites(ctx context.Context) (unlock func(), err error) {
 	}
 }
 
-// Write runs fn in one write transaction (BEGIN IMMEDIATE) and commits it.
-// Write transactions are serialized by the store. When SQLite reports the
-// database busy or locked, anywhere in the transaction, Write rolls back
-// and runs fn again after a capped, jittered backoff until ctx is done: no
-// SQLITE_BUSY reaches the caller. So fn may run more than once: it must
-// have no effects outside the transaction other than idempotent ones (an
-// archive Put) and must wrap errors with %w. An error from fn rolls back
-// everything fn wrote and is returned as is.
+// Write runs fn in one write transaction and commits it. fn may run more
+// than once: it must have no effects outside the transaction other than
+// idempotent ones (an archive Put) and must wrap errors with %w. An error
+// from fn rolls back everything fn wrote and is returned as is.
+//
+// On SQLite the transaction begins IMMEDIATE and write transactions are
+// serialized by the store. When SQLite reports the database busy or
+// locked, anywhere in the transaction, Write rolls back and runs fn again
+// after a capped, jittered backoff until ctx is done: no SQLITE_BUSY
+// reaches the caller.
+//
+// On PostgreSQL the transaction is READ COMMITTED and runs concurrently
+// with others (of this process and of other nodes). When PostgreSQL
+// reports a serialization failure (40001) or a deadlock (40P01) before
+// the commit, or rejects the COMMIT itself with one of them, Write runs fn
+// again after the same backoff; a COMMIT that failed otherwise (its
+// outcome unknown) is returned, never retried.
 //
 // Never call Write from inside fn, nor from a pipeline handler that holds
 // a transaction on DB() (use WrapTx there).
 func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	retryable, what := isBusy, "database busy"
+	if s.driver == DriverPostgres {
+		retryable, what = isRetryablePG, "serialization failure or deadlock"
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
-		if err == nil || !isBusy(err) {
+		if err == nil || !retryable(err) {
 			return err
 		}
 		delay := backoff(attempt)
-		s.log.Warn("store: database busy, retrying the write transaction", "attempt", attempt, "delay", delay, "err", err)
+		s.log.Warn("store: "+what+", retrying the write transaction", "attempt", attempt, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("writing: database stayed busy for %d attempts: %w", attempt, ctx.Err())
+			return fmt.Errorf("writing: %s for %d attempts: %w", what, attempt, ctx.Err())
 		}
 	}
 }
@@ -279,10 +458,15 @@ func isBusy(err error) bool {
 }
 
 // read runs fn against the read pool, retrying while SQLite reports busy
-// (a reader can meet a checkpoint or WAL recovery).
+// (a reader can meet a checkpoint or WAL recovery). On PostgreSQL it runs
+// fn once on the pool.
 func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
+	q := querier{q: s.reader, rb: s.rb}
+	if s.driver == DriverPostgres {
+		return fn(q)
+	}
 	for attempt := 1; ; attempt++ {
-		err := fn(s.reader)
+		err := fn(q)
 		if err == nil || !isBusy(err) {
 			return err
 		}
@@ -296,13 +480,18 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	}
 }
 
-// View runs fn in one read transaction on the read pool: several reads
-// see one consistent snapshot of committed data. The write methods of the
-// Tx fail there (the read pool is query-only). fn runs again when SQLite
-// reports busy, like Write's.
+// View runs fn in one read transaction: several reads see one consistent
+// snapshot of committed data. The write methods of the Tx fail there. On
+// SQLite it runs on the query-only read pool and fn runs again when
+// SQLite reports busy, like Write's; on PostgreSQL the transaction is
+// READ ONLY and REPEATABLE READ (one snapshot for all its statements).
 func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.read(ctx, func(q querier) error {
-		sqlTx, err := s.reader.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.driver == DriverPostgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return s.read(ctx, func(querier) error {
+		sqlTx, err := s.reader.BeginTx(ctx, opts)
 		if err != nil {
 			return fmt.Errorf("beginning read transaction: %w", err)
 		}
@@ -318,27 +507,26 @@ func (s *Store) newID(prefix string, at time.Time) string {
 
 func (s *Store) clock() time.Time { return s.now().UTC() }
 
-// querier is what *sql.DB and *sql.Tx have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Tx is a write transaction with the store's repository methods. Get one
 // from Write, or wrap a transaction someone else owns with WrapTx.
 type Tx struct {
-	tx *sql.Tx
-	s  *Store
+	raw *sql.Tx
+	tx  querier
+	s   *Store
 }
 
 // WrapTx returns the repository methods over a transaction the caller owns
 // and commits, such as the one a watermill handler gets from its message
-// context. The transaction must have been begun on DB().
-func (s *Store) WrapTx(sqlTx *sql.Tx) *Tx { return &Tx{tx: sqlTx, s: s} }
+// context. The transaction must have been begun on DB(); on PostgreSQL at
+// the default READ COMMITTED isolation.
+func (s *Store) WrapTx(sqlTx *sql.Tx) *Tx {
+	return &Tx{raw: sqlTx, tx: querier{q: sqlTx, rb: s.rb}, s: s}
+}
 
 // SQL returns the underlying transaction, for publishing messages in it.
-func (t *Tx) SQL() *sql.Tx { return t.tx }
+// Queries on it directly use the driver's own placeholders ($1 on
+// PostgreSQL).
+func (t *Tx) SQL() *sql.Tx { return t.raw }
 
 func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
 

@@ -24,7 +24,7 @@ func TestOpenCreatesDirectoriesAndSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SchemaVersion: %v", err)
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestReopenIsNoOp(t *testing.T) {
 		t.Fatalf("re-Open: %v", err)
 	}
 	defer s.Close(context.Background())
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
 	s := testStore(t, nil)
 	ctx := context.Background()
-	base, err := loadMigrations(migrationFiles)
+	base, err := loadMigrations(migrationFiles, migrationDir(DriverSQLite))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +101,11 @@ func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
 	}
 	fsys[fmt.Sprintf("migrations/%04d_good.sql", next)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (a INTEGER);`)}
 	fsys[fmt.Sprintf("migrations/%04d_bad.sql", next+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra2 (a INTEGER); THIS IS NOT SQL;`)}
-	ms, err := loadMigrations(fsys)
+	ms, err := loadMigrations(fsys, "migrations")
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	if err := s.applyMigrations(ctx, ms); err == nil {
+	if _, err := s.applyMigrations(ctx, ms); err == nil {
 		t.Fatal("applyMigrations with a broken migration: got nil error")
 	}
 	if v, _ := s.SchemaVersion(ctx); v != next {
@@ -136,7 +136,7 @@ func TestLoadMigrationsRejectsBadNames(t *testing.T) {
 			for _, f := range tt.files {
 				fsys["migrations/"+f] = &fstest.MapFile{Data: []byte("SELECT 1;")}
 			}
-			if _, err := loadMigrations(fsys); err == nil {
+			if _, err := loadMigrations(fsys, "migrations"); err == nil {
 				t.Errorf("loadMigrations(%v): got nil error", tt.files)
 			}
 		})

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrUserExists: a user with that name already exists.
@@ -46,11 +44,6 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, nil
 }
 
-func isUniqueUserName(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
-}
-
 // CreateUser adds a user. A name that exists (case-insensitively) gives
 // ErrUserExists; an unknown role fails the schema's check.
 func (s *Store) CreateUser(ctx context.Context, name, role, passwordHash string) (User, error) {
@@ -62,7 +55,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role, passwordHash string)
 	err := s.Write(ctx, func(tx *Tx) error {
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, 0, ?, ?)`,
 			u.ID, u.Name, u.PasswordHash, u.Role, nanos(now), nanos(now))
-		if isUniqueUserName(err) {
+		if isUniqueViolation(err) {
 			return fmt.Errorf("creating user %q: %w", name, ErrUserExists)
 		}
 		if err != nil {
@@ -135,7 +128,7 @@ func (s *Store) SetUserRole(ctx context.Context, name, role string) error {
 // SetUserDisabled disables or enables a user; the user's sessions end
 // either way.
 func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
-	return s.updateUser(ctx, name, "disabling "+strconv.Quote(name), `disabled = ?`, disabled)
+	return s.updateUser(ctx, name, "disabling "+strconv.Quote(name), `disabled = ?`, boolInt(disabled))
 }
 
 func (s *Store) updateUser(ctx context.Context, name, doing, set string, arg any) error {
@@ -334,6 +327,14 @@ func (s *Store) AppendAudit(ctx context.Context, in AuditInput) (AuditEntry, err
 		at := in.At
 		if at.IsZero() {
 			at = s.clock()
+		}
+		// The chain is a read-modify-write of the last row: on PostgreSQL
+		// concurrent appends (of several nodes) queue on a table lock that
+		// readers do not wait for; SQLite's writer is single already.
+		if s.driver == DriverPostgres {
+			if _, err := tx.tx.ExecContext(ctx, `LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("appending audit entry %s: %w", in.Action, err)
+			}
 		}
 		var lastID int64
 		var prev string

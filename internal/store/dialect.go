@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+)
+
+// The drivers Options.Driver accepts.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// PostgreSQL error codes the store acts on.
+const (
+	pgUniqueViolation      = "23505"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
+
+// rawQuerier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type rawQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier runs the store's SQL, written with ? placeholders, on a pool, a
+// connection or a transaction, rebinding the placeholders to the driver's
+// ($1, $2, ... for PostgreSQL). Every repository query goes through one,
+// so no call site can forget the rebinding.
+type querier struct {
+	q  rawQuerier
+	rb *rebinder
+}
+
+// ExecContext runs query (with ? placeholders) without returning rows.
+func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.q.ExecContext(ctx, q.rb.bind(query), args...)
+}
+
+// QueryContext runs query (with ? placeholders) and returns its rows.
+func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.q.QueryContext(ctx, q.rb.bind(query), args...)
+}
+
+// QueryRowContext runs query (with ? placeholders) and returns its first row.
+func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.q.QueryRowContext(ctx, q.rb.bind(query), args...)
+}
+
+// rebinder turns ? placeholders into $n for PostgreSQL, caching the
+// result per query text (the store's queries are a small, fixed set, and
+// the few built from filters repeat). For SQLite it returns the query as
+// is.
+type rebinder struct {
+	dollar bool
+	cache  sync.Map // query -> rebound query
+}
+
+func (r *rebinder) bind(query string) string {
+	if r == nil || !r.dollar {
+		return query
+	}
+	if v, ok := r.cache.Load(query); ok {
+		return v.(string)
+	}
+	out := rebindDollar(query)
+	r.cache.Store(query, out)
+	return out
+}
+
+// rebindDollar replaces each ? outside quoted strings, quoted identifiers
+// and comments with $1, $2, ... in order.
+func rebindDollar(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			// A quoted string or identifier; a doubled quote inside is an
+			// escaped one and simply continues it.
+			j := strings.IndexByte(query[i+1:], c)
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+2])
+			i += j + 1
+		case c == '-' && i+1 < len(query) && query[i+1] == '-':
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+1])
+			i += j
+		case c == '/' && i+1 < len(query) && query[i+1] == '*':
+			j := strings.Index(query[i+2:], "*/")
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+4])
+			i += j + 3
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isUniqueViolation reports whether err is a UNIQUE constraint violation
+// of either driver (PostgreSQL's 23505 also covers primary keys).
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == pgUniqueViolation
+}
+
+// isRetryablePG reports whether err is a PostgreSQL serialization failure
+// or deadlock: the server rolled the transaction back, and running it
+// again may succeed.
+func isRetryablePG(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected)
+}
