@@ -22,7 +22,6 @@ import (
 	"github.com/ordergate/ordergate/internal/httpapi"
 	"github.com/ordergate/ordergate/internal/metrics"
 	"github.com/ordergate/ordergate/internal/pipeline"
-	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/web"
 )
 
