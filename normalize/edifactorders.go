@@ -103,6 +103,7 @@ type ordersMapper struct {
 	pathPrefix       string // "lines[" with pathIdx: "lines[3]." at buf[pathLo:pathHi]
 	pathIdx          int
 	pathLo, pathHi   int32
+	indexes          indexText // segment indexes of the places
 
 	sec       section
 	delivery  int // rank of the requested_delivery qualifier found (0 none)
@@ -123,7 +124,11 @@ type ordersMapper struct {
 // room.
 func (mp *ordersMapper) newDecimal(d decimal.Decimal) *decimal.Decimal {
 	if len(mp.decimals) == cap(mp.decimals) {
-		return &d
+		// A new variable, so that d itself does not escape: returning
+		// &d would move every d to the heap, even on the path above.
+		p := new(decimal.Decimal)
+		*p = d
+		return p
 	}
 	mp.decimals = append(mp.decimals, d)
 	return &mp.decimals[len(mp.decimals)-1]
@@ -174,7 +179,7 @@ func (mp *ordersMapper) place(b []byte, k0 int, s *edi.Segment, el, comp int) {
 		b = append(b, b[mp.placeLo:mp.placeHi]...)
 	} else {
 		b = append(b, "segment "...)
-		b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
+		b = mp.indexes.append(b, s.Pos.Index)
 		b = append(b, ' ')
 		b = append(b, s.Tag...)
 		mp.placeSeg, mp.placeLo, mp.placeHi = s, int32(k1), int32(len(b))
@@ -212,16 +217,20 @@ func (mp *ordersMapper) place(b []byte, k0 int, s *edi.Segment, el, comp int) {
 func (mp *ordersMapper) flushProvenance() {
 	all := string(mp.buf)
 	var paths []string
+	// Appended to a local slice, stored in the order once: not a slice
+	// header (and its GC write barrier) written back per entry.
+	p := mp.o.Provenance
 	for _, sp := range mp.spans {
 		if sp[0] < 0 {
 			if paths == nil {
 				paths = internedPaths()
 			}
-			mp.o.Provenance = append(mp.o.Provenance, order.ProvenanceEntry{Path: paths[-1-sp[0]], Where: all[sp[1]:sp[2]]})
+			p = append(p, order.ProvenanceEntry{Path: paths[-1-sp[0]], Where: all[sp[1]:sp[2]]})
 		} else {
-			mp.o.Provenance = append(mp.o.Provenance, order.ProvenanceEntry{Path: all[sp[0]:sp[1]], Where: all[sp[1]:sp[2]]})
+			p = append(p, order.ProvenanceEntry{Path: all[sp[0]:sp[1]], Where: all[sp[1]:sp[2]]})
 		}
 	}
+	mp.o.Provenance = p
 }
 
 // lineField and partyField name the fields of a line and a party that
@@ -552,7 +561,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	}
 	var addr order.Address
 	addLine := func(v string, el, comp int) {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = trimSpace(v); v != "" {
 			mp.record("parties[", i, "address.lines", len(addr.Lines), s, el, comp)
 			addr.Lines = append(addr.Lines, v)
 		}
@@ -563,7 +572,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 	} else if comps := s.Components(3); len(comps) > 0 {
 		for k, v := range comps {
 			if p.Name == "" {
-				if v = strings.TrimSpace(v); v != "" {
+				if v = trimSpace(v); v != "" {
 					p.Name = v
 					mp.provParty(i, partyName, s, 3, k+1)
 				}
@@ -594,7 +603,8 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 			mp.addresses = append(mp.addresses, addr)
 			p.Address = &mp.addresses[len(mp.addresses)-1]
 		} else {
-			p.Address = &addr
+			p.Address = new(order.Address) // not &addr, which would move every addr to the heap
+			*p.Address = addr
 		}
 	}
 	mp.o.Parties = append(mp.o.Parties, p)
@@ -606,7 +616,7 @@ func (mp *ordersMapper) nad(s *edi.Segment) {
 func joinNonEmpty(comps []string) string {
 	first, n, size := "", 0, 0
 	for _, v := range comps {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = trimSpace(v); v != "" {
 			if n == 0 {
 				first = v
 			}
@@ -620,7 +630,7 @@ func joinNonEmpty(comps []string) string {
 	var b strings.Builder
 	b.Grow(size - 1)
 	for _, v := range comps {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = trimSpace(v); v != "" {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
@@ -697,7 +707,7 @@ func (mp *ordersMapper) pia(s *edi.Segment) {
 func (mp *ordersMapper) imd(s *edi.Segment) {
 	comps := s.Components(3)
 	for k := 3; k < len(comps) && k < 5; k++ {
-		t := strings.TrimSpace(comps[k])
+		t := trimSpace(comps[k])
 		if t == "" {
 			continue
 		}

@@ -131,3 +131,57 @@ func ImpliedDecimal(s string, places int) (decimal.Decimal, error) {
 	}
 	return d, nil
 }
+
+// indexText appends segment indexes in decimal. It keeps the text of the
+// last one, so that the next (index+1, the usual case: a mapper formats
+// each segment's index once, in order) is a textual increment instead of
+// a conversion.
+type indexText struct {
+	ok  bool // buf[lo:] is the text of n
+	n   int
+	lo  int
+	buf [20]byte
+}
+
+func (t *indexText) append(b []byte, n int) []byte {
+	if t.ok && n == t.n+1 && n > 0 {
+		i := len(t.buf) - 1
+		for i >= t.lo && t.buf[i] == '9' {
+			t.buf[i] = '0'
+			i--
+		}
+		if i < t.lo {
+			t.lo--
+			t.buf[t.lo] = '1'
+		} else {
+			t.buf[i]++
+		}
+		t.n = n
+		return append(b, t.buf[t.lo:]...)
+	}
+	if n < 0 {
+		t.ok = false
+		return strconv.AppendInt(b, int64(n), 10)
+	}
+	i := len(t.buf)
+	for v := n; ; {
+		q := v / 10
+		i--
+		t.buf[i] = byte('0' + v - q*10)
+		if v = q; v == 0 {
+			break
+		}
+	}
+	t.ok, t.n, t.lo = true, n, i
+	return append(b, t.buf[i:]...)
+}
+
+// trimSpace is strings.TrimSpace with a check first: a value that starts
+// and ends with a printable ASCII byte other than space, as most do, is
+// returned as it is.
+func trimSpace(v string) string {
+	if v == "" || v[0] > ' ' && v[0] < 0x7F && v[len(v)-1] > ' ' && v[len(v)-1] < 0x7F {
+		return v
+	}
+	return strings.TrimSpace(v)
+}

@@ -3,7 +3,6 @@ package normalize
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -206,6 +205,7 @@ type x12Mapper struct {
 	keyOuter       string
 	keyI           int
 	keyFrom, keyTo int
+	indexes        indexText
 }
 
 // value appends "segment N TAGnn" (or "segment N TAG" for n = 0) and
@@ -218,7 +218,7 @@ func (mp *x12Mapper) value(path int, s *edi.Segment, n int) {
 		b = append(b, b[mp.segFrom:mp.segTo]...)
 	} else {
 		b = append(b, "segment "...)
-		b = strconv.AppendInt(b, int64(s.Pos.Index), 10)
+		b = mp.indexes.append(b, s.Pos.Index)
 		b = append(b, ' ')
 		b = append(b, s.Tag...)
 		mp.segAt, mp.segFrom, mp.segTo = s, start, len(b)
@@ -249,7 +249,11 @@ func (mp *x12Mapper) value(path int, s *edi.Segment, n int) {
 // has room.
 func (mp *x12Mapper) newDecimal(d decimal.Decimal) *decimal.Decimal {
 	if len(mp.decimals) == cap(mp.decimals) {
-		return &d
+		// A new variable, so that d itself does not escape: returning
+		// &d would move every d to the heap, even on the path above.
+		p := new(decimal.Decimal)
+		*p = d
+		return p
 	}
 	mp.decimals = append(mp.decimals, d)
 	return &mp.decimals[len(mp.decimals)-1]
@@ -364,7 +368,7 @@ func (mp *x12Mapper) decimal(s *edi.Segment, n int, what string) (decimal.Decima
 }
 
 func (mp *x12Mapper) note(s *edi.Segment, n int) {
-	v := strings.TrimSpace(s.Value(n))
+	v := trimSpace(s.Value(n))
 	if v == "" {
 		return
 	}
@@ -447,7 +451,7 @@ func (mp *x12Mapper) segment(s *edi.Segment) error {
 		if mp.line < 0 || mp.summary {
 			return nil
 		}
-		v := strings.TrimSpace(s.Value(5))
+		v := trimSpace(s.Value(5))
 		if v == "" {
 			return nil
 		}
@@ -545,11 +549,11 @@ func (mp *x12Mapper) n1(s *edi.Segment) {
 		p.Role = r
 	}
 	mp.atParty(i, partyRole, s, 1)
-	if v := strings.TrimSpace(s.Value(2)); v != "" {
+	if v := trimSpace(s.Value(2)); v != "" {
 		p.Name = v
 		mp.atParty(i, partyName, s, 2)
 	}
-	if v := strings.TrimSpace(s.Value(4)); v != "" {
+	if v := trimSpace(s.Value(4)); v != "" {
 		p.ID = v
 		mp.atParty(i, partyID, s, 4)
 		if q := s.Value(3); q != "" {
@@ -570,7 +574,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 	p := &o.Parties[i]
 	if s.Tag == "N2" {
 		for n := 1; n <= 2; n++ {
-			if v := strings.TrimSpace(s.Value(n)); v != "" {
+			if v := trimSpace(s.Value(n)); v != "" {
 				if p.Name != "" {
 					p.Name += " "
 				}
@@ -586,7 +590,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 	a := p.Address
 	if s.Tag == "N3" {
 		for n := 1; n <= 2; n++ {
-			if v := strings.TrimSpace(s.Value(n)); v != "" {
+			if v := trimSpace(s.Value(n)); v != "" {
 				mp.atPartyIdx(i, "address.lines", len(a.Lines), s, n)
 				a.Lines = append(a.Lines, v)
 			}
@@ -594,7 +598,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 		return
 	}
 	for n, f := range []*string{&a.City, &a.Region, &a.PostalCode, &a.Country} {
-		if v := strings.TrimSpace(s.Value(n + 1)); v != "" {
+		if v := trimSpace(s.Value(n + 1)); v != "" {
 			*f = v
 			mp.atParty(i, [...]partyField{partyAddressCity, partyAddressRegion, partyAddressPostalCode, partyAddressCountry}[n], s, n+1)
 		}
@@ -604,7 +608,7 @@ func (mp *x12Mapper) address(s *edi.Segment) {
 func (mp *x12Mapper) po1(s *edi.Segment) error {
 	o := mp.o
 	i := len(o.Lines)
-	l := order.Line{LineNo: strings.TrimSpace(s.Value(1))}
+	l := order.Line{LineNo: trimSpace(s.Value(1))}
 	if l.LineNo != "" {
 		mp.atLine(i, lineNo, s, 1)
 	} else {
@@ -638,7 +642,7 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 	var sku string
 	skuAt := 0
 	for n := 6; n+1 <= s.Len(); n += 2 {
-		q, id := s.Value(n), strings.TrimSpace(s.Value(n+1))
+		q, id := s.Value(n), trimSpace(s.Value(n+1))
 		if id == "" {
 			continue
 		}

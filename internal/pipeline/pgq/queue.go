@@ -273,7 +273,10 @@ func (q *Queue) inTxOnce(ctx context.Context, fn func(tx *sql.Tx) error) (err er
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		if isConnErr(err) {
+		// A COMMIT that never reached the server (the connection was known
+		// to be closed) failed for sure; any other lost connection leaves
+		// its outcome unknown.
+		if isConnErr(err) && !pgconn.SafeToRetry(err) && !errors.Is(err, driver.ErrBadConn) {
 			return fmt.Errorf("committing: %w: %w", ErrCommitUnknown, err)
 		}
 		return fmt.Errorf("committing: %w", err)

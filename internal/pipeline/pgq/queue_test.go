@@ -414,8 +414,10 @@ func TestInitializeSchemaConcurrentAndTopicNames(t *testing.T) {
 	}
 	for _, topic := range pipelineTopics {
 		name := strings.Trim(pgq.MessagesTable(topic), `"`)
-		if n := countRows(t, db, `SELECT COUNT(*) FROM pg_tables WHERE tablename = $1`, name); n != 1 {
-			t.Errorf("table %s: %d, want 1", name, n)
+		var typ string
+		if err := db.QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = 'offset'`,
+			name).Scan(&typ); err != nil || typ != "bigint" {
+			t.Errorf("table %s: offset column %q, %v; want bigint", name, typ, err)
 		}
 	}
 	q := newQueue(t, db, fast)
@@ -473,5 +475,44 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 	})
 	if err == nil || calls != 1 {
 		t.Errorf("InTx with a unique violation = %v after %d calls, want an error after 1", err, calls)
+	}
+}
+
+func TestAckDeadline(t *testing.T) {
+	_, db := newDB(t)
+	cfg := fast
+	cfg.AckDeadline = 100 * time.Millisecond
+	cfg.HandlerGrace = 50 * time.Millisecond
+	q := newQueue(t, db, cfg, "order.parsed")
+	want := ids("t", 3)
+	publish(t, q, "order.parsed", want...)
+	sub := newSubscriber(t, q, "normalize")
+	msgs, err := sub.Subscribe(context.Background(), "order.parsed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first delivery of t-00001 outlives the deadline and the grace:
+	// its batch is rolled back and every message of it delivered again.
+	var slow atomic.Int64
+	var deliveries atomic.Int64
+	wait := consumer(msgs, func(m *message.Message) error {
+		deliveries.Add(1)
+		if err := recordEffect(m, ""); err != nil {
+			return err
+		}
+		if m.UUID == "t-00001" && slow.Add(1) == 1 {
+			<-m.Context().Done() // cancelled when the subscriber gives up
+		}
+		return nil
+	})
+	waitFor(t, 10*time.Second, "every effect", func() bool { return len(effects(t, db)) == len(want) })
+	_ = sub.Close()
+	wait()
+	exactlyOnce(t, effects(t, db), want)
+	if n := deliveries.Load(); n != 5 {
+		t.Errorf("%d deliveries, want 5 (t-00000 and t-00001 twice)", n)
+	}
+	if _, err := sub.Subscribe(context.Background(), "order.parsed"); !errors.Is(err, pgq.ErrSubscriberClosed) {
+		t.Errorf("Subscribe after Close = %v, want ErrSubscriberClosed", err)
 	}
 }

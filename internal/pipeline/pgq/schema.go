@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 )
@@ -39,13 +40,13 @@ func MessagesTable(topic string) string {
 	return `"` + TablePrefix + topic + `"`
 }
 
-// schemaAdapter is watermill-sql's PostgreSQLQueueSchema with three
-// changes: the payload is BYTEA (any bytes, not only JSON), the batch is
-// selected FOR UPDATE SKIP LOCKED (v4.1.2 selects FOR UPDATE, which makes
-// a second consumer wait for the first one's batch and then fail with a
-// serialization error), and subscribers read in READ COMMITTED, where a
-// row deleted by another consumer is skipped instead of failing the
-// transaction.
+// schemaAdapter is watermill-sql's PostgreSQLQueueSchema with four
+// changes: the offset is BIGSERIAL, the payload is BYTEA (any bytes, not
+// only JSON), the batch is selected FOR UPDATE SKIP LOCKED (v4.1.2 selects
+// FOR UPDATE, which makes a second consumer wait for the first one's batch
+// and then fail with a serialization error), and subscribers read in READ
+// COMMITTED, where a row deleted by another consumer is skipped instead of
+// failing the transaction.
 type schemaAdapter struct {
 	wsql.PostgreSQLQueueSchema
 }
@@ -58,6 +59,24 @@ func newSchemaAdapter(batchSize int) schemaAdapter {
 		GenerateMessagesTableName: MessagesTable,
 		SubscribeBatchSize:        batchSize,
 	}}
+}
+
+// SchemaInitializingQueries creates the messages table with a BIGSERIAL
+// offset: watermill-sql's SERIAL (int4) runs out after 2^31 messages over
+// a topic's lifetime, a few weeks at a thousand messages a second.
+func (s schemaAdapter) SchemaInitializingQueries(params wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	qs, err := s.PostgreSQLQueueSchema.SchemaInitializingQueries(params)
+	if err != nil {
+		return nil, err
+	}
+	const serial, bigserial = `"offset" SERIAL PRIMARY KEY`, `"offset" BIGSERIAL PRIMARY KEY`
+	for i := range qs {
+		if !strings.Contains(qs[i].Query, serial) {
+			return nil, fmt.Errorf("unexpected messages table definition of watermill-sql: %s", qs[i].Query)
+		}
+		qs[i].Query = strings.Replace(qs[i].Query, serial, bigserial, 1)
+	}
+	return qs, nil
 }
 
 func (s schemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {

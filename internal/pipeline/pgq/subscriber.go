@@ -93,21 +93,30 @@ func (s *Subscriber) Close() error {
 	return nil
 }
 
-// consume runs batches until ctx is done.
+// consume runs batches until ctx is done. After failed batches it waits
+// RetryInterval, doubled for each further failure in a row up to 16 times
+// RetryInterval (the database is down).
 func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
 	logger := s.q.logger.With(watermill.LogFields{"topic": topic, "consumer_group": s.group})
 	var wait time.Duration
+	failures := 0
 	for {
 		if err := sleep(ctx, wait); err != nil {
 			return
 		}
-		n, err := s.batch(ctx, topic, out, logger)
+		n, nack, err := s.batch(ctx, topic, out)
+		if err == nil {
+			failures = 0
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			logger.Error("Consuming a batch failed", err, watermill.LogFields{"retry_in": s.q.cfg.RetryInterval})
-			wait = s.q.cfg.RetryInterval
+			wait = s.q.cfg.RetryInterval << min(failures, 4)
+			failures++
+			logger.Error("Consuming a batch failed", err, watermill.LogFields{"retry_in": wait, "failures": failures})
 		case err != nil:
 			return
+		case nack:
+			wait = s.q.cfg.ResendInterval
 		case n == 0:
 			wait = s.q.cfg.PollInterval
 		default:
@@ -133,18 +142,20 @@ func TxFromContext(ctx context.Context) (*sql.Tx, bool) {
 
 // batch locks up to BatchSize unacked messages, delivers them one by one
 // and commits the acks of those the handler acked with the handler's
-// writes. It returns the number of messages acked.
-func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *message.Message, logger watermill.LoggerAdapter) (n int, err error) {
+// writes. The first message not acked ends the batch (nack true): its
+// lock is released with the commit and it is delivered again by a later
+// batch, here or on another node. It returns the number of messages acked.
+func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *message.Message) (n int, nack bool, err error) {
 	conn, err := s.q.db.Conn(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("getting a connection: %w", err)
+		return 0, false, fmt.Errorf("getting a connection: %w", err)
 	}
 	defer conn.Close()
 	// The transaction outlives ctx: it ends when the batch ends, with the
 	// acked deliveries committed, never under a running handler.
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), &sql.TxOptions{Isolation: s.q.schema.SubscribeIsolationLevel()})
 	if err != nil {
-		return 0, fmt.Errorf("beginning batch transaction: %w", err)
+		return 0, false, fmt.Errorf("beginning batch transaction: %w", err)
 	}
 	defer func() {
 		if err != nil || n == 0 {
@@ -155,34 +166,35 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 	}()
 	rows, err := s.selectBatch(ctx, tx, topic)
 	if err != nil || len(rows) == 0 {
-		return 0, err
+		return 0, false, err
 	}
-	var acked []wsql.Row
+	var done []wsql.Row
 	for _, row := range rows {
-		ok, err := s.deliver(ctx, tx, topic, row, out, logger)
+		v, err := s.deliver(ctx, tx, row, out)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		if !ok {
+		if v != acked {
+			nack = true
 			break
 		}
-		acked = append(acked, row)
+		done = append(done, row)
 	}
-	if len(acked) == 0 {
-		return 0, nil
+	if len(done) == 0 {
+		return 0, nack, nil
 	}
 	bg := context.WithoutCancel(ctx)
-	ack, err := ackQuery(topic, *s.q.cfg.DeleteOnAck, acked)
+	ack, err := ackQuery(topic, *s.q.cfg.DeleteOnAck, done)
 	if err != nil {
-		return 0, fmt.Errorf("building ack: %w", err)
+		return 0, false, fmt.Errorf("building ack: %w", err)
 	}
 	if _, err := tx.ExecContext(bg, ack.Query, ack.Args...); err != nil {
-		return 0, fmt.Errorf("acking %d messages: %w", len(acked), err)
+		return 0, false, fmt.Errorf("acking %d messages: %w", len(done), err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("committing %d acks: %w", len(acked), err)
+		return 0, false, fmt.Errorf("committing %d acks: %w", len(done), err)
 	}
-	return len(acked), nil
+	return len(done), nack, nil
 }
 
 func (s *Subscriber) selectBatch(ctx context.Context, tx *sql.Tx, topic string) ([]wsql.Row, error) {
@@ -218,49 +230,38 @@ const (
 	nacked
 )
 
-// deliver hands one message to the subscription's reader, in a savepoint
-// of the batch transaction, until it is acked (true), or the subscriber
-// stops waiting (false: the message stays for a later batch). A nacked
-// delivery is rolled back to its savepoint and delivered again after
-// ResendInterval. An error means the transaction is unusable or a handler
-// was abandoned: the caller rolls the batch back.
-func (s *Subscriber) deliver(ctx context.Context, tx *sql.Tx, topic string, row wsql.Row, out chan<- *message.Message, logger watermill.LoggerAdapter) (bool, error) {
+// deliver hands one message to the subscription's reader in a savepoint
+// of the batch transaction and reports whether the handler acked it. A
+// message that is nacked, not handed over (the subscriber stops) or not
+// answered before the ack deadline plus HandlerGrace is rolled back to
+// its savepoint and stays for a later batch: the caller ends the batch.
+// An error means the transaction is unusable or a handler was abandoned
+// (still running): the caller rolls the whole batch back.
+func (s *Subscriber) deliver(ctx context.Context, tx *sql.Tx, row wsql.Row, out chan<- *message.Message) (verdict, error) {
 	bg := context.WithoutCancel(ctx)
 	sp := "pgq_d" + strconv.FormatInt(row.Offset, 10)
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, s.q.cfg.ResendInterval); err != nil {
-				return false, nil
-			}
+	if _, err := tx.ExecContext(bg, "SAVEPOINT "+sp); err != nil {
+		return none, fmt.Errorf("opening savepoint of message %s: %w", row.Msg.UUID, err)
+	}
+	msgCtx, cancelMsg := context.WithCancel(context.WithValue(bg, handleKey{}, tx))
+	defer cancelMsg()
+	msg := row.Msg.Copy()
+	msg.SetContext(msgCtx)
+	switch v := s.await(ctx, msg, out); v {
+	case acked:
+		cancelMsg()
+		if _, err := tx.ExecContext(bg, "RELEASE SAVEPOINT "+sp); err != nil {
+			return none, fmt.Errorf("releasing savepoint of message %s: %w", row.Msg.UUID, err)
 		}
-		if _, err := tx.ExecContext(bg, "SAVEPOINT "+sp); err != nil {
-			return false, fmt.Errorf("opening savepoint of message %s: %w", row.Msg.UUID, err)
+		return acked, nil
+	case nacked:
+		cancelMsg()
+		if err := rollbackTo(bg, tx, sp); err != nil {
+			return none, fmt.Errorf("rolling back nacked message %s: %w", row.Msg.UUID, err)
 		}
-		msgCtx, cancelMsg := context.WithCancel(context.WithValue(bg, handleKey{}, tx))
-		msg := row.Msg.Copy()
-		msg.SetContext(msgCtx)
-		v := s.await(ctx, msg, out)
-		switch v {
-		case acked:
-			cancelMsg()
-			if _, err := tx.ExecContext(bg, "RELEASE "+sp); err != nil {
-				return false, fmt.Errorf("releasing savepoint of message %s: %w", row.Msg.UUID, err)
-			}
-			return true, nil
-		case nacked:
-			cancelMsg()
-			if err := rollbackTo(bg, tx, sp); err != nil {
-				return false, fmt.Errorf("rolling back nacked message %s: %w", row.Msg.UUID, err)
-			}
-			if ctx.Err() != nil {
-				return false, nil
-			}
-			logger.Debug("Message nacked, delivering again", watermill.LogFields{"message_uuid": row.Msg.UUID})
-			continue
-		default:
-			cancelMsg()
-			return false, errAbandoned
-		}
+		return nacked, nil
+	default:
+		return none, errAbandoned
 	}
 }
 
