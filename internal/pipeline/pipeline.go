@@ -310,16 +310,49 @@ func (p *Pipeline) quarantine(h message.HandlerFunc) message.HandlerFunc {
 		}
 		var pl payload
 		_ = json.Unmarshal(msg.Payload, &pl)
-		if pl.DocumentID != "" {
-			_ = tx.SetDocumentStatus(ctx, pl.DocumentID, store.DocumentQuarantined, err.Error())
-			_, _ = tx.AddEvent(ctx, store.EventInput{DocumentID: pl.DocumentID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
-		}
-		if pl.OrderID != "" {
-			_, _ = tx.AddEvent(ctx, store.EventInput{OrderID: pl.OrderID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
-		}
+		// Best effort: the document or order may not exist (that may be
+		// why the message failed). In a savepoint, because on PostgreSQL a
+		// failed statement would abort the transaction, quarantine row
+		// included.
+		reason := err.Error()
+		_ = bestEffort(ctx, sqlTx, func() error {
+			if pl.DocumentID != "" {
+				if serr := tx.SetDocumentStatus(ctx, pl.DocumentID, store.DocumentQuarantined, reason); serr != nil {
+					return serr
+				}
+				if _, serr := tx.AddEvent(ctx, store.EventInput{DocumentID: pl.DocumentID, Actor: "system", Kind: "quarantined", Reason: reason}); serr != nil {
+					return serr
+				}
+			}
+			if pl.OrderID != "" {
+				if _, serr := tx.AddEvent(ctx, store.EventInput{OrderID: pl.OrderID, Actor: "system", Kind: "quarantined", Reason: reason}); serr != nil {
+					return serr
+				}
+			}
+			return nil
+		})
 		p.log.Error("message quarantined", "topic", topic, "document_id", pl.DocumentID, "order_id", pl.OrderID, "err", err)
 		return nil, nil
 	}
+}
+
+// bestEffort runs fn in a savepoint of tx and rolls its writes back when
+// it fails, leaving tx usable (PostgreSQL aborts a transaction on a failed
+// statement unless it is inside a savepoint).
+func bestEffort(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT best_effort"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT best_effort"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		_, _ = tx.ExecContext(ctx, "RELEASE SAVEPOINT best_effort")
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT best_effort")
+	return err
 }
 
 // publish sends the next stage's message in the current transaction.
