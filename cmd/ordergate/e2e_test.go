@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ordergate/ordergate/internal/testenv/postgres"
 )
 
 // binary is the ordergate command built once for the end-to-end tests,
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building ordergate:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := postgres.RunMain(m) // runs the tests, then stops the shared postgres
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -44,6 +44,7 @@ func commands() []command {
 		{"parse", "parse [flags] FILE...", "print each purchase order in the files as JSON Lines", runParse},
 		{"ack", "ack [flags] FILE", "print the acknowledgements the gateway sends for a file", runAck},
 		{"config", "config check [--config F]", "validate the configuration, every problem with file:line", runConfig},
+		{"migrate", "migrate [--config F]", "bring the database's schema up to date (postgres: before new nodes)", runMigrate},
 		{"reprocess", "reprocess [--reroute] ID...", "retry dead letters or route orders again after a fix", runReprocess},
 		{"import", "import KIND FILE.csv...", "import master data (customers, products, prices, xrefs)", runImport},
 		{"rules", "rules test ORDER.json...", "print what the rules decide on orders, changing nothing", runRules},

@@ -22,7 +22,6 @@ import (
 	"github.com/ordergate/ordergate/internal/httpapi"
 	"github.com/ordergate/ordergate/internal/metrics"
 	"github.com/ordergate/ordergate/internal/pipeline"
-	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/web"
 )
 
@@ -55,12 +54,7 @@ func Serve(ctx context.Context, opts Options) error {
 		return err
 	}
 	cfg := holder.Current()
-	if cfg.Store.Driver != config.DriverSQLite {
-		return fmt.Errorf("store driver %q is not available in this version (only sqlite)", cfg.Store.Driver)
-	}
-
-	st, err := store.Open(ctx, store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir,
-		BusyTimeout: cfg.Store.BusyTimeout, Logger: log.With("component", "store")})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -71,7 +65,14 @@ func Serve(ctx context.Context, opts Options) error {
 			log.Error("closing store", "err", err)
 		}
 	}()
-	queue := pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log)
+	queue, err := newQueue(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	nd, err := newNode(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 
 	if err := loadMasterdata(ctx, st, cfg, log); err != nil {
 		return err
@@ -109,6 +110,7 @@ func Serve(ctx context.Context, opts Options) error {
 		Store: st, Queue: queue, Config: holder.Current, Processor: ediproc.Processor{},
 		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
 		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
+		Singleton: nd.singleton,
 	})
 	if err != nil {
 		return err
@@ -123,7 +125,7 @@ func Serve(ctx context.Context, opts Options) error {
 	}
 	submits := newSubmitIntake(pipe)
 	api := httpapi.New(httpapi.Options{Store: st, Raw: st.Archive(), AdminToken: token, Keys: st.APIKeys(),
-		Ops: &ops{st: st, pipe: pipe}, Ready: pipe.Ready, Metrics: m.Handler(), Logger: log.With("component", "http")})
+		Ops: &ops{st: st, pipe: pipe}, Ready: pipe.Ready, Role: nd.role, Metrics: m.Handler(), Logger: log.With("component", "http")})
 	for i, ch := range chans.web {
 		if i > 0 {
 			return fmt.Errorf("channel %s: only one web channel can serve %s", ch.Name, webapi.Route)
@@ -188,14 +190,24 @@ func Serve(ctx context.Context, opts Options) error {
 	go func() { defer wg.Done(); submits.run(srcCtx) }()
 	go sweepSessions(runCtx, ui, log)
 	if mail != nil {
-		go runTaskMails(runCtx, st, mail, holder.Current, log.With("component", "mail"))
+		go nd.singleton(runCtx, "task-mails", func(ctx context.Context) {
+			runTaskMails(ctx, st, mail, holder.Current, log.With("component", "mail"))
+		})
 	}
 	for name, src := range chans.sources {
 		wg.Add(1)
-		go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()
+		if polled(channelType(cfg, name)) {
+			go func() { defer wg.Done(); nd.poll(srcCtx, pipe, name, src) }()
+		} else {
+			go func() { defer wg.Done(); pipe.RunSource(srcCtx, name, src) }()
+		}
+	}
+	where := cfg.Store.DSN
+	if cfg.Store.Driver == config.DriverPostgres {
+		where = "postgres" // the DSN may name a user and host; never its password
 	}
 	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(chans.sources)+len(chans.web)+len(chans.desk), "backends", len(backends),
-		"database", cfg.Store.DSN)
+		"database", where, "node", nd.name)
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}
@@ -239,6 +251,10 @@ func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
 	if s, err := cfg.HTTP.AdminToken().Value(); err == nil && !s.IsZero() {
 		return s.Reveal(), nil
 	}
+	if cfg.Store.Driver == config.DriverPostgres {
+		// No file next to a database: and every node needs the same token.
+		return "", fmt.Errorf("http.admin_token_env: set %s: with postgres every node takes the admin API token from it", cfg.HTTP.AdminTokenEnv)
+	}
 	path := filepath.Join(filepath.Dir(cfg.Store.DSN), "admin-token")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		log.Info("admin API token read from file (set the environment variable to choose one)",
@@ -275,4 +291,14 @@ func sweepSessions(ctx context.Context, ui *web.UI, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// channelType is the configured type of the channel name.
+func channelType(cfg *config.Config, name string) string {
+	for _, ch := range cfg.Channels {
+		if ch.Name == name {
+			return ch.Type
+		}
+	}
+	return ""
 }

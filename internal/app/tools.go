@@ -41,15 +41,15 @@ func OpenTools(ctx context.Context, configPath string, logOut io.Writer) (*Tools
 		logOut = os.Stderr
 	}
 	log := cfg.Log.NewLogger(logOut)
-	if cfg.Store.Driver != config.DriverSQLite {
-		return nil, fmt.Errorf("store driver %q is not available in this version (only sqlite)", cfg.Store.Driver)
-	}
-	st, err := store.Open(ctx, store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir,
-		BusyTimeout: cfg.Store.BusyTimeout, Logger: log.With("component", "store")})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	queue := pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log)
+	queue, err := newQueue(cfg, st, log)
+	if err != nil {
+		_ = st.Close(ctx)
+		return nil, err
+	}
 	pipe, err := pipeline.New(pipeline.Deps{Store: st, Queue: queue, Config: func() *config.Config { return cfg },
 		Processor: ediproc.Processor{}, Logger: log})
 	if err != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	// Ready reports whether the gateway is ready to take work (store open,
 	// pipeline running); nil means always ready.
 	Ready func(ctx context.Context) error
+	// Role, when set, is this node's part in the cluster, reported by
+	// /healthz.
+	Role func() NodeRole
 	// Metrics serves /metrics; nil serves 404.
 	Metrics http.Handler
 	Logger  *slog.Logger
@@ -166,8 +169,37 @@ func customerOf(r *http.Request) (string, bool) {
 	return c, ok
 }
 
+// NodeRole is what /healthz tells about the node: its name, the store
+// driver and the channels it polls now (under a lease when several nodes
+// share a postgres store).
+type NodeRole struct {
+	Node   string          `json:"node"`
+	Driver string          `json:"driver"`
+	Polls  []PolledChannel `json:"polls"`
+}
+
+// PolledChannel is one channel this node polls.
+type PolledChannel struct {
+	Channel string    `json:"channel"`
+	Token   int64     `json:"lease_token"`
+	Since   time.Time `json:"since"`
+}
+
+type health struct {
+	Status string `json:"status"`
+	*NodeRole
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	h := health{Status: "ok"}
+	if s.opts.Role != nil {
+		role := s.opts.Role()
+		if role.Polls == nil {
+			role.Polls = []PolledChannel{}
+		}
+		h.NodeRole = &role
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/internal/store"
@@ -197,5 +198,36 @@ func TestOrderAndDocument(t *testing.T) {
 	}
 	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="po_1.x12"` {
 		t.Errorf("Content-Disposition %q", cd)
+	}
+}
+
+// TestHealthzRole: /healthz reports the node, its driver and the channels
+// it polls, without a token.
+func TestHealthzRole(t *testing.T) {
+	since := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		role func() NodeRole
+		want string
+	}{
+		{"no role", nil, `{"status":"ok"}`},
+		{"polls nothing", func() NodeRole { return NodeRole{Node: "gw-2", Driver: "postgres"} },
+			`{"status":"ok","node":"gw-2","driver":"postgres","polls":[]}`},
+		{"polls two", func() NodeRole {
+			return NodeRole{Node: "gw-1", Driver: "postgres", Polls: []PolledChannel{{"nord-sftp", 7, since}, {"orders-imap", 3, since}}}
+		}, `{"status":"ok","node":"gw-1","driver":"postgres","polls":[{"channel":"nord-sftp","lease_token":7,"since":"2026-11-27T10:00:00Z"},{"channel":"orders-imap","lease_token":3,"since":"2026-11-27T10:00:00Z"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Options{Role: tc.role}))
+			defer srv.Close()
+			resp, body := get(t, srv, "/healthz", "")
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, body); err != nil {
+				t.Fatalf("/healthz body %s: %v", body, err)
+			}
+			if resp.StatusCode != http.StatusOK || compact.String() != tc.want {
+				t.Errorf("/healthz = %d %s, want 200 %s", resp.StatusCode, compact.String(), tc.want)
+			}
+		})
 	}
 }

@@ -135,6 +135,13 @@ func (p *planner) unresolved(path, format string, args ...any) {
 
 // plan reads what the order needs and decides; it does not change o.
 func plan(ctx context.Context, l Lookup, o *order.Order, partnerID, partnerCustomerID string) (Result, error) {
+	if b, ok := l.(BatchLookup); ok && len(o.Lines) > 1 {
+		pf, err := prefetch(ctx, l, b, o, partnerID)
+		if err != nil {
+			return Result{}, err
+		}
+		l = pf
+	}
 	p := &planner{ctx: ctx, l: l, o: o, partner: partnerID}
 	if err := p.customer(partnerCustomerID); err != nil {
 		return Result{}, err

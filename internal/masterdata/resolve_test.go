@@ -153,43 +153,63 @@ func TestResolveDemo(t *testing.T) {
 			wantSKUs:       []string{}, wantUnits: []string{},
 		},
 	}
+	// Each case twice: with the order's lines prefetched in batches (the
+	// store is a BatchLookup) and with one lookup per line and id.
+	resolvers := map[string]func(o *order.Order, partner, customer string) (Result, error){
+		"batch": func(o *order.Order, partner, customer string) (Result, error) {
+			return r.Resolve(context.Background(), o, partner, customer)
+		},
+		"single": func(o *order.Order, partner, customer string) (res Result, err error) {
+			err = st.View(context.Background(), func(tx *store.Tx) error {
+				res, err = ResolveWith(context.Background(), singleLookup{tx}, o, partner, customer)
+				return err
+			})
+			return res, err
+		},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o := tt.o
-			res, err := r.Resolve(context.Background(), &o, tt.partner, tt.customer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.CustomerID != tt.wantCustomer || res.CustomerFrom != tt.wantFrom || o.CustomerID != firstNonEmpty(tt.wantCustomer, tt.o.CustomerID) {
-				t.Errorf("customer: got %q from %q (order %q), want %q from %q", res.CustomerID, res.CustomerFrom, o.CustomerID, tt.wantCustomer, tt.wantFrom)
-			}
-			if tt.wantCustomer != "" && (res.Customer == nil || res.Customer.Number != tt.wantCustomer) {
-				t.Errorf("Result.Customer: got %+v", res.Customer)
-			}
-			gotShipTo := ""
-			if res.ShipTo != nil {
-				gotShipTo = res.ShipTo.Code
-			}
-			if gotShipTo != tt.wantShipTo || res.ShipToNew != tt.wantShipToNew {
-				t.Errorf("ship-to: got %q new=%v, want %q new=%v", gotShipTo, res.ShipToNew, tt.wantShipTo, tt.wantShipToNew)
-			}
-			var skus, units []string
-			for i, l := range o.Lines {
-				skus = append(skus, l.SKU)
-				units = append(units, res.Lines[i].Unit)
-				if res.Lines[i].Unit != "" && l.Unit != res.Lines[i].Unit {
-					t.Errorf("line %d: order unit %q, result unit %q", i, l.Unit, res.Lines[i].Unit)
+		for mode, resolve := range resolvers {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				o := tt.o
+				o.Lines = slices.Clone(tt.o.Lines)
+				res, err := resolve(&o, tt.partner, tt.customer)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if !slices.Equal(skus, tt.wantSKUs) || !slices.Equal(units, tt.wantUnits) {
-				t.Errorf("lines: got skus %q units %q, want %q %q", skus, units, tt.wantSKUs, tt.wantUnits)
-			}
-			if !slices.Equal(o.Unresolved, tt.wantUnresolved) || !slices.Equal(res.Unresolved, tt.wantUnresolved) {
-				t.Errorf("unresolved:\n got %q\nwant %q", o.Unresolved, tt.wantUnresolved)
-			}
-		})
+				if res.CustomerID != tt.wantCustomer || res.CustomerFrom != tt.wantFrom || o.CustomerID != firstNonEmpty(tt.wantCustomer, tt.o.CustomerID) {
+					t.Errorf("customer: got %q from %q (order %q), want %q from %q", res.CustomerID, res.CustomerFrom, o.CustomerID, tt.wantCustomer, tt.wantFrom)
+				}
+				if tt.wantCustomer != "" && (res.Customer == nil || res.Customer.Number != tt.wantCustomer) {
+					t.Errorf("Result.Customer: got %+v", res.Customer)
+				}
+				gotShipTo := ""
+				if res.ShipTo != nil {
+					gotShipTo = res.ShipTo.Code
+				}
+				if gotShipTo != tt.wantShipTo || res.ShipToNew != tt.wantShipToNew {
+					t.Errorf("ship-to: got %q new=%v, want %q new=%v", gotShipTo, res.ShipToNew, tt.wantShipTo, tt.wantShipToNew)
+				}
+				var skus, units []string
+				for i, l := range o.Lines {
+					skus = append(skus, l.SKU)
+					units = append(units, res.Lines[i].Unit)
+					if res.Lines[i].Unit != "" && l.Unit != res.Lines[i].Unit {
+						t.Errorf("line %d: order unit %q, result unit %q", i, l.Unit, res.Lines[i].Unit)
+					}
+				}
+				if !slices.Equal(skus, tt.wantSKUs) || !slices.Equal(units, tt.wantUnits) {
+					t.Errorf("lines: got skus %q units %q, want %q %q", skus, units, tt.wantSKUs, tt.wantUnits)
+				}
+				if !slices.Equal(o.Unresolved, tt.wantUnresolved) || !slices.Equal(res.Unresolved, tt.wantUnresolved) {
+					t.Errorf("unresolved:\n got %q\nwant %q", o.Unresolved, tt.wantUnresolved)
+				}
+			})
+		}
 	}
 }
+
+// singleLookup hides the store's batch lookups: one query per line and id.
+type singleLookup struct{ Lookup }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {

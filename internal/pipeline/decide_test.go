@@ -42,7 +42,9 @@ func (h *harness) putCustomer(limit, balance string) {
 // TestDecideCreditLimit: the credit rule holds an order over the limit
 // with the numbers, an approver releases it, it is routed and its 855
 // goes to the partner with the line statuses.
-func TestDecideCreditLimit(t *testing.T) {
+func TestDecideCreditLimit(t *testing.T) { forEachDriver(t, testDecideCreditLimit) }
+
+func testDecideCreditLimit(t *testing.T) {
 	h := newHarness(t, harnessOptions{rules: creditRules, response: `"855"`})
 	h.putCustomer("100.00", "90.00")
 
@@ -133,7 +135,9 @@ func TestDecideCreditLimit(t *testing.T) {
 
 // TestDecideApprovalLevels: an approval with two levels needs both roles,
 // in order, by two people; a rejection rejects the order and answers it.
-func TestDecideApprovalLevels(t *testing.T) {
+func TestDecideApprovalLevels(t *testing.T) { forEachDriver(t, testDecideApprovalLevels) }
+
+func testDecideApprovalLevels(t *testing.T) {
 	h := newHarness(t, harnessOptions{rules: creditRules, response: `"855"`})
 	h.putCustomer("1000000", "0")
 	// 40 lines: well over 1000.
@@ -176,7 +180,9 @@ func TestDecideApprovalLevels(t *testing.T) {
 // TestDecidePendingResponse: a partner that wants an answer at once gets
 // an 855 "acknowledged, no detail" (BAK02 AK) for a held order, and the
 // real answer when it is decided.
-func TestDecidePendingResponse(t *testing.T) {
+func TestDecidePendingResponse(t *testing.T) { forEachDriver(t, testDecidePendingResponse) }
+
+func testDecidePendingResponse(t *testing.T) {
 	h := newHarness(t, harnessOptions{rules: creditRules, response: `"855", pending_response: true`})
 	h.putCustomer("100.00", "90.00")
 	h.src.push("big", fixtures.X12850(2, "PO-PENDING", 3))

@@ -13,7 +13,9 @@ import (
 // canonical JSON (web API, order desk, capture) takes the same intake as
 // an EDI file and becomes one order with the id it carries; a bad one is
 // rejected at its source with the reason, never dropped.
-func TestCanonicalOrderDocuments(t *testing.T) {
+func TestCanonicalOrderDocuments(t *testing.T) { forEachDriver(t, testCanonicalOrderDocuments) }
+
+func testCanonicalOrderDocuments(t *testing.T) {
 	const good = `{"id":"ord_01JABCDEFGHJKMNPQRSTVWXYZ0","channel":"phone","source":{"standard":"desk","test":false},
 		"po_number":"TEL-1","customer_id":"C-1001","currency":"EUR",
 		"lines":[{"line_no":"1","quantity":"3","unit":"EA","unit_price":"12.50","sku":"SKU-1"}]}`

@@ -37,7 +37,9 @@ func mailWith(from, subject, body, name, ctype string, att []byte) []byte {
 // TestMailDocuments: mails from an IMAP channel are classified at the
 // parse stage: an EDI attachment takes the EDI path, a newsletter is kept
 // but not processed, a fax without capture is rejected with the reason.
-func TestMailDocuments(t *testing.T) {
+func TestMailDocuments(t *testing.T) { forEachDriver(t, testMailDocuments) }
+
+func testMailDocuments(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	docs := []channels.Document{
 		{SourceKey: "m1", Name: "po.eml", Body: channels.BytesBody(mailWith("buyer@baumarkt-nord.de", "PO 4711", "see attachment",
@@ -106,7 +108,9 @@ func (h *harness) waitDoc(id string, want store.DocumentStatus) store.Document {
 
 // TestMailCaptureFails: a fax nothing can be read from is rejected with
 // the reason and its sender asked to send it again.
-func TestMailCaptureFails(t *testing.T) {
+func TestMailCaptureFails(t *testing.T) { forEachDriver(t, testMailCaptureFails) }
+
+func testMailCaptureFails(t *testing.T) {
 	h := newHarness(t, harnessOptions{capture: func(context.Context, pipeline.CaptureInput) ([]*order.Order, error) {
 		return nil, errors.New("the PDF is broken")
 	}})

@@ -71,6 +71,10 @@ type Deps struct {
 	BreakerOpen time.Duration
 	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
 	Fault func(point string)
+	// Singleton runs fn where exactly one node of a cluster must run it
+	// (the delivery, outbound-ack and retention workers): under a lease,
+	// returning when ctx ends. Nil runs fn at once (one node).
+	Singleton func(ctx context.Context, name string, fn func(ctx context.Context))
 }
 
 // Pipeline runs the stages and the background workers.
@@ -114,6 +118,9 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	if d.Fault == nil {
 		d.Fault = func(string) {}
+	}
+	if d.Singleton == nil {
+		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
 	}
 	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger)}
 	p.acks = newSourceAcks(p)
@@ -205,9 +212,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for _, w := range []func(context.Context){p.runAckSender, p.runDeliveries, p.acks.run, p.runRetention} {
+	wg.Add(1)
+	go func() { defer wg.Done(); p.acks.run(wctx) }()
+	for name, w := range map[string]func(context.Context){"ack-sender": p.runAckSender, "deliveries": p.runDeliveries, "retention": p.runRetention} {
 		wg.Add(1)
-		go func() { defer wg.Done(); w(wctx) }()
+		go func() { defer wg.Done(); p.d.Singleton(wctx, "pipeline:"+name, w) }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- router.Run(context.WithoutCancel(ctx)) }()
@@ -301,16 +310,49 @@ func (p *Pipeline) quarantine(h message.HandlerFunc) message.HandlerFunc {
 		}
 		var pl payload
 		_ = json.Unmarshal(msg.Payload, &pl)
-		if pl.DocumentID != "" {
-			_ = tx.SetDocumentStatus(ctx, pl.DocumentID, store.DocumentQuarantined, err.Error())
-			_, _ = tx.AddEvent(ctx, store.EventInput{DocumentID: pl.DocumentID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
-		}
-		if pl.OrderID != "" {
-			_, _ = tx.AddEvent(ctx, store.EventInput{OrderID: pl.OrderID, Actor: "system", Kind: "quarantined", Reason: err.Error()})
-		}
+		// Best effort: the document or order may not exist (that may be
+		// why the message failed). In a savepoint, because on PostgreSQL a
+		// failed statement would abort the transaction, quarantine row
+		// included.
+		reason := err.Error()
+		_ = bestEffort(ctx, sqlTx, func() error {
+			if pl.DocumentID != "" {
+				if serr := tx.SetDocumentStatus(ctx, pl.DocumentID, store.DocumentQuarantined, reason); serr != nil {
+					return serr
+				}
+				if _, serr := tx.AddEvent(ctx, store.EventInput{DocumentID: pl.DocumentID, Actor: "system", Kind: "quarantined", Reason: reason}); serr != nil {
+					return serr
+				}
+			}
+			if pl.OrderID != "" {
+				if _, serr := tx.AddEvent(ctx, store.EventInput{OrderID: pl.OrderID, Actor: "system", Kind: "quarantined", Reason: reason}); serr != nil {
+					return serr
+				}
+			}
+			return nil
+		})
 		p.log.Error("message quarantined", "topic", topic, "document_id", pl.DocumentID, "order_id", pl.OrderID, "err", err)
 		return nil, nil
 	}
+}
+
+// bestEffort runs fn in a savepoint of tx and rolls its writes back when
+// it fails, leaving tx usable (PostgreSQL aborts a transaction on a failed
+// statement unless it is inside a savepoint).
+func bestEffort(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT best_effort"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT best_effort"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		_, _ = tx.ExecContext(ctx, "RELEASE SAVEPOINT best_effort")
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT best_effort")
+	return err
 }
 
 // publish sends the next stage's message in the current transaction.

@@ -23,7 +23,9 @@ import (
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/pipeline/pgq"
 	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/internal/testenv/postgres"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
 	"github.com/ordergate/ordergate/routing/filedrop"
@@ -84,6 +86,26 @@ type harness struct {
 	outbox string
 }
 
+func TestMain(m *testing.M) { os.Exit(postgres.RunMain(m)) }
+
+// forEachDriver runs a pipeline test on each store driver, as the subtests
+// sqlite and postgres (each with its queue: sqliteq, pgq); postgres is a
+// database of its own on the test binary's cluster, skipped where
+// PostgreSQL is not installed.
+func forEachDriver(t *testing.T, fn func(t *testing.T)) {
+	for _, d := range []string{"sqlite", "postgres"} {
+		t.Run(d, fn)
+	}
+}
+
+// driverOf is the driver forEachDriver chose for t (or its subtests).
+func driverOf(t *testing.T) string {
+	if strings.Contains(t.Name()+"/", "/postgres/") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
 	if o.duplicates == "" {
@@ -109,12 +131,24 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			t.Fatal(err)
 		}
 	}
-	st, err := store.Open(h.ctx, store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir})
+	opts := store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir}
+	if driverOf(t) == "postgres" {
+		opts = store.Options{Driver: "postgres", DSN: postgres.Shared(t).NewDatabase(t), ArchiveDir: cfg.Store.ArchiveDir}
+	}
+	st, err := store.Open(h.ctx, opts)
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
 	}
 	h.st = st
-	h.q = pipeline.NewSQLiteQueue(st, 0, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, nil)
+	if opts.Driver == "postgres" {
+		q, err := pgq.New(st.DB(), pgq.Config{PollInterval: 20 * time.Millisecond, BatchSize: cfg.Pipeline.BatchSize}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.q = q
+	} else {
+		h.q = pipeline.NewSQLiteQueue(st, 0, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, nil)
+	}
 	backend := o.backend
 	if backend == nil {
 		fb, err := filedrop.New(filedrop.Config{Name: "files", Dir: filepath.Join(dir, "outbound")})
@@ -407,7 +441,9 @@ func unknownSender(icn int, po string) []byte {
 	return []byte(strings.ReplaceAll(string(fixtures.X12850(icn, po, 1)), fixtures.X12Sender, "OTHERSENDER1"))
 }
 
-func TestHappyPath(t *testing.T) {
+func TestHappyPath(t *testing.T) { forEachDriver(t, testHappyPath) }
+
+func testHappyPath(t *testing.T) {
 	tests := []struct {
 		name    string
 		body    []byte
@@ -462,7 +498,9 @@ func TestHappyPath(t *testing.T) {
 
 // TestDuplicateInterchange sends the same bytes under two source keys: the
 // envelope layer of duplicate detection.
-func TestDuplicateInterchange(t *testing.T) {
+func TestDuplicateInterchange(t *testing.T) { forEachDriver(t, testDuplicateInterchange) }
+
+func testDuplicateInterchange(t *testing.T) {
 	tests := []struct {
 		policy     string
 		dupStatus  store.DocumentStatus
@@ -520,7 +558,9 @@ func TestDuplicateInterchange(t *testing.T) {
 
 // TestDuplicatePurchaseOrder sends one PO number in two interchanges: the
 // business layer of duplicate detection.
-func TestDuplicatePurchaseOrder(t *testing.T) {
+func TestDuplicatePurchaseOrder(t *testing.T) { forEachDriver(t, testDuplicatePurchaseOrder) }
+
+func testDuplicatePurchaseOrder(t *testing.T) {
 	tests := []struct {
 		policy string
 		want   order.Status
@@ -572,7 +612,9 @@ func TestDuplicatePurchaseOrder(t *testing.T) {
 	}
 }
 
-func TestRejectedDocuments(t *testing.T) {
+func TestRejectedDocuments(t *testing.T) { forEachDriver(t, testRejectedDocuments) }
+
+func testRejectedDocuments(t *testing.T) {
 	x12 := fixtures.X12850(4711, "PO-4711", 2)
 	badSE := bytes.Replace(x12, []byte("SE*13*0001"), []byte("SE*99*0001"), 1)
 	if bytes.Equal(badSE, x12) {
@@ -614,7 +656,9 @@ func TestRejectedDocuments(t *testing.T) {
 	}
 }
 
-func TestQuarantine(t *testing.T) {
+func TestQuarantine(t *testing.T) { forEachDriver(t, testQuarantine) }
+
+func testQuarantine(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	// A doc.received for a document that does not exist cannot be parsed,
 	// ever: the parse stage must put it aside and go on.
@@ -650,7 +694,9 @@ func TestQuarantine(t *testing.T) {
 	}
 }
 
-func TestRedelivery(t *testing.T) {
+func TestRedelivery(t *testing.T) { forEachDriver(t, testRedelivery) }
+
+func testRedelivery(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	body := fixtures.X12850(4711, "PO-4711", 1)
 	take := func() pipeline.Taken {
@@ -691,7 +737,9 @@ func TestRedelivery(t *testing.T) {
 	}
 }
 
-func TestDelivery(t *testing.T) {
+func TestDelivery(t *testing.T) { forEachDriver(t, testDelivery) }
+
+func testDelivery(t *testing.T) {
 	tests := []struct {
 		name        string
 		backend     *flakyBackend

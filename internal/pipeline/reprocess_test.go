@@ -15,7 +15,9 @@ import (
 // TestReprocess: a dead letter is retried after the backend recovers (by
 // order id and by delivery id), and an order is routed again as a new
 // revision; each is on the timeline, and ids with nothing to do say so.
-func TestReprocess(t *testing.T) {
+func TestReprocess(t *testing.T) { forEachDriver(t, testReprocess) }
+
+func testReprocess(t *testing.T) {
 	tests := []struct {
 		name      string
 		byDeliv   bool

@@ -14,7 +14,9 @@ import (
 // TestRouting: the route table decides where an accepted order goes:
 // conditions over the order, first match wins, continue fans out, and an
 // order is delivered only when every one of its deliveries is.
-func TestRouting(t *testing.T) {
+func TestRouting(t *testing.T) { forEachDriver(t, testRouting) }
+
+func testRouting(t *testing.T) {
 	tests := []struct {
 		name   string
 		routes string

@@ -68,6 +68,10 @@ func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // end as dead letters, and reprocessing them after it is back delivers
 // them.
 func TestWebhookDeliveryThroughPipeline(t *testing.T) {
+	forEachDriver(t, testWebhookDeliveryThroughPipeline)
+}
+
+func testWebhookDeliveryThroughPipeline(t *testing.T) {
 	recv := &flakyReceiver{rng: rand.New(rand.NewPCG(1, 2)), keys: map[string]map[string]int{}, taken: map[string]bool{}}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()

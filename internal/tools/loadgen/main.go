@@ -30,7 +30,7 @@ import (
 	"github.com/ordergate/ordergate/internal/fixtures"
 )
 
-const config = `store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
+const config = `store: %s
 http: {listen: "127.0.0.1:%d"}
 log: {level: warn}
 partners:
@@ -56,14 +56,15 @@ func main() {
 	edifact := flag.Bool("edifact", false, "alternate X12 and EDIFACT files (default: X12 only)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	dsn := flag.String("postgres", "", "run on postgres: the `DSN` of an empty database (default: sqlite)")
 	flag.Parse()
-	if err := run(*bin, *n, *lines, *rate, *edifact, *keep, *timeout); err != nil {
+	if err := run(*bin, *n, *lines, *rate, *edifact, *keep, *timeout, *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration) error {
+func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration, dsn string) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -84,12 +85,15 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(config, port)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(config, storeYAML(dsn), port)), 0o644); err != nil {
 		return err
 	}
 	var logBuf bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--config", "config.yaml")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &logBuf, &logBuf
+	if dsn != "" {
+		cmd.Env = append(os.Environ(), "OG_DSN="+dsn, "ORDERGATE_ADMIN_TOKEN=loadgen-0123456789abcdef0123456789abcdef")
+	}
 	// The server dies with the load tool, however that ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -320,4 +324,13 @@ func tail(s string, lines int) string {
 		parts = parts[len(parts)-lines:]
 	}
 	return strings.Join(parts, "\n")
+}
+
+// storeYAML is the store section: sqlite in the working directory, or the
+// postgres database with the raw archive in it.
+func storeYAML(dsn string) string {
+	if dsn == "" {
+		return "{dsn: ./data/ordergate.db, archive_dir: ./data/archive}"
+	}
+	return "{driver: postgres, dsn_env: OG_DSN, archive: database}"
 }

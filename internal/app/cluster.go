@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/httpapi"
+	"github.com/ordergate/ordergate/internal/lease"
+	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/pipeline/pgq"
+	"github.com/ordergate/ordergate/internal/store"
+)
+
+// channelLease prefixes the lease of a polled channel.
+const channelLease = "channel:"
+
+// node is this process's part in a cluster: its name and the elector
+// under whose leases it polls channels and runs the singleton workers. On
+// sqlite there is one node and it leads everything at once.
+type node struct {
+	name    string
+	driver  string
+	elector lease.Elector
+	log     *slog.Logger
+}
+
+// nodeName is cluster.node, else the host name and process id.
+func nodeName(cfg *config.Config) string {
+	if cfg.Cluster.Node != "" {
+		return cfg.Cluster.Node
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "ordergate"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+func newNode(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*node, error) {
+	n := &node{name: nodeName(cfg), driver: cfg.Store.Driver, log: log.With("component", "cluster")}
+	if cfg.Store.Driver != config.DriverPostgres {
+		n.elector = lease.Local(n.name)
+		return n, nil
+	}
+	pg, err := lease.NewPostgres(st.DB(), lease.Config{Node: n.name, TTL: cfg.Cluster.LeaseTTL}, log.With("component", "lease"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pg.Init(ctx); err != nil {
+		return nil, fmt.Errorf("cluster leases: %w", err)
+	}
+	n.elector = pg
+	return n, nil
+}
+
+// poll polls src under the channel's lease: while this node holds it
+// (always, on sqlite), until ctx ends. Every start and stop is logged
+// with the node and the fencing token: the poll log.
+func (n *node) poll(ctx context.Context, pipe *pipeline.Pipeline, name string, src channels.Source) {
+	_ = n.elector.Lead(ctx, channelLease+name, func(ctx context.Context, l lease.Lease) error {
+		n.log.Info("polling started", "channel", name, "node", n.name, "lease_token", l.Token())
+		pipe.RunSource(ctx, name, fencedSource{Source: src, lease: l})
+		n.log.Info("polling stopped", "channel", name, "node", n.name, "lease_token", l.Token())
+		return nil
+	})
+}
+
+// singleton runs fn under the lease name (pipeline.Deps.Singleton).
+func (n *node) singleton(ctx context.Context, name string, fn func(ctx context.Context)) {
+	_ = n.elector.Lead(ctx, name, func(ctx context.Context, l lease.Lease) error {
+		n.log.Debug("singleton started", "name", name, "node", n.name, "lease_token", l.Token())
+		fn(ctx)
+		return nil
+	})
+}
+
+// role is what /healthz reports: the channels this node polls now.
+func (n *node) role() httpapi.NodeRole {
+	r := httpapi.NodeRole{Node: n.name, Driver: n.driver}
+	for _, h := range n.elector.Held() {
+		if ch, ok := strings.CutPrefix(h.Name, channelLease); ok {
+			r.Polls = append(r.Polls, httpapi.PolledChannel{Channel: ch, Token: h.Token, Since: h.Since})
+		}
+	}
+	slices.SortFunc(r.Polls, func(a, b httpapi.PolledChannel) int { return strings.Compare(a.Channel, b.Channel) })
+	return r
+}
+
+// fencedSource checks the lease before every ack that disposes of a
+// source document (deleting or moving a file, flagging a mail): a node
+// that lost its lease without noticing yet leaves the document to the new
+// holder, which reads it again and finds it stored already.
+type fencedSource struct {
+	channels.Source
+	lease lease.Lease
+}
+
+func (f fencedSource) Read(ctx context.Context) (channels.Document, channels.AckFunc, error) {
+	doc, ack, err := f.Source.Read(ctx)
+	if err != nil || ack == nil {
+		return doc, ack, err
+	}
+	return doc, func(ctx context.Context, r channels.Result) error {
+		if r.Outcome != channels.OutcomeRetry {
+			if err := f.lease.Check(ctx); err != nil {
+				return fmt.Errorf("%w: %w", channels.ErrNotConnected, err)
+			}
+		}
+		return ack(ctx, r)
+	}, nil
+}
+
+// polled reports whether a channel type is polled (under a lease) rather
+// than served on every node.
+func polled(typ string) bool {
+	switch typ {
+	case config.ChannelSFTPServer, config.ChannelWeb, config.ChannelDesk:
+		return false
+	}
+	return true
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	opts, err := storeOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, opts)
+}
+
+// storeOptions are the store's options from the config; the postgres DSN
+// is read from its environment variable.
+func storeOptions(cfg *config.Config, log *slog.Logger) (store.Options, error) {
+	s := cfg.Store
+	opts := store.Options{Driver: s.Driver, ArchiveDir: s.ArchiveDir, BusyTimeout: s.BusyTimeout,
+		Logger: log.With("component", "store")}
+	if s.Driver != config.DriverPostgres {
+		opts.Path = s.DSN
+		return opts, nil
+	}
+	opts.DSN, opts.MaxConns, opts.ArchiveInDB = s.DSN, s.MaxConns, s.Archive == config.ArchiveDatabase
+	if s.DSNEnv != "" {
+		v, err := s.DSNRef().Value()
+		if err != nil {
+			return opts, fmt.Errorf("store.dsn_env: %w", err)
+		}
+		opts.DSN = v.Reveal()
+	}
+	return opts, nil
+}
+
+// newQueue is the pipeline's queue on the store's database.
+func newQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (pipeline.Queue, error) {
+	if cfg.Store.Driver != config.DriverPostgres {
+		return pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log), nil
+	}
+	q, err := pgq.New(st.DB(), pgq.Config{PollInterval: cfg.Pipeline.PollInterval, BatchSize: cfg.Pipeline.BatchSize},
+		pipeline.WatermillLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("postgres queue: %w", err)
+	}
+	return q, nil
+}
+
+// Migrate brings the configured database's schema up to date: the
+// store's migrations (reported by name, in order), the pipeline queue's
+// tables and, on postgres, the lease tables. Serve does the same at
+// start; run it alone before rolling a new version out to a cluster.
+func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]string, error) {
+	opts, err := storeOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.Migrate(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, opts)
+	if err != nil {
+		return applied, err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	queue, err := newQueue(cfg, st, log)
+	if err != nil {
+		return applied, err
+	}
+	if err := queue.InitializeSchema(ctx, pipeline.Topics...); err != nil {
+		return applied, fmt.Errorf("queue schema: %w", err)
+	}
+	if _, err := newNode(ctx, cfg, st, log); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}

@@ -1,0 +1,152 @@
+package masterdata
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// BatchLookup answers the per-line lookups of a whole order at once: a
+// query each instead of a round trip per line and id, which is what a
+// database over a network needs (*store.Store and *store.Tx have it).
+type BatchLookup interface {
+	Products(ctx context.Context, skus []string) (map[string]store.Product, error)
+	ProductsByGTIN(ctx context.Context, gtins []string) (map[string]store.Product, error)
+	ItemXrefs(ctx context.Context, partner string, items []string) (map[string]store.ItemXref, error)
+	UnitXrefs(ctx context.Context, partner string, units []string) (map[string]store.UnitXref, error)
+}
+
+var (
+	_ BatchLookup = (*store.Store)(nil)
+	_ BatchLookup = (*store.Tx)(nil)
+)
+
+// prefetched is a Lookup whose product, item and unit lookups for one
+// order's lines were read in advance; lookups of other values (none, in
+// plan) and the customer and party lookups go to the underlying Lookup.
+type prefetched struct {
+	Lookup
+	partner  string
+	products map[string]*store.Product // by SKU; nil: not found
+	byGTIN   map[string]*store.Product
+	items    map[string]*store.ItemXref
+	units    map[string]*store.UnitXref
+}
+
+// prefetch reads every product, GTIN, item and unit cross-reference the
+// lines of o can ask for, in four queries.
+func prefetch(ctx context.Context, l Lookup, b BatchLookup, o *order.Order, partner string) (*prefetched, error) {
+	var skus, gtins, items, units []string
+	for _, ln := range o.Lines {
+		skus = append(skus, ln.SKU, ln.SupplierPart)
+		gtins = append(gtins, ln.GTIN)
+		items = append(items, ln.BuyerPart, ln.SupplierPart, ln.GTIN, ln.ManufacturerPart)
+		units = append(units, strings.ToUpper(strings.TrimSpace(ln.Unit)))
+	}
+	p := &prefetched{Lookup: l, partner: partner, products: map[string]*store.Product{}, byGTIN: map[string]*store.Product{},
+		items: map[string]*store.ItemXref{}, units: map[string]*store.UnitXref{}}
+	xs, err := b.ItemXrefs(ctx, partner, items)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if it == "" {
+			continue
+		}
+		if x, ok := xs[it]; ok {
+			p.items[it] = &x
+			skus = append(skus, x.SKU)
+		} else {
+			p.items[it] = nil
+		}
+	}
+	if err := fill(ctx, p.products, skus, b.Products); err != nil {
+		return nil, err
+	}
+	if err := fill(ctx, p.byGTIN, gtins, b.ProductsByGTIN); err != nil {
+		return nil, err
+	}
+	us, err := b.UnitXrefs(ctx, partner, units)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range units {
+		if u == "" {
+			continue
+		}
+		if x, ok := us[u]; ok {
+			p.units[u] = &x
+		} else {
+			p.units[u] = nil
+		}
+	}
+	return p, nil
+}
+
+// fill records in m, for each key, the product found or nil.
+func fill(ctx context.Context, m map[string]*store.Product, keys []string, get func(context.Context, []string) (map[string]store.Product, error)) error {
+	found, err := get(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if pr, ok := found[k]; ok {
+			m[k] = &pr
+		} else {
+			m[k] = nil
+		}
+	}
+	return nil
+}
+
+func missing(what string) error { return fmt.Errorf("reading %s: %w", what, store.ErrNotFound) }
+
+func (p *prefetched) GetProduct(ctx context.Context, sku string) (store.Product, error) {
+	pr, asked := p.products[sku]
+	switch {
+	case !asked:
+		return p.Lookup.GetProduct(ctx, sku)
+	case pr == nil:
+		return store.Product{}, missing("product " + sku)
+	}
+	return *pr, nil
+}
+
+func (p *prefetched) ProductByGTIN(ctx context.Context, gtin string) (store.Product, error) {
+	pr, asked := p.byGTIN[gtin]
+	switch {
+	case !asked:
+		return p.Lookup.ProductByGTIN(ctx, gtin)
+	case pr == nil:
+		return store.Product{}, missing("product by GTIN " + gtin)
+	}
+	return *pr, nil
+}
+
+func (p *prefetched) ItemXref(ctx context.Context, partner, item string) (store.ItemXref, error) {
+	x, asked := p.items[item]
+	switch {
+	case !asked || partner != p.partner:
+		return p.Lookup.ItemXref(ctx, partner, item)
+	case x == nil:
+		return store.ItemXref{}, missing("item xref " + partner + "/" + item)
+	}
+	return *x, nil
+}
+
+func (p *prefetched) UnitXref(ctx context.Context, partner, unit string) (store.UnitXref, error) {
+	x, asked := p.units[unit]
+	switch {
+	case !asked || partner != p.partner:
+		return p.Lookup.UnitXref(ctx, partner, unit)
+	case x == nil:
+		return store.UnitXref{}, missing("unit xref " + partner + "/" + unit)
+	}
+	return *x, nil
+}
