@@ -5,20 +5,28 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/pipeline/brokerq"
+	"github.com/ordergate/ordergate/internal/pipeline/pgq"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/testenv/natsserver"
+	"github.com/ordergate/ordergate/internal/testenv/postgres"
 	"github.com/ordergate/ordergate/internal/testenv/rabbitmq"
 )
+
+func TestMain(m *testing.M) { os.Exit(postgres.RunMain(m)) }
 
 // waitFor bounds a wait for an outcome.
 const waitFor = 60 * time.Second
@@ -37,26 +45,38 @@ type brokerEnv struct {
 }
 
 // TestBrokers runs the queue's behaviour tests against a real NATS
-// JetStream and a real RabbitMQ, each with a real SQLite store as outbox.
+// JetStream and a real RabbitMQ, with a real SQLite store as outbox, and
+// the main ones again on RabbitMQ with pgq on a real PostgreSQL as outbox
+// (the outbox and inbox code does not depend on the broker).
 func TestBrokers(t *testing.T) {
 	t.Run(brokerq.NATS, func(t *testing.T) {
 		srv := natsserver.Start(t)
-		runBehaviour(t, brokerEnv{name: brokerq.NATS, url: srv.URL()})
+		env := brokerEnv{name: brokerq.NATS, url: srv.URL()}
+		runBehaviour(t, env)
 	})
 	t.Run(brokerq.RabbitMQ, func(t *testing.T) {
 		srv := rabbitmq.Start(t)
 		env := brokerEnv{name: brokerq.RabbitMQ, url: srv.URL()}
 		runBehaviour(t, env)
+		t.Run("postgres", func(t *testing.T) { runPostgres(t, env) })
 		t.Run("BrokerKilledMidStream", func(t *testing.T) { testBrokerKilled(t, env, srv) })
 	})
 }
 
 func runBehaviour(t *testing.T, env brokerEnv) {
-	t.Run("Chain", func(t *testing.T) { testChain(t, env) })
-	t.Run("RollbackNeverPublishes", func(t *testing.T) { testRollback(t, env) })
-	t.Run("RedeliveryHasEffectOnce", func(t *testing.T) { testRedelivery(t, env) })
-	t.Run("TwoNodesShareTheWork", func(t *testing.T) { testTwoNodes(t, env) })
-	t.Run("Retain", func(t *testing.T) { testRetain(t, env) })
+	t.Run("Chain", func(t *testing.T) { testChain(t, env, openSQLite(t), 1000) })
+	t.Run("RollbackNeverPublishes", func(t *testing.T) { testRollback(t, env, openSQLite(t)) })
+	t.Run("RedeliveryHasEffectOnce", func(t *testing.T) { testRedelivery(t, env, openSQLite(t)) })
+	t.Run("TwoNodesShareTheWork", func(t *testing.T) { testTwoNodes(t, env, openSQLite(t)) })
+	t.Run("Retain", func(t *testing.T) { testRetain(t, env, openSQLite(t)) })
+}
+
+// runPostgres runs the chain, redelivery and two-node tests with pgq as
+// outbox, each node on its own connection pool.
+func runPostgres(t *testing.T, env brokerEnv) {
+	t.Run("Chain", func(t *testing.T) { testChain(t, env, openPostgres(t), 300) })
+	t.Run("RedeliveryHasEffectOnce", func(t *testing.T) { testRedelivery(t, env, openPostgres(t)) })
+	t.Run("TwoNodesShareTheWork", func(t *testing.T) { testTwoNodes(t, env, openPostgres(t)) })
 }
 
 // prefix returns a broker name prefix of its own for a test.
@@ -64,9 +84,38 @@ func prefix(t *testing.T) string {
 	return fmt.Sprintf("t%d_", time.Now().UnixNano())
 }
 
-// openStore opens a store in a temp dir, with the effects table the
-// chain's handlers write.
-func openStore(t *testing.T) *store.Store {
+// database is the outbox's database of a test: its dialect, a pool for
+// the test's queries and a new outbox (a node's) on it.
+type database struct {
+	db        *sql.DB
+	dialect   brokerq.Dialect
+	newOutbox func(t *testing.T) brokerq.Outbox
+}
+
+// rebind writes query's ? placeholders in the database's dialect.
+func (d database) rebind(query string) string {
+	if d.dialect != brokerq.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// effectsTable is the table the chain's handlers write.
+const effectsTable = `CREATE TABLE effects (stage TEXT NOT NULL, key TEXT NOT NULL, node TEXT NOT NULL)`
+
+// openSQLite opens a store in a temp dir; its outboxes are SQLite queues
+// on the store.
+func openSQLite(t *testing.T) database {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -79,22 +128,50 @@ func openStore(t *testing.T) *store.Store {
 			t.Errorf("closing store: %v", err)
 		}
 	})
-	if _, err := st.DB().ExecContext(ctx, `CREATE TABLE effects (stage TEXT NOT NULL, key TEXT NOT NULL, node TEXT NOT NULL)`); err != nil {
+	if _, err := st.DB().ExecContext(ctx, effectsTable); err != nil {
 		t.Fatal(err)
 	}
-	return st
+	return database{db: st.DB(), dialect: brokerq.SQLite, newOutbox: func(*testing.T) brokerq.Outbox {
+		return pipeline.NewSQLiteQueue(st, 0, 5*time.Millisecond, 0, nil)
+	}}
 }
 
-// newQueue returns a Queue over an SQLite outbox on st, its schema
-// initialized.
-func newQueue(t *testing.T, st *store.Store, env brokerEnv, pfx string, mod func(*brokerq.Config)) *brokerq.Queue {
+// openPostgres gives the test a database on the shared PostgreSQL
+// cluster; its outboxes are pgq queues, each on a pool of its own.
+func openPostgres(t *testing.T) database {
 	t.Helper()
-	outbox := pipeline.NewSQLiteQueue(st, 0, 5*time.Millisecond, 0, nil)
-	cfg := brokerq.Config{Broker: env.name, URL: env.url, Prefix: pfx, Dialect: brokerq.SQLite}
+	dsn := postgres.Shared(t).NewDatabase(t)
+	open := func(t *testing.T) *sql.DB {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatalf("opening %s: %v", dsn, err)
+		}
+		db.SetMaxOpenConns(20)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	db := open(t)
+	if _, err := db.ExecContext(context.Background(), effectsTable); err != nil {
+		t.Fatal(err)
+	}
+	return database{db: db, dialect: brokerq.Postgres, newOutbox: func(t *testing.T) brokerq.Outbox {
+		q, err := pgq.New(open(t), pgq.Config{PollInterval: 10 * time.Millisecond, ResendInterval: 5 * time.Millisecond}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}}
+}
+
+// newQueue returns a Queue (a node) over a new outbox on db, its schema
+// initialized.
+func newQueue(t *testing.T, db database, env brokerEnv, pfx string, mod func(*brokerq.Config)) *brokerq.Queue {
+	t.Helper()
+	cfg := brokerq.Config{Broker: env.name, URL: env.url, Prefix: pfx, Dialect: db.dialect}
 	if mod != nil {
 		mod(&cfg)
 	}
-	q, err := brokerq.New(outbox, cfg)
+	q, err := brokerq.New(db.newOutbox(t), cfg)
 	if err != nil {
 		t.Fatalf("brokerq.New: %v", err)
 	}
@@ -133,7 +210,7 @@ func (d *deliveries) get(stage, uuid string) int {
 
 // runChain runs the forwarder and a router with the two-stage chain on q,
 // its effects marked with node, until the test ends or stop is called.
-func runChain(t *testing.T, q *brokerq.Queue, node string, seen *deliveries) (stop func()) {
+func runChain(t *testing.T, db database, q *brokerq.Queue, node string, seen *deliveries) (stop func()) {
 	t.Helper()
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 20 * time.Second}, nil)
 	if err != nil {
@@ -154,7 +231,7 @@ func runChain(t *testing.T, q *brokerq.Queue, node string, seen *deliveries) (st
 			if !ok {
 				return errors.New("no transaction in the message's context")
 			}
-			if _, err := tx.ExecContext(msg.Context(), `INSERT INTO effects (stage, key, node) VALUES (?, ?, ?)`, stage, string(msg.Payload), node); err != nil {
+			if _, err := tx.ExecContext(msg.Context(), db.rebind(`INSERT INTO effects (stage, key, node) VALUES (?, ?, ?)`), stage, string(msg.Payload), node); err != nil {
 				return err
 			}
 			if next == "" {
@@ -246,10 +323,10 @@ func keys(from, n int) []string {
 	return k
 }
 
-func count(t *testing.T, st *store.Store, query string, args ...any) int {
+func count(t *testing.T, db database, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := st.DB().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := db.db.QueryRowContext(context.Background(), db.rebind(query), args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -257,11 +334,11 @@ func count(t *testing.T, st *store.Store, query string, args ...any) int {
 
 // waitEffects waits until stage has n effects, then checks it has exactly
 // n distinct ones.
-func waitEffects(t *testing.T, st *store.Store, stage string, n int) {
+func waitEffects(t *testing.T, db database, stage string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for {
-		got := count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = ?`, stage)
+		got := count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = ?`, stage)
 		if got >= n {
 			break
 		}
@@ -270,8 +347,8 @@ func waitEffects(t *testing.T, st *store.Store, stage string, n int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	rows := count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = ?`, stage)
-	distinct := count(t, st, `SELECT COUNT(DISTINCT key) FROM effects WHERE stage = ?`, stage)
+	rows := count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = ?`, stage)
+	distinct := count(t, db, `SELECT COUNT(DISTINCT key) FROM effects WHERE stage = ?`, stage)
 	if rows != n || distinct != n {
 		t.Fatalf("stage %s: %d effects of %d distinct messages, want %d of %d (exactly once)", stage, rows, distinct, n, n)
 	}
@@ -296,31 +373,28 @@ func waitDepth(t *testing.T, q *brokerq.Queue, topic string) {
 	}
 }
 
-// testChain: 1,000 messages through the two stages, each stage's effect
+// testChain: n messages through the two stages, each stage's effect
 // exactly once, nothing left waiting.
-func testChain(t *testing.T, env brokerEnv) {
-	const n = 1000
-	st := openStore(t)
-	q := newQueue(t, st, env, prefix(t), nil)
+func testChain(t *testing.T, env brokerEnv, db database, n int) {
+	q := newQueue(t, db, env, prefix(t), nil)
 	start := time.Now()
 	publishInputs(t, q, keys(0, n)...)
-	runChain(t, q, "a", nil)
-	waitEffects(t, st, "s1", n)
-	waitEffects(t, st, "s2", n)
+	runChain(t, db, q, "a", nil)
+	waitEffects(t, db, "s1", n)
+	waitEffects(t, db, "s2", n)
 	t.Logf("%d messages through two stages in %v", n, time.Since(start).Round(time.Millisecond))
 	waitDepth(t, q, topicIn)
 	waitDepth(t, q, topicMid)
-	if got := count(t, st, `SELECT COUNT(*) FROM `+brokerq.InboxTable); got != 2*n {
+	if got := count(t, db, `SELECT COUNT(*) FROM `+brokerq.InboxTable); got != 2*n {
 		t.Errorf("inbox rows = %d, want %d (one per stage and message)", got, 2*n)
 	}
 }
 
 // testRollback: a message published in a transaction that rolls back is
 // never forwarded; one committed after it arrives.
-func testRollback(t *testing.T, env brokerEnv) {
-	st := openStore(t)
-	q := newQueue(t, st, env, prefix(t), nil)
-	runChain(t, q, "a", nil)
+func testRollback(t *testing.T, env brokerEnv, db database) {
+	q := newQueue(t, db, env, prefix(t), nil)
+	runChain(t, db, q, "a", nil)
 	errBoom := errors.New("boom")
 	err := q.InTx(context.Background(), func(tx *sql.Tx) error {
 		pub, err := q.NewPublisherInTx(tx)
@@ -339,22 +413,21 @@ func testRollback(t *testing.T, env brokerEnv) {
 	// the rolled back one has gone through both stages, the rolled back
 	// one would have too.
 	publishInputs(t, q, "after")
-	waitEffects(t, st, "s2", 1)
-	if got := count(t, st, `SELECT COUNT(*) FROM effects WHERE key = 'rolled-back'`); got != 0 {
+	waitEffects(t, db, "s2", 1)
+	if got := count(t, db, `SELECT COUNT(*) FROM effects WHERE key = 'rolled-back'`); got != 0 {
 		t.Fatalf("the rolled back message had %d effects", got)
 	}
-	if got := count(t, st, `SELECT COUNT(*) FROM effects WHERE key = 'after'`); got != 2 {
+	if got := count(t, db, `SELECT COUNT(*) FROM effects WHERE key = 'after'`); got != 2 {
 		t.Fatalf("the committed message had %d effects, want 2", got)
 	}
 }
 
 // testRedelivery: a message published twice to the broker with the same
 // UUID is delivered twice and has its effect once.
-func testRedelivery(t *testing.T, env brokerEnv) {
-	st := openStore(t)
-	q := newQueue(t, st, env, prefix(t), nil)
+func testRedelivery(t *testing.T, env brokerEnv, db database) {
+	q := newQueue(t, db, env, prefix(t), nil)
 	seen := &deliveries{}
-	runChain(t, q, "a", seen)
+	runChain(t, db, q, "a", seen)
 	m := message.NewMessage(watermill.NewUUID(), []byte("dup"))
 	pub := brokerq.BrokerPublisher(q)
 	for range 2 {
@@ -369,14 +442,14 @@ func testRedelivery(t *testing.T, env brokerEnv) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitEffects(t, st, "s2", 1)
+	waitEffects(t, db, "s2", 1)
 	// A later message has gone through s1 after both deliveries.
 	publishInputs(t, q, "later")
-	waitEffects(t, st, "s2", 2)
-	if got := count(t, st, `SELECT COUNT(*) FROM effects WHERE key = 'dup' AND stage = 's1'`); got != 1 {
+	waitEffects(t, db, "s2", 2)
+	if got := count(t, db, `SELECT COUNT(*) FROM effects WHERE key = 'dup' AND stage = 's1'`); got != 1 {
 		t.Fatalf("the twice delivered message had %d effects in s1, want 1", got)
 	}
-	if got := count(t, st, `SELECT COUNT(*) FROM effects WHERE key = 'dup' AND stage = 's2'`); got != 1 {
+	if got := count(t, db, `SELECT COUNT(*) FROM effects WHERE key = 'dup' AND stage = 's2'`); got != 1 {
 		t.Fatalf("the twice delivered message had %d effects in s2, want 1", got)
 	}
 }
@@ -384,21 +457,20 @@ func testRedelivery(t *testing.T, env brokerEnv) {
 // testTwoNodes: two queues (nodes) with their own subscribers and
 // forwarders on one broker and one store share the messages, each effect
 // still exactly once.
-func testTwoNodes(t *testing.T, env brokerEnv) {
+func testTwoNodes(t *testing.T, env brokerEnv, db database) {
 	const n = 200
-	st := openStore(t)
 	pfx := prefix(t)
-	qa := newQueue(t, st, env, pfx, nil)
-	qb := newQueue(t, st, env, pfx, nil)
-	runChain(t, qa, "a", nil)
-	runChain(t, qb, "b", nil)
+	qa := newQueue(t, db, env, pfx, nil)
+	qb := newQueue(t, db, env, pfx, nil)
+	runChain(t, db, qa, "a", nil)
+	runChain(t, db, qb, "b", nil)
 	publishInputs(t, qa, keys(0, n/2)...)
 	publishInputs(t, qb, keys(n/2, n/2)...)
-	waitEffects(t, st, "s1", n)
-	waitEffects(t, st, "s2", n)
+	waitEffects(t, db, "s1", n)
+	waitEffects(t, db, "s2", n)
 	for _, stage := range []string{"s1", "s2"} {
-		a := count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = ? AND node = 'a'`, stage)
-		b := count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = ? AND node = 'b'`, stage)
+		a := count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = ? AND node = 'a'`, stage)
+		b := count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = ? AND node = 'b'`, stage)
 		t.Logf("stage %s: node a %d, node b %d", stage, a, b)
 		if a == 0 || b == 0 {
 			t.Errorf("stage %s: node a handled %d, node b %d; want both to share the work", stage, a, b)
@@ -408,22 +480,21 @@ func testTwoNodes(t *testing.T, env brokerEnv) {
 
 // testRetain: Retain deletes inbox rows older than the retention and keeps
 // the newer ones.
-func testRetain(t *testing.T, env brokerEnv) {
+func testRetain(t *testing.T, env brokerEnv, db database) {
 	defer brokerq.SetRetainInterval(20 * time.Millisecond)()
-	st := openStore(t)
-	q := newQueue(t, st, env, prefix(t), func(c *brokerq.Config) { c.InboxRetention = 500 * time.Millisecond })
-	stop := runChain(t, q, "a", nil)
+	q := newQueue(t, db, env, prefix(t), func(c *brokerq.Config) { c.InboxRetention = 500 * time.Millisecond })
+	stop := runChain(t, db, q, "a", nil)
 	publishInputs(t, q, keys(0, 10)...)
-	waitEffects(t, st, "s2", 10)
+	waitEffects(t, db, "s2", 10)
 	stop()
-	if got := count(t, st, `SELECT COUNT(*) FROM `+brokerq.InboxTable); got != 20 {
+	if got := count(t, db, `SELECT COUNT(*) FROM `+brokerq.InboxTable); got != 20 {
 		t.Fatalf("inbox rows = %d, want 20", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- q.Retain(ctx, topicIn, topicMid) }()
 	deadline := time.Now().Add(waitFor)
-	for count(t, st, `SELECT COUNT(*) FROM `+brokerq.InboxTable) > 0 {
+	for count(t, db, `SELECT COUNT(*) FROM `+brokerq.InboxTable) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("Retain kept the inbox rows past their retention")
 		}
@@ -440,35 +511,38 @@ func testRetain(t *testing.T, env brokerEnv) {
 // message is lost or has its effect twice.
 func testBrokerKilled(t *testing.T, env brokerEnv, srv *rabbitmq.Server) {
 	const n = 300
-	st := openStore(t)
-	q := newQueue(t, st, env, prefix(t), nil)
+	db := openSQLite(t)
+	q := newQueue(t, db, env, prefix(t), nil)
+	declared := time.Now()
+	publishInputs(t, q, keys(0, n)...)
 	// RabbitMQ keeps a queue's definition in Mnesia, flushed within 2 s
 	// (see the rabbitmq test harness): deployments declare queues long
 	// before a kill.
-	time.Sleep(3 * time.Second)
-	publishInputs(t, q, keys(0, n)...)
-	runChain(t, q, "a", nil)
+	time.Sleep(time.Until(declared.Add(3 * time.Second)))
+	runChain(t, db, q, "a", nil)
 	deadline := time.Now().Add(waitFor)
-	for count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = 's2'`) < 50 {
+	for count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = 's2'`) < 50 {
 		if time.Now().After(deadline) {
 			t.Fatal("no progress before the kill")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	done := count(t, st, `SELECT COUNT(*) FROM effects WHERE stage = 's2'`)
 	if err := srv.Kill(); err != nil {
 		t.Fatalf("killing rabbitmq: %v", err)
 	}
+	done := count(t, db, `SELECT COUNT(*) FROM effects WHERE stage = 's2'`)
+	if done == n {
+		t.Fatal("every message was through before the kill")
+	}
 	t.Logf("killed rabbitmq after %d of %d messages", done, n)
-	time.Sleep(time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), rabbitmq.StartTimeout)
 	defer cancel()
 	if err := srv.Start(ctx); err != nil {
 		t.Fatalf("starting rabbitmq again: %v", err)
 	}
 	restarted := time.Now()
-	waitEffects(t, st, "s1", n)
-	waitEffects(t, st, "s2", n)
+	waitEffects(t, db, "s1", n)
+	waitEffects(t, db, "s2", n)
 	t.Logf("all messages through %v after the restart", time.Since(restarted).Round(time.Millisecond))
 	waitDepth(t, q, topicIn)
 	waitDepth(t, q, topicMid)

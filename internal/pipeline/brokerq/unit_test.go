@@ -103,8 +103,7 @@ func TestInboxSQL(t *testing.T) {
 			// exec runs a statement and returns the rows it affected.
 			var exec func(query string, args ...any) (int64, error)
 			if d == brokerq.Postgres {
-				srv := postgres.Start(t)
-				conn, err := pgx.Connect(ctx, srv.NewDatabase(t))
+				conn, err := pgx.Connect(ctx, postgres.Shared(t).NewDatabase(t))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -114,7 +113,7 @@ func TestInboxSQL(t *testing.T) {
 					return tag.RowsAffected(), err
 				}
 			} else {
-				db := openStore(t).DB()
+				db := openSQLite(t).db
 				exec = func(query string, args ...any) (int64, error) {
 					res, err := db.ExecContext(ctx, query, args...)
 					if err != nil {
