@@ -144,3 +144,13 @@ func isRetryablePG(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected)
 }
+
+// lockSuffix returns clause (" FOR UPDATE", " FOR SHARE") on PostgreSQL
+// and "" on SQLite, whose single writer needs no row locks (and whose
+// grammar has none).
+func (s *Store) lockSuffix(clause string) string {
+	if s.driver == DriverPostgres {
+		return clause
+	}
+	return ""
+}

@@ -319,10 +319,7 @@ func (t *Tx) upsertRow(ctx context.Context, table string, keyCols []string, keyV
 	for i := range existing {
 		dest[i] = &existing[i]
 	}
-	lock := ""
-	if t.s.driver == DriverPostgres {
-		lock = " FOR UPDATE"
-	}
+	lock := t.s.lockSuffix(" FOR UPDATE")
 	if err := t.tx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` WHERE `+cond+lock, keyVals...).Scan(dest...); err != nil {
 		return 0, err
 	}

@@ -366,7 +366,7 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
 	var stored int64
 	var canonical string
-	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ? FOR UPDATE`, id).Scan(&stored, &canonical)
+	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ?`+t.s.lockSuffix(" FOR UPDATE"), id).Scan(&stored, &canonical)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, ErrNotFound)
 	}

@@ -360,7 +360,10 @@ func TestMigrateAndSkipMigrate(t *testing.T) {
 		if !errors.Is(err, ErrSchemaTooOld) || !strings.Contains(err.Error(), "ordergate migrate") {
 			t.Fatalf("Open with SkipMigrate on an empty database: got %v, want %v naming ordergate migrate", err, ErrSchemaTooOld)
 		}
-		applied, err := Migrate(ctx, opts)
+		// Migrate needs no archive.
+		noArchive := opts
+		noArchive.ArchiveDir = ""
+		applied, err := Migrate(ctx, noArchive)
 		if err != nil {
 			t.Fatalf("Migrate: %v", err)
 		}

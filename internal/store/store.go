@@ -64,8 +64,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// normalize checks opts and fills in the defaults.
-func (opts Options) normalize() (Options, error) {
+// normalize checks opts and fills in the defaults. needArchive is false
+// for Migrate, which does not touch the archive.
+func (opts Options) normalize(needArchive bool) (Options, error) {
 	if opts.Driver == "" {
 		opts.Driver = DriverSQLite
 	}
@@ -96,7 +97,7 @@ func (opts Options) normalize() (Options, error) {
 	default:
 		return opts, fmt.Errorf("%w: unknown driver %q (want %q or %q)", ErrInvalid, opts.Driver, DriverSQLite, DriverPostgres)
 	}
-	if opts.ArchiveDir == "" && !opts.ArchiveInDB {
+	if needArchive && opts.ArchiveDir == "" && !opts.ArchiveInDB {
 		return opts, fmt.Errorf("%w: no archive directory", ErrInvalid)
 	}
 	if opts.Logger == nil {
@@ -149,11 +150,11 @@ type Store struct {
 // a database whose schema is newer than this binary (ErrSchemaTooNew) and
 // an SQLite connection whose settings are unsafe (ErrUnsafeSettings).
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	opts, err := opts.normalize()
+	opts, err := opts.normalize(true)
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	s, err := connect(ctx, opts)
+	s, err := connect(ctx, opts, true)
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", opts.target(), err)
 	}
@@ -176,13 +177,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // it applied ("0009_name"), none when the schema is current. It refuses a
 // database migrated by a newer binary (ErrSchemaTooNew). On PostgreSQL
 // several processes may run it at once: each migration runs in its own
-// transaction under an advisory lock, so each is applied once.
+// transaction under an advisory lock, so each is applied once. The
+// archive options are ignored; SkipMigrate too.
 func Migrate(ctx context.Context, opts Options) ([]string, error) {
-	opts, err := opts.normalize()
+	opts, err := opts.normalize(false)
 	if err != nil {
 		return nil, fmt.Errorf("migrating store: %w", err)
 	}
-	s, err := connect(ctx, opts)
+	s, err := connect(ctx, opts, false)
 	if err != nil {
 		return nil, fmt.Errorf("migrating store %s: %w", opts.target(), err)
 	}
@@ -194,9 +196,10 @@ func Migrate(ctx context.Context, opts Options) ([]string, error) {
 	return applied, nil
 }
 
-// connect opens the archive and the write pool (on PostgreSQL the only
-// pool) and checks its settings; the schema is not touched.
-func connect(ctx context.Context, opts Options) (*Store, error) {
+// connect opens the archive (when withArchive) and the write pool (on
+// PostgreSQL the only pool) and checks its settings; the schema is not
+// touched.
+func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error) {
 	s := &Store{
 		driver:  opts.Driver,
 		rb:      &rebinder{dollar: opts.Driver == DriverPostgres},
@@ -206,7 +209,7 @@ func connect(ctx context.Context, opts Options) (*Store, error) {
 		gate:    make(chan struct{}, 1),
 		closed:  make(chan struct{}),
 	}
-	if !opts.ArchiveInDB {
+	if withArchive && !opts.ArchiveInDB {
 		arch, err := archive.New(opts.ArchiveDir)
 		if err != nil {
 			return nil, err
@@ -228,7 +231,7 @@ func connect(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.reader = s.writer
-		if opts.ArchiveInDB {
+		if withArchive && opts.ArchiveInDB {
 			s.archive = &blobArchive{s: s}
 		}
 	default:

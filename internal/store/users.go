@@ -177,8 +177,12 @@ func (s *Store) CreateSession(ctx context.Context, in SessionInput) error {
 		return fmt.Errorf("creating session: %w: id hash, user and a lifetime are required", ErrInvalid)
 	}
 	return s.Write(ctx, func(tx *Tx) error {
+		// On PostgreSQL the user row is share-locked, so a concurrent
+		// password, role or disabled change (which ends the user's
+		// sessions) comes wholly before or after this session, as with
+		// SQLite's single writer.
 		var id string
-		err := tx.tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = ?`, in.UserName).Scan(&id)
+		err := tx.tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = ?`+s.lockSuffix(" FOR SHARE"), in.UserName).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("creating session: user %q: %w", in.UserName, ErrNotFound)
 		}
