@@ -30,7 +30,7 @@ import (
 // raw archive in the database, a partner's OpenSSH server polled under a
 // lease, a web shop channel on every node, one shared backend folder.
 const clusterConfig = `
-store: {driver: postgres, dsn_env: OG_DSN, archive: database, max_conns: 12}
+store: {driver: postgres, dsn_env: OG_DSN, archive: database, max_conns: 30}
 cluster: {node: %s, lease_ttl: %s}
 http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
 log: {level: info}

@@ -110,7 +110,7 @@ func Serve(ctx context.Context, opts Options) error {
 		Store: st, Queue: queue, Config: holder.Current, Processor: ediproc.Processor{},
 		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
 		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
-		Singleton: nd.singleton,
+		Singleton: nd.singleton, Consumers: consumers(cfg), WorkerPoll: workerPoll(cfg),
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/internal/config"
@@ -156,12 +157,35 @@ func storeOptions(cfg *config.Config, log *slog.Logger) (store.Options, error) {
 	return opts, nil
 }
 
+// consumers is pipeline.consumers, or its default: 1 on sqlite (one
+// writer), 4 on postgres (stage transactions run side by side).
+func consumers(cfg *config.Config) int {
+	switch {
+	case cfg.Pipeline.Consumers > 0:
+		return cfg.Pipeline.Consumers
+	case cfg.Store.Driver == config.DriverPostgres:
+		return 4
+	}
+	return 1
+}
+
+// workerPoll is the delivery worker's idle poll: a local query on sqlite,
+// a round trip on postgres.
+func workerPoll(cfg *config.Config) time.Duration {
+	if cfg.Store.Driver == config.DriverPostgres {
+		return 50 * time.Millisecond
+	}
+	return 10 * time.Millisecond
+}
+
 // newQueue is the pipeline's queue on the store's database.
 func newQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (pipeline.Queue, error) {
 	if cfg.Store.Driver != config.DriverPostgres {
 		return pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log), nil
 	}
-	q, err := pgq.New(st.DB(), pgq.Config{PollInterval: cfg.Pipeline.PollInterval, BatchSize: cfg.Pipeline.BatchSize},
+	// Small batches: a batch is one transaction holding its rows' locks
+	// and a connection, and the stage's consumers share the rows.
+	q, err := pgq.New(st.DB(), pgq.Config{PollInterval: cfg.Pipeline.PollInterval, BatchSize: min(cfg.Pipeline.BatchSize, 10)},
 		pipeline.WatermillLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("postgres queue: %w", err)

@@ -98,8 +98,11 @@ type Log struct {
 
 // Pipeline tunes the stage handlers.
 type Pipeline struct {
-	BatchSize       int           `mapstructure:"batch_size"`
-	PollInterval    time.Duration `mapstructure:"poll_interval"`
+	BatchSize    int           `mapstructure:"batch_size"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// Consumers is how many subscribers each stage runs per node: 1 on
+	// sqlite, 4 on postgres when zero.
+	Consumers       int           `mapstructure:"consumers"`
 	Retry           Retry         `mapstructure:"retry"`
 	DrainTimeout    time.Duration `mapstructure:"drain_timeout"`
 	DuplicateWindow time.Duration `mapstructure:"duplicate_window"`

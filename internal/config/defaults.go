@@ -27,7 +27,7 @@ func (c *Config) setDefaults() {
 	d.str(&s.ArchiveDir, "./data/archive")
 	d.dur("store.busy_timeout", &s.BusyTimeout, 10*time.Second)
 	d.str(&s.Archive, ArchiveFiles)
-	d.int(&s.MaxConns, 20)
+	d.int(&s.MaxConns, 40)
 	d.dur("cluster.lease_ttl", &c.Cluster.LeaseTTL, 15*time.Second)
 
 	h := &c.HTTP
@@ -40,7 +40,12 @@ func (c *Config) setDefaults() {
 
 	p := &c.Pipeline
 	d.int(&p.BatchSize, 100)
-	d.dur("pipeline.poll_interval", &p.PollInterval, 5*time.Millisecond)
+	// On postgres every idle poll is a network round trip per consumer.
+	poll := 5 * time.Millisecond
+	if s.Driver == DriverPostgres {
+		poll = 100 * time.Millisecond
+	}
+	d.dur("pipeline.poll_interval", &p.PollInterval, poll)
 	d.int(&p.Retry.MaxAttempts, 5)
 	d.dur("pipeline.retry.initial_interval", &p.Retry.InitialInterval, 100*time.Millisecond)
 	d.dur("pipeline.retry.max_interval", &p.Retry.MaxInterval, 10*time.Second)

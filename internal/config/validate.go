@@ -270,6 +270,17 @@ func (c *Config) validateStore(v *validator) {
 	}
 	v.positive("store.busy_timeout", s.BusyTimeout)
 	v.atLeast("store.max_conns", s.MaxConns, 4)
+	n := c.Pipeline.Consumers
+	if n < 0 || n > 64 {
+		v.add("pipeline.consumers", "must be 0 (automatic) to 64")
+	}
+	if n == 0 {
+		n = 4 // the postgres default
+	}
+	if s.Driver == DriverPostgres && 4*n+8 > s.MaxConns {
+		v.add("store.max_conns", "%d connections cannot serve 4 stages x %d consumers and the workers: make it at least %d", s.MaxConns, n, 4*n+8)
+	}
+
 	if c.Cluster.LeaseTTL < time.Second {
 		v.add("cluster.lease_ttl", "must be at least 1s")
 	}

@@ -75,6 +75,14 @@ type Deps struct {
 	// (the delivery, outbound-ack and retention workers): under a lease,
 	// returning when ctx ends. Nil runs fn at once (one node).
 	Singleton func(ctx context.Context, name string, fn func(ctx context.Context))
+	// Consumers is how many subscribers each stage runs on this node (1
+	// when zero). More than one pays where the queue lets consumers
+	// compete and the database takes concurrent writers (postgres); on
+	// sqlite one writer does all the writing anyway.
+	Consumers int
+	// WorkerPoll is how often the delivery worker looks for due
+	// deliveries when idle (the ack sender: twice that); 10 ms when zero.
+	WorkerPoll time.Duration
 }
 
 // Pipeline runs the stages and the background workers.
@@ -118,6 +126,9 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	if d.Fault == nil {
 		d.Fault = func(string) {}
+	}
+	if d.WorkerPoll <= 0 {
+		d.WorkerPoll = 10 * time.Millisecond
 	}
 	if d.Singleton == nil {
 		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
@@ -201,12 +212,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		{"route", TopicOrderAccepted, p.route},
 	}
 	for _, s := range stages {
-		sub, err := p.d.Queue.NewSubscriber(s.name)
-		if err != nil {
-			return fmt.Errorf("creating subscriber of %s: %w", s.name, err)
+		for c := range max(p.d.Consumers, 1) {
+			sub, err := p.d.Queue.NewSubscriber(s.name)
+			if err != nil {
+				return fmt.Errorf("creating subscriber of %s: %w", s.name, err)
+			}
+			p.subs = append(p.subs, sub)
+			name := s.name
+			if c > 0 {
+				name = fmt.Sprintf("%s-%d", s.name, c+1)
+			}
+			router.AddConsumerHandler(name, s.topic, sub, p.handler(s))
 		}
-		p.subs = append(p.subs, sub)
-		router.AddConsumerHandler(s.name, s.topic, sub, p.handler(s))
 	}
 	p.router = router
 

@@ -61,7 +61,7 @@ const ackMaxAttempts = 10
 // a batch at a time: sends in parallel, outcomes in one transaction.
 func (p *Pipeline) runAckSender(ctx context.Context) {
 	const batch = 100
-	pollLoop(ctx, 20*time.Millisecond, func(ctx context.Context) bool {
+	pollLoop(ctx, 2*p.d.WorkerPoll, func(ctx context.Context) bool {
 		acks, err := p.d.Store.PendingAcks(ctx, batch)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -185,7 +185,7 @@ const deliveryWorkers = 16
 // outside any transaction, record the outcomes in one transaction.
 func (p *Pipeline) runDeliveries(ctx context.Context) {
 	const batch = 64
-	pollLoop(ctx, 10*time.Millisecond, func(ctx context.Context) bool {
+	pollLoop(ctx, p.d.WorkerPoll, func(ctx context.Context) bool {
 		due, err := p.d.Store.DueDeliveries(ctx, time.Now(), batch)
 		if err != nil {
 			if ctx.Err() == nil {
