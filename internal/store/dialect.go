@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
@@ -43,17 +45,62 @@ type querier struct {
 
 // ExecContext runs query (with ? placeholders) without returning rows.
 func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.q.ExecContext(ctx, q.rb.bind(query), args...)
+	return q.q.ExecContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
 }
 
 // QueryContext runs query (with ? placeholders) and returns its rows.
 func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.q.QueryContext(ctx, q.rb.bind(query), args...)
+	return q.q.QueryContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
 }
 
 // QueryRowContext runs query (with ? placeholders) and returns its first row.
 func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.q.QueryRowContext(ctx, q.rb.bind(query), args...)
+	return q.q.QueryRowContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
+}
+
+// texts makes the string arguments storable as PostgreSQL text, which
+// refuses NUL and invalid UTF-8 (SQLite stores any bytes): such bytes
+// come from partners (a Latin-1 file name, a control character quoted in
+// a parse error) and must not make a document unstorable. Each NUL and
+// each byte of an invalid sequence becomes the escape \xNN; valid text
+// passes unchanged, so the mapping only merges a raw byte with the same
+// escape written out literally. On SQLite args pass unchanged.
+func (r *rebinder) texts(args []any) []any {
+	if r == nil || !r.dollar {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || (utf8.ValidString(s) && strings.IndexByte(s, 0) < 0) {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = escapeText(s)
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// escapeText writes NUL and the bytes of invalid UTF-8 sequences as \xNN.
+func escapeText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0 {
+			fmt.Fprintf(&b, "\\x%02X", s[i])
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+size])
+		i += size
+	}
+	return b.String()
 }
 
 // rebinder turns ? placeholders into $n for PostgreSQL, caching the

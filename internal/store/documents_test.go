@@ -183,3 +183,39 @@ func TestListDocuments(t *testing.T) {
 		}
 	})
 }
+
+// TestPartnerBytesAreStorable: a Latin-1 file name and source key and a
+// NUL quoted in an error are stored on both drivers (PostgreSQL text
+// refuses them raw: they are kept as \xNN escapes there), and two names
+// that differ only in such bytes stay two documents.
+func TestPartnerBytesAreStorable(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := drv.open(t, newFakeClock())
+		ctx := context.Background()
+		var ids []string
+		for _, name := range []string{"/in/bestellung-m\xfcller.edi", "/in/bestellung-m\xe4ller.edi"} {
+			in := docInput(t, s, "nord-sftp", name, "ISA*00*"+name)
+			in.Filename = name
+			var d Document
+			write(t, s, func(tx *Tx) (err error) { d, _, err = tx.InsertDocument(ctx, in); return err })
+			write(t, s, func(tx *Tx) error {
+				return tx.SetDocumentStatus(ctx, d.ID, DocumentRejected, "segment 3: unexpected byte \x00 in "+name)
+			})
+			ids = append(ids, d.ID)
+		}
+		if ids[0] == ids[1] {
+			t.Fatalf("two names differing in a Latin-1 byte became one document %s", ids[0])
+		}
+		got, err := s.GetDocument(ctx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]string{
+			DriverSQLite:   {"/in/bestellung-m\xfcller.edi", "segment 3: unexpected byte \x00 in /in/bestellung-m\xfcller.edi"},
+			DriverPostgres: {`/in/bestellung-m\xFCller.edi`, `segment 3: unexpected byte \x00 in /in/bestellung-m\xFCller.edi`},
+		}[drv.name]
+		if got.Filename != want[0] || got.Error != want[1] || got.Status != DocumentRejected {
+			t.Errorf("stored %q, %q, %s; want %q, %q, rejected", got.Filename, got.Error, got.Status, want[0], want[1])
+		}
+	})
+}

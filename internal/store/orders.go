@@ -376,17 +376,12 @@ func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, st
 	if stored != revision {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, stored, revision, ErrConflict)
 	}
-	var o order.Order
-	if err := json.Unmarshal([]byte(canonical), &o); err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: decoding: %w", id, err)
-	}
-	o.Status = status
-	b, err := json.Marshal(&o)
+	patched, err := jsonSetTop(canonical, "status", string(status))
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: encoding: %w", id, err)
+		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
 	_, err = t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
-		WHERE id = ?`, status, nanos(t.s.clock()), string(b), id)
+		WHERE id = ?`, status, nanos(t.s.clock()), patched, id)
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
