@@ -23,6 +23,7 @@ import (
 
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/testenv/postgres"
+	"github.com/ordergate/ordergate/internal/testenv/rabbitmq"
 	"github.com/ordergate/ordergate/internal/testenv/sshd"
 )
 
@@ -61,6 +62,21 @@ backends:
   - {name: files, type: filedrop, dir: %s}
 `
 
+// clusterWebConfig is a node with the web shop channel only.
+const clusterWebConfig = `
+store: {driver: postgres, dsn_env: OG_DSN, archive: database, max_conns: 30}
+cluster: {node: %s, lease_ttl: %s}
+http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
+log: {level: info}
+pipeline: {duplicate_window: 720h}
+channels:
+  - {name: shop, type: web}
+routes:
+  - {name: default, to: [files]}
+backends:
+  - {name: files, type: filedrop, dir: %s}
+`
+
 // cluster is N gateway processes on one postgres database.
 type cluster struct {
 	t        *testing.T
@@ -68,30 +84,39 @@ type cluster struct {
 	ttl      time.Duration
 	outbound string
 	srv      *sshd.Server
+	extraEnv []string
 	dirs     []string
 	ports    []int
 	nodes    []*gateway
 }
 
+// newCluster prepares n nodes' directories; with srv they poll it, else
+// they only take web orders.
 func newCluster(t *testing.T, dsn string, srv *sshd.Server, n int, ttl time.Duration) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dsn: dsn, ttl: ttl, outbound: t.TempDir(), srv: srv}
 	for i := range n {
 		dir, port := t.TempDir(), freePort(t)
-		cfg := fmt.Sprintf(clusterConfig, fmt.Sprintf("gw-%d", i+1), ttl, port, srv.Port, srv.User, srv.ClientKeyFile, srv.KnownHostsFile, c.outbound)
+		node := fmt.Sprintf("gw-%d", i+1)
+		cfg := fmt.Sprintf(clusterWebConfig, node, ttl, port, c.outbound)
+		if srv != nil {
+			cfg = fmt.Sprintf(clusterConfig, node, ttl, port, srv.Port, srv.User, srv.ClientKeyFile, srv.KnownHostsFile, c.outbound)
+		}
 		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		c.dirs, c.ports = append(c.dirs, dir), append(c.ports, port)
 		c.nodes = append(c.nodes, nil)
 	}
-	for _, d := range []string{"in", "archive", "out"} {
-		srv.MkdirAll(d)
+	if srv != nil {
+		for _, d := range []string{"in", "archive", "out"} {
+			srv.MkdirAll(d)
+		}
 	}
 	return c
 }
 
-func (c *cluster) env() []string { return []string{"OG_DSN=" + c.dsn} }
+func (c *cluster) env() []string { return append([]string{"OG_DSN=" + c.dsn}, c.extraEnv...) }
 
 // start starts node i (again).
 func (c *cluster) start(i int) *gateway {
@@ -307,7 +332,12 @@ func TestClusterThreeNodes(t *testing.T) {
 	for i := range nFiles {
 		srv.WriteFile(fmt.Sprintf("in/po-%05d.x12", i), fixtures.X12850(i+1, fmt.Sprintf("PO-%05d", i), 2))
 	}
-	c.run("migrate", "--config", "config.yaml")
+	if out := c.run("migrate", "--config", "config.yaml"); !strings.Contains(out, "applied 0001_initial\n") {
+		t.Errorf("ordergate migrate on an empty database printed %q, want each migration applied", out)
+	}
+	if out := c.run("migrate", "--config", "config.yaml"); out != "schema up to date\n" {
+		t.Errorf("ordergate migrate again printed %q, want: schema up to date", out)
+	}
 	key := strings.TrimSpace(c.run("apikey", "--config", "config.yaml", "create", "C-1001", "--scopes", "orders:write,orders:read"))
 	for i := range c.nodes {
 		c.start(i)
@@ -423,4 +453,190 @@ func TestClusterThreeNodes(t *testing.T) {
 	waitFor(t, 2*time.Minute, "every 997 uploaded", func() bool {
 		return len(remoteFiles(t, srv, "out")) == nFiles
 	})
+}
+
+// TestClusterPostgresCrash: two nodes take 5,000 web orders while
+// PostgreSQL crashes (pg_ctl stop -m immediate) and comes back: every
+// order a node acknowledged (202) is stored and delivered once, and the
+// same processes carry on without a restart.
+func TestClusterPostgresCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the postgres crash test takes a minute")
+	}
+	pg := postgres.Start(t)
+	dsn := pg.NewDatabase(t)
+	c := newCluster(t, dsn, nil, 2, 2*time.Second)
+	key := strings.TrimSpace(c.run("apikey", "--config", "config.yaml", "create", "C-1001", "--scopes", "orders:write,orders:read"))
+	for i := range c.nodes {
+		c.start(i)
+	}
+	const n, posters = 5000, 8
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	acked := map[string]string{} // order id -> PO
+	var accepted atomic.Int64
+	var postErr atomic.Value
+	var wg sync.WaitGroup
+	for p := range posters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < n; i += posters {
+				po := fmt.Sprintf("CRASH-%05d", i)
+				id, err := c.postUntilAccepted(ctx, key, "idem-"+po, webOrder(po), i)
+				if err != nil {
+					postErr.Store(err)
+					return
+				}
+				mu.Lock()
+				acked[id] = po
+				mu.Unlock()
+				accepted.Add(1)
+			}
+		}()
+	}
+	waitFor(t, 5*time.Minute, "1,500 orders acknowledged", func() bool { return accepted.Load() >= 1500 })
+	if err := pg.StopImmediate(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("postgres crashed with %d orders acknowledged", accepted.Load())
+	time.Sleep(2 * time.Second)
+	if err := pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err, _ := postErr.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Minute, "every order delivered", func() bool { return countDB(t, dsn).delivered >= n })
+	for i, g := range c.nodes {
+		select {
+		case err := <-g.done:
+			g.done <- err
+			t.Errorf("node %d exited (%v): it should have reconnected\n%s", i+1, err, g.log)
+		default:
+		}
+	}
+	got := countDB(t, dsn)
+	if got.orders != n || got.distinctPOs != n || got.delivered != n || got.deliveries != n || got.dupDeliveries != 0 {
+		t.Errorf("orders %d (distinct POs %d), delivered %d, deliveries %d (%d doubled); want %d each, none doubled",
+			got.orders, got.distinctPOs, got.delivered, got.deliveries, got.dupDeliveries, n)
+	}
+	stored := storedOrders(t, dsn)
+	missing := 0
+	for id, po := range acked {
+		if stored[id] != po {
+			missing++
+		}
+	}
+	if len(acked) != n || missing != 0 {
+		t.Errorf("%d orders acknowledged, %d of them not stored as acknowledged; want %d, 0", len(acked), missing, n)
+	}
+}
+
+// storedOrders maps each stored order's id to its PO number.
+func storedOrders(t *testing.T, dsn string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT id, po_number FROM orders`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var id, po string
+		if err := rows.Scan(&id, &po); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = po
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestClusterThroughBroker: two nodes on postgres with the stage messages
+// carried by RabbitMQ (pipeline.broker): 400 web orders each stored and
+// delivered once, every stage message consumed from the broker (the inbox
+// holds one row per message and stage).
+func TestClusterThroughBroker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts RabbitMQ and two gateways")
+	}
+	mq := rabbitmq.Start(t)
+	dsn := postgres.Shared(t).NewDatabase(t)
+	c := newCluster(t, dsn, nil, 2, 2*time.Second)
+	for _, dir := range c.dirs {
+		p := filepath.Join(dir, "config.yaml")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.Replace(b, []byte("pipeline: {duplicate_window: 720h}"),
+			[]byte("pipeline: {duplicate_window: 720h, broker: {type: rabbitmq, url_env: OG_BROKER_URL, prefix: e2e.}}"), 1)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.extraEnv = []string{"OG_BROKER_URL=" + mq.URL()}
+	key := strings.TrimSpace(c.run("apikey", "--config", "config.yaml", "create", "C-1001", "--scopes", "orders:write,orders:read"))
+	for i := range c.nodes {
+		c.start(i)
+	}
+	const n = 400
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for p := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < n; i += 4 {
+				po := fmt.Sprintf("MQ-%04d", i)
+				if _, err := c.postUntilAccepted(ctx, key, "idem-"+po, webOrder(po), i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, 2*time.Minute, "every order delivered", func() bool { return countDB(t, dsn).delivered >= n })
+	got := countDB(t, dsn)
+	if got.orders != n || got.distinctPOs != n || got.delivered != n || got.deliveries != n || got.dupDeliveries != 0 {
+		t.Errorf("orders %d (distinct POs %d), delivered %d, deliveries %d (%d doubled); want %d each",
+			got.orders, got.distinctPOs, got.delivered, got.deliveries, got.dupDeliveries, n)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT consumer_group, count(*) FROM brokerq_inbox GROUP BY consumer_group`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumed := map[string]int{}
+	for rows.Next() {
+		var g string
+		var k int
+		if err := rows.Scan(&g, &k); err != nil {
+			t.Fatal(err)
+		}
+		consumed[g] = k
+	}
+	t.Logf("stage messages consumed from RabbitMQ per stage: %v", consumed)
+	// A web order enters as order.parsed (the API parsed it); normalize
+	// took each one from the broker (and decides and routes it inline).
+	if consumed["normalize"] != n {
+		t.Errorf("normalize consumed %d messages from the broker, want %d", consumed["normalize"], n)
+	}
 }

@@ -69,6 +69,11 @@ func Serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := queue.close(); err != nil {
+			log.Warn("closing the broker connections", "err", err)
+		}
+	}()
 	nd, err := newNode(ctx, cfg, st, log)
 	if err != nil {
 		return err
@@ -177,6 +182,17 @@ func Serve(ctx context.Context, opts Options) error {
 	pipeCtx, stopPipe := context.WithCancel(runCtx)
 	pipeDone := make(chan error, 1)
 	go func() { pipeDone <- pipe.Run(pipeCtx) }()
+	forwardDone := make(chan struct{})
+	if queue.forward != nil {
+		go func() {
+			defer close(forwardDone)
+			if err := queue.forward(pipeCtx); err != nil && pipeCtx.Err() == nil {
+				log.Error("the broker forwarder stopped", "err", err)
+			}
+		}()
+	} else {
+		close(forwardDone)
+	}
 	httpDone := make(chan error, 1)
 	go func() {
 		if cfg.HTTP.TLSCertFile != "" {
@@ -233,6 +249,7 @@ func Serve(ctx context.Context, opts Options) error {
 	case <-drain.C:
 		log.Error("pipeline did not drain in time")
 	}
+	<-forwardDone
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/ordergate/ordergate/internal/httpapi"
 	"github.com/ordergate/ordergate/internal/lease"
 	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/pipeline/brokerq"
 	"github.com/ordergate/ordergate/internal/pipeline/pgq"
 	"github.com/ordergate/ordergate/internal/store"
 )
@@ -178,8 +179,43 @@ func workerPoll(cfg *config.Config) time.Duration {
 	return 10 * time.Millisecond
 }
 
-// newQueue is the pipeline's queue on the store's database.
-func newQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (pipeline.Queue, error) {
+// stageQueue is the pipeline's queue and, with a broker, the forwarder
+// that moves the outbox's messages to it (run on every node) and the
+// broker connections to close at the end.
+type stageQueue struct {
+	pipeline.Queue
+	forward func(ctx context.Context) error // nil without a broker
+	close   func() error
+}
+
+// newQueue is the pipeline's queue on the store's database, through the
+// configured broker when there is one.
+func newQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (*stageQueue, error) {
+	base, err := databaseQueue(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	b := cfg.Pipeline.Broker
+	if b.Type == "" {
+		return &stageQueue{Queue: base, close: func() error { return nil }}, nil
+	}
+	url, err := b.URLRef().Value()
+	if err != nil {
+		return nil, fmt.Errorf("pipeline.broker.url_env: %w", err)
+	}
+	dialect := brokerq.SQLite
+	if cfg.Store.Driver == config.DriverPostgres {
+		dialect = brokerq.Postgres
+	}
+	bq, err := brokerq.New(base, brokerq.Config{Broker: b.Type, URL: url.Reveal(), Prefix: b.Prefix, Dialect: dialect, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline broker: %w", err)
+	}
+	return &stageQueue{Queue: bq, forward: bq.Run, close: bq.Close}, nil
+}
+
+// databaseQueue is the queue in the store's database: sqliteq or pgq.
+func databaseQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (pipeline.Queue, error) {
 	if cfg.Store.Driver != config.DriverPostgres {
 		return pipeline.NewSQLiteQueue(st, cfg.Store.BusyTimeout, cfg.Pipeline.PollInterval, cfg.Pipeline.BatchSize, log), nil
 	}
@@ -211,7 +247,9 @@ func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]strin
 		return applied, err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
-	queue, err := newQueue(cfg, st, log)
+	// The database's tables only: the broker's queues are declared by
+	// serve, and the inbox table with them.
+	queue, err := databaseQueue(cfg, st, log)
 	if err != nil {
 		return applied, err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ type Tools struct {
 	Store    *store.Store
 	Pipeline *pipeline.Pipeline
 	Log      *slog.Logger
+	queue    *stageQueue
 }
 
 // OpenTools loads the configuration and opens its store; logOut receives
@@ -53,24 +55,29 @@ func OpenTools(ctx context.Context, configPath string, logOut io.Writer) (*Tools
 	pipe, err := pipeline.New(pipeline.Deps{Store: st, Queue: queue, Config: func() *config.Config { return cfg },
 		Processor: ediproc.Processor{}, Logger: log})
 	if err != nil {
+		_ = queue.close()
 		_ = st.Close(ctx)
 		return nil, err
 	}
 	if err := pipe.Init(ctx); err != nil {
+		_ = queue.close()
 		_ = st.Close(ctx)
 		return nil, err
 	}
 	// The configured master data, as serve loads it (an upsert: nothing
 	// changes when it is there).
 	if err := loadMasterdata(ctx, st, cfg, log); err != nil {
+		_ = queue.close()
 		_ = st.Close(ctx)
 		return nil, err
 	}
-	return &Tools{Config: cfg, Store: st, Pipeline: pipe, Log: log}, nil
+	return &Tools{Config: cfg, Store: st, Pipeline: pipe, Log: log, queue: queue}, nil
 }
 
-// Close closes the store.
-func (t *Tools) Close(ctx context.Context) error { return t.Store.Close(ctx) }
+// Close closes the broker connections, if any, and the store.
+func (t *Tools) Close(ctx context.Context) error {
+	return errors.Join(t.queue.close(), t.Store.Close(ctx))
+}
 
 // WhatIfResult is what the rules decide on an order now, and on what.
 type WhatIfResult struct {

@@ -102,10 +102,34 @@ type Pipeline struct {
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// Consumers is how many subscribers each stage runs per node: 1 on
 	// sqlite, 4 on postgres when zero.
-	Consumers       int           `mapstructure:"consumers"`
+	Consumers int `mapstructure:"consumers"`
+	// Broker, when set, carries the stage messages: each stage still
+	// writes them into the database's outbox in its transaction, and a
+	// forwarder on every node moves them to the broker.
+	Broker          Broker        `mapstructure:"broker"`
 	Retry           Retry         `mapstructure:"retry"`
 	DrainTimeout    time.Duration `mapstructure:"drain_timeout"`
 	DuplicateWindow time.Duration `mapstructure:"duplicate_window"`
+}
+
+// Broker types of pipeline.broker.
+const (
+	BrokerRabbitMQ = "rabbitmq"
+	BrokerNATS     = "nats"
+)
+
+// Broker is the optional message broker of the pipeline's stages.
+type Broker struct {
+	Type   string `mapstructure:"type"`    // "" (none) | rabbitmq | nats
+	URLEnv string `mapstructure:"url_env"` // env var with the broker URL (it carries credentials)
+	// Prefix goes before every queue, stream and subject name, so that
+	// several gateways can share a broker.
+	Prefix string `mapstructure:"prefix"`
+}
+
+// URLRef returns the reference to the broker's URL.
+func (b Broker) URLRef() SecretRef {
+	return SecretRef{Key: "pipeline.broker.url", Env: b.URLEnv}
 }
 
 // Retry is the pipeline's retry policy for transient errors.

@@ -46,6 +46,9 @@ func (c *Config) setDefaults() {
 		poll = 100 * time.Millisecond
 	}
 	d.dur("pipeline.poll_interval", &p.PollInterval, poll)
+	if p.Broker.Type != "" {
+		d.str(&p.Broker.Prefix, "ordergate.")
+	}
 	d.int(&p.Retry.MaxAttempts, 5)
 	d.dur("pipeline.retry.initial_interval", &p.Retry.InitialInterval, 100*time.Millisecond)
 	d.dur("pipeline.retry.max_interval", &p.Retry.MaxInterval, 10*time.Second)

@@ -25,6 +25,9 @@ func (c *Config) Preflight() error {
 	if c.Store.Driver == DriverPostgres && c.Store.DSNEnv != "" {
 		v.secret("store.dsn_env", c.Store.DSNRef())
 	}
+	if c.Pipeline.Broker.Type != "" {
+		v.secret("pipeline.broker.url_env", c.Pipeline.Broker.URLRef())
+	}
 	v.readable("http.tls_cert_file", c.HTTP.TLSCertFile)
 	v.readable("http.tls_key_file", c.HTTP.TLSKeyFile)
 	for i, ch := range c.Channels {

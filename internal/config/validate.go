@@ -281,6 +281,12 @@ func (c *Config) validateStore(v *validator) {
 		v.add("store.max_conns", "%d connections cannot serve 4 stages x %d consumers and the workers: make it at least %d", s.MaxConns, n, 4*n+8)
 	}
 
+	if b := c.Pipeline.Broker; b.Type != "" || b.URLEnv != "" {
+		v.oneOf("pipeline.broker.type", b.Type, BrokerRabbitMQ, BrokerNATS)
+		if v.required("pipeline.broker.url_env", b.URLEnv) {
+			v.env("pipeline.broker.url_env", b.URLEnv)
+		}
+	}
 	if c.Cluster.LeaseTTL < time.Second {
 		v.add("cluster.lease_ttl", "must be at least 1s")
 	}
