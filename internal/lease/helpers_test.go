@@ -203,11 +203,14 @@ func (r *recorder) fn(nodeID string, hold func() time.Duration) func(ctx context
 		}
 		if err := l.Check(ctx); err != nil {
 			// Legitimate when the acquisition's answer came late on a
-			// loaded machine: the local deadline passed, and fn's ctx is
-			// cancelled right away. Not when fn is left running.
+			// loaded machine (the local deadline passed: fn's ctx is
+			// cancelled right away), or when the database went away just
+			// then (the lease cannot be confirmed: fn's ctx is cancelled
+			// at the local deadline, within a TTL). Not when fn is left
+			// running past that.
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-time.After(fast.TTL):
 				r.mu.Lock()
 				r.problems = append(r.problems, fmt.Sprintf("%s: %s token %d: Check right after the start failed and fn's ctx was not cancelled: %v", l.Name(), nodeID, l.Token(), err))
 				r.mu.Unlock()
