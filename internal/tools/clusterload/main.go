@@ -41,6 +41,7 @@ store: {driver: postgres, dsn_env: OG_DSN, archive: database, max_conns: 40}
 cluster: {node: %s, lease_ttl: %s}
 http: {listen: "127.0.0.1:%d", admin_token_env: OG_TOKEN}
 log: {level: warn}
+pipeline: {consumers: %d}
 channels:
   - {name: shop, type: web}
   - {name: drop, type: dir, path: %s, poll: 100ms, min_age: 0s}
@@ -52,12 +53,15 @@ backends:
 
 const token = "clusterload-0123456789abcdef0123456789abcdef"
 
+var consumers int
+
 func main() {
 	bin := flag.String("bin", "ordergate", "the ordergate `binary`")
 	nodes := flag.String("nodes", "1,2,3", "node counts to measure, comma-separated")
 	n := flag.Int("n", 3000, "orders per run")
 	clients := flag.Int("clients", 16, "concurrent API clients")
 	ttl := flag.Duration("lease-ttl", 15*time.Second, "cluster.lease_ttl for the fail-over run")
+	flag.IntVar(&consumers, "consumers", 4, "pipeline.consumers of each node")
 	flag.Parse()
 	if err := run(*bin, *nodes, *n, *clients, *ttl); err != nil {
 		fmt.Fprintln(os.Stderr, "clusterload:", err)
@@ -146,7 +150,7 @@ func newCluster(ctx context.Context, pg *postgres.Server, bin string, k int, ttl
 		if err != nil {
 			return nil, err
 		}
-		cfg := fmt.Sprintf(nodeConfig, fmt.Sprintf("gw-%d", i+1), ttl, port, c.drop, c.out)
+		cfg := fmt.Sprintf(nodeConfig, fmt.Sprintf("gw-%d", i+1), ttl, port, consumers, c.drop, c.out)
 		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
 			return nil, err
 		}
