@@ -34,11 +34,12 @@
 // files only.
 //
 //   - in/: upload and list. Uploads cannot be read back, appended to,
-//     renamed or removed.
+//     renamed (but for those under a temporary name, see below) or
+//     removed.
 //   - out/: download, list and remove (after download). Nothing can be
 //     written there by the user.
-//   - Setstat is accepted and ignored; mkdir, rmdir, rename, link and
-//     symlink are refused.
+//   - Setstat is accepted and ignored; mkdir, rmdir, link, symlink and
+//     any other rename are refused.
 //
 // # Uploads
 //
@@ -54,6 +55,17 @@
 // not), fails with an SFTP failure status the client sees, and the partial
 // file is discarded. In-progress files left by a crash are removed on
 // Connect; several servers must not share a RootDir.
+//
+// # Temporary names
+//
+// Clients such as WinSCP ("transfer to temporary filename") and FileZilla
+// upload under name.filepart (or .part, .partial, .tmp, .temp) and rename
+// the file when it is complete. Such an upload is held when closed: it is
+// no document, a stat shows its size, and the session's rename of it to
+// a real name in in/ makes it one under that name (a rename to another
+// temporary name keeps it held). When the session ends first it is
+// discarded, its quota given back. Renaming anything else is refused: a
+// file completed under its real name may be a document already.
 //
 // # Reading and acks
 //
@@ -84,8 +96,6 @@
 // # What it does not do
 //
 // No password or keyboard-interactive authentication, no resumed or
-// appended uploads, no uploads under a temporary name renamed afterwards
-// (clients such as WinSCP must have "transfer to temporary filename"
-// switched off), no subfolders in in/ or out/, no quota for our own files
-// in out/ (Send is never refused for quota).
+// appended uploads, no subfolders in in/ or out/, no quota for our own
+// files in out/ (Send is never refused for quota).
 package sftpserver

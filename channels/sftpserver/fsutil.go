@@ -22,6 +22,23 @@ const maxCollisions = 10000
 
 func isUploadTemp(name string) bool { return strings.HasPrefix(name, uploadPrefix) }
 
+// tempSuffixes mark the names clients upload under before renaming the
+// file to its real name (WinSCP .filepart, FileZilla and others .part,
+// .partial, .tmp, .temp).
+var tempSuffixes = []string{".filepart", ".part", ".partial", ".tmp", ".temp"}
+
+// isTempName reports whether an upload's name is a temporary one: the
+// file is held until the client renames it.
+func isTempName(name string) bool {
+	lower := strings.ToLower(name)
+	for _, s := range tempSuffixes {
+		if strings.HasSuffix(lower, s) && len(lower) > len(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // readDir lists dir of root.
 func readDir(root *os.Root, dir string) ([]fs.DirEntry, error) {
 	f, err := root.Open(dir)

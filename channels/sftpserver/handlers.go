@@ -9,9 +9,12 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
+
+	"github.com/ordergate/ordergate/channels"
 )
 
 // handlers serves one SFTP session of one user, inside the user's folder.
@@ -23,6 +26,12 @@ type handlers struct {
 	u    *user
 	root *os.Root
 	log  *slog.Logger
+
+	mu sync.Mutex
+	// held are the uploads of this session completed under a temporary
+	// name, by that name: each becomes a document when the client renames
+	// it, and is discarded when the session ends first.
+	held map[string]*upload
 }
 
 var (
@@ -107,13 +116,84 @@ func (h *handlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 		// handed to intake when it was closed.
 		return nil, fmt.Errorf("appending is not supported: %w", sftp.ErrSSHFxOpUnsupported)
 	}
-	return h.s.startUpload(h.c, h.u, h.root, v.name, h.log)
+	w, err := h.s.startUpload(h.c, h.u, h.root, v.name, h.log)
+	if err != nil {
+		return nil, err
+	}
+	if isTempName(w.name) {
+		w.hold = h.hold
+	}
+	return w, nil
+}
+
+// hold keeps a completed upload under its temporary name until the
+// client renames it.
+func (h *handlers) hold(w *upload) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held == nil {
+		h.held = map[string]*upload{}
+	}
+	if old := h.held[w.name]; old != nil {
+		old.discardHeld() // uploaded again under the same temporary name
+	}
+	h.held[w.name] = w
+}
+
+// heldUpload returns the held upload of the temporary name, if any.
+func (h *handlers) heldUpload(name string) *upload {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.held[channels.SanitizeName(name)]
+}
+
+// rename gives a held upload its real name: it becomes a document. A
+// rename to another temporary name keeps it held. Renaming anything else
+// is refused.
+func (h *handlers) rename(from, to vpath) error {
+	if from.dir != dirIn || !from.isFile() || to.dir != dirIn || !to.isFile() {
+		return errDenied
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key := channels.SanitizeName(from.name)
+	w := h.held[key]
+	if w == nil {
+		return errDenied
+	}
+	name := channels.SanitizeName(to.name)
+	delete(h.held, key)
+	if isTempName(name) {
+		if old := h.held[name]; old != nil {
+			old.discardHeld()
+		}
+		w.name = name
+		h.held[name] = w
+		return nil
+	}
+	if err := w.publish(name); err != nil {
+		return err
+	}
+	h.log.Info("sftp rename of a held upload", "from", key, "to", name)
+	return nil
+}
+
+// endSession discards the uploads still held: the client never gave them
+// their real name.
+func (h *handlers) endSession() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, w := range h.held {
+		w.log.Warn("upload under a temporary name never renamed; discarded", "file", name)
+		w.discardHeld()
+	}
+	h.held = nil
 }
 
 // Filecmd allows removing files of out/ (after download) and accepts
 // setting attributes as a no-op; everything else is refused.
 func (h *handlers) Filecmd(r *sftp.Request) error {
-	if r.Method != "Setstat" && r.Method != "Remove" {
+	if r.Method != "Setstat" && r.Method != "Remove" && r.Method != "Rename" && r.Method != "PosixRename" {
 		return errDenied
 	}
 	v, err := resolve(r.Filepath)
@@ -121,6 +201,12 @@ func (h *handlers) Filecmd(r *sftp.Request) error {
 		return err
 	}
 	switch r.Method {
+	case "Rename", "PosixRename":
+		to, err := resolve(r.Target)
+		if err != nil {
+			return err
+		}
+		return h.rename(v, to)
 	case "Setstat":
 		// Times and modes of uploads and downloads are the server's; the
 		// request is accepted so clients that preserve times do not fail.
@@ -174,6 +260,10 @@ func (h *handlers) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 func (h *handlers) stat(v vpath) (os.FileInfo, error) {
 	if !v.isFile() {
 		return h.folderInfo(v)
+	}
+	if w := h.heldUpload(v.name); v.dir == dirIn && w != nil {
+		// Clients check the size of what they uploaded before renaming.
+		return fileInfo{name: v.name, size: w.size(), mode: 0o640, mtime: time.Now()}, nil
 	}
 	info, err := h.lookup(v)
 	if err != nil {

@@ -439,3 +439,48 @@ func TestOpenSSHWrongKeyRefused(t *testing.T) {
 		t.Errorf("log does not record the failure:\n%s", f.log.String())
 	}
 }
+
+// TestOpenSSHTemporaryNameThenRename: the way WinSCP ("transfer to
+// temporary filename") and FileZilla-style clients upload: under
+// name.filepart, then a rename to the real name. The file is no document
+// until the rename and then one under the real name; a temporary upload
+// the session never renames is discarded with its quota; renaming
+// anything else stays refused.
+func TestOpenSSHTemporaryNameThenRename(t *testing.T) {
+	f := newFixture(t)
+	srv := f.start(t)
+	nord := f.openssh(t, srv, "nord")
+	po := fixtures.X12850(4712, "4500012346", 2)
+	local := writeLocal(t, "po.x12", po)
+
+	out := nord.mustRun(t, "put "+local+" /in/po_4712.x12.filepart\nls -l /in/po_4712.x12.filepart\nrename /in/po_4712.x12.filepart /in/po_4712.x12")
+	if !strings.Contains(out, fmt.Sprint(len(po))) {
+		t.Errorf("ls -l of the held upload does not show its size %d:\n%s", len(po), out)
+	}
+	doc, ack := readDoc(t, srv)
+	if doc.Name != "po_4712.x12" || doc.Err != nil || !bytes.Equal(readAll(t, doc.Body.Reader()), po) {
+		t.Errorf("doc %q (err %v), want po_4712.x12 with the bytes uploaded", doc.Name, doc.Err)
+	}
+	if err := ack(context.Background(), channels.Committed()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Uploaded under a temporary name and never renamed: gone when the
+	// session ends, nothing offered, no bytes left behind.
+	nord.mustRun(t, "put "+local+" /in/abandoned.x12.part")
+	if !waitFor(t, 5*time.Second, func() bool { return len(allFiles(t, f.dir("nord", "in"))) == 1 }) {
+		t.Errorf("in/ after an abandoned temporary upload = %q, want only .error", allFiles(t, f.dir("nord", "in")))
+	}
+	// A completed upload under its real name cannot be renamed: it may be
+	// a document already.
+	nord.mustRun(t, "put "+local+" /in/final.x12")
+	nord.mustFail(t, "rename /in/final.x12 /in/other.x12")
+	doc, ack = readDoc(t, srv)
+	if doc.Name != "final.x12" {
+		t.Errorf("read %q, want final.x12 (the abandoned upload must not be offered)", doc.Name)
+	}
+	if err := ack(context.Background(), channels.Committed()); err != nil {
+		t.Fatal(err)
+	}
+	f.expectNext(t, srv, nord, "sentinel.txt")
+}

@@ -370,6 +370,7 @@ func (s *Server) serveSession(c *conn, u *user, root *os.Root, log *slog.Logger,
 			log.Debug("sftp session ended", "err", err)
 		}
 		rs.Close()
+		h.endSession()
 		return
 	}
 }

@@ -32,6 +32,9 @@ type upload struct {
 	err         error  // the first failure; the upload is discarded
 	transferErr error  // the session ended with the file open
 	closed      bool
+	// hold, when set, takes the completed upload instead of naming it:
+	// the client uploaded under a temporary name and renames it after.
+	hold func(*upload)
 }
 
 type span struct{ from, to int64 }
@@ -182,7 +185,28 @@ func (w *upload) Close() error {
 		w.log.Error("closing an upload failed", "err", err)
 		return w.fail(errors.New("upload failed: cannot store the file"))
 	}
-	final, err := linkUnique(w.root, w.tmp, dirIn, w.name)
+	if w.hold != nil {
+		w.log.Info("sftp upload under a temporary name held until renamed", "bytes", w.reserved)
+		w.hold(w)
+		return nil
+	}
+	return w.publishLocked(w.name)
+}
+
+// publish names a held upload name in in/: it becomes a document.
+func (w *upload) publish(name string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return w.publishLocked(name)
+}
+
+// publishLocked links the synced upload into in/ under name (numbered
+// when taken), syncs in/ and wakes Read. w.mu is held.
+func (w *upload) publishLocked(name string) error {
+	final, err := linkUnique(w.root, w.tmp, dirIn, name)
 	if err != nil {
 		w.log.Error("naming an upload failed", "err", err)
 		return w.fail(errors.New("upload failed: cannot store the file"))
@@ -196,6 +220,23 @@ func (w *upload) Close() error {
 	w.log.Info("sftp upload received", "stored_as", final, "bytes", w.reserved)
 	w.s.wakeReaders(w.c)
 	return nil
+}
+
+// size is the size of a completed upload.
+func (w *upload) size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reserved
+}
+
+// discardHeld removes a held upload that will never be named.
+func (w *upload) discardHeld() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = errors.New("upload discarded")
+		w.discard()
+	}
 }
 
 // fail records err, discards the upload and returns err. w.mu is held.
