@@ -205,6 +205,9 @@ func Serve(ctx context.Context, opts Options) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); submits.run(srcCtx) }()
 	go sweepSessions(runCtx, ui, log)
+	if cfg.Store.Driver == config.DriverPostgres {
+		go nd.singleton(runCtx, "lease-history", nd.pruneLeaseHistory)
+	}
 	if mail != nil {
 		go nd.singleton(runCtx, "task-mails", func(ctx context.Context) {
 			runTaskMails(ctx, st, mail, holder.Current, log.With("component", "mail"))

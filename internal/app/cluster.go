@@ -82,6 +82,33 @@ func (n *node) singleton(ctx context.Context, name string, fn func(ctx context.C
 	})
 }
 
+// leaseHistoryKept is how long the lease history (who polled what, when)
+// is kept for audits.
+const leaseHistoryKept = 30 * 24 * time.Hour
+
+// pruneLeaseHistory deletes old lease history every hour until ctx ends
+// (postgres; run as a singleton).
+func (n *node) pruneLeaseHistory(ctx context.Context) {
+	pg, ok := n.elector.(*lease.PG)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if k, err := pg.PruneHistory(ctx, leaseHistoryKept); err != nil && ctx.Err() == nil {
+			n.log.Warn("pruning the lease history failed", "err", err)
+		} else if k > 0 {
+			n.log.Info("lease history pruned", "rows", k)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // role is what /healthz reports: the channels this node polls now.
 func (n *node) role() httpapi.NodeRole {
 	r := httpapi.NodeRole{Node: n.name, Driver: n.driver}

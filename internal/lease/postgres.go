@@ -520,3 +520,19 @@ func (l *pgLease) reason() string {
 	defer l.mu.Unlock()
 	return l.why
 }
+
+// PruneHistory deletes the history of acquisitions released before
+// keep ago (by the database server's clock) and returns how many rows
+// went. Open acquisitions are kept whatever their age.
+func (e *PG) PruneHistory(ctx context.Context, keep time.Duration) (int64, error) {
+	res, err := e.db.ExecContext(ctx, `DELETE FROM ordergate_lease_history
+		WHERE released_at IS NOT NULL AND released_at < clock_timestamp() - $1::bigint * interval '1 microsecond'`, keep.Microseconds())
+	if err != nil {
+		return 0, fmt.Errorf("pruning the lease history: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("pruning the lease history: %w", err)
+	}
+	return n, nil
+}

@@ -458,3 +458,29 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Errorf("%d database error lines for a 2 s outage on 3 nodes, want at most one per node", got)
 	}
 }
+
+// TestPruneHistory: released acquisitions older than the window go, the
+// held one stays whatever its age.
+func TestPruneHistory(t *testing.T) {
+	dsn := postgres.Shared(t).NewDatabase(t)
+	cfg := lease.Config{TTL: 2 * time.Second, Retry: 100 * time.Millisecond}
+	a := newNode(t, dsn, "node-a", nodeOpts{cfg: cfg})
+	rec := newRecorder()
+	a.lead([]string{"sftp:acme"}, rec.fn(a.id, nil))
+	rec.waitHolder(t, "sftp:acme", "", 5*time.Second)
+	a.stop()
+	a.lead([]string{"sftp:acme"}, rec.fn(a.id, nil))
+	rec.waitHolder(t, "sftp:acme", "", 5*time.Second)
+	defer a.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n, err := a.el.PruneHistory(ctx, time.Hour); err != nil || n != 0 {
+		t.Errorf("PruneHistory(1h) = %d, %v; want nothing pruned", n, err)
+	}
+	if n, err := a.el.PruneHistory(ctx, 0); err != nil || n != 1 {
+		t.Errorf("PruneHistory(0) = %d, %v; want the released acquisition pruned", n, err)
+	}
+	if h := history(t, a.db, "sftp:acme"); len(h) != 1 || h[0].released || h[0].token != 2 {
+		t.Errorf("history after pruning = %+v, want only the held token 2", h)
+	}
+}
