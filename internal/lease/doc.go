@@ -51,7 +51,9 @@
 //     function returned on its own, Lead campaigns again after Retry, so
 //     other nodes get the first chance and a failing function does not
 //     spin.
-//   - The elector never prunes the history (one row per acquisition).
+//   - The elector itself never prunes the history (one row per
+//     acquisition); PruneHistory deletes released rows older than a window
+//     (the gateway keeps 30 days, pruned hourly by one node).
 //   - Init creates both tables with CREATE TABLE IF NOT EXISTS inside a
 //     transaction holding an advisory transaction lock, so nodes starting
 //     at once do not trip over each other.
