@@ -2,9 +2,11 @@ package normalize
 
 import (
 	"bytes"
+	"context"
 	"github.com/ordergate/ordergate/internal/fixtures/bulk"
 	"io"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/ordergate/ordergate/edi/x12"
@@ -57,4 +59,59 @@ func benchmarkX12FileToOrders(b *testing.B, opts ...x12.Option) {
 			b.Fatal("no lines")
 		}
 	}
+}
+
+// BenchmarkX12FileToOrdersPipelined is BenchmarkX12FileToOrders through
+// X12File with one mapping goroutine (FileOptions.Workers 1), as
+// `ordergate parse` reads: the decoder on a goroutine of its own, sets
+// handed back to it (x12.Decoder.Release) once consumed.
+func BenchmarkX12FileToOrdersPipelined(b *testing.B) { benchmarkX12File(b, 1) }
+
+// BenchmarkX12FileToOrdersFile is the same through X12File with
+// Workers 0 (decode and map on one goroutine, ReuseSegments).
+func BenchmarkX12FileToOrdersFile(b *testing.B) { benchmarkX12File(b, 0) }
+
+func benchmarkX12File(b *testing.B, workers int) {
+	data := x12BenchInput(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f := NewX12File(bytes.NewReader(data), FileOptions{File: "po.x12", Workers: workers, InFlight: benchInFlight()}, nil)
+		n := 0
+		for set, err := range f.Sets(context.Background()) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			o, err := set.Order()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(o.Lines)
+		}
+		if n == 0 {
+			b.Fatal("no lines")
+		}
+	}
+}
+
+func x12BenchInput(b *testing.B) []byte {
+	if f := os.Getenv("EDILOAD_X12"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return data
+	}
+	var buf bytes.Buffer
+	if err := bulk.X12(&buf, 5000, 10, 1); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// benchInFlight is FileOptions.InFlight for the pipelined benchmarks:
+// $FILEORDERS_INFLIGHT, else the default.
+func benchInFlight() int {
+	n, _ := strconv.Atoi(os.Getenv("FILEORDERS_INFLIGHT"))
+	return n
 }

@@ -45,6 +45,10 @@ func runParse(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	opts.NoAcks = true
+	// Decode on one goroutine, map on another and write JSON on this one:
+	// the messages come out in file order as before (the memory bound
+	// grows by a few messages in flight).
+	opts.Workers = parseWorkers
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	status := exitOK
@@ -182,6 +186,10 @@ func processFile(ctx context.Context, name string, opts ediproc.Options, emit fu
 	defer f.Close()
 	return ediproc.Processor{}.Process(ctx, f, name, opts, emit)
 }
+
+// parseWorkers is the number of goroutines mapping orders in `ordergate
+// parse` besides the decoding one (ediproc.Options.Workers).
+const parseWorkers = 1
 
 // parseMemoryLimit is the soft memory limit of `ordergate parse`.
 const parseMemoryLimit = 32 << 20

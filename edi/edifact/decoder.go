@@ -3,6 +3,7 @@ package edifact
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,9 @@ type Message struct {
 	// error: the message may be processed, and a CONTRL reports it as
 	// acknowledged.
 	Accepted bool
+	// blocks hold the segments' slices (without WithMessageReuse), for
+	// Decoder.Release.
+	blocks arenaBlocks
 }
 
 // Report is what a CONTRL needs about a file: per interchange, group and
@@ -118,6 +122,7 @@ type Decoder struct {
 	knownSender  func(id, qualifier string) bool
 	prev         *Message // the last message returned, recycled under WithMessageReuse
 	resetPending bool
+	free         []*Message // messages handed back by Release
 }
 
 type result struct {
@@ -139,6 +144,7 @@ func NewDecoder(r io.Reader, opts ...Option) *Decoder {
 	d := &Decoder{rd: NewReader(r, opts...)}
 	d.rd.arena = &d.arena
 	d.cfg = d.rd.cfg
+	d.arena.own = !d.cfg.reuse
 	d.knownSender = d.cfg.knownSender
 	return d
 }
@@ -196,6 +202,26 @@ func (d *Decoder) Next() (*Message, error) {
 		d.segment(seg, se)
 	}
 }
+
+// Release hands m back to the decoder once the caller is done with it,
+// for a decoder that does not reuse messages by itself
+// (WithMessageReuse): a later message reuses m, the memory of its
+// segment list and of its segments' slices. Values taken from m (strings) stay valid; m itself must
+// not be used afterwards. Call it from the goroutine that calls Next,
+// between calls to Next. Under WithMessageReuse it does nothing.
+func (d *Decoder) Release(m *Message) {
+	if d.cfg.reuse || m == nil {
+		return
+	}
+	d.arena.recycle(m.blocks)
+	m.blocks = arenaBlocks{}
+	if cap(m.Segments) <= 1<<16 && len(d.free) < maxReleased {
+		d.free = append(d.free, m)
+	}
+}
+
+// maxReleased is how many released messages a Decoder keeps.
+const maxReleased = 16
 
 // Report returns what the decoder found so far; complete after Next has
 // returned io.EOF.
@@ -511,7 +537,15 @@ func (d *Decoder) closeGroupWith(s *edi.Segment, problem *SyntaxError) {
 }
 
 func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
-	d.closeMessage()
+	closed := d.msg != nil
+	if closed {
+		// A message without UNT, returned before this one. s lies in
+		// its blocks, which the caller may hand back (Release) or which
+		// the next Next recycles (WithMessageReuse) while s is alive.
+		d.closeMessage()
+		vals, elem, rep := s.Flat()
+		s.SetFlat(slices.Clone(vals), slices.Clone(elem), slices.Clone(rep))
+	}
 	env := d.icEnv
 	d.bare = d.ic == nil
 	if d.bare {
@@ -534,10 +568,16 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	} else {
 		mark = d.rd.Separators().Decimal
 	}
-	if d.cfg.reuse && d.prev != nil {
+	if d.cfg.reuse && d.prev != nil && !closed { // (the message just closed is not returned yet)
 		segs := d.prev.Segments[:0]
 		*d.prev = Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark, Segments: segs}}
 		d.msg = d.prev
+	} else if n := len(d.free); n > 0 {
+		m := d.free[n-1]
+		d.free[n-1] = nil
+		d.free = d.free[:n-1]
+		*m = Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark, Segments: m.Segments[:0]}}
+		d.msg = m
 	} else {
 		d.msg = &Message{Message: edi.Message{Standard: edi.EDIFACT, Type: mr.Type, Envelope: env, DecimalMark: mark,
 			Segments: make([]edi.Segment, 0, 32)}}
@@ -656,6 +696,8 @@ func (d *Decoder) finishMessage() {
 	}
 	if d.cfg.reuse {
 		d.prev = m
+	} else {
+		m.blocks = d.arena.detach()
 	}
 	d.emit(m)
 }
@@ -692,7 +734,48 @@ func (d *Decoder) finish() {
 type arena struct {
 	strs []string
 	ints []int32
+	// own (without WithMessageReuse) records the blocks made since the
+	// last detach, for the message that detach gives them to, and takes
+	// blocks from pool, the blocks of messages handed back.
+	own   bool
+	taken arenaBlocks
+	pool  arenaBlocks
 }
+
+// arenaBlocks are blocks of an arena: a message's, or the pool.
+type arenaBlocks struct {
+	strs [][]string
+	ints [][]int32
+}
+
+// detach returns the blocks made since the last detach and makes the
+// next take start new blocks: the returned ones are not written again
+// unless given back (recycle).
+func (a *arena) detach() arenaBlocks {
+	b := a.taken
+	a.taken = arenaBlocks{}
+	a.strs, a.ints = nil, nil
+	return b
+}
+
+// recycle gives back blocks returned by detach whose segments are no
+// longer used; at most maxPooled of each kind are kept.
+func (a *arena) recycle(b arenaBlocks) {
+	for _, s := range b.strs {
+		if len(a.pool.strs) < maxPooled {
+			a.pool.strs = append(a.pool.strs, s[:0])
+		}
+	}
+	for _, s := range b.ints {
+		if len(a.pool.ints) < maxPooled {
+			a.pool.ints = append(a.pool.ints, s[:0])
+		}
+	}
+}
+
+// maxPooled is how many blocks of each kind an arena keeps for reuse
+// (2.5 MiB).
+const maxPooled = 32
 
 // reset makes the current blocks reusable (WithMessageReuse: the previous
 // message is no longer referenced). The slots are not cleared: the next
@@ -708,10 +791,28 @@ const arenaBlock = 4096
 // take returns fresh slices of the given lengths from the blocks.
 func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
 	if cap(a.strs)-len(a.strs) < nStrs {
-		a.strs = make([]string, 0, max(arenaBlock, nStrs))
+		if n := len(a.pool.strs); n > 0 && nStrs <= arenaBlock {
+			a.strs = a.pool.strs[n-1]
+			a.pool.strs[n-1] = nil
+			a.pool.strs = a.pool.strs[:n-1]
+		} else {
+			a.strs = make([]string, 0, max(arenaBlock, nStrs))
+		}
+		if a.own && cap(a.strs) == arenaBlock {
+			a.taken.strs = append(a.taken.strs, a.strs)
+		}
 	}
 	if cap(a.ints)-len(a.ints) < nInts {
-		a.ints = make([]int32, 0, max(arenaBlock, nInts))
+		if n := len(a.pool.ints); n > 0 && nInts <= arenaBlock {
+			a.ints = a.pool.ints[n-1]
+			a.pool.ints[n-1] = nil
+			a.pool.ints = a.pool.ints[:n-1]
+		} else {
+			a.ints = make([]int32, 0, max(arenaBlock, nInts))
+		}
+		if a.own && cap(a.ints) == arenaBlock {
+			a.taken.ints = append(a.taken.ints, a.ints)
+		}
 	}
 	s, i := len(a.strs), len(a.ints)
 	a.strs, a.ints = a.strs[:s+nStrs], a.ints[:i+nInts]

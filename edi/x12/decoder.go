@@ -14,6 +14,9 @@ import (
 // in) and the verdict of the syntax checks.
 type Transaction struct {
 	edi.Message
+	// slabs hold the segments' values (without ReuseSegments), for
+	// Decoder.Release.
+	slabs []slab
 	// Convention is ST03, the 5010 implementation convention reference.
 	Convention string
 	// Errors are the set's positioned errors (*SyntaxError), empty when
@@ -67,7 +70,8 @@ type Decoder struct {
 	seenST  map[string]bool
 
 	segHint int
-	segBuf  []edi.Segment // reused for Transaction.Segments (ReuseSegments)
+	segBuf  []edi.Segment   // reused for Transaction.Segments (ReuseSegments)
+	free    [][]edi.Segment // segment lists handed back by Release
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -96,6 +100,12 @@ func (d *Decoder) Next() (*Transaction, error) {
 		// The previous set's segments are no longer needed (a pending
 		// segment still is: the slabs then continue after it).
 		d.rd.rewind()
+	}
+	if !d.cfg.reuse && d.pending {
+		// The pending segment lies in the slabs of the set returned
+		// last, which the caller may have handed back (Release).
+		vals, elem, rep := d.cur.Flat()
+		d.cur.SetFlat(slices.Clone(vals), slices.Clone(elem), slices.Clone(rep))
 	}
 	for {
 		if d.fatal != nil {
@@ -141,6 +151,28 @@ func (d *Decoder) Next() (*Transaction, error) {
 		}
 	}
 }
+
+// Release hands tx back to the decoder once the caller is done with its
+// Segments, for a decoder that does not reuse them by itself
+// (ReuseSegments): later sets reuse the memory of its segment list and
+// of its segments' slices. The rest of tx stays valid: the values
+// (strings) taken from its segments, the envelope, the errors. Call it
+// from the goroutine that calls Next, between calls to Next, once per
+// set; tx.Segments is nil afterwards. Under ReuseSegments it does
+// nothing.
+func (d *Decoder) Release(tx *Transaction) {
+	if d.cfg.reuse || tx == nil {
+		return
+	}
+	d.rd.recycle(tx.slabs)
+	if c := cap(tx.Segments); c > 0 && c <= 1<<16 && len(d.free) < maxReleased {
+		d.free = append(d.free, tx.Segments[:0])
+	}
+	tx.slabs, tx.Segments = nil, nil
+}
+
+// maxReleased is how many released segment lists a Decoder keeps.
+const maxReleased = 16
 
 func codeOf(err error) Code {
 	var se *SyntaxError
@@ -614,6 +646,12 @@ func (d *Decoder) newSegments() []edi.Segment {
 		d.segBuf = nil
 		return b
 	}
+	if n := len(d.free); n > 0 {
+		b := d.free[n-1]
+		d.free[n-1] = nil
+		d.free = d.free[:n-1]
+		return b
+	}
 	return make([]edi.Segment, 0, d.segHint)
 }
 
@@ -640,6 +678,8 @@ func (d *Decoder) addSegment(s *edi.Segment) {
 	if d.tooBig {
 		if d.cfg.reuse {
 			d.rd.rewind() // nothing of the set is kept: bound the slabs
+		} else {
+			d.rd.forget()
 		}
 		return
 	}
@@ -739,6 +779,9 @@ func (d *Decoder) finishSet() *Transaction {
 	}
 	if d.cfg.reuse && cap(tx.Segments) <= 1<<16 {
 		d.segBuf = tx.Segments
+	}
+	if !d.cfg.reuse {
+		tx.slabs = d.rd.detach()
 	}
 	d.inSet = false
 	if d.val != nil {

@@ -192,6 +192,13 @@ type Reader struct {
 	// reuses segments (ReuseSegments): rewind starts over at the first.
 	slabs []slab
 	slab  int
+	// Without ReuseSegments: taken are the slabs carved since the last
+	// detach (the Decoder gives them to the set it returns), fresh makes
+	// the next segment start a slab of its own, pool holds the slabs of
+	// sets handed back (Decoder.Release).
+	taken []slab
+	fresh bool
+	pool  []slab
 	seg   edi.Segment
 	// vals, elem and rep are the segment's flat form (edi.Segment.SetFlat):
 	// the values, the element starts of a segment with composites or
@@ -474,7 +481,7 @@ func (r *Reader) split(raw []byte, s string) error {
 	} else {
 		// Continue after the previous segment's slices.
 		r.vals, r.elem, r.rep = r.vals[len(r.vals):], r.elem[len(r.elem):], r.rep[len(r.rep):]
-		if cap(r.vals) < slabLow || cap(r.elem) < slabLow {
+		if cap(r.vals) < slabLow || cap(r.elem) < slabLow || r.fresh {
 			r.nextSlab()
 		}
 	}
@@ -600,8 +607,16 @@ type slab struct {
 // for reuse.
 func (r *Reader) nextSlab() {
 	if !r.cfg.reuse {
-		r.vals = make([]string, 0, slabSize)
-		r.elem = make([]int32, 0, slabSize)
+		var sl slab
+		if n := len(r.pool); n > 0 {
+			sl = r.pool[n-1]
+			r.pool[n-1] = slab{}
+			r.pool = r.pool[:n-1]
+		} else {
+			sl = slab{make([]string, 0, slabSize), make([]int32, 0, slabSize)}
+		}
+		r.vals, r.elem, r.fresh = sl.vals[:0], sl.elem[:0], false
+		r.taken = append(r.taken, sl)
 		return
 	}
 	r.slab++
@@ -612,6 +627,36 @@ func (r *Reader) nextSlab() {
 	sl := &r.slabs[r.slab]
 	r.vals, r.elem = sl.vals[:0], sl.elem[:0]
 }
+
+// detach returns the slabs carved since the last detach, for the set the
+// Decoder returns, and makes the next segment start a slab of its own:
+// the returned slabs are not written again unless given back (recycle).
+func (r *Reader) detach() []slab {
+	t := r.taken
+	r.taken, r.fresh = nil, true
+	return t
+}
+
+// forget drops the slabs carved since the last detach from what the next
+// detach returns (a set too large to keep: its segments are not kept).
+func (r *Reader) forget() {
+	clear(r.taken)
+	r.taken = r.taken[:0]
+}
+
+// recycle gives back slabs returned by detach whose segments are no
+// longer used; at most maxPooled are kept.
+func (r *Reader) recycle(slabs []slab) {
+	for _, sl := range slabs {
+		if len(r.pool) >= maxPooled {
+			return
+		}
+		r.pool = append(r.pool, sl)
+	}
+}
+
+// maxPooled is how many slabs a Reader keeps for recycle (2.5 MiB).
+const maxPooled = 32
 
 // rewind lets keep mode overwrite the segments read so far (ReuseSegments).
 func (r *Reader) rewind() {

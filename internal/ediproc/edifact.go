@@ -20,36 +20,49 @@ func edifactEnvelope(ic *edifact.InterchangeReport) edi.Envelope {
 }
 
 func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	dec := edifact.NewDecoder(r, edifact.WithContext(ctx), edifact.WithMessageReuse())
-	sum := &Summary{Standard: edi.EDIFACT}
-	open := func() error {
-		rep := dec.Report()
-		for len(sum.Interchanges) < len(rep.Interchanges) {
-			ric := rep.Interchanges[len(sum.Interchanges)]
-			env := edifactEnvelope(ric)
-			ic := Interchange{Standard: edi.EDIFACT, Envelope: env}
-			ic.Partner, ic.PartnerKnown = partnerOf(opts, edi.EDIFACT, env)
-			if !ic.PartnerKnown {
-				ic.Rejected = true
-				ic.Errors = append(ic.Errors, &edifact.SyntaxError{Offset: ric.Pos.Offset, Segment: ric.Pos.Index, Tag: "UNB",
-					Element: 2, Code: edifact.CodeUnknownSender, Err: fmt.Errorf("%w %s:%s", ErrUnknownSender, env.SenderID, env.SenderQualifier)})
-			} else if ic.Claimable = !ric.Rejected; opts.Duplicate != nil && ic.Claimable {
-				dup, err := opts.Duplicate(edi.EDIFACT, env, ic.Partner)
-				if err != nil {
-					return err
-				}
-				ic.Duplicate = dup
-			}
-			sum.Interchanges = append(sum.Interchanges, ic)
+	// observe runs on the decoding goroutine right after the decoder
+	// returned a message: it copies the headers of the interchanges the
+	// report gained since the message before, as the report then has them,
+	// for open below (the report itself is only read once decoding ended).
+	var f *normalize.EDIFACTFile
+	copied := 0
+	observe := func(*edifact.Message) any {
+		rep := f.Report()
+		if copied == len(rep.Interchanges) {
+			return nil
 		}
+		ics := make([]edifact.InterchangeReport, 0, len(rep.Interchanges)-copied)
+		for ; copied < len(rep.Interchanges); copied++ {
+			ric := *rep.Interchanges[copied]
+			ric.Errors, ric.Groups, ric.Messages = nil, nil, nil
+			ics = append(ics, ric)
+		}
+		return ics
+	}
+	f = normalize.NewEDIFACTFile(r, normalize.FileOptions{File: file, Workers: opts.Workers}, observe)
+	sum := &Summary{Standard: edi.EDIFACT}
+	// open adds the interchange ric to sum.Interchanges, resolving its
+	// partner and asking about duplicates once.
+	open := func(ric *edifact.InterchangeReport) error {
+		env := edifactEnvelope(ric)
+		ic := Interchange{Standard: edi.EDIFACT, Envelope: env}
+		ic.Partner, ic.PartnerKnown = partnerOf(opts, edi.EDIFACT, env)
+		if !ic.PartnerKnown {
+			ic.Rejected = true
+			ic.Errors = append(ic.Errors, &edifact.SyntaxError{Offset: ric.Pos.Offset, Segment: ric.Pos.Index, Tag: "UNB",
+				Element: 2, Code: edifact.CodeUnknownSender, Err: fmt.Errorf("%w %s:%s", ErrUnknownSender, env.SenderID, env.SenderQualifier)})
+		} else if ic.Claimable = !ric.Rejected; opts.Duplicate != nil && ic.Claimable {
+			dup, err := opts.Duplicate(edi.EDIFACT, env, ic.Partner)
+			if err != nil {
+				return err
+			}
+			ic.Duplicate = dup
+		}
+		sum.Interchanges = append(sum.Interchanges, ic)
 		return nil
 	}
 	index := 0
-	for {
-		msg, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for set, err := range f.Sets(ctx) {
 		var se *edifact.SyntaxError
 		if errors.As(err, &se) {
 			continue // an interchange-level problem: the Report has it too
@@ -61,8 +74,12 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 			sum.Errors = append(sum.Errors, fmt.Errorf("reading: %w", err))
 			break
 		}
-		if err := open(); err != nil {
-			return nil, err
+		msg := set.Message
+		ics, _ := set.Note.([]edifact.InterchangeReport)
+		for i := range ics {
+			if err := open(&ics[i]); err != nil {
+				return nil, err
+			}
 		}
 		icIndex := len(sum.Interchanges) - 1
 		var icp *Interchange
@@ -75,7 +92,7 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 			Envelope: msg.Envelope, Partner: icp.Partner, Errors: msg.Errors,
 			Accepted: msg.Accepted && !icp.Rejected && icIndex >= 0, Duplicate: icp.Duplicate}
 		if m.Accepted && msg.Type == "ORDERS" && (!icp.Duplicate || icp.Partner.Duplicates == "hold") {
-			o, err := normalize.FromEDIFACTOrders(&msg.Message, file)
+			o, err := set.Order()
 			if err != nil {
 				m.Accepted = false
 				m.Errors = append(m.Errors, err)
@@ -94,13 +111,16 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 			return nil, err
 		}
 	}
-	if err := open(); err != nil {
-		return nil, err
+	rep := f.Report()
+	for j := len(sum.Interchanges); j < len(rep.Interchanges); j++ {
+		if err := open(rep.Interchanges[j]); err != nil {
+			return nil, err
+		}
 	}
-	for _, e := range dec.Report().Errors { // problems outside any interchange
+	for _, e := range rep.Errors { // problems outside any interchange
 		sum.Errors = append(sum.Errors, e)
 	}
-	for i, ric := range dec.Report().Interchanges {
+	for i, ric := range rep.Interchanges {
 		ic := &sum.Interchanges[i]
 		for _, e := range ric.Errors {
 			ic.Errors = append(ic.Errors, e)

@@ -320,6 +320,8 @@ func TestProcess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runProcessCase(t, tt) })
+		tt.opts.Workers = 1
+		t.Run(tt.name+" (workers 1)", func(t *testing.T) { runProcessCase(t, tt) })
 	}
 }
 

@@ -26,4 +26,11 @@ type Options struct {
 	// the decoders then keep only what is wrong, so memory stays flat
 	// however many messages a file holds (`ordergate parse`).
 	NoAcks bool
+	// Workers, when above 0, decodes the document on a goroutine of its
+	// own and maps its purchase orders on that many others, ahead of emit
+	// (normalize.FileOptions.Workers); messages are still emitted in file
+	// order, and Partner, Duplicate and emit are still called on the
+	// caller's goroutine, in the same order. 0 does everything on the
+	// caller's goroutine (`ordergate parse` uses 1).
+	Workers int
 }

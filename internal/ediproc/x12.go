@@ -29,59 +29,73 @@ func x12Envelope(h x12.ISAHeader) edi.Envelope {
 }
 
 func processX12(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	decOpts := []x12.Option{x12.WithContext(ctx), x12.ReuseSegments()}
+	var decOpts []x12.Option
 	if opts.NoAcks {
 		decOpts = append(decOpts, x12.CompactReport())
 	}
-	dec := x12.NewDecoder(r, decOpts...)
-	sum := &Summary{Standard: edi.X12}
-	// open makes sure sum.Interchanges has the interchange i, resolving
-	// its partner and asking about duplicates once.
-	open := func(i int) error {
-		rep := dec.Report()
-		for len(sum.Interchanges) <= i {
-			j := len(sum.Interchanges)
-			env := x12Envelope(rep.Interchanges[j].Header)
-			ic := Interchange{Standard: edi.X12, Envelope: env}
-			ic.Partner, ic.PartnerKnown = partnerOf(opts, edi.X12, env)
-			if !ic.PartnerKnown {
-				ic.Rejected = true
-				ic.Errors = append(ic.Errors, fmt.Errorf("segment %d (ISA) element 6: %w %s:%s", rep.Interchanges[j].Pos.Index, ErrUnknownSender, env.SenderQualifier, env.SenderID))
-			} else if ic.Claimable = !rep.Interchanges[j].Rejected; opts.Duplicate != nil && ic.Claimable {
-				dup, err := opts.Duplicate(edi.X12, env, ic.Partner)
-				if err != nil {
-					return err
-				}
-				ic.Duplicate = dup
-			}
-			sum.Interchanges = append(sum.Interchanges, ic)
+	// observe runs on the decoding goroutine right after the decoder
+	// returned a set: it copies the headers of the interchanges up to the
+	// set's own that were not copied before, as the report then has them,
+	// for open below (the report itself is only read once decoding ended).
+	var f *normalize.X12File
+	copied := 0
+	observe := func(tx *x12.Transaction) any {
+		if tx.Interchange < copied {
+			return nil
 		}
+		rep := f.Report()
+		ics := make([]x12.InterchangeReport, 0, tx.Interchange+1-copied)
+		for ; copied <= tx.Interchange; copied++ {
+			ric := &rep.Interchanges[copied]
+			ics = append(ics, x12.InterchangeReport{Header: ric.Header, Pos: ric.Pos, Rejected: ric.Rejected})
+		}
+		return ics
+	}
+	f = normalize.NewX12File(r, normalize.FileOptions{File: file, Workers: opts.Workers}, observe, decOpts...)
+	sum := &Summary{Standard: edi.X12}
+	// open adds the interchange ric to sum.Interchanges, resolving its
+	// partner and asking about duplicates once.
+	open := func(ric *x12.InterchangeReport) error {
+		env := x12Envelope(ric.Header)
+		ic := Interchange{Standard: edi.X12, Envelope: env}
+		ic.Partner, ic.PartnerKnown = partnerOf(opts, edi.X12, env)
+		if !ic.PartnerKnown {
+			ic.Rejected = true
+			ic.Errors = append(ic.Errors, fmt.Errorf("segment %d (ISA) element 6: %w %s:%s", ric.Pos.Index, ErrUnknownSender, env.SenderQualifier, env.SenderID))
+		} else if ic.Claimable = !ric.Rejected; opts.Duplicate != nil && ic.Claimable {
+			dup, err := opts.Duplicate(edi.X12, env, ic.Partner)
+			if err != nil {
+				return err
+			}
+			ic.Duplicate = dup
+		}
+		sum.Interchanges = append(sum.Interchanges, ic)
 		return nil
 	}
 	index := 0
-	for {
-		tx, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for set, err := range f.Sets(ctx) {
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if len(dec.Report().Interchanges) == 0 {
+			if len(f.Report().Interchanges) == 0 {
 				sum.Errors = append(sum.Errors, err)
 			}
 			break // the report holds the rest; a TA1 can still be written
 		}
-		if err := open(tx.Interchange); err != nil {
-			return nil, err
+		tx := set.Transaction
+		ics, _ := set.Note.([]x12.InterchangeReport)
+		for i := range ics {
+			if err := open(&ics[i]); err != nil {
+				return nil, err
+			}
 		}
 		ic := &sum.Interchanges[tx.Interchange]
 		m := &Message{Index: index, Interchange: tx.Interchange, Standard: edi.X12, Type: tx.Type,
 			Envelope: tx.Envelope, Partner: ic.Partner, Errors: tx.Errors, Accepted: tx.Accepted && !ic.Rejected,
 			Duplicate: ic.Duplicate}
 		if m.Accepted && tx.Type == "850" && !ic.Duplicate || m.Accepted && tx.Type == "850" && ic.Duplicate && ic.Partner.Duplicates == "hold" {
-			o, err := normalize.FromX12850(&tx.Message, file)
+			o, err := set.Order()
 			if err != nil {
 				m.Accepted = false
 				m.Errors = append(m.Errors, err)
@@ -100,9 +114,9 @@ func processX12(ctx context.Context, r io.Reader, file string, opts Options, emi
 			return nil, err
 		}
 	}
-	rep := dec.Report()
-	if len(rep.Interchanges) > 0 {
-		if err := open(len(rep.Interchanges) - 1); err != nil {
+	rep := f.Report()
+	for j := len(sum.Interchanges); j < len(rep.Interchanges); j++ {
+		if err := open(&rep.Interchanges[j]); err != nil {
 			return nil, err
 		}
 	}
