@@ -71,7 +71,7 @@ func (a *blobArchive) PutExpect(ctx context.Context, r io.Reader, size int64, wa
 func (a *blobArchive) put(ctx context.Context, r io.Reader, wantSize int64, wantHash archive.Hash) (archive.Hash, int64, error) {
 	var buf bytes.Buffer
 	hw := sha256.New()
-	n, err := copyContext(ctx, io.MultiWriter(&buf, hw), io.LimitReader(r, MaxBlobSize+1))
+	n, err := archive.CopyContext(ctx, io.MultiWriter(&buf, hw), io.LimitReader(r, MaxBlobSize+1))
 	if err != nil {
 		return archive.Hash{}, 0, fmt.Errorf("archiving in the database: reading: %w", err)
 	}
@@ -140,7 +140,7 @@ func (a *blobArchive) Verify(ctx context.Context, h archive.Hash) error {
 		return err
 	}
 	defer rc.Close()
-	if _, err := copyContext(ctx, io.Discard, rc); err != nil {
+	if _, err := archive.CopyContext(ctx, io.Discard, rc); err != nil {
 		return fmt.Errorf("verifying %s: %w", h, err)
 	}
 	return nil
@@ -179,29 +179,4 @@ func (t *Tx) statContent(ctx context.Context, h archive.Hash) (int64, error) {
 		return b.stat(ctx, t.tx, h)
 	}
 	return t.s.archive.Stat(h)
-}
-
-// copyContext copies like io.Copy and stops with ctx's error between chunks.
-func copyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
-	buf := make([]byte, 64<<10)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		nr, rerr := src.Read(buf)
-		if nr > 0 {
-			nw, werr := dst.Write(buf[:nr])
-			n += int64(nw)
-			if werr != nil {
-				return n, werr
-			}
-		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
-		}
-	}
 }

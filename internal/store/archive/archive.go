@@ -124,7 +124,7 @@ func (a *Archive) put(ctx context.Context, r io.Reader, wantSize int64, wantHash
 		}
 	}()
 	hw := sha256.New()
-	n, err := copyContext(ctx, io.MultiWriter(f, hw), r)
+	n, err := CopyContext(ctx, io.MultiWriter(f, hw), r)
 	if err != nil {
 		return Hash{}, 0, fmt.Errorf("archiving: writing %s: %w", tmpName, err)
 	}
@@ -191,8 +191,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// copyContext copies like io.Copy and stops with ctx's error between chunks.
-func copyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
+// CopyContext copies like io.Copy and stops with ctx's error between
+// chunks (the store's database archive uses it too).
+func CopyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
 	buf := make([]byte, 64<<10)
 	var n int64
 	for {
@@ -249,7 +250,7 @@ func (a *Archive) Verify(ctx context.Context, h Hash) error {
 		return err
 	}
 	defer rc.Close()
-	if _, err := copyContext(ctx, io.Discard, rc); err != nil {
+	if _, err := CopyContext(ctx, io.Discard, rc); err != nil {
 		return fmt.Errorf("verifying %s: %w", h, err)
 	}
 	return nil
