@@ -110,7 +110,10 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		}
 	}
 	out := make([]Taken, len(docs))
-	err := p.write(ctx, func(tx *store.Tx, pub message.Publisher) error {
+	// A sender waits for this commit (an API client's answer, a file that
+	// stays in place until it): it queues for the write lock before the
+	// stages (store.UrgentWrite).
+	err := p.write(store.UrgentWrite(ctx), func(tx *store.Tx, pub message.Publisher) error {
 		for i, doc := range docs {
 			stored, created, err := tx.InsertDocument(ctx, prep[i].in)
 			if err != nil {

@@ -28,7 +28,9 @@
 // reads that must never take the write lock.
 //
 // Store.Write runs a function in one write transaction. Write transactions
-// are serialized by the store (a fair, context-aware gate) and retried as
+// are serialized by the store (a context-aware gate serving writers in
+// order of arrival, except that urgent ones, marked with UrgentWrite, go
+// first while no other writer has waited longer than 100 ms) and retried as
 // a whole, with backoff, when SQLite reports the database busy or locked,
 // so no SQLITE_BUSY reaches a caller; the function may therefore run more
 // than once. The function gets a *Tx carrying the repository methods and

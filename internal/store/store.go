@@ -134,10 +134,10 @@ type Store struct {
 	entropy *ulid.LockedMonotonicReader
 
 	// gate serializes write transactions made through Write and
-	// LockWrites on SQLite: a channel because waiting on it must respect
-	// a context, and because blocked senders are served in order
-	// (SQLite's own lock waiting is not fair). PostgreSQL has none.
-	gate chan struct{}
+	// LockWrites on SQLite, in order of arrival but urgent ones (intake,
+	// UrgentWrite) first (SQLite's own lock waiting is not fair).
+	// PostgreSQL has none.
+	gate *writeGate
 
 	closeOnce sync.Once
 	closeErr  error
@@ -206,7 +206,7 @@ func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error
 		log:     opts.Logger,
 		now:     opts.Now,
 		entropy: &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(crand.Reader, 0)},
-		gate:    make(chan struct{}, 1),
+		gate:    newWriteGate(),
 		closed:  make(chan struct{}),
 	}
 	if withArchive && !opts.ArchiveInDB {
@@ -325,11 +325,10 @@ func (s *Store) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		if s.driver != DriverPostgres {
-			select {
-			case s.gate <- struct{}{}:
-				defer func() { <-s.gate }()
-			case <-ctx.Done():
-				s.log.Warn("store: closing while a write transaction is still running", "err", ctx.Err())
+			if err := s.gate.acquire(ctx, false); err != nil {
+				s.log.Warn("store: closing while a write transaction is still running", "err", err)
+			} else {
+				defer s.gate.release()
 			}
 		}
 		if s.reader != s.writer {
@@ -346,8 +345,8 @@ func (s *Store) Close(ctx context.Context) error {
 // LockWrites takes the store's write gate, the one Write holds around its
 // transactions, and returns the function that releases it. An adapter that
 // runs its own write transactions on DB() (a watermill-sql Beginner) can
-// take it around each transaction so that all writers queue in one fair
-// line. Do not call Write while holding it. On PostgreSQL there is no
+// take it around each transaction so that all writers queue in one line
+// (urgent ones, UrgentWrite, first). Do not call Write while holding it. On PostgreSQL there is no
 // gate (concurrent write transactions are the point): it returns at once
 // with a release that does nothing.
 func (s *Store) LockWrites(ctx context.Context) (unlock func(), err error) {
@@ -359,13 +358,11 @@ func (s *Store) LockWrites(ctx context.Context) (unlock func(), err error) {
 	if s.driver == DriverPostgres {
 		return func() {}, nil
 	}
-	select {
-	case s.gate <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-s.gate }) }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for the write lock: %w", ctx.Err())
+	if err := s.gate.acquire(ctx, isUrgent(ctx)); err != nil {
+		return nil, fmt.Errorf("waiting for the write lock: %w", err)
 	}
+	var once sync.Once
+	return func() { once.Do(s.gate.release) }, nil
 }
 
 // Write runs fn in one write transaction and commits it. fn may run more
