@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ordergate/ordergate/internal/testenv/postgres"
+	"github.com/ordergate/ordergate/internal/tools/internal/proc"
 )
 
 const nodeConfig = `
@@ -146,7 +146,7 @@ func newCluster(ctx context.Context, pg *postgres.Server, bin string, k int, ttl
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		port, err := freePort()
+		port, err := proc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -334,23 +334,10 @@ func (c *cluster) nodesCPU() time.Duration {
 	return total
 }
 
-// procCPU reads utime+stime of pid from /proc (clock ticks of 10 ms).
+// procCPU is the user+system CPU time of pid, 0 when it is gone.
 func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+2:]
-	}
-	f := strings.Fields(s)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	d, _ := proc.CPUTime(pid)
+	return d
 }
 
 // postgresCPU is the CPU time of every postgres process (the private
@@ -422,13 +409,4 @@ func (c *cluster) polls(node int, channel string) bool {
 		}
 	}
 	return false
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
