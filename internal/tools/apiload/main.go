@@ -44,7 +44,7 @@ routes:
   - {name: default, to: [files]}
 backends:
   - {name: files, type: filedrop, dir: ./outbound}
-`
+%s`
 
 type options struct {
 	bin      string
@@ -53,6 +53,7 @@ type options struct {
 	lines    int
 	clients  int
 	archive  string
+	batch    int
 	keep     bool
 	drain    time.Duration
 	p99      time.Duration
@@ -66,6 +67,7 @@ func main() {
 	flag.IntVar(&o.lines, "lines", 1, "lines per order")
 	flag.IntVar(&o.clients, "clients", 64, "most requests in flight at once")
 	flag.StringVar(&o.archive, "archive", "", "store.archive of the gateway (files or database; empty: the default)")
+	flag.IntVar(&o.batch, "batch", 0, "pipeline.batch_size of the gateway (0: the default)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.DurationVar(&o.drain, "drain", 5*time.Minute, "how long to wait for the stages to route every accepted order")
 	flag.DurationVar(&o.p99, "p99", 100*time.Millisecond, "the latency bar the verdict checks")
@@ -98,7 +100,11 @@ func startGateway(o options) (*gateway, error) {
 	if o.archive != "" {
 		archive = ", archive: " + o.archive
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), fmt.Appendf(nil, config, archive, port), 0o644); err != nil {
+	pipeline := ""
+	if o.batch > 0 {
+		pipeline = fmt.Sprintf("pipeline: {batch_size: %d}\n", o.batch)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), fmt.Appendf(nil, config, archive, port, pipeline), 0o644); err != nil {
 		return g, err
 	}
 	keyCmd := exec.Command(o.bin, "apikey", "--config", "config.yaml", "create", "C-1")
