@@ -1,7 +1,9 @@
 package normalize
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -198,10 +200,12 @@ type x12Mapper struct {
 	spans [][3]int32
 	// decimals is the backing of the order's amounts (newDecimal).
 	decimals []decimal.Decimal
-	// Where in prov the last "segment N TAG" (of segAt) and the last
-	// "outer[i]" key prefix were written, to copy instead of formatting.
+	// The last "segment N TAG" (of segAt, kept as words in pre) and
+	// where in prov the last "outer[i]" key prefix was written, to store
+	// or copy instead of formatting.
 	segAt          *edi.Segment
-	segFrom, segTo int
+	pre            [4]uint64 // "segment N TAG" of segAt, preLen bytes (0: not kept)
+	preLen         int
 	keyOuter       string
 	keyI           int
 	keyFrom, keyTo int
@@ -210,18 +214,36 @@ type x12Mapper struct {
 
 // value appends "segment N TAGnn" (or "segment N TAG" for n = 0) and
 // records the span with the path path. The "segment N TAG" part is
-// formatted once per segment and copied for its other elements.
+// formatted once per segment and kept in four words (pre), which are
+// stored for its other elements instead of a copy.
 func (mp *x12Mapper) value(path int, s *edi.Segment, n int) {
 	b := mp.prov
+	if cap(b)-len(b) < 64 {
+		b = slices.Grow(b, 64)
+	}
 	start := len(b)
-	if s == mp.segAt && mp.segTo > mp.segFrom {
-		b = append(b, b[mp.segFrom:mp.segTo]...)
+	if s == mp.segAt && mp.preLen > 0 {
+		w := b[start : start+32]
+		binary.LittleEndian.PutUint64(w, mp.pre[0])
+		binary.LittleEndian.PutUint64(w[8:], mp.pre[1])
+		binary.LittleEndian.PutUint64(w[16:], mp.pre[2])
+		binary.LittleEndian.PutUint64(w[24:], mp.pre[3])
+		b = b[:start+mp.preLen]
 	} else {
 		b = append(b, "segment "...)
 		b = mp.indexes.append(b, s.Pos.Index)
 		b = append(b, ' ')
 		b = append(b, s.Tag...)
-		mp.segAt, mp.segFrom, mp.segTo = s, start, len(b)
+		mp.segAt, mp.preLen = s, 0
+		if l := len(b) - start; l <= 32 {
+			if cap(b)-start < 32 {
+				b = slices.Grow(b, 32)
+			}
+			w := b[start : start+32]
+			mp.pre = [4]uint64{binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:]),
+				binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])}
+			mp.preLen = l
+		}
 	}
 	if n > 0 {
 		if n < 100 {

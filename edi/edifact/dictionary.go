@@ -57,7 +57,14 @@ type Node struct {
 	trig      uint32      // tagCode of the trigger segment
 	lastMand  int         // index of the last mandatory child, -1 when none
 	kidTrigs  []uint32    // the children's trig, side by side for the search in step
+	// kidBits has the bit trigBit(trig) of each child but the first,
+	// firstBit that of the first: step skips a level whose children
+	// cannot hold the tag without searching it.
+	kidBits, firstBit uint64
 }
+
+// trigBit returns a bit chosen by the tag code c, one of 64.
+func trigBit(c uint32) uint64 { return 1 << ((c * 0x9E3779B1) >> 26) }
 
 // tagCode packs a three-character tag into a number for the structure
 // walk; 0 for anything else, which no node has.
@@ -262,6 +269,11 @@ func newMessageDef(typ, version string, segs map[string]*SegmentDef, body ...Nod
 			}
 			walk(&n.Children[i])
 			n.kidTrigs[i] = n.Children[i].trig
+			if i == 0 {
+				n.firstBit = trigBit(n.kidTrigs[i])
+			} else {
+				n.kidBits |= trigBit(n.kidTrigs[i])
+			}
 		}
 	}
 	walk(&d.Root)
@@ -496,12 +508,16 @@ func (st *structure) step(s *edi.Segment) ([]*SyntaxError, *Node) {
 			Err: classErr(ErrDictionary, format, args...)}
 	}
 	tc := tagCode(s.Tag)
+	bit := trigBit(tc)
 	for level := len(st.stack) - 1; level >= 0; level-- {
 		f := &st.stack[level]
 		kids := f.node.Children
 		from := f.idx
 		if level > 0 && from == 0 {
 			from = 1 // a group's trigger starts a new instance: the parent's business
+		}
+		if f.node.kidBits&bit == 0 && (from > 0 || f.node.firstBit&bit == 0) {
+			continue // no child from the first on has the tag
 		}
 		trigs := f.node.kidTrigs
 		for j := from; j < len(trigs); j++ {

@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -154,9 +155,36 @@ type segDef struct {
 	// checked is the number of leading elements validate must look at
 	// when they are absent: up to the last mandatory one.
 	checked int
+	// quick is the compiled form of elems for validate's happy path
+	// (see passes); quickOK is false when a syntax note cannot be
+	// checked against the presence mask, so that every segment takes
+	// the full check.
+	quick   []quickElem
+	quickOK bool
 }
 
-// index computes checked.
+// quickKind says how passes checks a value.
+type quickKind uint8
+
+const (
+	qText      quickKind = iota // AN: length only (printable ASCII checked apart)
+	qCode                       // ID: length, and membership when the list is closed
+	qNumber                     // N: digits, optionally after a minus sign
+	qDecimal                    // R: digits and at most one '.', optionally after a minus sign
+	qCheck                      // DT, TM: elemDef.check
+	qComposite                  // a composite: the full check
+)
+
+// quickElem is one element of a segDef in the form passes reads.
+type quickElem struct {
+	kind      quickKind
+	mandatory bool
+	min, max  int       // max is math.MaxInt where the definition has none
+	codes     *codeList // closed lists only
+	def       *elemDef
+}
+
+// index computes checked and the compiled check.
 func (d *segDef) index() {
 	d.checked = 0
 	for i := range d.elems {
@@ -164,6 +192,133 @@ func (d *segDef) index() {
 			d.checked = i + 1
 		}
 	}
+	d.quick = make([]quickElem, len(d.elems))
+	for i := range d.elems {
+		ed := &d.elems[i]
+		q := quickElem{mandatory: ed.req == mandatory, min: ed.min, max: ed.max, def: ed}
+		if q.max <= 0 {
+			q.max = math.MaxInt
+		}
+		switch ed.typ {
+		case tAN:
+			q.kind = qText
+		case tID:
+			q.kind = qCode
+			if ed.codes != nil && ed.codes.closed {
+				q.codes = ed.codes
+			}
+		case tN:
+			q.kind = qNumber
+		case tR:
+			q.kind = qDecimal
+		case tDT, tTM:
+			q.kind = qCheck
+		default:
+			q.kind = qComposite
+		}
+		d.quick[i] = q
+	}
+	d.quickOK = true
+	for i := range d.rules {
+		r := &d.rules[i]
+		if !r.masked || bits.OnesCount64(r.bits) != len(r.elems) {
+			d.quickOK = false
+		}
+	}
+}
+
+// passes reports whether validate would find nothing in s: a segment of
+// simple elements, no more than defined and none of the mandatory ones
+// missing, each value within its definition and every syntax note
+// holding. It only answers true when the full check agrees; false means
+// "not known", and validate then takes the full check, which describes
+// the problems (so what is reported does not depend on passes). plain
+// says that every value is printable ASCII; false means unknown.
+func (d *segDef) passes(s *edi.Segment, legacyDates, plain bool) bool {
+	vals, elem, _ := s.Flat()
+	if elem != nil || len(vals) > len(d.quick) || len(vals) < d.checked {
+		return false
+	}
+	quick := d.quick[:len(vals)]
+	var mask uint64
+	for i, v := range vals {
+		q := &quick[i]
+		if v == "" {
+			if q.mandatory {
+				return false
+			}
+			continue
+		}
+		mask |= 1 << (i & 63)
+		switch q.kind {
+		case qText:
+			if len(v) < q.min || len(v) > q.max || !plain && !plainASCII(v) {
+				return false
+			}
+		case qCode:
+			if len(v) < q.min || len(v) > q.max || !plain && !plainASCII(v) || q.codes != nil && !q.codes.has(v) {
+				return false
+			}
+		case qNumber, qDecimal:
+			j := 0
+			if v[0] == '-' {
+				j = 1
+			}
+			digits, dots := 0, 0
+			for ; j < len(v); j++ {
+				c := v[j]
+				if c >= '0' && c <= '9' {
+					digits++
+				} else if c == '.' && q.kind == qDecimal && dots == 0 {
+					dots++
+				} else {
+					return false
+				}
+			}
+			if digits == 0 || digits < q.min || digits > q.max {
+				return false
+			}
+		case qCheck:
+			if code, _ := q.def.check(v, legacyDates); code != (Code{}) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if len(vals) > 64 {
+		// The mask above wrapped; let the full check count.
+		return len(d.rules) == 0
+	}
+	for i := range d.rules {
+		r := &d.rules[i]
+		in := mask & r.bits
+		switch r.kind {
+		case ruleP:
+			if in != 0 && in != r.bits {
+				return false
+			}
+		case ruleR:
+			if in == 0 {
+				return false
+			}
+		case ruleE:
+			if in&(in-1) != 0 {
+				return false
+			}
+		case ruleC:
+			if mask&r.first != 0 && in != r.bits {
+				return false
+			}
+		case ruleL:
+			if mask&r.first != 0 && in != r.bits && in&(in-1) == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // elementErr is one AK4/IK4 finding.
@@ -187,6 +342,14 @@ func present(s *edi.Segment, n int) bool {
 // plain says that every value of s is printable ASCII (the reader found
 // it so); false means unknown.
 func (d *segDef) validate(s *edi.Segment, out []elementErr, legacyDates, plain bool) []elementErr {
+	if d.quickOK && d.passes(s, legacyDates, plain) {
+		return out
+	}
+	return d.validateAll(s, out, legacyDates, plain)
+}
+
+// validateAll is validate without passes: every element and note checked.
+func (d *segDef) validateAll(s *edi.Segment, out []elementErr, legacyDates, plain bool) []elementErr {
 	n := s.Len()
 	vals, elem, _ := s.Flat()
 	if n > len(d.elems) {

@@ -45,6 +45,11 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && len(ack) == 0 {
 			t.Fatal("an empty acknowledgement without error")
 		}
+		if segs, _ := readSegments(data); len(segs) > 0 {
+			for i := range segs {
+				checkPasses(t, &segs[i].seg)
+			}
+		}
 		if want, got := decodeTrace(data, fuzzOpts...), decodeTrace(data, append(fuzzOpts[:len(fuzzOpts):len(fuzzOpts)], ReuseSegments())...); got != want {
 			t.Fatalf("with ReuseSegments:\n%s\nwant:\n%s", got, want)
 		}
