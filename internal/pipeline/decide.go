@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/store"
@@ -59,19 +58,16 @@ type heldState struct {
 // decision out in the same transaction: accepted orders are answered and
 // routed, held ones wait in the approvals table, rejected ones are
 // answered. Every change, hold, note and task is an event on the order's
-// timeline with its rule, reason and numbers.
-func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, _ message.Publisher, _ *message.Message, rec *store.OrderRecord) error {
+// timeline with its rule, reason and numbers. o is rec's order
+// (rec.Order(), with o.ID set), which decideOrder does not change; the
+// facts are read with r (tx, or the lookups normalize resolved o with).
+func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, r factsReader, rec *store.OrderRecord, o *order.Order) error {
 	cfg := p.d.Config()
 	eng, err := p.engines.of(cfg, rec.PartnerID)
 	if err != nil {
 		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	o, err := rec.Order()
-	if err != nil {
-		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
-	}
-	o.ID = rec.ID
-	f, err := p.facts(ctx, tx, rec, o)
+	f, err := p.facts(ctx, r, rec, o)
 	if err != nil {
 		return fmt.Errorf("decide %s: %w", rec.ID, err)
 	}
@@ -79,8 +75,8 @@ func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, _ message.Publ
 	return p.applyDecision(ctx, tx, rec, d)
 }
 
-func (p *Pipeline) facts(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) (rules.Facts, error) {
-	f, err := gatherFacts(ctx, tx, rec.ID, o, p.d.Now())
+func (p *Pipeline) facts(ctx context.Context, r factsReader, rec *store.OrderRecord, o *order.Order) (rules.Facts, error) {
+	f, err := gatherFacts(ctx, r, rec.ID, o, p.d.Now())
 	if err != nil {
 		return rules.Facts{}, err
 	}
@@ -129,10 +125,14 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 
 // gatherFacts reads the facts of order o (stored as id; "" for an order
 // not stored, as in `rules test`) as of now.
-func gatherFacts(ctx context.Context, tx *store.Tx, id string, o *order.Order, now time.Time) (rules.Facts, error) {
+func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order, now time.Time) (rules.Facts, error) {
 	var f rules.Facts
 	f.ContentHash = ContentHash(o)
-	cust, err := tx.GetCustomer(ctx, o.CustomerID)
+	var cust store.Customer
+	err := store.ErrNotFound // no customer number, no customer to read
+	if o.CustomerID != "" {
+		cust, err = tx.GetCustomer(ctx, o.CustomerID)
+	}
 	switch {
 	case o.CustomerID == "" || errors.Is(err, store.ErrNotFound):
 	case err != nil:

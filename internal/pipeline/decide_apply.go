@@ -72,7 +72,7 @@ func (p *Pipeline) applyDecision(ctx context.Context, tx *store.Tx, rec *store.O
 	default: // reject, drop
 		out.Status = order.StatusRejected
 	}
-	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: out})
+	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: out, Read: rec})
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,11 @@ func (p *Pipeline) applyDecision(ctx context.Context, tx *store.Tx, rec *store.O
 		if err := p.respond(ctx, tx, &updated, out, d.Response, ""); err != nil {
 			return err
 		}
-		return p.routeOrder(ctx, tx, &updated)
+		stored, err := updated.OrderFrom(out)
+		if err != nil {
+			return fmt.Errorf("route: %w: %w", ErrPermanent, err)
+		}
+		return p.routeOrder(ctx, tx, &updated, stored)
 	case rules.OutcomeHold:
 		state := heldState{Approval: rules.NewApprovalState(d.Holds), Holds: d.Holds, Response: d.Response}
 		b, err := json.Marshal(state)
@@ -294,7 +298,7 @@ func (p *Pipeline) decideHeld(ctx context.Context, tx *store.Tx, dec Decision) (
 	switch state.Approval.Status {
 	case rules.ApprovalApproved:
 		o.Status, o.Holds = order.StatusAccepted, nil
-		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: &rec})
 		if err != nil {
 			return res, err
 		}
@@ -304,13 +308,17 @@ func (p *Pipeline) decideHeld(ctx context.Context, tx *store.Tx, dec Decision) (
 		if err := p.respond(ctx, tx, &updated, o, state.Response, ""); err != nil {
 			return res, err
 		}
-		if err := p.routeOrder(ctx, tx, &updated); err != nil {
+		stored, err := updated.OrderFrom(o)
+		if err != nil {
+			return res, fmt.Errorf("route: %w: %w", ErrPermanent, err)
+		}
+		if err := p.routeOrder(ctx, tx, &updated, stored); err != nil {
 			return res, err
 		}
 		res.Status = order.StatusRouted
 	case rules.ApprovalRejected:
 		o.Status = order.StatusRejected
-		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+		updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: &rec})
 		if err != nil {
 			return res, err
 		}

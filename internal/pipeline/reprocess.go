@@ -161,7 +161,12 @@ func (p *Pipeline) reroute(ctx context.Context, tx *store.Tx, orderID string, op
 		return err
 	}
 	r.OrderID, r.Action = orderID, "reroute"
-	if err := p.routeOrder(ctx, tx, &accepted); err != nil {
+	o, err := accepted.Order()
+	if err != nil {
+		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
+	}
+	o.ID = accepted.ID
+	if err := p.routeOrder(ctx, tx, &accepted, o); err != nil {
 		return err
 	}
 	now, err := tx.DeliveriesOfOrder(ctx, orderID)

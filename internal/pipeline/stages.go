@@ -241,11 +241,12 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
 	o.ID = rec.ID
-	res, err := masterdata.ResolveWith(ctx, tx, o, rec.PartnerID, partner.CustomerID)
+	reads := newMasterReads(tx)
+	res, err := masterdata.ResolveWith(ctx, reads, o, rec.PartnerID, partner.CustomerID)
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w", rec.ID, err)
 	}
-	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o})
+	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: rec})
 	if err != nil {
 		return err
 	}
@@ -274,9 +275,14 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "normalize", string(updated.Status)).Inc()
 	// The automatic stages run on in this transaction: decide, and route
-	// what it accepts. Their topics stay for the orders that reach them
-	// another way (a human's approval, a reprocess).
-	return p.decideOrder(ctx, tx, pub, msg, &updated)
+	// what it accepts, with the order as stored, not decoded again. Their
+	// topics stay for the orders that reach them another way (a human's
+	// approval, a reprocess).
+	stored, err := updated.OrderFrom(o)
+	if err != nil {
+		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
+	}
+	return p.decideOrder(ctx, tx, reads, &updated, stored)
 }
 
 // decide applies the rule set. Until the rules land (credit limit,
@@ -286,7 +292,12 @@ func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publish
 	if err != nil || rec == nil {
 		return err
 	}
-	return p.decideOrder(ctx, tx, pub, msg, rec)
+	o, err := rec.Order()
+	if err != nil {
+		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
+	}
+	o.ID = rec.ID
+	return p.decideOrder(ctx, tx, tx, rec, o)
 }
 
 // route picks the backends for an accepted order that reached the topic
@@ -296,24 +307,25 @@ func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher,
 	if err != nil || rec == nil {
 		return err
 	}
-	return p.routeOrder(ctx, tx, rec)
-}
-
-// routeOrder matches an accepted order against the route table and
-// queues one delivery per backend of the matching routes in the routing
-// outbox, in the route's format (rendered here, once, so every attempt
-// sends the same bytes); the delivery worker sends them.
-func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord) error {
-	cfg := p.d.Config()
-	tab, err := p.routes.of(cfg)
-	if err != nil {
-		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
-	}
 	o, err := rec.Order()
 	if err != nil {
 		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
 	}
 	o.ID = rec.ID
+	return p.routeOrder(ctx, tx, rec, o)
+}
+
+// routeOrder matches an accepted order against the route table and
+// queues one delivery per backend of the matching routes in the routing
+// outbox, in the route's format (rendered here, once, so every attempt
+// sends the same bytes); the delivery worker sends them. o is rec's order
+// (rec.Order(), with o.ID set), which routeOrder does not change.
+func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) error {
+	cfg := p.d.Config()
+	tab, err := p.routes.of(cfg)
+	if err != nil {
+		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
+	}
 	targets, err := targetsOf(cfg, tab, routetable.Input{Order: o, Partner: rec.PartnerID})
 	if err != nil {
 		return fmt.Errorf("route %s: %w", rec.ID, err)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -90,24 +92,25 @@ func (t *Tx) InsertDelivery(ctx context.Context, in DeliveryInput) (d Delivery, 
 	if format == "" {
 		format = "json"
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
+	d, err = scanDelivery(t.tx.QueryRowContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?)
-		ON CONFLICT (order_id, backend, order_revision) DO NOTHING`,
+		ON CONFLICT (order_id, backend, order_revision) DO NOTHING
+		RETURNING `+deliveryColumns,
 		t.s.newID("dlv", now), in.OrderID, in.OrderRevision, in.Route, in.Backend, DeliveryPending, nanos(next), nanos(now), nanos(now),
-		format, in.Payload)
-	if err != nil {
+		format, in.Payload))
+	if err == nil {
+		return d, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, false, fmt.Errorf("inserting delivery of %s to %s: %w", in.OrderID, in.Backend, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return Delivery{}, false, fmt.Errorf("inserting delivery of %s to %s: %w", in.OrderID, in.Backend, err)
-	}
+	// The delivery was there: the stored row.
 	d, err = scanDelivery(t.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE order_id = ? AND backend = ? AND order_revision = ?`, in.OrderID, in.Backend, in.OrderRevision))
 	if err != nil {
 		return Delivery{}, false, fmt.Errorf("reading delivery of %s to %s: %w", in.OrderID, in.Backend, err)
 	}
-	return d, n == 1, nil
+	return d, false, nil
 }
 
 func queryDeliveries(ctx context.Context, q querier, doing, where string, args ...any) ([]Delivery, error) {

@@ -26,6 +26,10 @@ type OrderUpdate struct {
 	Revision  int64
 	PartnerID string
 	Order     *order.Order
+	// Read, when set, is the record the caller read, with ID and Revision:
+	// the columns an update leaves as they are (document, message index,
+	// creation time) are taken from it instead of from the row.
+	Read *OrderRecord
 }
 
 // OrderRecord is a stored order: the columns the store indexes, derived
@@ -60,6 +64,21 @@ func (r OrderRecord) Order() (*order.Order, error) {
 	return &o, nil
 }
 
+// OrderFrom returns what r.Order returns, r being the record UpdateOrder
+// returned for o, without decoding r.Canonical in the usual case (see
+// order.Decoded): a copy of o with the id and status it was stored with.
+// The copy shares o's lines, parties and other lists, maps and pointers:
+// change neither in place afterwards.
+func (r OrderRecord) OrderFrom(o *order.Order) (*order.Order, error) {
+	c := *o
+	c.ID, c.Status = r.ID, r.Status
+	d, err := order.Decoded(&c, r.Canonical)
+	if err != nil {
+		return nil, fmt.Errorf("reading order %s: %w", r.ID, err)
+	}
+	return d, nil
+}
+
 const orderColumns = `id, document_id, message_index, revision, status, channel, partner_id, customer_id,
 	po_number, purpose, po_date, requested_delivery, currency, total, created_at, updated_at, canonical`
 
@@ -72,19 +91,28 @@ func scanOrder(row interface{ Scan(...any) error }) (OrderRecord, error) {
 	if err != nil {
 		return OrderRecord{}, err
 	}
-	if poDate != "" {
-		if r.PODate, err = order.ParseDate(poDate); err != nil {
-			return OrderRecord{}, fmt.Errorf("order %s: po_date: %w", r.ID, err)
-		}
-	}
-	if delivery != "" {
-		if r.RequestedDelivery, err = order.ParseDate(delivery); err != nil {
-			return OrderRecord{}, fmt.Errorf("order %s: requested_delivery: %w", r.ID, err)
-		}
+	if err := r.setDates(poDate, delivery); err != nil {
+		return OrderRecord{}, err
 	}
 	r.CreatedAt, r.UpdatedAt = fromNanos(created), fromNanos(updated)
 	r.Canonical = json.RawMessage(canonical)
 	return r, nil
+}
+
+// setDates sets the dates from their columns.
+func (r *OrderRecord) setDates(poDate, delivery string) error {
+	var err error
+	if poDate != "" {
+		if r.PODate, err = order.ParseDate(poDate); err != nil {
+			return fmt.Errorf("order %s: po_date: %w", r.ID, err)
+		}
+	}
+	if delivery != "" {
+		if r.RequestedDelivery, err = order.ParseDate(delivery); err != nil {
+			return fmt.Errorf("order %s: requested_delivery: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // orderFields are the derived columns and the canonical JSON of o stored
@@ -135,11 +163,12 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
 	o := in.Order
+	poDate, delivery := o.PODate.String(), o.RequestedDelivery.String()
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
 		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (document_id, message_index) DO NOTHING`,
 		id, in.DocumentID, in.MessageIndex, f.status, o.Channel, in.PartnerID, o.CustomerID, o.PONumber, o.Purpose,
-		o.PODate.String(), o.RequestedDelivery.String(), o.Currency, f.total, nanos(now), nanos(now), string(f.canonical))
+		poDate, delivery, o.Currency, f.total, nanos(now), nanos(now), string(f.canonical))
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
@@ -147,42 +176,83 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
+	if n == 1 {
+		// The row is what was inserted.
+		rec = OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
+			Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
+			Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
+			Canonical: json.RawMessage(f.canonical)}
+		if err := rec.setDates(poDate, delivery); err != nil {
+			return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+		}
+		return rec, true, nil
+	}
+	// The order was there: the stored row.
 	rec, err = scanOrder(t.tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE document_id = ? AND message_index = ?`,
 		in.DocumentID, in.MessageIndex))
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
-	return rec, n == 1, nil
+	return rec, false, nil
 }
 
 // UpdateOrder replaces the order's content and derived columns and bumps
 // its revision, if the stored revision is still u.Revision (ErrConflict
-// otherwise; ErrNotFound when there is no such order).
+// otherwise; ErrNotFound when there is no such order). It returns the
+// updated record, which it knows but for the columns an update leaves as
+// they are: those come from u.Read, else from the UPDATE (RETURNING).
 func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error) {
+	if u.Read != nil && (u.Read.ID != u.ID || u.Read.Revision != u.Revision) {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w: the record read is %s at revision %d, not revision %d",
+			u.ID, ErrInvalid, u.Read.ID, u.Read.Revision, u.Revision)
+	}
 	f, err := deriveOrder(u.ID, u.Order)
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
 	}
 	o := u.Order
-	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, channel = ?, partner_id = ?,
+	now := nanos(t.s.clock())
+	poDate, delivery := o.PODate.String(), o.RequestedDelivery.String()
+	rec := OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
+		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
+		UpdatedAt: fromNanos(now), Canonical: json.RawMessage(f.canonical)}
+	query := `UPDATE orders SET revision = revision + 1, status = ?, channel = ?, partner_id = ?,
 		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
 		updated_at = ?, canonical = ?
-		WHERE id = ? AND revision = ?`,
-		f.status, o.Channel, u.PartnerID, o.CustomerID, o.PONumber, o.Purpose, o.PODate.String(),
-		o.RequestedDelivery.String(), o.Currency, f.total, nanos(t.s.clock()), string(f.canonical), u.ID, u.Revision)
-	if err != nil {
-		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		WHERE id = ? AND revision = ?`
+	args := []any{f.status, o.Channel, u.PartnerID, o.CustomerID, o.PONumber, o.Purpose, poDate,
+		delivery, o.Currency, f.total, now, string(f.canonical), u.ID, u.Revision}
+	updated := true
+	if u.Read != nil {
+		res, err := t.tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		}
+		updated = n == 1
+		rec.DocumentID, rec.MessageIndex, rec.CreatedAt = u.Read.DocumentID, u.Read.MessageIndex, u.Read.CreatedAt
+	} else {
+		var created int64
+		err := t.tx.QueryRowContext(ctx, query+` RETURNING document_id, message_index, created_at`, args...).
+			Scan(&rec.DocumentID, &rec.MessageIndex, &created)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		}
+		updated = err == nil
+		rec.CreatedAt = fromNanos(created)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	if !updated {
+		cur, err := getOrder(ctx, t.tx, u.ID)
+		if err != nil {
+			return OrderRecord{}, fmt.Errorf("updating order: %w", err)
+		}
+		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, cur.Revision, u.Revision, ErrConflict)
 	}
-	rec, err := getOrder(ctx, t.tx, u.ID)
-	if err != nil {
+	if err := rec.setDates(poDate, delivery); err != nil {
 		return OrderRecord{}, fmt.Errorf("updating order: %w", err)
-	}
-	if n == 0 {
-		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, rec.Revision, u.Revision, ErrConflict)
 	}
 	return rec, nil
 }
@@ -343,6 +413,8 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	if t.s.driver == DriverPostgres {
 		return t.setOrderStatusPG(ctx, id, revision, status)
 	}
+	// The patched JSON is read back with a SELECT: on SQLite a RETURNING
+	// of it costs more (the rows returned go through a temporary table).
 	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
 		canonical = json_set(canonical, '$.status', ?)
 		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
@@ -380,14 +452,11 @@ func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, st
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
-	_, err = t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
-		WHERE id = ?`, status, nanos(t.s.clock()), patched, id)
+	rec, err := scanOrder(t.tx.QueryRowContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
+		WHERE id = ?
+		RETURNING `+orderColumns, status, nanos(t.s.clock()), patched, id))
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	rec, err := getOrder(ctx, t.tx, id)
-	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status: %w", err)
 	}
 	return rec, nil
 }

@@ -282,3 +282,104 @@ func TestListOrdersPaginatesWithFilters(t *testing.T) {
 }
 
 func head(ids []string) []string { return ids[:min(3, len(ids))] }
+
+// TestOrderWritesReturnTheStoredRecord: the records InsertOrder,
+// UpdateOrder (with and without the record read), SetOrderStatus and
+// InsertDelivery return without reading the row back are the rows as
+// GetOrder and DeliveriesOfOrder read them; a stale or missing record
+// still fails as it did.
+func TestOrderWritesReturnTheStoredRecord(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		clock := newFakeClock()
+		s := drv.open(t, clock)
+		ctx := context.Background()
+		d := insertDoc(t, s, "edi", "po.edi")
+		o := testOrder("4711")
+		o.RequestedDelivery = order.Date{Year: 2026, Month: 12, Day: 1}
+		o.Notes = []string{"<fragile> & \u2028 dry"}
+		same := func(what string, got OrderRecord) {
+			t.Helper()
+			stored, err := s.GetOrder(ctx, got.ID)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", stored) || string(got.Canonical) != string(stored.Canonical) {
+				t.Errorf("%s returned\n%+v\nthe row is\n%+v", what, got, stored)
+			}
+		}
+		var rec OrderRecord
+		write(t, s, func(tx *Tx) (err error) {
+			rec, _, err = tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, MessageIndex: 3, PartnerID: "baumarkt-nord", Order: o})
+			return err
+		})
+		same("InsertOrder", rec)
+
+		tests := []struct {
+			name     string
+			withRead bool
+			status   order.Status
+		}{
+			{"UpdateOrder", false, order.StatusReview},
+			{"UpdateOrder with the record read", true, order.StatusAccepted},
+		}
+		for _, tt := range tests {
+			clock.Advance(time.Minute)
+			o, err := rec.Order()
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Status, o.CustomerID = tt.status, "C-"+string(tt.status)
+			u := OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o}
+			if tt.withRead {
+				read := rec
+				u.Read = &read
+			}
+			prev := rec
+			write(t, s, func(tx *Tx) (err error) {
+				rec, err = tx.UpdateOrder(ctx, u)
+				return err
+			})
+			same(tt.name, rec)
+			if stored, err := rec.OrderFrom(o); err != nil {
+				t.Errorf("%s: OrderFrom: %v", tt.name, err)
+			} else if decoded, err := rec.Order(); err != nil || fmt.Sprintf("%+v", stored) != fmt.Sprintf("%+v", decoded) {
+				t.Errorf("%s: OrderFrom =\n%+v\nOrder =\n%+v (%v)", tt.name, stored, decoded, err)
+			}
+			err = s.Write(ctx, func(tx *Tx) error { _, err := tx.UpdateOrder(ctx, u); return err })
+			if !errors.Is(err, ErrConflict) {
+				t.Errorf("%s again at revision %d: got %v, want %v", tt.name, prev.Revision, err, ErrConflict)
+			}
+		}
+		bad := []struct {
+			name string
+			u    OrderUpdate
+			want error
+		}{
+			{"missing order", OrderUpdate{ID: "ord_missing", Revision: 1, Order: o, Read: &OrderRecord{ID: "ord_missing", Revision: 1}}, ErrNotFound},
+			{"record read of another revision", OrderUpdate{ID: rec.ID, Revision: rec.Revision, Order: o, Read: &OrderRecord{ID: rec.ID, Revision: 1}}, ErrInvalid},
+		}
+		for _, tt := range bad {
+			err := s.Write(ctx, func(tx *Tx) error { _, err := tx.UpdateOrder(ctx, tt.u); return err })
+			if !errors.Is(err, tt.want) {
+				t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+			}
+		}
+
+		clock.Advance(time.Minute)
+		write(t, s, func(tx *Tx) (err error) {
+			rec, err = tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted)
+			return err
+		})
+		same("SetOrderStatus", rec)
+
+		var dl Delivery
+		write(t, s, func(tx *Tx) (err error) {
+			dl, _, err = tx.InsertDelivery(ctx, DeliveryInput{OrderID: rec.ID, OrderRevision: rec.Revision, Route: "r", Backend: "b", Format: "x12-850", Payload: []byte("ISA*...~")})
+			return err
+		})
+		dls, err := s.DeliveriesOfOrder(ctx, rec.ID)
+		if err != nil || len(dls) != 1 || fmt.Sprintf("%+v", dls[0]) != fmt.Sprintf("%+v", dl) {
+			t.Errorf("InsertDelivery returned\n%+v\nthe rows are %+v (%v)", dl, dls, err)
+		}
+	})
+}
