@@ -169,12 +169,12 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 func storeOptions(cfg *config.Config, log *slog.Logger) (store.Options, error) {
 	s := cfg.Store
 	opts := store.Options{Driver: s.Driver, ArchiveDir: s.ArchiveDir, BusyTimeout: s.BusyTimeout,
-		Logger: log.With("component", "store")}
+		ArchiveInDB: s.Archive == config.ArchiveDatabase, Logger: log.With("component", "store")}
 	if s.Driver != config.DriverPostgres {
 		opts.Path = s.DSN
 		return opts, nil
 	}
-	opts.DSN, opts.MaxConns, opts.ArchiveInDB = s.DSN, s.MaxConns, s.Archive == config.ArchiveDatabase
+	opts.DSN, opts.MaxConns = s.DSN, s.MaxConns
 	if s.DSNEnv != "" {
 		v, err := s.DSNRef().Value()
 		if err != nil {
