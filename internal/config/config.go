@@ -50,6 +50,7 @@ type Store struct {
 	// shared path when several nodes run) or "database" (the store's
 	// database, either driver; archive_dir, when it exists, is then
 	// only read, for documents archived there before the switch).
+	// Default: database on sqlite, files on postgres.
 	Archive  string `mapstructure:"archive"`
 	MaxConns int    `mapstructure:"max_conns"` // postgres connection pool size
 }

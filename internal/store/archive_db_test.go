@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/ordergate/ordergate/internal/store/archive"
 )
@@ -487,4 +488,78 @@ func insertDocWith(t testing.TB, s *Store, channel, key string, h archive.Hash, 
 		return err
 	})
 	return d
+}
+
+// TestPruneArchive: content that no document or archived ack refers to
+// goes once older than the cutoff, with its chunks; referenced, recent
+// and re-stored content stays; the file archive is not pruned.
+func TestPruneArchive(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		clock := newFakeClock()
+		opts := drv.options(t)
+		opts.ArchiveInDB = true
+		s := openStore(t, opts, clock)
+		putBytes := func(b []byte) archive.Hash {
+			t.Helper()
+			h, _, err := s.Archive().Put(ctx, bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		docContent := []byte("ISA*00*REFERENCED BY A DOCUMENT~")
+		ackContent := []byte("ISA*00*REFERENCED BY AN ACK~")
+		orphan := []byte("ISA*00*NOBODY REFERS TO IT~")
+		again := []byte("ISA*00*STORED AGAIN LATER~")
+		hDoc, hAck, hOrphan, hAgain := putBytes(docContent), putBytes(ackContent), putBytes(orphan), putBytes(again)
+		hLarge, _, err := s.Archive().Put(ctx, newPattern(7, 2*BlobChunk+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := insertDocWith(t, s, "edi", "referenced", hDoc, int64(len(docContent)))
+		write(t, s, func(tx *Tx) error {
+			_, _, err := tx.InsertAck(ctx, AckInput{DocumentID: doc.ID, Kind: AckCONTRL, SHA256: hAck, Destination: "edi"})
+			return err
+		})
+		clock.Advance(2 * time.Hour)
+		putBytes(again) // renewed
+		recent := []byte("ISA*00*TOO RECENT TO GO~")
+		hRecent := putBytes(recent)
+
+		n, err := s.PruneArchive(ctx, clock.Now().Add(-time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("PruneArchive = %d, %v; want 2 (the orphan, the large orphan)", n, err)
+		}
+		tests := []struct {
+			name string
+			h    archive.Hash
+			kept bool
+		}{
+			{"referenced by a document", hDoc, true},
+			{"referenced by an ack", hAck, true},
+			{"stored again since", hAgain, true},
+			{"recent", hRecent, true},
+			{"orphan", hOrphan, false},
+			{"large orphan", hLarge, false},
+		}
+		for _, tc := range tests {
+			_, err := s.Archive().Stat(tc.h)
+			if kept := err == nil; kept != tc.kept {
+				t.Errorf("%s: Stat = %v, want kept=%v", tc.name, err, tc.kept)
+			}
+		}
+		if c := count(t, s, "archive_chunks"); c != 0 {
+			t.Errorf("archive_chunks: %d rows left, want the large orphan's gone", c)
+		}
+		if n, err := s.PruneArchive(ctx, clock.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Errorf("second PruneArchive = %d, %v; want 0", n, err)
+		}
+
+		files := openStore(t, drv.options(t), clock)
+		put(t, files, "a file")
+		if n, err := files.PruneArchive(ctx, clock.Now().Add(time.Hour)); err != nil || n != 0 {
+			t.Errorf("PruneArchive of the file archive = %d, %v; want 0, nil", n, err)
+		}
+	})
 }

@@ -105,7 +105,7 @@ func (a *blobArchive) putOwn(ctx context.Context, r io.Reader, wantSize int64, w
 // transaction: it is committed with the rows that refer to it or not at
 // all. With the file archive it is the archive's PutExpect (durable
 // before the transaction commits). Content the database archive already
-// has is not read again (deduplicated by hash).
+// has (deduplicated by hash) is not read when its hash is given.
 func (t *Tx) PutContent(ctx context.Context, r io.Reader, size int64, h archive.Hash) (archive.Hash, int64, error) {
 	b, ok := t.s.archive.(*blobArchive)
 	if !ok {
@@ -128,10 +128,16 @@ func (s *Store) ArchiveInTx() bool {
 
 // put stores the content read from r with the queries of q (a
 // transaction). Content whose hash is known (announced, or computed
-// because it fits in one chunk) and already stored is not stored again.
+// because it fits in one chunk) and already stored is not stored again
+// (and not read at all when the hash was announced).
 // Larger content of unknown hash is stored under a temporary key, unique
 // to the call, and renamed once hashed.
 func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize int64, wantHash archive.Hash) (archive.Hash, int64, error) {
+	if !wantHash.IsZero() {
+		if h, n, found, err := a.stored(ctx, q, wantHash, wantSize); found || err != nil {
+			return h, n, err
+		}
+	}
 	bp := chunkPool.Get().(*[]byte)
 	defer chunkPool.Put(bp)
 	buf := *bp
@@ -146,27 +152,18 @@ func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize 
 		if (wantSize >= 0 && int64(k) != wantSize) || (!wantHash.IsZero() && got != wantHash) {
 			return archive.Hash{}, 0, mismatch(int64(k), got, wantSize, wantHash)
 		}
-		h = got
-	}
-	if !h.IsZero() {
-		n, err := a.stat(ctx, q, h)
-		switch {
-		case err == nil && wantSize >= 0 && n != wantSize:
-			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: announced %d bytes, stored content has %d: %w",
-				h, wantSize, n, archive.ErrMismatch)
-		case err == nil:
-			return h, n, nil // deduplicated
-		case !errors.Is(err, archive.ErrNotFound):
-			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %w", h, err)
+		if wantHash.IsZero() {
+			if h, n, found, err := a.stored(ctx, q, got, wantSize); found || err != nil {
+				return h, n, err
+			}
 		}
-	}
-	if k < len(buf) {
-		_, err := q.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)`,
-			h.String(), k, buf[:k], nanos(a.s.clock()))
+		// A concurrent Put of the same content (PostgreSQL) stores it once.
+		_, err := q.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (sha256) DO NOTHING`, got.String(), k, buf[:k], nanos(a.s.clock()))
 		if err != nil {
-			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %w", h, err)
+			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %w", got, err)
 		}
-		return h, int64(k), nil
+		return got, int64(k), nil
 	}
 
 	// More than one chunk: streamed.
@@ -220,7 +217,7 @@ func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize 
 	}
 	if h.IsZero() {
 		// Hashed now: kept under its hash, unless it was there already.
-		_, err := a.stat(ctx, q, got)
+		_, err := a.touch(ctx, q, got)
 		switch {
 		case err == nil:
 			if err := a.remove(ctx, q, key); err != nil {
@@ -247,6 +244,107 @@ func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize 
 func mismatch(n int64, got archive.Hash, wantSize int64, wantHash archive.Hash) error {
 	return fmt.Errorf("archiving in the database: got %d bytes with hash %s, want %d bytes with hash %s: %w",
 		n, got, wantSize, wantHash, archive.ErrMismatch)
+}
+
+// stored reports whether the content with hash h is stored (and renews
+// it, see touch), with its size; found with an error when the size
+// differs from the announced one.
+func (a *blobArchive) stored(ctx context.Context, q querier, h archive.Hash, wantSize int64) (archive.Hash, int64, bool, error) {
+	n, err := a.touch(ctx, q, h)
+	switch {
+	case errors.Is(err, archive.ErrNotFound):
+		return archive.Hash{}, 0, false, nil
+	case err != nil:
+		return archive.Hash{}, 0, false, fmt.Errorf("archiving %s in the database: %w", h, err)
+	case wantSize >= 0 && n != wantSize:
+		return archive.Hash{}, 0, true, fmt.Errorf("archiving %s in the database: announced %d bytes, stored content has %d: %w",
+			h, wantSize, n, archive.ErrMismatch)
+	}
+	return h, n, true, nil
+}
+
+// touch is stat for content about to be referred to again: it renews
+// the content's created_at, so that PruneArchive, which deletes only
+// content unreferenced and older than its grace period, leaves it alone
+// (on PostgreSQL the row lock also orders it with a concurrent prune: a
+// content deleted first is not found and stored again).
+func (a *blobArchive) touch(ctx context.Context, q querier, h archive.Hash) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, `UPDATE archive_blobs SET created_at = ? WHERE sha256 = ? RETURNING size`,
+		nanos(a.s.clock()), h.String()).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("stating %s: %w", h, archive.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stating %s: %w", h, err)
+	}
+	return n, nil
+}
+
+// PruneArchive deletes the database archive's content that no document
+// or ack refers to and that was last stored before the given time, in
+// batches, and returns how many contents it deleted. Such content is
+// left by a Put whose row was never committed (PostgreSQL's intake, a
+// caller that failed in between); keep a grace period of hours, as a Put
+// of its own commits before the row that refers to it. With the file
+// archive it deletes nothing (the file archive keeps everything).
+func (s *Store) PruneArchive(ctx context.Context, before time.Time) (int64, error) {
+	if _, ok := s.archive.(*blobArchive); !ok {
+		return 0, nil
+	}
+	var total int64
+	for {
+		var n int64
+		err := s.Write(ctx, func(tx *Tx) error {
+			n = 0
+			rows, err := tx.tx.QueryContext(ctx, `SELECT sha256 FROM archive_blobs b WHERE created_at < ?
+				AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = b.sha256)
+				AND NOT EXISTS (SELECT 1 FROM acks k WHERE k.sha256 = b.sha256 AND k.body IS NULL)
+				LIMIT 200`, nanos(before))
+			if err != nil {
+				return err
+			}
+			var keys []string
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					rows.Close()
+					return err
+				}
+				keys = append(keys, k)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				// Checked again in the statement: on PostgreSQL a row may
+				// have been committed since the query, or the content
+				// stored again (touched).
+				res, err := tx.tx.ExecContext(ctx, `DELETE FROM archive_blobs WHERE sha256 = ? AND created_at < ?
+					AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = archive_blobs.sha256)
+					AND NOT EXISTS (SELECT 1 FROM acks k WHERE k.sha256 = archive_blobs.sha256 AND k.body IS NULL)`, k, nanos(before))
+				if err != nil {
+					return err
+				}
+				if c, _ := res.RowsAffected(); c == 0 {
+					continue
+				}
+				if _, err := tx.tx.ExecContext(ctx, `DELETE FROM archive_chunks WHERE sha256 = ?`, k); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("pruning the archive: %w", err)
+		}
+		if n <= 0 {
+			return total, nil
+		}
+		total += n
+	}
 }
 
 // remove deletes the content stored under key.

@@ -11,3 +11,6 @@ CREATE TABLE archive_chunks (
     data   BLOB    NOT NULL,
     PRIMARY KEY (sha256, seq)
 );
+-- PruneArchive looks for content no row refers to: acks that keep their
+-- bytes in the archive (body IS NULL) are found by hash.
+CREATE INDEX acks_archived ON acks (sha256) WHERE body IS NULL;
