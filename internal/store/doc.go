@@ -142,8 +142,10 @@
 // No sharding or replicas: PostgreSQL nodes share one primary. No
 // distributed lock beyond the database's own: work that must run on one
 // node at a time (pollers, schedulers) is the callers' to elect.
-// No retention: nothing deletes documents, archive content, events or
-// consumed queue messages. No business decisions: which layer's duplicate
+// No retention of what is referred to: nothing deletes documents, events,
+// consumed queue messages or archive content a row refers to
+// (PruneArchive deletes only the database archive's unreferenced
+// content, older than the caller's cutoff). No business decisions: which layer's duplicate
 // wins, when an ack or delivery is retried and how often, are the callers'
 // policy; the store records them. Never call Write from inside a write
 // transaction (Write's function, a handler's transaction, LockWrites): on
