@@ -34,7 +34,8 @@ type Taken struct {
 // and their "received" events in one transaction (group commit: one fsync
 // for the batch). When the store keeps the bytes in the database on
 // SQLite (Store.ArchiveInTx), they are hashed in parallel and written in
-// that transaction instead, whose commit is then the only fsync. An EDI document of up to 1 MiB is also parsed here,
+// that transaction instead, whose commit is then the only fsync. An EDI
+// document of up to 1 MiB is also parsed here,
 // before the transaction and outside the write lock, and its orders,
 // acks and outcome are committed with it; other documents (and those with
 // an interchange seen before) get a doc.received message for the parse

@@ -260,14 +260,14 @@ func openArchive(s *Store, opts Options) (Archive, error) {
 	if opts.ArchiveDir == "" {
 		return b, nil
 	}
-	if _, err := os.Stat(opts.ArchiveDir); errors.Is(err, fs.ErrNotExist) {
+	_, err := os.Stat(opts.ArchiveDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return b, nil
-	}
-	files, err := archive.New(opts.ArchiveDir)
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("opening the archive directory to read earlier content: %w", err)
 	}
-	b.files = files
+	b.files = archive.OpenExisting(opts.ArchiveDir)
 	return b, nil
 }
 
