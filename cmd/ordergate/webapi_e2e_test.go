@@ -131,17 +131,23 @@ func TestWebAPIEndToEnd(t *testing.T) {
 }
 
 // BenchmarkWebAPIIntake posts orders to the real gateway's order API from
-// 8 clients for API_BENCH_SECONDS (default 10) and reports orders/s and
-// the p50 and p99 answer times (202 after the durable commit).
+// 8 clients for API_BENCH_SECONDS (default 10) and reports orders/s, the
+// p50 and p99 answer times (202 after the durable commit) and the
+// server's CPU time per order. API_BENCH_ARCHIVE sets store.archive
+// (files or database; default: the config's default).
 func BenchmarkWebAPIIntake(b *testing.B) {
 	secs := 10
 	if v := os.Getenv("API_BENCH_SECONDS"); v != "" {
 		fmt.Sscan(v, &secs)
 	}
+	archiveCfg := ""
+	if v := os.Getenv("API_BENCH_ARCHIVE"); v != "" {
+		archiveCfg = ", archive: " + v
+	}
 	for range b.N {
 		b.StopTimer()
 		dir, port := b.TempDir(), freePort(b)
-		cfg := fmt.Sprintf(`store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
+		cfg := fmt.Sprintf(`store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive%s}
 http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
 log: {level: warn}
 channels:
@@ -150,7 +156,7 @@ routes:
   - {name: default, to: [files]}
 backends:
   - {name: files, type: filedrop, dir: ./outbound}
-`, port)
+`, archiveCfg, port)
 		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644); err != nil {
 			b.Fatal(err)
 		}
@@ -167,6 +173,7 @@ backends:
 		var lat []time.Duration
 		deadline := time.Now().Add(time.Duration(secs) * time.Second)
 		var wg sync.WaitGroup
+		cpu0, cpuErr := processCPU(g.cmd.Process.Pid)
 		b.StartTimer()
 		began := time.Now()
 		for w := range 8 {
@@ -200,6 +207,7 @@ backends:
 		wg.Wait()
 		took := time.Since(began)
 		b.StopTimer()
+		cpu1, cpuErr1 := processCPU(g.cmd.Process.Pid)
 		g.kill()
 		slices.Sort(lat)
 		if len(lat) == 0 {
@@ -208,5 +216,27 @@ backends:
 		b.ReportMetric(float64(len(lat))/took.Seconds(), "orders/s")
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		if cpuErr == nil && cpuErr1 == nil {
+			b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(len(lat)), "cpu-ms/order")
+		}
 	}
+}
+
+// processCPU reads the user and system time a process has used.
+func processCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which may hold spaces.
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	var utime, stime int64
+	fmt.Sscan(fields[11], &utime)
+	fmt.Sscan(fields[12], &stime)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
 }

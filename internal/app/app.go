@@ -208,6 +208,9 @@ func Serve(ctx context.Context, opts Options) error {
 	if cfg.Store.Driver == config.DriverPostgres {
 		go nd.singleton(runCtx, "lease-history", nd.pruneLeaseHistory)
 	}
+	if cfg.Store.Archive == config.ArchiveDatabase {
+		go nd.singleton(runCtx, "archive-prune", func(ctx context.Context) { pruneArchive(ctx, st, log) })
+	}
 	if mail != nil {
 		go nd.singleton(runCtx, "task-mails", func(ctx context.Context) {
 			runTaskMails(ctx, st, mail, holder.Current, log.With("component", "mail"))

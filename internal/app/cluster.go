@@ -82,6 +82,30 @@ func (n *node) singleton(ctx context.Context, name string, fn func(ctx context.C
 	})
 }
 
+// archiveGrace is how long content in the database archive that no row
+// refers to is kept: a Put of its own (PostgreSQL's intake) commits
+// before the row that refers to it.
+const archiveGrace = 24 * time.Hour
+
+// pruneArchive deletes unreferenced content of the database archive
+// every hour until ctx ends (run as a singleton).
+func pruneArchive(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if k, err := st.PruneArchive(ctx, time.Now().Add(-archiveGrace)); err != nil && ctx.Err() == nil {
+			log.Warn("pruning the archive failed", "err", err)
+		} else if k > 0 {
+			log.Info("archive pruned of unreferenced content", "contents", k)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // leaseHistoryKept is how long the lease history (who polled what, when)
 // is kept for audits.
 const leaseHistoryKept = 30 * 24 * time.Hour
@@ -169,12 +193,12 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 func storeOptions(cfg *config.Config, log *slog.Logger) (store.Options, error) {
 	s := cfg.Store
 	opts := store.Options{Driver: s.Driver, ArchiveDir: s.ArchiveDir, BusyTimeout: s.BusyTimeout,
-		Logger: log.With("component", "store")}
+		ArchiveInDB: s.Archive == config.ArchiveDatabase, Logger: log.With("component", "store")}
 	if s.Driver != config.DriverPostgres {
 		opts.Path = s.DSN
 		return opts, nil
 	}
-	opts.DSN, opts.MaxConns, opts.ArchiveInDB = s.DSN, s.MaxConns, s.Archive == config.ArchiveDatabase
+	opts.DSN, opts.MaxConns = s.DSN, s.MaxConns
 	if s.DSNEnv != "" {
 		v, err := s.DSNRef().Value()
 		if err != nil {

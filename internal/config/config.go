@@ -47,7 +47,10 @@ type Store struct {
 	ArchiveDir  string        `mapstructure:"archive_dir"`  // raw documents
 	BusyTimeout time.Duration `mapstructure:"busy_timeout"` // SQLite busy_timeout
 	// Archive is where the raw documents live: "files" (archive_dir, a
-	// shared path when several nodes run) or "database" (postgres only).
+	// shared path when several nodes run) or "database" (the store's
+	// database, either driver; archive_dir, when it exists, is then
+	// only read, for documents archived there before the switch).
+	// Default: database on sqlite, files on postgres.
 	Archive  string `mapstructure:"archive"`
 	MaxConns int    `mapstructure:"max_conns"` // postgres connection pool size
 }

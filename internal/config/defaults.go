@@ -26,7 +26,13 @@ func (c *Config) setDefaults() {
 	}
 	d.str(&s.ArchiveDir, "./data/archive")
 	d.dur("store.busy_timeout", &s.BusyTimeout, 10*time.Second)
-	d.str(&s.Archive, ArchiveFiles)
+	if s.Driver == DriverSQLite {
+		// The intake transaction's commit is then the archive's only
+		// fsync (about 1 ms of CPU less per document than the files).
+		d.str(&s.Archive, ArchiveDatabase)
+	} else {
+		d.str(&s.Archive, ArchiveFiles)
+	}
 	d.int(&s.MaxConns, 40)
 	d.dur("cluster.lease_ttl", &c.Cluster.LeaseTTL, 15*time.Second)
 

@@ -33,6 +33,7 @@ backends:
 		{"store.driver", c.Store.Driver, "sqlite"},
 		{"store.dsn", c.Store.DSN, "./data/ordergate.db"},
 		{"store.archive_dir", c.Store.ArchiveDir, "./data/archive"},
+		{"store.archive", c.Store.Archive, "database"},
 		{"store.busy_timeout", c.Store.BusyTimeout, 10 * time.Second},
 		{"http.listen", c.HTTP.Listen, "127.0.0.1:8080"},
 		{"http.admin_token_env", c.HTTP.AdminTokenEnv, "ORDERGATE_ADMIN_TOKEN"},
@@ -95,6 +96,29 @@ backends:
 		if tc.got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+// TestArchiveDefault: the raw archive defaults to the database on
+// sqlite (one fsync per intake batch) and to files on postgres; a
+// written value wins.
+func TestArchiveDefault(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"sqlite", "", ArchiveDatabase},
+		{"sqlite, files written", "store: {archive: files}\n", ArchiveFiles},
+		{"postgres", "store: {driver: postgres, dsn_env: OG_DSN}\n", ArchiveFiles},
+		{"postgres, database written", "store: {driver: postgres, dsn_env: OG_DSN, archive: database}\n", ArchiveDatabase},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ps := Parse("config.yaml", []byte(tc.yaml))
+			if len(ps) != 0 {
+				t.Fatalf("got problems:\n%s", listProblems(ps))
+			}
+			if got := c.Store.Archive; got != tc.want {
+				t.Errorf("store.archive = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -265,9 +265,6 @@ func (c *Config) validateStore(v *validator) {
 	if s.Archive == ArchiveFiles {
 		v.required("store.archive_dir", s.ArchiveDir)
 	}
-	if s.Archive == ArchiveDatabase && s.Driver != DriverPostgres {
-		v.add("store.archive", "database is for postgres; sqlite keeps the raw documents in archive_dir")
-	}
 	v.positive("store.busy_timeout", s.BusyTimeout)
 	v.atLeast("store.max_conns", s.MaxConns, 4)
 	n := c.Pipeline.Consumers

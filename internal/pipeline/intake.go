@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -31,7 +32,10 @@ type Taken struct {
 // TakeBatch is intake, the durability line: it writes each document's
 // bytes to the archive (fsynced, in parallel), then the documents' rows
 // and their "received" events in one transaction (group commit: one fsync
-// for the batch). An EDI document of up to 1 MiB is also parsed here,
+// for the batch). When the store keeps the bytes in the database on
+// SQLite (Store.ArchiveInTx), they are hashed in parallel and written in
+// that transaction instead, whose commit is then the only fsync. An EDI
+// document of up to 1 MiB is also parsed here,
 // before the transaction and outside the write lock, and its orders,
 // acks and outcome are committed with it; other documents (and those with
 // an interchange seen before) get a doc.received message for the parse
@@ -54,6 +58,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	cfg := p.d.Config()
+	inTx := p.d.Store.ArchiveInTx()
 	for i := range docs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -74,7 +79,16 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 					}
 				}
 			}
-			h, size, err := p.d.Store.Archive().Put(ctx, body)
+			var h archive.Hash
+			var size int64
+			var err error
+			if inTx {
+				// Stored in the transaction below; hashed here, in
+				// parallel and outside the write lock.
+				h, size, err = hashContent(ctx, body)
+			} else {
+				h, size, err = p.d.Store.Archive().Put(ctx, body)
+			}
 			if err == nil && doc.Err == nil && doc.SHA256 != [32]byte{} && h != archive.Hash(doc.SHA256) {
 				err = errors.New("content changed while reading (hash mismatch)")
 			}
@@ -115,6 +129,15 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	// stages (store.UrgentWrite).
 	err := p.write(store.UrgentWrite(ctx), func(tx *store.Tx, pub message.Publisher) error {
 		for i, doc := range docs {
+			if inTx {
+				body := io.Reader(bytes.NewReader(nil))
+				if doc.Err == nil {
+					body = doc.Body.Reader()
+				}
+				if _, _, err := tx.PutContent(ctx, body, prep[i].in.Size, prep[i].in.SHA256); err != nil {
+					return fmt.Errorf("archiving %s: %w", doc.Name, err)
+				}
+			}
 			stored, created, err := tx.InsertDocument(ctx, prep[i].in)
 			if err != nil {
 				return err
@@ -176,6 +199,34 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	}
 	return out, nil
 }
+
+// hashContent reads r to its end and returns its hash and size.
+func hashContent(ctx context.Context, r io.Reader) (archive.Hash, int64, error) {
+	bp := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(bp)
+	hw := sha256.New()
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return archive.Hash{}, 0, fmt.Errorf("hashing: %w", err)
+		}
+		k, err := r.Read(*bp)
+		hw.Write((*bp)[:k])
+		n += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return archive.Hash{}, 0, fmt.Errorf("hashing: %w", err)
+		}
+	}
+	var h archive.Hash
+	hw.Sum(h[:0])
+	return h, n, nil
+}
+
+// hashBuffers are hashContent's read buffers.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // maxIntakeParse is the largest document parsed at intake; larger ones
 // are parsed by the parse stage, which streams them.

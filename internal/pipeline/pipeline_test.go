@@ -93,9 +93,20 @@ func TestMain(m *testing.M) { os.Exit(postgres.RunMain(m)) }
 // database of its own on the test binary's cluster, skipped where
 // PostgreSQL is not installed.
 func forEachDriver(t *testing.T, fn func(t *testing.T)) {
-	for _, d := range []string{"sqlite", "postgres"} {
+	for _, d := range []string{"sqlite", sqliteArchiveInDB, "postgres"} {
 		t.Run(d, fn)
 	}
+}
+
+// sqliteArchiveInDB is the forEachDriver subtest on SQLite with the raw
+// documents in the database (store.archive: database), written in the
+// intake transaction.
+const sqliteArchiveInDB = "sqlite_archive_in_db"
+
+// archiveInDB reports whether forEachDriver chose the database archive
+// for t.
+func archiveInDB(t *testing.T) bool {
+	return strings.Contains(t.Name()+"/", "/"+sqliteArchiveInDB+"/")
 }
 
 // driverOf is the driver forEachDriver chose for t (or its subtests).
@@ -131,7 +142,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			t.Fatal(err)
 		}
 	}
-	opts := store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir}
+	opts := store.Options{Path: cfg.Store.DSN, ArchiveDir: cfg.Store.ArchiveDir, ArchiveInDB: archiveInDB(t)}
 	if driverOf(t) == "postgres" {
 		opts = store.Options{Driver: "postgres", DSN: postgres.Shared(t).NewDatabase(t), ArchiveDir: cfg.Store.ArchiveDir}
 	}

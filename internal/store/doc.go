@@ -91,18 +91,27 @@
 //
 // Store.Archive returns an Archive: by default the file archive
 // (package archive) in Options.ArchiveDir, which several PostgreSQL nodes
-// must share; with Options.ArchiveInDB (PostgreSQL only) the table
-// archive_blobs (sha256, size, body), where Put commits the bytes in a
-// transaction of its own, is idempotent, checks PutExpect's size and hash,
-// and Open's reader reports archive.ErrCorrupt at the end of bytes that no
-// longer match their hash. Content up to MaxBlobSize is held in memory
-// while stored or read.
+// must share; with Options.ArchiveInDB (either driver) the database's
+// tables archive_blobs (sha256, size, body: the first BlobChunk bytes)
+// and archive_chunks (sha256, seq, data: the following chunks, for
+// larger content). Content is streamed through one chunk of memory
+// when stored and when read, whatever its size. Put commits the bytes in
+// a transaction of its own, is idempotent, checks PutExpect's size and
+// hash, and Open's reader reports archive.ErrCorrupt at the end of bytes
+// that no longer match their hash (a chunk changed, missing or extra).
+// With ArchiveInDB an ArchiveDir that exists is read too, never written:
+// content the database lacks (archived as files before the switch) is
+// opened there, so a deployment switches without migrating anything.
 //
 // The write path of intake is: Archive().Put the bytes (durable when it
-// returns), then Write { InsertDocument, AddEvent, publish }.
-// InsertDocument and InsertAck refuse a hash the archive lacks, so no row
-// refers to missing content; a failed transaction may leave unreferenced
-// archive content, never a dangling row.
+// returns), then Write { InsertDocument, AddEvent, publish }. On SQLite
+// with ArchiveInDB (Store.ArchiveInTx) the bytes are instead written by
+// Tx.PutContent inside that transaction, before InsertDocument: the
+// commit (one WAL fsync for a batch) is the archive's only fsync, and a
+// rolled-back intake leaves no content behind. InsertDocument and
+// InsertAck refuse a hash the archive lacks, so no row refers to missing
+// content; a failed transaction may leave unreferenced content in the
+// file archive or in a Put of its own, never a dangling row.
 //
 // Read methods exist twice: on *Tx, inside the transaction, and on *Store,
 // over committed data on the read pool. Store.View runs several reads in
@@ -135,8 +144,10 @@
 // No sharding or replicas: PostgreSQL nodes share one primary. No
 // distributed lock beyond the database's own: work that must run on one
 // node at a time (pollers, schedulers) is the callers' to elect.
-// No retention: nothing deletes documents, archive content, events or
-// consumed queue messages. No business decisions: which layer's duplicate
+// No retention of what is referred to: nothing deletes documents, events,
+// consumed queue messages or archive content a row refers to
+// (PruneArchive deletes only the database archive's unreferenced
+// content, older than the caller's cutoff). No business decisions: which layer's duplicate
 // wins, when an ack or delivery is retried and how often, are the callers'
 // policy; the store records them. Never call Write from inside a write
 // transaction (Write's function, a handler's transaction, LockWrites): on

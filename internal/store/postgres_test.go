@@ -1,20 +1,16 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/ordergate/ordergate/internal/store/archive"
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
@@ -432,99 +428,11 @@ func TestMigrationsMatchAcrossDrivers(t *testing.T) {
 	}
 	// The names existing SQLite databases have recorded.
 	want := []string{"0001_initial", "0002_ack_body", "0003_masterdata", "0004_webapi", "0005_users", "0006_routing",
-		"0007_decisions", "0008_checkpoints"}
+		"0007_decisions", "0008_checkpoints", "0009_archive_blobs"}
 	for i, name := range want {
 		if lite[i].String() != name {
 			t.Errorf("migration %d is %s, existing databases recorded %s", i+1, lite[i], name)
 		}
-	}
-}
-
-func TestArchiveInDB(t *testing.T) {
-	ctx := context.Background()
-	opts := pgDriver.options(t)
-	opts.ArchiveDir = ""
-	opts.ArchiveInDB = true
-	s := openStore(t, opts, nil)
-	content := []byte("UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER'")
-
-	h, n, err := s.Archive().Put(ctx, bytes.NewReader(content))
-	if err != nil || h != archive.Sum(content) || n != int64(len(content)) {
-		t.Fatalf("Put: %s %d %v", h, n, err)
-	}
-	if h2, _, err := s.Archive().Put(ctx, bytes.NewReader(content)); err != nil || h2 != h {
-		t.Errorf("second Put: %s %v", h2, err)
-	}
-	if c := count(t, s, "archive_blobs"); c != 1 {
-		t.Errorf("archive_blobs: %d rows after two Puts of one content, want 1", c)
-	}
-	if size, err := s.Archive().Stat(h); err != nil || size != int64(len(content)) {
-		t.Errorf("Stat: %d %v", size, err)
-	}
-	rc, err := s.Archive().Open(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, content) {
-		t.Errorf("Open: read %q (%v), want %q", got, err, content)
-	}
-	if err := s.Archive().Verify(ctx, h); err != nil {
-		t.Errorf("Verify: %v", err)
-	}
-
-	other := []byte("other bytes")
-	if _, _, err := s.Archive().PutExpect(ctx, bytes.NewReader(other), int64(len(other)), h); !errors.Is(err, archive.ErrMismatch) {
-		t.Errorf("PutExpect with the wrong hash: %v, want ErrMismatch", err)
-	}
-	if _, _, err := s.Archive().PutExpect(ctx, bytes.NewReader(other), 3, archive.Hash{}); !errors.Is(err, archive.ErrMismatch) {
-		t.Errorf("PutExpect with the wrong size: %v, want ErrMismatch", err)
-	}
-	if _, err := s.Archive().Stat(archive.Sum(other)); !errors.Is(err, archive.ErrNotFound) {
-		t.Errorf("Stat of mismatched content: %v, want ErrNotFound (nothing stored)", err)
-	}
-	if _, err := s.Archive().Open(archive.Sum(other)); !errors.Is(err, archive.ErrNotFound) {
-		t.Errorf("Open of missing content: %v, want ErrNotFound", err)
-	}
-
-	// Rows refer only to content the database archive has.
-	missing := DocumentInput{Channel: "edi", SourceKey: "missing", SHA256: archive.Sum(other), Size: int64(len(other))}
-	err = s.Write(ctx, func(tx *Tx) error { _, _, err := tx.InsertDocument(ctx, missing); return err })
-	if !errors.Is(err, ErrMissingContent) {
-		t.Errorf("InsertDocument of content not archived: %v, want ErrMissingContent", err)
-	}
-	var doc Document
-	err = s.Write(ctx, func(tx *Tx) error {
-		var err error
-		doc, _, err = tx.InsertDocument(ctx, DocumentInput{Channel: "edi", SourceKey: "present", SHA256: h, Size: n})
-		return err
-	})
-	if err != nil {
-		t.Fatalf("InsertDocument of archived content: %v", err)
-	}
-	err = s.Write(ctx, func(tx *Tx) error {
-		_, _, err := tx.InsertAck(ctx, AckInput{DocumentID: doc.ID, Kind: AckCONTRL, SHA256: archive.Sum(other), Destination: "edi"})
-		return err
-	})
-	if !errors.Is(err, ErrMissingContent) {
-		t.Errorf("InsertAck of content not archived: %v, want ErrMissingContent", err)
-	}
-
-	// Bytes changed behind the store's back are reported, not served.
-	if _, err := s.testDB().Exec(`UPDATE archive_blobs SET body = ? WHERE sha256 = ?`, bytes.ToLower(content), h.String()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Archive().Verify(ctx, h); !errors.Is(err, archive.ErrCorrupt) {
-		t.Errorf("Verify of changed bytes: %v, want ErrCorrupt", err)
-	}
-}
-
-func TestArchiveInDBNeedsPostgres(t *testing.T) {
-	dir := t.TempDir()
-	_, err := Open(context.Background(), Options{Path: filepath.Join(dir, "og.db"), ArchiveInDB: true})
-	if !errors.Is(err, ErrInvalid) {
-		t.Errorf("SQLite with ArchiveInDB: got %v, want %v", err, ErrInvalid)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -47,8 +48,10 @@ type Options struct {
 	// gateway nodes on one PostgreSQL database must share it (a shared
 	// file system), unless ArchiveInDB is set.
 	ArchiveDir string
-	// ArchiveInDB keeps the raw bytes in the database (table
-	// archive_blobs) instead of ArchiveDir. PostgreSQL only.
+	// ArchiveInDB keeps the raw bytes in the database (tables
+	// archive_blobs and archive_chunks) instead of ArchiveDir. ArchiveDir,
+	// when set and present, is then only read: content the database lacks
+	// (archived there before the switch) is looked up in it.
 	ArchiveInDB bool
 	// SkipMigrate makes Open refuse a database whose schema is behind this
 	// binary (ErrSchemaTooOld) instead of migrating it; Migrate (the
@@ -74,9 +77,6 @@ func (opts Options) normalize(needArchive bool) (Options, error) {
 	case DriverSQLite:
 		if opts.Path == "" {
 			return opts, fmt.Errorf("%w: no database path", ErrInvalid)
-		}
-		if opts.ArchiveInDB {
-			return opts, fmt.Errorf("%w: the archive in the database needs the postgres driver (SQLite keeps it in ArchiveDir)", ErrInvalid)
 		}
 		if opts.BusyTimeout == 0 {
 			opts.BusyTimeout = DefaultBusyTimeout
@@ -209,8 +209,8 @@ func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error
 		gate:    newWriteGate(),
 		closed:  make(chan struct{}),
 	}
-	if withArchive && !opts.ArchiveInDB {
-		arch, err := archive.New(opts.ArchiveDir)
+	if withArchive {
+		arch, err := openArchive(s, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -231,9 +231,6 @@ func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error
 			return nil, err
 		}
 		s.reader = s.writer
-		if withArchive && opts.ArchiveInDB {
-			s.archive = &blobArchive{s: s}
-		}
 	default:
 		if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 			return nil, err
@@ -250,6 +247,28 @@ func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error
 		}
 	}
 	return s, nil
+}
+
+// openArchive opens the file archive, or the database's with the file
+// archive of an earlier configuration, when its directory exists, to read
+// what the database lacks.
+func openArchive(s *Store, opts Options) (Archive, error) {
+	if !opts.ArchiveInDB {
+		return archive.New(opts.ArchiveDir)
+	}
+	b := &blobArchive{s: s}
+	if opts.ArchiveDir == "" {
+		return b, nil
+	}
+	_, err := os.Stat(opts.ArchiveDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return b, nil
+	case err != nil:
+		return nil, fmt.Errorf("opening the archive directory to read earlier content: %w", err)
+	}
+	b.files = archive.OpenExisting(opts.ArchiveDir)
+	return b, nil
 }
 
 // openReader opens SQLite's read pool (after the migrations, as before);
@@ -315,7 +334,8 @@ func (s *Store) DB() *sql.DB { return s.writer }
 
 // Archive returns the raw-content archive: the file archive in ArchiveDir,
 // or, with ArchiveInDB, the database's. Put content there before
-// committing the row that refers to it.
+// committing the row that refers to it, or, where ArchiveInTx says so,
+// store it with Tx.PutContent in that row's transaction.
 func (s *Store) Archive() Archive { return s.archive }
 
 // Close closes the pools. On SQLite it waits (until ctx is done) for a

@@ -88,6 +88,14 @@ func New(dir string) (*Archive, error) {
 	return a, nil
 }
 
+// OpenExisting returns the archive in dir for reading, creating and
+// removing nothing: the store's database archive reads there the content
+// archived before a deployment switched to it (while another process may
+// still Put there, whose temporary files New would remove).
+func OpenExisting(dir string) *Archive {
+	return &Archive{dir: dir, tmp: filepath.Join(dir, tmpDir)}
+}
+
 // Dir returns the archive's directory.
 func (a *Archive) Dir() string { return a.dir }
 

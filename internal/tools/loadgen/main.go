@@ -9,6 +9,7 @@
 //	go build -o /tmp/ordergate ./cmd/ordergate
 //	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 5000 -lines 30
 //	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 3000 -lines 30 -rate 200
+//	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 2000 -lines 30 -archive files
 package main
 
 import (
@@ -57,14 +58,19 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the working directory")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	dsn := flag.String("postgres", "", "run on postgres: the `DSN` of an empty database (default: sqlite)")
+	arch := flag.String("archive", "database", "where the raw files are archived: `files` (archive_dir) or database (store.archive)")
 	flag.Parse()
-	if err := run(*bin, *n, *lines, *rate, *edifact, *keep, *timeout, *dsn); err != nil {
+	if *arch != "files" && *arch != "database" {
+		fmt.Fprintf(os.Stderr, "loadgen: -archive %q: want files or database\n", *arch)
+		os.Exit(2)
+	}
+	if err := run(*bin, *n, *lines, *rate, *edifact, *keep, *timeout, storeYAML(*dsn, *arch), *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration, dsn string) error {
+func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration, storeCfg, dsn string) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -85,7 +91,7 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(config, storeYAML(dsn), port)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(config, storeCfg, port)), 0o644); err != nil {
 		return err
 	}
 	var logBuf bytes.Buffer
@@ -327,10 +333,11 @@ func tail(s string, lines int) string {
 }
 
 // storeYAML is the store section: sqlite in the working directory, or the
-// postgres database with the raw archive in it.
-func storeYAML(dsn string) string {
+// postgres database, with the raw archive in archive_dir (files) or in
+// the database.
+func storeYAML(dsn, arch string) string {
 	if dsn == "" {
-		return "{dsn: ./data/ordergate.db, archive_dir: ./data/archive}"
+		return fmt.Sprintf("{dsn: ./data/ordergate.db, archive_dir: ./data/archive, archive: %s}", arch)
 	}
-	return "{driver: postgres, dsn_env: OG_DSN, archive: database}"
+	return fmt.Sprintf("{driver: postgres, dsn_env: OG_DSN, archive_dir: ./data/archive, archive: %s}", arch)
 }
