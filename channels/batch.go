@@ -27,7 +27,10 @@ type BatchOutbound interface {
 // documents with the context WithSyncGroup returned, then calls Sync
 // before it relies on the acks being durable. A source that supports it
 // hands its folder fsyncs to DeferSync; one that does not simply ignores
-// the group.
+// the group. An AckFunc that deferred its fsyncs has returned nil before
+// they ran: an error of Sync means the acks' moves are done but may not
+// survive a power loss (the document then comes back and intake's dedupe
+// absorbs it), and is the caller's to report.
 type SyncGroup struct {
 	mu    sync.Mutex
 	keys  map[any]bool
