@@ -31,7 +31,10 @@
 // AckFunc does not depend on it.
 //
 // An Outbound is where a channel delivers files to a partner (functional
-// acknowledgements, order responses). Send is idempotent by name.
+// acknowledgements, order responses). Send is idempotent by name. A
+// BatchOutbound also writes several files at once (SendBatch, one outcome
+// per file). A SyncGroup in the context of AckFuncs lets a source fsync
+// each folder once for a batch of acks instead of once per ack.
 //
 // # Errors
 //

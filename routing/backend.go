@@ -41,6 +41,17 @@ type Backend interface {
 	Close(ctx context.Context) error
 }
 
+// BatchBackend is a Backend that can take several deliveries at once
+// more cheaply than one by one (files written with one folder fsync).
+// DeliverBatch returns one Receipt and one error per delivery, in order,
+// each what Deliver would have returned for it: one delivery failing does
+// not fail the others, and a delivery whose error is nil is as durable as
+// after Deliver when DeliverBatch returns.
+type BatchBackend interface {
+	Backend
+	DeliverBatch(ctx context.Context, ds []Delivery) ([]Receipt, []error)
+}
+
 // Format is the shape a payload is rendered in, as routes name it.
 type Format string
 

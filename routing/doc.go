@@ -18,7 +18,8 @@
 // guarantee it, and carries the same Key where it cannot. Deliver returns
 // a Receipt (the destination's reference, when, a detail, and whether the
 // destination already had it) once the destination has the payload
-// durably.
+// durably. A BatchBackend also takes several deliveries at once
+// (DeliverBatch), with one outcome per delivery.
 //
 // # Errors
 //

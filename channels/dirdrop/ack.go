@@ -45,11 +45,11 @@ func (d *Dir) ackFunc(c *conn, cand candidate) channels.AckFunc {
 		case channels.OutcomeRetry:
 			d.log.Debug("document released for a retry", "file", cand.name)
 		case channels.OutcomeCommitted:
-			if err := d.dispose(c, cand, fl, c.doneRel, ""); err != nil {
+			if err := d.dispose(ctx, c, cand, fl, c.doneRel, ""); err != nil {
 				return fmt.Errorf("acking %s committed: %w", cand.name, err)
 			}
 		case channels.OutcomeRejected:
-			if err := d.dispose(c, cand, fl, c.errorRel, r.Reason); err != nil {
+			if err := d.dispose(ctx, c, cand, fl, c.errorRel, r.Reason); err != nil {
 				return fmt.Errorf("acking %s rejected: %w", cand.name, err)
 			}
 		}
@@ -64,11 +64,18 @@ func (d *Dir) ackFunc(c *conn, cand candidate) channels.AckFunc {
 
 // dispose moves the file to dir (done or error) under a name not taken
 // there yet, writes the rejection sidecar when reason is set, removes the
-// done-file and syncs the folders. d.mu is held.
-func (d *Dir) dispose(c *conn, cand candidate, fl *flight, dir, reason string) error {
-	src := path.Join(c.inboxRel, cand.name)
+// done-file and syncs the folders (or leaves the syncs to ctx's
+// channels.SyncGroup). d.mu is held.
+func (d *Dir) dispose(ctx context.Context, c *conn, cand candidate, fl *flight, dir, reason string) error {
 	if fl.target == "" {
-		info, err := c.inbox.Stat(cand.name)
+		// One Lstat answers both questions of a regular file: is it still
+		// the file read, and what is it to move. Only a symbolic link
+		// (inside the inbox) needs the Stat of its target.
+		srcInfo, err := c.inbox.Lstat(cand.name)
+		info := srcInfo
+		if err == nil && srcInfo.Mode()&fs.ModeSymlink != 0 {
+			info, err = c.inbox.Stat(cand.name)
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			d.log.Warn("file gone from the inbox before its ack", "file", cand.name)
@@ -81,18 +88,18 @@ func (d *Dir) dispose(c *conn, cand candidate, fl *flight, dir, reason string) e
 			d.log.Warn("file replaced since it was read; leaving the new one", "file", cand.name)
 			return nil
 		}
-		target, err := d.moveUnique(c, src, dir, cand.name)
+		target, err := d.moveUnique(c, cand.name, srcInfo, dir)
 		if err != nil {
 			return err
 		}
 		fl.target = target
-		if err := rootfs.SyncDir(c.tree, dir); err != nil {
+		if err := d.syncDir(ctx, c, dir); err != nil {
 			return err
 		}
 		d.log.Info("moved file", "file", cand.name, "to", path.Join(dir, target), "reason", reason)
 	}
 	if reason != "" && !fl.sidecar {
-		if err := d.writeSidecar(c, dir, fl.target+".error.txt", reason); err != nil {
+		if err := d.writeSidecar(ctx, c, dir, fl.target+".error.txt", reason); err != nil {
 			return err
 		}
 		fl.sidecar = true
@@ -100,46 +107,59 @@ func (d *Dir) dispose(c *conn, cand candidate, fl *flight, dir, reason string) e
 	if err := d.removeDoneFile(c, cand); err != nil {
 		return err
 	}
-	return rootfs.SyncDir(c.tree, c.inboxRel)
+	return d.syncDir(ctx, c, c.inboxRel)
 }
 
-// moveUnique links src into dir under name, or name.1, name.2, ... when
-// taken, and removes src. A name in dir that already is the same file (a
-// crash between link and remove) completes that move instead.
-func (d *Dir) moveUnique(c *conn, src, dir, name string) (string, error) {
-	srcInfo, err := c.tree.Lstat(src)
-	if err != nil {
-		return "", fmt.Errorf("checking %s: %w", src, err)
-	}
+// dirKey names a folder of a connection for a channels.SyncGroup.
+type dirKey struct {
+	tree *os.Root
+	dir  string
+}
+
+// syncDir fsyncs dir of the tree, or leaves it to ctx's channels.SyncGroup
+// so that a batch of acks fsyncs each folder once.
+func (d *Dir) syncDir(ctx context.Context, c *conn, dir string) error {
+	return channels.DeferSync(ctx, dirKey{c.tree, dir}, func() error { return rootfs.SyncDir(c.tree, dir) })
+}
+
+// moveUnique links the inbox file name (whose Lstat is srcInfo) into dir
+// under name, or name.1, name.2, ... when taken, and removes it from the
+// inbox. A name in dir that already is the same file (a crash between
+// link and remove) completes that move instead.
+func (d *Dir) moveUnique(c *conn, name string, srcInfo fs.FileInfo, dir string) (string, error) {
+	src := path.Join(c.inboxRel, name)
 	for i := range maxCollisions {
 		target := rootfs.Numbered(name, i)
 		dst := path.Join(dir, target)
-		if info, err := c.tree.Lstat(dst); err == nil {
-			if os.SameFile(info, srcInfo) {
-				if err := c.tree.Remove(src); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return "", fmt.Errorf("removing %s: %w", src, err)
-				}
-				return target, nil
-			}
-			continue
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("checking %s: %w", dst, err)
-		}
 		err := rootfs.LinkNoReplace(c.tree, src, dst)
-		if errors.Is(err, fs.ErrExist) {
-			continue
+		if err == nil {
+			return target, nil
 		}
-		if err != nil {
+		if !errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("moving %s: %w", src, err)
 		}
-		return target, nil
+		// Taken: by this very file after a crash between link and
+		// remove, or by another one.
+		info, err := c.tree.Lstat(dst)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // gone again meanwhile; the next name decides
+		}
+		if err != nil {
+			return "", fmt.Errorf("checking %s: %w", dst, err)
+		}
+		if os.SameFile(info, srcInfo) {
+			if err := c.tree.Remove(src); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("removing %s: %w", src, err)
+			}
+			return target, nil
+		}
 	}
 	return "", fmt.Errorf("moving %s: %d names taken in %s", src, maxCollisions, dir)
 }
 
 // writeSidecar writes reason to name in dir (numbered when taken), as
 // .part, synced, then linked.
-func (d *Dir) writeSidecar(c *conn, dir, name, reason string) error {
+func (d *Dir) writeSidecar(ctx context.Context, c *conn, dir, name, reason string) error {
 	part := path.Join(dir, name+".part")
 	if err := rootfs.WriteSynced(c.tree, part, []byte(reason+"\n")); err != nil {
 		return fmt.Errorf("writing rejection reason: %w", err)
@@ -152,7 +172,7 @@ func (d *Dir) writeSidecar(c *conn, dir, name, reason string) error {
 		if err != nil {
 			return fmt.Errorf("writing rejection reason: %w", err)
 		}
-		return rootfs.SyncDir(c.tree, dir)
+		return d.syncDir(ctx, c, dir)
 	}
 	return fmt.Errorf("writing rejection reason: %d names taken for %s", maxCollisions, name)
 }

@@ -25,7 +25,8 @@ var _ channels.Source = (*Dir)(nil)
 // maxCollisions bounds the numbered names tried in done/ and error/.
 const maxCollisions = 10000
 
-// errChanged: a file changed between its listing and the end of its read.
+// errChanged: a file changed (or went) between its listing and the end of
+// its read.
 var errChanged = errors.New("file changed while being taken")
 
 // Dir is a local inbox folder as a channels.Source.
@@ -259,10 +260,8 @@ func (d *Dir) next(c *conn) (candidate, bool) {
 		if c.inflight[cand.name] {
 			continue
 		}
-		info, err := c.inbox.Stat(cand.name)
-		if err != nil || info.Size() != cand.size || !info.ModTime().Equal(cand.mtime) {
-			continue // gone or changed since the listing; the next one decides
-		}
+		// Whether it is gone or changed since the listing, take finds out
+		// on the opened file.
 		c.inflight[cand.name] = true
 		return cand, true
 	}
@@ -276,28 +275,26 @@ func (d *Dir) scan(c *conn) error {
 	if err != nil {
 		return fmt.Errorf("opening inbox: %w", err)
 	}
-	entries, err := f.ReadDir(-1)
+	// Names only: ReadDir on a folder opened in an os.Root lstats every
+	// entry, those in flight too; fileInfo looks at the candidates.
+	list, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("listing inbox: %w", err)
 	}
 	c.scans++
 	now := d.cfg.Clock()
-	names := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		names[e.Name()] = true
+	names := make(map[string]bool, len(list))
+	for _, name := range list {
+		names[name] = true
 	}
 	var ready []candidate
-	for _, e := range entries {
-		name := e.Name()
-		if !d.wanted(name) || e.IsDir() {
+	for _, name := range list {
+		if !d.wanted(name) || c.inflight[name] {
 			continue
 		}
-		info, ok := d.fileInfo(c, e)
+		info, ok := d.fileInfo(c, name)
 		if !ok {
-			continue
-		}
-		if c.inflight[name] {
 			continue
 		}
 		cand := candidate{name: name, size: info.Size(), mtime: info.ModTime()}
@@ -351,18 +348,13 @@ func (d *Dir) wanted(name string) bool {
 	return false
 }
 
-// fileInfo returns the info of a regular file entry, following a symlink
-// only inside the inbox (os.Root refuses the others; they are logged once).
-func (d *Dir) fileInfo(c *conn, e fs.DirEntry) (fs.FileInfo, bool) {
-	name := e.Name()
-	var (
-		info fs.FileInfo
-		err  error
-	)
-	if e.Type()&fs.ModeSymlink != 0 {
+// fileInfo returns the info of a regular file of the inbox, following a
+// symlink only inside the inbox (os.Root refuses the others; they are
+// logged once). A folder is not a regular file.
+func (d *Dir) fileInfo(c *conn, name string) (fs.FileInfo, bool) {
+	info, err := c.inbox.Lstat(name)
+	if err == nil && info.Mode()&fs.ModeSymlink != 0 {
 		info, err = c.inbox.Stat(name)
-	} else {
-		info, err = e.Info()
 	}
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && !c.warned[name] {
@@ -391,12 +383,18 @@ func (d *Dir) take(ctx context.Context, c *conn, cand candidate) (channels.Docum
 		doc.Meta["done_file"] = strings.ToValidUTF8(cand.doneFile, "\uFFFD")
 	}
 	if cand.size > d.cfg.MaxFileBytes {
+		if info, err := c.inbox.Stat(cand.name); err != nil || info.Size() != cand.size || !info.ModTime().Equal(cand.mtime) {
+			return doc, errChanged // gone or changed since the listing
+		}
 		doc.SourceKey = fmt.Sprintf("size=%d mtime=%d path=%q", cand.size, cand.mtime.UnixNano(), cand.name)
 		doc.Body = channels.BytesBody(nil)
 		doc.Err = fmt.Errorf("taking %s: %d bytes, limit %d: %w", cand.name, cand.size, d.cfg.MaxFileBytes, channels.ErrTooLarge)
 		return doc, nil
 	}
 	f, err := c.inbox.Open(cand.name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return doc, errChanged // gone since the listing
+	}
 	if err != nil {
 		return doc, fmt.Errorf("opening %s: %w", cand.name, err)
 	}

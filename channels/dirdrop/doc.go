@@ -46,7 +46,9 @@
 // extension (po.edi, po.1.edi, po.2.edi): nothing is ever replaced. Moves
 // are hard links then removals (a rename where the file system has no hard
 // links), so DoneDir and ErrorDir must be on the inbox's file system; the
-// folders are fsynced after each move. A move interrupted by a crash
+// folders are fsynced after each move, or, when the AckFunc's context
+// carries a channels.SyncGroup, once per folder for all the acks of the
+// group when its Sync is called. A move interrupted by a crash
 // between link and removal is completed by the next ack of the same file.
 // If the file was replaced under the same name between read and ack, the
 // new file is left alone and read as a new document. Retry leaves the file
@@ -58,8 +60,12 @@
 //
 // Outbox writes <name>.part, fsyncs it, links it to <name> without
 // replacing an existing file, and fsyncs the folder. Sending a name that
-// exists with the same bytes does nothing; with other bytes it fails with
-// ErrConflict.
+// exists with the same bytes creates nothing (the folder is fsynced, in
+// case a crash came between link and fsync); with other bytes it fails
+// with ErrConflict. SendBatch and WriteBatch (a channels.BatchOutbound) do
+// the same for several files with one folder fsync: every .part written
+// and fsynced, then linked, then the folder fsynced once, then return; the
+// outcome is per file, so one failing file leaves the others written.
 //
 // # What it does not do
 //

@@ -4,18 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ordergate/ordergate/channels/internal/rootfs"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/ordergate/ordergate/channels"
+	"github.com/ordergate/ordergate/channels/internal/rootfs"
 )
 
-var _ channels.Outbound = (*Outbox)(nil)
+var (
+	_ channels.Outbound      = (*Outbox)(nil)
+	_ channels.BatchOutbound = (*Outbox)(nil)
+)
 
 // ErrConflict: a different file already exists under the name being sent.
 var ErrConflict = errors.New("a different file already exists under that name")
+
+// batchSyncs bounds the files of one batch fsynced at once.
+const batchSyncs = 8
 
 // Outbox is a local folder files for a partner are written to, as a
 // channels.Outbound. Each file is written as <name>.part, fsynced, given
@@ -31,6 +38,16 @@ type Outbox struct {
 
 	mu   sync.Mutex
 	busy map[string]chan struct{}
+
+	// failPart, when set by a test, fails the write of a .part file.
+	failPart func(name string) error
+}
+
+// WriteResult is the outcome of one file of WriteBatch: whether the file
+// was created (false: the same content was there already), or why not.
+type WriteResult struct {
+	Created bool
+	Err     error
 }
 
 // Send writes body under name. Sending the same name again with the same
@@ -39,6 +56,16 @@ type Outbox struct {
 func (o *Outbox) Send(ctx context.Context, name string, body []byte) error {
 	_, err := o.Write(ctx, name, body)
 	return err
+}
+
+// SendBatch is Send for several files at once (see WriteBatch).
+func (o *Outbox) SendBatch(ctx context.Context, files []channels.OutFile) []error {
+	res := o.WriteBatch(ctx, files)
+	errs := make([]error, len(res))
+	for i, r := range res {
+		errs[i] = r.Err
+	}
+	return errs
 }
 
 // Write is Send that also reports whether it created the file (false: the
@@ -57,14 +84,172 @@ func (o *Outbox) Write(ctx context.Context, name string, body []byte) (created b
 		return false, fmt.Errorf("opening outbox: %w", err)
 	}
 	defer root.Close()
+	return o.writeLocked(root, name, body)
+}
 
-	if existed, err := existing(root, name, body); err != nil || existed {
+// writeLocked writes one file whose name is locked, and fsyncs the folder.
+func (o *Outbox) writeLocked(root *os.Root, name string, body []byte) (created bool, err error) {
+	existed, err := existing(root, name, body)
+	if err != nil {
 		return false, err
 	}
-	part := name + ".part"
-	if err := rootfs.WriteSynced(root, part, body); err != nil {
-		return false, fmt.Errorf("writing %s to outbox: %w", name, err)
+	if !existed {
+		if err := o.writePart(root, name, body); err != nil {
+			return false, err
+		}
+		if created, err = link(root, name, body); err != nil {
+			return false, err
+		}
 	}
+	// Also when the file existed: a crash after the link and before the
+	// folder's fsync leaves a file whose name is not durable yet.
+	if err := rootfs.SyncDir(root, "."); err != nil {
+		return created, fmt.Errorf("writing %s to outbox: %w", name, err)
+	}
+	return created, nil
+}
+
+// WriteBatch writes several files as Write does, with the folder fsynced
+// once for all of them: every new file is written as <name>.part and
+// fsynced, then given its name without replacing anything, then the
+// folder is fsynced, and only then does WriteBatch return. The result of
+// files[i] is at index i; one file failing leaves the others written. A
+// name given twice is written once and the second one compared with it.
+func (o *Outbox) WriteBatch(ctx context.Context, files []channels.OutFile) []WriteResult {
+	res := make([]WriteResult, len(files))
+	first := make(map[string]int, len(files)) // name -> index of its first file
+	var names []string
+	var dups []int
+	for i, f := range files {
+		if err := channels.CheckName(f.Name); err != nil {
+			res[i].Err = fmt.Errorf("writing to outbox: %w", err)
+			continue
+		}
+		if _, seen := first[f.Name]; seen {
+			dups = append(dups, i)
+			continue
+		}
+		first[f.Name] = i
+		names = append(names, f.Name)
+	}
+	if len(names) == 0 {
+		return res
+	}
+	failAll := func(err error) []WriteResult {
+		for _, i := range first {
+			res[i].Err = err
+		}
+		for _, i := range dups {
+			res[i].Err = err
+		}
+		return res
+	}
+	slices.Sort(names) // locks in one order: two batches never deadlock
+	unlock, err := o.lockAll(ctx, names)
+	if err != nil {
+		return failAll(fmt.Errorf("writing %d files to outbox: %w", len(names), err))
+	}
+	defer unlock()
+	root, err := os.OpenRoot(o.Dir)
+	if err != nil {
+		return failAll(fmt.Errorf("opening outbox: %w", err))
+	}
+	defer root.Close()
+
+	var todo []int // new files, by index
+	for _, name := range names {
+		i := first[name]
+		existed, err := existing(root, name, files[i].Body)
+		switch {
+		case err != nil:
+			res[i].Err = err
+		case !existed:
+			todo = append(todo, i)
+		}
+	}
+	// All .part files written first, then fsynced in parallel: fsyncs
+	// that run together share the file system's journal commits.
+	parts := make([]*os.File, len(files))
+	for _, i := range todo {
+		parts[i], res[i].Err = o.createPart(root, files[i].Name, files[i].Body)
+	}
+	parallel(len(todo), batchSyncs, func(k int) {
+		if i := todo[k]; parts[i] != nil {
+			res[i].Err = o.syncPart(root, parts[i], files[i].Name)
+		}
+	})
+	for _, i := range todo {
+		if res[i].Err == nil {
+			res[i].Created, res[i].Err = link(root, files[i].Name, files[i].Body)
+		}
+	}
+	var ok []int // files there now, created or found, by index
+	for _, name := range names {
+		if i := first[name]; res[i].Err == nil {
+			ok = append(ok, i)
+		}
+	}
+	// Found files too: a crash after a link and before the folder's fsync
+	// leaves a file whose name is not durable yet.
+	if len(ok) > 0 {
+		if err := rootfs.SyncDir(root, "."); err != nil {
+			err = fmt.Errorf("writing %d files to outbox: %w", len(ok), err)
+			for _, i := range ok {
+				res[i].Err = err
+			}
+		}
+	}
+	for _, i := range dups {
+		f := files[i]
+		if err := res[first[f.Name]].Err; err != nil {
+			res[i].Err = err
+			continue
+		}
+		_, res[i].Err = existing(root, f.Name, f.Body)
+	}
+	return res
+}
+
+// writePart writes body to name.part, fsynced, removing it on failure.
+func (o *Outbox) writePart(root *os.Root, name string, body []byte) error {
+	f, err := o.createPart(root, name, body)
+	if err != nil {
+		return err
+	}
+	return o.syncPart(root, f, name)
+}
+
+// createPart writes body to name.part, not fsynced yet, removing it on
+// failure.
+func (o *Outbox) createPart(root *os.Root, name string, body []byte) (*os.File, error) {
+	part := name + ".part"
+	f, err := rootfs.Write(root, part, body)
+	if err != nil {
+		root.Remove(part)
+		return nil, fmt.Errorf("writing %s to outbox: %w", name, err)
+	}
+	return f, nil
+}
+
+// syncPart fsyncs and closes the file of name.part, removing it on failure.
+func (o *Outbox) syncPart(root *os.Root, f *os.File, name string) error {
+	part := name + ".part"
+	err := rootfs.SyncClose(f, part)
+	if err == nil && o.failPart != nil {
+		err = o.failPart(name)
+	}
+	if err != nil {
+		root.Remove(part)
+		return fmt.Errorf("writing %s to outbox: %w", name, err)
+	}
+	return nil
+}
+
+// link gives name.part the name name without replacing anything. When
+// name appeared meanwhile, the .part is removed and name compared with
+// body.
+func link(root *os.Root, name string, body []byte) (created bool, err error) {
+	part := name + ".part"
 	if err := rootfs.LinkNoReplace(root, part, name); errors.Is(err, fs.ErrExist) {
 		// Another writer won the race; the file is theirs.
 		root.Remove(part)
@@ -73,9 +258,6 @@ func (o *Outbox) Write(ctx context.Context, name string, body []byte) (created b
 	} else if err != nil {
 		root.Remove(part)
 		return false, fmt.Errorf("writing %s to outbox: %w", name, err)
-	}
-	if err := rootfs.SyncDir(root, "."); err != nil {
-		return true, fmt.Errorf("writing %s to outbox: %w", name, err)
 	}
 	return true, nil
 }
@@ -96,6 +278,25 @@ func existing(root *os.Root, name string, body []byte) (bool, error) {
 		return false, fmt.Errorf("writing %s to outbox: %w", name, ErrConflict)
 	}
 	return true, nil
+}
+
+// lockAll locks every name (sorted, distinct), giving up when ctx ends.
+func (o *Outbox) lockAll(ctx context.Context, names []string) (func(), error) {
+	unlocks := make([]func(), 0, len(names))
+	release := func() {
+		for _, u := range slices.Backward(unlocks) {
+			u()
+		}
+	}
+	for _, name := range names {
+		u, err := o.lock(ctx, name)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return release, nil
 }
 
 // lock serialises writes of one name, giving up when ctx ends.
@@ -127,4 +328,23 @@ func (o *Outbox) lock(ctx context.Context, name string) (func(), error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// parallel runs fn(0..n-1) on at most width goroutines.
+func parallel(n, width int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, width)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }

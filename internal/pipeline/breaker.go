@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -72,4 +73,41 @@ func (b *breakers) admit(backend string) int {
 // call runs one delivery attempt through the backend's breaker.
 func (b *breakers) call(ctx context.Context, backend string, fn func(context.Context) (routing.Receipt, error)) (routing.Receipt, error) {
 	return b.get(backend).Execute(func() (routing.Receipt, error) { return fn(ctx) })
+}
+
+// callBatch runs an attempt at n deliveries that fn makes together. The
+// batch goes ahead when the breaker admits a call, which the first
+// delivery's outcome answers; the others' outcomes are then counted one
+// by one, as if each had been a call. When the breaker is open, fn is not
+// called and every delivery fails with the breaker's error. An outcome
+// the breaker no longer counts (it opened during the batch) stands: that
+// delivery was made.
+func (b *breakers) callBatch(ctx context.Context, backend string, n int, fn func(context.Context) ([]routing.Receipt, []error)) ([]routing.Receipt, []error) {
+	cb := b.get(backend)
+	var (
+		receipts []routing.Receipt
+		errs     []error
+	)
+	_, err := cb.Execute(func() (routing.Receipt, error) {
+		receipts, errs = fn(ctx)
+		if len(receipts) != n || len(errs) != n {
+			err := fmt.Errorf("backend %s answered %d receipts and %d errors for %d deliveries", backend, len(receipts), len(errs), n)
+			receipts, errs = make([]routing.Receipt, n), make([]error, n)
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+		return receipts[0], errs[0]
+	})
+	if receipts == nil {
+		receipts, errs = make([]routing.Receipt, n), make([]error, n)
+		for i := range errs {
+			errs[i] = err
+		}
+		return receipts, errs
+	}
+	for i := 1; i < n; i++ {
+		_, _ = cb.Execute(func() (routing.Receipt, error) { return receipts[i], errs[i] })
+	}
+	return receipts, errs
 }

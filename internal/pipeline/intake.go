@@ -424,6 +424,10 @@ func (s *sourceAcks) run(ctx context.Context) {
 			}
 			continue
 		}
+		// The acks of this round share their folder fsyncs (a folder
+		// channel moves each file to done/ and fsyncs done/ and the inbox
+		// once for all of them, in group.Sync).
+		gctx, group := channels.WithSyncGroup(ctx)
 		for _, doc := range docs {
 			var res channels.Result
 			switch doc.Status {
@@ -439,7 +443,7 @@ func (s *sourceAcks) run(ctx context.Context) {
 				// stall every channel's acks: each gets a time limit. An ack
 				// that fails leaves the document at its source, which
 				// offers it again; intake absorbs it.
-				actx, cancel := context.WithTimeout(ctx, sourceAckTimeout)
+				actx, cancel := context.WithTimeout(gctx, sourceAckTimeout)
 				err := pa.ack(actx, res)
 				cancel()
 				if err != nil && !errors.Is(err, channels.ErrNotConnected) {
@@ -447,6 +451,9 @@ func (s *sourceAcks) run(ctx context.Context) {
 				}
 			}
 			delete(s.pending, doc.ID)
+		}
+		if err := group.Sync(); err != nil {
+			s.p.log.Warn("syncing folders after acknowledging documents at their source", "err", err)
 		}
 	}
 }

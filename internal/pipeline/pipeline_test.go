@@ -65,12 +65,13 @@ backends:
 
 // harnessOptions vary the harness per test.
 type harnessOptions struct {
-	duplicates  string          // the partner's policy; "reject" when ""
-	maxAttempts int             // the backend's; 5 when 0
-	backend     routing.Backend // instead of the filedrop backend
-	routes      string          // the routes section's entries; every order to files when ""
-	rules       string          // a rules section ("rules:\n  ..."); none when ""
-	response    string          // the partner's order_response; none when ""
+	duplicates  string                             // the partner's policy; "reject" when ""
+	maxAttempts int                                // the backend's; 5 when 0
+	backend     routing.Backend                    // instead of the filedrop backend
+	outbound    func(dir string) channels.Outbound // instead of the outbox folder (dir)
+	routes      string                             // the routes section's entries; every order to files when ""
+	rules       string                             // a rules section ("rules:\n  ..."); none when ""
+	response    string                             // the partner's order_response; none when ""
 	capture     pipeline.Capture
 }
 
@@ -172,10 +173,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var outbound channels.Outbound = &dirdrop.Outbox{Dir: h.outbox}
+	if o.outbound != nil {
+		outbound = o.outbound(h.outbox)
+	}
 	h.p, err = pipeline.New(pipeline.Deps{
 		Store: st, Queue: h.q, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
 		Backends:    map[string]routing.Backend{"files": backend, "copies": copies},
-		Outbounds:   map[string]channels.Outbound{"inbox": &dirdrop.Outbox{Dir: h.outbox}},
+		Outbounds:   map[string]channels.Outbound{"inbox": outbound},
 		BreakerOpen: 50 * time.Millisecond,
 		Capture:     o.capture,
 	})

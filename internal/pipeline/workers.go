@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -72,8 +73,7 @@ func (p *Pipeline) runAckSender(ctx context.Context) {
 		if len(acks) == 0 {
 			return false
 		}
-		errs := make([]error, len(acks))
-		parallel(len(acks), 8, func(i int) { errs[i] = p.sendAck(ctx, acks[i]) })
+		errs := p.sendAcks(ctx, acks)
 		if ctx.Err() != nil {
 			return false
 		}
@@ -108,33 +108,79 @@ func parallel(n, width int, fn func(i int)) {
 	wg.Wait()
 }
 
-func (p *Pipeline) sendAck(ctx context.Context, a store.Ack) error {
-	out, ok := p.d.Outbounds[a.Destination]
-	if !ok {
-		if po, found := p.d.PartnerOutbounds[a.Destination]; found {
-			var err error
-			if out, err = po(a.PartnerID); err != nil {
-				return fmt.Errorf("channel %q has no outbound for partner %q: %w", a.Destination, a.PartnerID, err)
+// sendAcks sends acks, the result of acks[i] at errs[i]. The acks for
+// one outbound that writes batches (a folder: one fsync of it for all)
+// go together; the others one by one, in parallel.
+func (p *Pipeline) sendAcks(ctx context.Context, acks []store.Ack) (errs []error) {
+	errs = make([]error, len(acks))
+	outs := make([]channels.Outbound, len(acks))
+	bodies := make([][]byte, len(acks))
+	parallel(len(acks), 8, func(i int) {
+		if outs[i], errs[i] = p.ackOutbound(acks[i]); errs[i] == nil {
+			bodies[i], errs[i] = p.ackBody(acks[i])
+		}
+	})
+	// Jobs: a batch per outbound that writes batches, single acks else.
+	var jobs [][]int
+	batches := map[string]int{} // destination and partner -> index in jobs
+	for i, a := range acks {
+		if errs[i] != nil {
+			continue
+		}
+		if _, ok := outs[i].(channels.BatchOutbound); ok {
+			k := a.Destination + "\x00" + a.PartnerID
+			if j, seen := batches[k]; seen {
+				jobs[j] = append(jobs[j], i)
+				continue
 			}
-			ok = true
+			batches[k] = len(jobs)
 		}
+		jobs = append(jobs, []int{i})
 	}
-	if !ok {
-		return fmt.Errorf("channel %q has no outbound for acknowledgements", a.Destination)
+	parallel(len(jobs), 8, func(j int) {
+		job := jobs[j]
+		if len(job) == 1 {
+			i := job[0]
+			errs[i] = outs[i].Send(ctx, ackFileName(acks[i]), bodies[i])
+			return
+		}
+		files := make([]channels.OutFile, len(job))
+		for k, i := range job {
+			files[k] = channels.OutFile{Name: ackFileName(acks[i]), Body: bodies[i]}
+		}
+		for k, err := range outs[job[0]].(channels.BatchOutbound).SendBatch(ctx, files) {
+			errs[job[k]] = err
+		}
+	})
+	return errs
+}
+
+// ackOutbound is the outbound an ack goes out through.
+func (p *Pipeline) ackOutbound(a store.Ack) (channels.Outbound, error) {
+	if out, ok := p.d.Outbounds[a.Destination]; ok {
+		return out, nil
 	}
-	body := a.Body
-	if body == nil {
-		rc, err := p.d.Store.Archive().Open(a.SHA256)
+	if po, found := p.d.PartnerOutbounds[a.Destination]; found {
+		out, err := po(a.PartnerID)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("channel %q has no outbound for partner %q: %w", a.Destination, a.PartnerID, err)
 		}
-		body, err = io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
+		return out, nil
 	}
-	return out.Send(ctx, ackFileName(a), body)
+	return nil, fmt.Errorf("channel %q has no outbound for acknowledgements", a.Destination)
+}
+
+// ackBody is the bytes of an ack: stored with it, or in the archive.
+func (p *Pipeline) ackBody(a store.Ack) ([]byte, error) {
+	if a.Body != nil {
+		return a.Body, nil
+	}
+	rc, err := p.d.Store.Archive().Open(a.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func (p *Pipeline) recordAck(ctx context.Context, tx *store.Tx, a store.Ack, err error) error {
@@ -231,9 +277,12 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			}
 			return false
 		}
-		receipts := make([]routing.Receipt, len(work))
-		errs := make([]error, len(work))
-		parallel(len(work), deliveryWorkers, func(i int) { receipts[i], errs[i] = p.deliver(ctx, work[i].d, work[i].rec) })
+		ds := make([]store.Delivery, len(work))
+		recs := make([]store.OrderRecord, len(work))
+		for i, w := range work {
+			ds[i], recs[i] = w.d, w.rec
+		}
+		receipts, errs := p.deliverAll(ctx, ds, recs)
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again
 		}
@@ -274,26 +323,71 @@ func (p *Pipeline) admitted(due []store.Delivery) []store.Delivery {
 	return out
 }
 
-// deliver makes one attempt at a leased delivery.
-func (p *Pipeline) deliver(ctx context.Context, d store.Delivery, rec store.OrderRecord) (routing.Receipt, error) {
-	backend, ok := p.d.Backends[d.Backend]
-	if !ok {
-		return routing.Receipt{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
+// deliverAll makes one attempt at each leased delivery, the outcome of
+// ds[i] at index i. The deliveries to a backend that takes batches (a
+// folder: one fsync of it for all) go together, through its circuit
+// breaker; the others one by one, in parallel.
+func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []store.OrderRecord) ([]routing.Receipt, []error) {
+	receipts := make([]routing.Receipt, len(ds))
+	errs := make([]error, len(ds))
+	dls := make([]routing.Delivery, len(ds))
+	var jobs [][]int
+	batches := map[string]int{} // backend -> index in jobs
+	for i, d := range ds {
+		if dls[i], errs[i] = p.delivery(d, recs[i]); errs[i] != nil {
+			continue
+		}
+		if _, ok := p.d.Backends[d.Backend].(routing.BatchBackend); ok {
+			if j, seen := batches[d.Backend]; seen {
+				jobs[j] = append(jobs[j], i)
+				continue
+			}
+			batches[d.Backend] = len(jobs)
+		}
+		jobs = append(jobs, []int{i})
+	}
+	parallel(len(jobs), deliveryWorkers, func(j int) {
+		job := jobs[j]
+		name := ds[job[0]].Backend
+		backend := p.d.Backends[name]
+		if len(job) == 1 {
+			i := job[0]
+			receipts[i], errs[i] = p.breakers.call(ctx, name, func(ctx context.Context) (routing.Receipt, error) {
+				return backend.Deliver(ctx, dls[i])
+			})
+			return
+		}
+		batch := make([]routing.Delivery, len(job))
+		for k, i := range job {
+			batch[k] = dls[i]
+		}
+		rs, es := p.breakers.callBatch(ctx, name, len(batch), func(ctx context.Context) ([]routing.Receipt, []error) {
+			return backend.(routing.BatchBackend).DeliverBatch(ctx, batch)
+		})
+		for k, i := range job {
+			receipts[i], errs[i] = rs[k], es[k]
+		}
+	})
+	return receipts, errs
+}
+
+// delivery is what a leased delivery hands its backend; its errors are
+// permanent.
+func (p *Pipeline) delivery(d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
+	if _, ok := p.d.Backends[d.Backend]; !ok {
+		return routing.Delivery{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
 	o, err := rec.Order()
 	if err != nil {
-		return routing.Receipt{}, routing.Permanent(err)
+		return routing.Delivery{}, routing.Permanent(err)
 	}
 	o.ID = rec.ID
 	pl, err := deliveryPayload(d, rec)
 	if err != nil {
-		return routing.Receipt{}, routing.Permanent(err)
+		return routing.Delivery{}, routing.Permanent(err)
 	}
-	dl := routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
-		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts}
-	return p.breakers.call(ctx, d.Backend, func(ctx context.Context) (routing.Receipt, error) {
-		return backend.Deliver(ctx, dl)
-	})
+	return routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
+		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts}, nil
 }
 
 // recordDelivery records an attempt's outcome and its timeline event.

@@ -11,6 +11,10 @@
 // redelivery of a key whose file exists creates nothing and returns a
 // receipt with Duplicate set, also when the existing file's bytes differ
 // (re-rendered with another renderer version); that case is logged.
+// DeliverBatch (routing.BatchBackend) writes several deliveries through
+// Outbox.WriteBatch: each file written and fsynced as <name>.part, linked,
+// and the folder fsynced once for all of them before it returns, with one
+// outcome per delivery.
 //
 // Errors: an invalid delivery wraps routing.ErrPermanent; Deliver after
 // Close wraps routing.ErrClosed; file system errors (disk full, permission)

@@ -12,11 +12,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/dirdrop"
 	"github.com/ordergate/ordergate/routing"
 )
 
-var _ routing.Backend = (*Backend)(nil)
+var (
+	_ routing.Backend      = (*Backend)(nil)
+	_ routing.BatchBackend = (*Backend)(nil)
+)
 
 // maxIDChars bounds the order id part of a file name.
 const maxIDChars = 100
@@ -82,18 +86,56 @@ func (b *Backend) Name() string { return b.name }
 
 // Deliver writes d's payload to FileName(d) unless that file exists.
 func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
-	if b.closed.Load() {
-		return routing.Receipt{}, fmt.Errorf("filedrop %s: delivering %s: %w", b.name, d.Key, routing.ErrClosed)
-	}
-	if err := d.Validate(); err != nil {
-		return routing.Receipt{}, fmt.Errorf("filedrop %s: %w", b.name, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return routing.Receipt{}, fmt.Errorf("filedrop %s: delivering %s: %w", b.name, d.Key, err)
+	if err := b.check(ctx, d); err != nil {
+		return routing.Receipt{}, err
 	}
 	name := FileName(d)
-	log := b.log.With("order_id", d.OrderID, "key", d.Key, "file", name)
 	created, err := b.out.Write(ctx, name, d.Payload.Body)
+	return b.receipt(d, name, created, err)
+}
+
+// DeliverBatch is Deliver for several deliveries, written with one fsync
+// of the folder for all of them (dirdrop.Outbox.WriteBatch). The outcome
+// of ds[i] is at index i.
+func (b *Backend) DeliverBatch(ctx context.Context, ds []routing.Delivery) ([]routing.Receipt, []error) {
+	receipts := make([]routing.Receipt, len(ds))
+	errs := make([]error, len(ds))
+	files := make([]channels.OutFile, 0, len(ds))
+	var idx []int // ds index of files[k]
+	for i, d := range ds {
+		if errs[i] = b.check(ctx, d); errs[i] != nil {
+			continue
+		}
+		files = append(files, channels.OutFile{Name: FileName(d), Body: d.Payload.Body})
+		idx = append(idx, i)
+	}
+	if len(files) == 0 {
+		return receipts, errs
+	}
+	for k, r := range b.out.WriteBatch(ctx, files) {
+		i := idx[k]
+		receipts[i], errs[i] = b.receipt(ds[i], files[k].Name, r.Created, r.Err)
+	}
+	return receipts, errs
+}
+
+// check refuses a delivery before any file is touched.
+func (b *Backend) check(ctx context.Context, d routing.Delivery) error {
+	if b.closed.Load() {
+		return fmt.Errorf("filedrop %s: delivering %s: %w", b.name, d.Key, routing.ErrClosed)
+	}
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("filedrop %s: %w", b.name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("filedrop %s: delivering %s: %w", b.name, d.Key, err)
+	}
+	return nil
+}
+
+// receipt turns the outcome of writing d's file name into Deliver's.
+func (b *Backend) receipt(d routing.Delivery, name string, created bool, err error) (routing.Receipt, error) {
+	log := b.log.With("order_id", d.OrderID, "key", d.Key, "file", name)
 	switch {
 	case errors.Is(err, dirdrop.ErrConflict):
 		log.Warn("file for this delivery exists with other content; kept it")

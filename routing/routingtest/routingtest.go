@@ -52,6 +52,7 @@ func Run(t *testing.T, newDestination func(t *testing.T) Destination) {
 		{"HonoursContext", testContext},
 		{"InvalidDeliveryIsPermanent", testInvalid},
 		{"CloseIdempotent", testClose},
+		{"Batch", testBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,4 +310,64 @@ func testClose(t *testing.T, h *harness) {
 		t.Errorf("Deliver after Close = %v, want ErrClosed", err)
 	}
 	h.checkCount(t, h.byKey(t), 0)
+}
+
+// testBatch checks DeliverBatch of a routing.BatchBackend (skipped for
+// other backends): each delivery's outcome at its index, an invalid one
+// failing alone, and the batch sent again (a crash before the outcomes
+// were recorded) adding nothing.
+func testBatch(t *testing.T, h *harness) {
+	b, ok := h.open(t).(routing.BatchBackend)
+	if !ok {
+		t.Skip("not a routing.BatchBackend")
+	}
+	ds := []routing.Delivery{Delivery(t, 20, 1), Delivery(t, 21, 1), Delivery(t, 22, 1), Delivery(t, 20, 2)}
+	bad := Delivery(t, 23, 1)
+	bad.Key = ""
+	batch := []routing.Delivery{ds[0], ds[1], bad, ds[2], ds[3]}
+	receipts, errs := b.DeliverBatch(h.ctx(t), batch)
+	if len(receipts) != len(batch) || len(errs) != len(batch) {
+		t.Fatalf("DeliverBatch of %d = %d receipts, %d errors", len(batch), len(receipts), len(errs))
+	}
+	refs := map[string]bool{}
+	for i, d := range batch {
+		if i == 2 {
+			if !errors.Is(errs[i], routing.ErrPermanent) {
+				t.Errorf("invalid delivery in a batch: %v, want ErrPermanent", errs[i])
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Errorf("%s: %v", d.Key, errs[i])
+			continue
+		}
+		r := receipts[i]
+		if r.ExternalRef == "" || r.At.IsZero() || r.Duplicate {
+			t.Errorf("%s: receipt %+v, want ExternalRef, At, not Duplicate", d.Key, r)
+		}
+		if refs[r.ExternalRef] {
+			t.Errorf("%s: ExternalRef %q given twice", d.Key, r.ExternalRef)
+		}
+		refs[r.ExternalRef] = true
+	}
+	arts := h.byKey(t)
+	h.checkCount(t, arts, len(ds))
+	for _, d := range ds {
+		h.checkArrived(t, arts, d)
+	}
+
+	again := []routing.Delivery{ds[2], ds[1], ds[0], ds[3]}
+	receipts, errs = b.DeliverBatch(h.ctx(t), again)
+	for i, d := range again {
+		if errs[i] != nil {
+			t.Errorf("%s sent again: %v", d.Key, errs[i])
+		} else if h.Dedupes && !receipts[i].Duplicate {
+			t.Errorf("%s sent again: not reported as Duplicate", d.Key)
+		}
+	}
+	arts = h.byKey(t)
+	h.checkCount(t, arts, len(ds))
+	for _, d := range ds {
+		h.checkArrived(t, arts, d)
+	}
 }

@@ -14,14 +14,31 @@ import (
 // WriteSynced writes data to name in root (created or truncated) and
 // fsyncs it.
 func WriteSynced(root *os.Root, name string, data []byte) error {
+	f, err := Write(root, name, data)
+	if err != nil {
+		return err
+	}
+	return SyncClose(f, name)
+}
+
+// Write writes data to name in root (created or truncated) and returns the
+// file still open and not fsynced, for SyncClose: a batch writes all its
+// files first and then fsyncs them together, so that the fsyncs share
+// journal commits. On error the file is closed.
+func Write(root *os.Root, name string, data []byte) (*os.File, error) {
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return fmt.Errorf("creating %s: %w", name, err)
+		return nil, fmt.Errorf("creating %s: %w", name, err)
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
+		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
+	return f, nil
+}
+
+// SyncClose fsyncs the file f, named name, and closes it.
+func SyncClose(f *os.File, name string) error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("syncing %s: %w", name, err)
