@@ -54,14 +54,29 @@ type SQLiteQueue struct {
 // NewSQLiteQueue returns the queue on st's database. lockTimeout bounds a
 // wait for the write lock (sqliteq's default when zero); poll and batch
 // configure the subscribers (sqliteq's defaults when zero).
+//
+// While intake is busy (an intake commit asked for the write lock in the
+// last second), the stages take at most busyBatch messages per
+// transaction: a stage holds the lock for its whole batch, and an API
+// client or a file waits for the intake commit behind it.
 func NewSQLiteQueue(st *store.Store, lockTimeout, poll time.Duration, batch int, logger *slog.Logger) *SQLiteQueue {
+	limit := func() int {
+		if st.UrgentWritesWithin(time.Second) {
+			return busyBatch
+		}
+		return 0
+	}
 	return &SQLiteQueue{
 		w:      sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, lockTimeout),
 		db:     st.DB(),
-		cfg:    sqliteq.Config{PollInterval: poll, BatchSize: batch},
+		cfg:    sqliteq.Config{PollInterval: poll, BatchSize: batch, BatchLimit: limit},
 		logger: WatermillLogger(logger),
 	}
 }
+
+// busyBatch is the stages' batch size on SQLite while intake is busy:
+// about 10 to 30 ms of one stage's work per turn of the write lock.
+const busyBatch = 10
 
 // WatermillLogger adapts logger for watermill, its info lines (one per
 // subscription and handler start) at debug. A nil logger discards.

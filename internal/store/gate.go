@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ import (
 type writeGate struct {
 	maxDefer time.Duration
 	now      func() time.Time
+
+	lastUrgent atomic.Int64 // when an urgent writer last asked, unix nanoseconds
 
 	mu     sync.Mutex
 	held   bool
@@ -39,6 +42,9 @@ func newWriteGate() *writeGate {
 
 // acquire waits for the gate until ctx is done.
 func (g *writeGate) acquire(ctx context.Context, urgent bool) error {
+	if urgent {
+		g.lastUrgent.Store(g.now().UnixNano())
+	}
 	g.mu.Lock()
 	if !g.held {
 		g.held = true
@@ -92,6 +98,13 @@ func (g *writeGate) waiting() (urgent, normal int) {
 	return len(g.urgent), len(g.normal)
 }
 
+// urgentWithin reports whether an urgent writer asked for the gate in the
+// last d.
+func (g *writeGate) urgentWithin(d time.Duration) bool {
+	last := g.lastUrgent.Load()
+	return last != 0 && g.now().UnixNano()-last < int64(d)
+}
+
 func removeWaiter(q *[]*gateWaiter, w *gateWaiter) bool {
 	for i, x := range *q {
 		if x == w {
@@ -111,6 +124,13 @@ type urgentKey struct{}
 // no lock, ignores it.
 func UrgentWrite(ctx context.Context) context.Context {
 	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+// UrgentWritesWithin reports whether an urgent write (UrgentWrite) asked
+// for the write lock in the last d: background writers use it to keep
+// their turns short while intake is busy. Always false on PostgreSQL.
+func (s *Store) UrgentWritesWithin(d time.Duration) bool {
+	return s.driver != DriverPostgres && s.gate.urgentWithin(d)
 }
 
 func isUrgent(ctx context.Context) bool {

@@ -159,3 +159,31 @@ func TestWriteGateExclusive(t *testing.T) {
 		t.Errorf("after all: %d urgent, %d normal waiting, held %v", u, n, g.held)
 	}
 }
+
+func TestUrgentWithin(t *testing.T) {
+	now := time.Unix(100, 0)
+	g := newWriteGate()
+	g.now = func() time.Time { return now }
+	if g.urgentWithin(time.Second) {
+		t.Fatal("urgent before any urgent writer")
+	}
+	if err := g.acquire(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	g.release()
+	if g.urgentWithin(time.Second) {
+		t.Fatal("a normal writer counted as urgent")
+	}
+	if err := g.acquire(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	g.release()
+	now = now.Add(999 * time.Millisecond)
+	if !g.urgentWithin(time.Second) {
+		t.Error("urgent writer 999ms ago not seen within 1s")
+	}
+	now = now.Add(time.Millisecond)
+	if g.urgentWithin(time.Second) {
+		t.Error("urgent writer 1s ago still seen within 1s")
+	}
+}

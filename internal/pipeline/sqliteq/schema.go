@@ -73,15 +73,24 @@ type Schema struct {
 	// BatchSize is the number of messages a subscriber reads in one
 	// transaction. Zero means 100.
 	BatchSize int
+	// Limit, when set, is asked before each batch: a positive result
+	// smaller than BatchSize is that batch's size.
+	Limit func() int
 }
 
 var _ wsql.SchemaAdapter = Schema{}
 
 func (s Schema) batchSize() int {
-	if s.BatchSize <= 0 {
-		return 100
+	n := s.BatchSize
+	if n <= 0 {
+		n = 100
 	}
-	return s.BatchSize
+	if s.Limit != nil {
+		if l := s.Limit(); l > 0 && l < n {
+			n = l
+		}
+	}
+	return n
 }
 
 // SchemaInitializingQueries creates the messages table of a topic.

@@ -32,6 +32,12 @@ type Config struct {
 	// Default 100. The write lock is held for the whole batch.
 	BatchSize int
 
+	// BatchLimit, when set, is asked before each batch: a positive result
+	// below BatchSize is that batch's size. It lets a subscriber hold the
+	// lock for shorter turns while others wait for it (the pipeline: while
+	// intake commits, which senders wait for, are frequent).
+	BatchLimit func() int
+
 	// AckDeadline is how long one message may stay unacked before the
 	// subscriber stops waiting, commits the messages acked before it and
 	// delivers it again. Default 30s; negative disables it.
@@ -122,7 +128,7 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 			ResendInterval: cfg.ResendInterval,
 			RetryInterval:  cfg.RetryInterval,
 			BackoffManager: backoff{poll: cfg.PollInterval, retry: cfg.RetryInterval},
-			SchemaAdapter:  Schema{BatchSize: cfg.BatchSize},
+			SchemaAdapter:  Schema{BatchSize: cfg.BatchSize, Limit: cfg.BatchLimit},
 			OffsetsAdapter: Offsets{},
 		},
 		logger,
