@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/tools/internal/proc"
 )
 
 const config = `store: %s
@@ -109,7 +110,7 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}()
-	if err := waitReady(port, 30*time.Second); err != nil {
+	if err := proc.WaitReady(port, 30*time.Second); err != nil {
 		return fmt.Errorf("%w\n%s", err, logBuf.String())
 	}
 
@@ -158,7 +159,7 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	}
 	dropped := time.Since(start)
 	if err := <-done; err != nil {
-		return fmt.Errorf("%w\n%s", err, tail(logBuf.String(), 40))
+		return fmt.Errorf("%w\n%s", err, proc.Tail(logBuf.String(), 40))
 	}
 	var last time.Time
 	lat := make([]time.Duration, 0, n)
@@ -182,11 +183,11 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	}
 	fmt.Printf("routed           %d orders in %s: %.0f orders/s\n", len(routed), total.Round(time.Millisecond), float64(len(routed))/total.Seconds())
 	fmt.Printf("latency          p50 %s  p90 %s  p99 %s  max %s (file visible -> order file written)\n",
-		pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[len(lat)-1].Round(time.Millisecond))
-	if rss, err := peakRSS(cmd.Process.Pid); err == nil {
+		proc.Pct(lat, 50), proc.Pct(lat, 90), proc.Pct(lat, 99), lat[len(lat)-1].Round(time.Millisecond))
+	if rss, err := proc.PeakRSS(cmd.Process.Pid); err == nil {
 		fmt.Printf("server peak RSS  %s\n", rss)
 	}
-	if cpu, err := cpuTime(cmd.Process.Pid); err == nil {
+	if cpu, err := proc.CPUTime(cmd.Process.Pid); err == nil {
 		fmt.Printf("server CPU       %s user+system, %s per order (less sensitive to other load than wall time)\n",
 			cpu.Round(time.Millisecond), (cpu / time.Duration(len(routed))).Round(time.Microsecond))
 	}
@@ -229,27 +230,6 @@ func printStages(port int) {
 	}
 }
 
-func pct(sorted []time.Duration, p int) time.Duration {
-	i := (len(sorted)*p + 99) / 100
-	i = max(1, min(i, len(sorted)))
-	return sorted[i-1].Round(time.Millisecond)
-}
-
-func waitReady(port int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("gateway not ready after %s", timeout)
-}
-
 // watch records when each order file appears in dir until n were seen.
 func watch(dir string, n int, routed map[string]time.Time, timeout time.Duration) error {
 	seen := map[string]bool{}
@@ -287,49 +267,6 @@ func watch(dir string, n int, routed map[string]time.Time, timeout time.Duration
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
-}
-
-// cpuTime reads the user and system time a process has used.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc stat")
-	}
-	var utime, stime int64
-	fmt.Sscan(fields[11], &utime)
-	fmt.Sscan(fields[12], &stime)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, nil
-}
-
-// peakRSS reads VmHWM of a process.
-func peakRSS(pid int) (string, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("no VmHWM")
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(s, "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
 }
 
 // storeYAML is the store section: sqlite in the working directory, or the
