@@ -11,6 +11,7 @@ import (
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/internal/rootfs"
+	"golang.org/x/sync/errgroup"
 )
 
 var (
@@ -173,11 +174,17 @@ func (o *Outbox) WriteBatch(ctx context.Context, files []channels.OutFile) []Wri
 	for _, i := range todo {
 		parts[i], res[i].Err = o.createPart(root, files[i].Name, files[i].Body)
 	}
-	parallel(len(todo), batchSyncs, func(k int) {
-		if i := todo[k]; parts[i] != nil {
-			res[i].Err = o.syncPart(root, parts[i], files[i].Name)
+	var syncs errgroup.Group
+	syncs.SetLimit(batchSyncs)
+	for _, i := range todo {
+		if parts[i] != nil {
+			syncs.Go(func() error {
+				res[i].Err = o.syncPart(root, parts[i], files[i].Name)
+				return nil
+			})
 		}
-	})
+	}
+	_ = syncs.Wait() // each file's error is in res
 	for _, i := range todo {
 		if res[i].Err == nil {
 			res[i].Created, res[i].Err = link(root, files[i].Name, files[i].Body)
@@ -328,23 +335,4 @@ func (o *Outbox) lock(ctx context.Context, name string) (func(), error) {
 			return nil, ctx.Err()
 		}
 	}
-}
-
-// parallel runs fn(0..n-1) on at most width goroutines.
-func parallel(n, width int, fn func(i int)) {
-	if n == 1 {
-		fn(0)
-		return
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, width)
-	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fn(i)
-		}()
-	}
-	wg.Wait()
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ordergate/ordergate/internal/proc"
 )
 
 // apiKey makes a customer key with `ordergate apikey create`.
@@ -173,7 +175,7 @@ backends:
 		var lat []time.Duration
 		deadline := time.Now().Add(time.Duration(secs) * time.Second)
 		var wg sync.WaitGroup
-		cpu0, cpuErr := processCPU(g.cmd.Process.Pid)
+		cpu0, cpuErr := proc.CPUTime(g.cmd.Process.Pid)
 		b.StartTimer()
 		began := time.Now()
 		for w := range 8 {
@@ -207,7 +209,7 @@ backends:
 		wg.Wait()
 		took := time.Since(began)
 		b.StopTimer()
-		cpu1, cpuErr1 := processCPU(g.cmd.Process.Pid)
+		cpu1, cpuErr1 := proc.CPUTime(g.cmd.Process.Pid)
 		g.kill()
 		slices.Sort(lat)
 		if len(lat) == 0 {
@@ -220,23 +222,4 @@ backends:
 			b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(len(lat)), "cpu-ms/order")
 		}
 	}
-}
-
-// processCPU reads the user and system time a process has used.
-func processCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The fields after the command name, which may hold spaces.
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	var utime, stime int64
-	fmt.Sscan(fields[11], &utime)
-	fmt.Sscan(fields[12], &stime)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, nil
 }

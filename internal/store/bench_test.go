@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/store/archive"
+	"github.com/ordergate/ordergate/normalize/order"
 )
 
 // BenchmarkWrite measures one intake-and-parse transaction (InsertDocument
@@ -28,18 +29,7 @@ func BenchmarkWrite(b *testing.B) {
 	for b.Loop() {
 		in := DocumentInput{Channel: "edi", SourceKey: fmt.Sprintf("bench-%d", i), SHA256: h, Size: n}
 		i++
-		err := s.Write(ctx, func(tx *Tx) error {
-			d, _, err := tx.InsertDocument(ctx, in)
-			if err != nil {
-				return err
-			}
-			r, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
-			if err != nil {
-				return err
-			}
-			_, err = tx.AddEvent(ctx, EventInput{OrderID: r.ID, DocumentID: d.ID, Actor: ActorSystem, Kind: EventReceived})
-			return err
-		})
+		err := s.Write(ctx, func(tx *Tx) error { return insertReceived(ctx, tx, in, o) })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,16 +68,7 @@ func BenchmarkWriteArchived(b *testing.B) {
 							return err
 						}
 					}
-					d, _, err := tx.InsertDocument(ctx, in)
-					if err != nil {
-						return err
-					}
-					r, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
-					if err != nil {
-						return err
-					}
-					_, err = tx.AddEvent(ctx, EventInput{OrderID: r.ID, DocumentID: d.ID, Actor: ActorSystem, Kind: EventReceived})
-					return err
+					return insertReceived(ctx, tx, in, o)
 				})
 				if err != nil {
 					b.Fatal(err)
@@ -106,4 +87,19 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// insertReceived writes what intake writes for one order document: the
+// document, its order and the "received" event.
+func insertReceived(ctx context.Context, tx *Tx, in DocumentInput, o *order.Order) error {
+	d, _, err := tx.InsertDocument(ctx, in)
+	if err != nil {
+		return err
+	}
+	r, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
+	if err != nil {
+		return err
+	}
+	_, err = tx.AddEvent(ctx, EventInput{OrderID: r.ID, DocumentID: d.ID, Actor: ActorSystem, Kind: EventReceived})
+	return err
 }

@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ordergate/ordergate/internal/tools/internal/proc"
+	"github.com/ordergate/ordergate/internal/proc"
 )
 
 const config = `store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive%s}

@@ -32,8 +32,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ordergate/ordergate/internal/proc"
 	"github.com/ordergate/ordergate/internal/testenv/postgres"
-	"github.com/ordergate/ordergate/internal/tools/internal/proc"
 )
 
 const nodeConfig = `

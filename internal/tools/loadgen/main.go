@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/fixtures"
-	"github.com/ordergate/ordergate/internal/tools/internal/proc"
+	"github.com/ordergate/ordergate/internal/proc"
 )
 
 const config = `store: %s

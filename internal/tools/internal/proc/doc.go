@@ -1,4 +1,0 @@
-// Package proc holds what the load tools share: a process's CPU time and
-// peak RSS from /proc, a free loopback port, waiting for a gateway's
-// /readyz, and latency percentiles.
-package proc
