@@ -95,7 +95,15 @@ func New(now func() time.Time) *Service {
 			Limit:  dec("1000"),
 			Prices: map[string]decimal.Decimal{"SCR-100": dec("13.10"), "DRL-550": dec("92.00")}},
 	}
-	t0 := now().Add(-2 * time.Hour)
+	// The seeded order and drafts are from today (the dashboard counts
+	// today's orders): two hours ago, or shortly after midnight when the
+	// day is younger than that; step spaces the drafts after the order.
+	n := now()
+	y, m, d := n.Date()
+	t0, step := n.Add(-2*time.Hour), 10*time.Minute
+	if midnight := time.Date(y, m, d, 0, 0, 0, 0, n.Location()); t0.Before(midnight) {
+		t0, step = midnight, n.Sub(midnight)/3
+	}
 	s.channels = []web.ChannelStatus{
 		{Name: "nord-sftp", Type: "sftp", LastPoll: now().Add(-time.Minute), DocumentsToday: 12, OrdersToday: 12},
 		{Name: "fax", Type: "imap", LastPoll: now().Add(-30 * time.Second), DocumentsToday: 3, OrdersToday: 1, ErrorsToday: 1,
@@ -109,8 +117,8 @@ func New(now func() time.Time) *Service {
 		Lines:   []order.Line{{LineNo: "1", Quantity: dec("24"), Unit: "EA", UnitPrice: pdec("92.00"), SKU: "DRL-550", Description: "Cordless drill 18V"}}}
 	s.insert(held, t0, "doc_held", web.RawDocument{Filename: "po_4711.edi", ContentType: "text/plain",
 		Body: []byte("ISA*00*          *00*          *ZZ*WERKZEUGSUED   *ZZ*TOOLSUPPLY     *261127*0900*U*00401*000004711*0*P*>~\n")}, "system")
-	s.addDraft(t0.Add(10*time.Minute), order.ChannelFax, "+49 89 5550299")
-	s.addDraft(t0.Add(20*time.Minute), order.ChannelEmail, "einkauf@baumarkt-nord.de")
+	s.addDraft(t0.Add(step), order.ChannelFax, "+49 89 5550299")
+	s.addDraft(t0.Add(2*step), order.ChannelEmail, "einkauf@baumarkt-nord.de")
 	return s
 }
 
