@@ -95,8 +95,9 @@ type cluster struct {
 func newCluster(t *testing.T, dsn string, srv *sshd.Server, n int, ttl time.Duration) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dsn: dsn, ttl: ttl, outbound: t.TempDir(), srv: srv}
-	for i := range n {
-		dir, port := t.TempDir(), freePort(t)
+	ports := freePorts(t, n)
+	for i, port := range ports {
+		dir := t.TempDir()
 		node := fmt.Sprintf("gw-%d", i+1)
 		cfg := fmt.Sprintf(clusterWebConfig, node, ttl, port, c.outbound)
 		if srv != nil {

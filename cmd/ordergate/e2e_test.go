@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/proc"
 	"github.com/ordergate/ordergate/internal/testenv/postgres"
 )
 
@@ -96,12 +96,17 @@ func (l *lockedBuffer) String() string {
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return freePorts(t, 1)[0]
+}
+
+// freePorts returns n distinct free ports, for servers that start later.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports, err := proc.FreePorts(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // newGatewayDir prepares a working directory with the test config.

@@ -65,7 +65,8 @@ func TestHostedSFTPEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	authorized := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
-	port, sftpPort := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	port, sftpPort := ports[0], ports[1]
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(hostedConfig, port, sftpPort, authorized)), 0o644); err != nil {
 		t.Fatal(err)
 	}

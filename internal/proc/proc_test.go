@@ -60,3 +60,19 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail = %q", got)
 	}
 }
+
+func TestFreePortsAreDistinct(t *testing.T) {
+	for range 50 {
+		ports, err := FreePorts(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, p := range ports {
+			if p <= 0 || seen[p] {
+				t.Fatalf("ports %v: not distinct positive ports", ports)
+			}
+			seen[p] = true
+		}
+	}
+}

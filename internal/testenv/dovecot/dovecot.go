@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ordergate/ordergate/internal/proc"
 )
 
 const (
@@ -109,7 +111,11 @@ func StartWith(t testing.TB, opts Options) *Server {
 	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(passwd), 0o644); err != nil {
 		t.Fatalf("dovecot: %v", err)
 	}
-	s.IMAPPort, s.IMAPSPort = freePort(t), freePort(t)
+	ports, err := proc.FreePorts(2)
+	if err != nil {
+		t.Fatalf("dovecot: %v", err)
+	}
+	s.IMAPPort, s.IMAPSPort = ports[0], ports[1]
 	s.logFile = filepath.Join(dir, "dovecot.log")
 	s.configFile = filepath.Join(dir, "dovecot.conf")
 	if err := os.WriteFile(s.configFile, []byte(s.config()), 0o644); err != nil {
@@ -415,16 +421,6 @@ func (s *Server) writeCerts() {
 			s.t.Fatal(err)
 		}
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("dovecot: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func randHex(n int) string {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/proc"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -92,7 +93,7 @@ func Launch(ctx context.Context) (*Server, error) {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -301,24 +302,4 @@ func (s *Server) killLocked() error {
 func (s *Server) Close() error {
 	err := s.Kill()
 	return errors.Join(err, os.RemoveAll(s.dir))
-}
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
