@@ -24,7 +24,9 @@ type FileOptions struct {
 	// edifact.WithMessageReuse). With 1 or more, the purchase orders
 	// among the accepted sets are mapped ahead, in parallel with
 	// decoding and with the caller's work on earlier sets; the sets still
-	// reach the caller in file order.
+	// reach the caller in file order. An EDIFACT file is then also read
+	// a batch of segments ahead on one more goroutine
+	// (edifact.WithReadAhead).
 	Workers int
 	// InFlight bounds the sets decoded and not yet done with by the
 	// caller when Workers > 0 (their memory is then handed back to the
@@ -209,8 +211,11 @@ func (f *EDIFACTFile) Sets(ctx context.Context) iter.Seq2[*EDIFACTSet, error] {
 		opts = append(opts, edifact.WithContext(ctx))
 		if f.opts.Workers <= 0 {
 			opts = append(opts, edifact.WithMessageReuse())
+		} else {
+			opts = append(opts, edifact.WithReadAhead())
 		}
 		d := edifact.NewDecoder(f.r, opts...)
+		defer d.Close()
 		f.dec = d
 		next := func() (*EDIFACTSet, error) {
 			m, err := d.Next()

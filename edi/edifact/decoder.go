@@ -123,6 +123,8 @@ type Decoder struct {
 	prev         *Message // the last message returned, recycled under WithMessageReuse
 	resetPending bool
 	free         []*Message // messages handed back by Release
+	ra           *readAhead // WithReadAhead, once Next started it
+	seps         Separators // in effect after the last segment (read-ahead)
 }
 
 type result struct {
@@ -177,13 +179,7 @@ func (d *Decoder) Next() (*Message, error) {
 		if d.done {
 			return nil, io.EOF
 		}
-		if d.rd.index&4095 == 0 {
-			if err := d.cfg.ctx.Err(); err != nil {
-				d.fatal = fmt.Errorf("decoding EDIFACT: %w", err)
-				continue
-			}
-		}
-		seg, err := d.rd.ReadSegment()
+		seg, err := d.read()
 		if err == io.EOF {
 			d.finish()
 			d.done = true
@@ -201,6 +197,39 @@ func (d *Decoder) Next() (*Message, error) {
 		d.lastIndex, d.lastOffset = seg.Pos.Index, seg.Pos.Offset
 		d.segment(seg, se)
 	}
+}
+
+// read returns the next segment as ReadSegment does, from the reading
+// goroutine under WithReadAhead, or the context's error, final.
+func (d *Decoder) read() (*edi.Segment, error) {
+	if !d.cfg.readAhead {
+		if d.rd.index&4095 == 0 {
+			if err := d.cfg.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("decoding EDIFACT: %w", err)
+			}
+		}
+		return d.rd.ReadSegment()
+	}
+	if d.ra == nil {
+		d.startReadAhead()
+	}
+	if d.ra.n&4095 == 0 {
+		if err := d.cfg.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decoding EDIFACT: %w", err)
+		}
+	}
+	seg, seps, err := d.ra.next(d.cfg.ctx)
+	d.seps = seps
+	return seg, err
+}
+
+// separators returns the service characters in effect after the segment
+// being handled.
+func (d *Decoder) separators() Separators {
+	if d.ra != nil {
+		return d.seps
+	}
+	return d.rd.Separators()
 }
 
 // Release hands m back to the decoder once the caller is done with it,
@@ -299,7 +328,7 @@ func (d *Decoder) segment(s *edi.Segment, problem *SyntaxError) {
 	switch s.Tag {
 	case "UNA":
 		d.closeInterchange(true)
-		seps := d.rd.Separators()
+		seps := d.separators()
 		d.pendUNA = &seps
 		return
 	case "UNB":
@@ -381,7 +410,7 @@ func (d *Decoder) check(s *edi.Segment) {
 }
 
 func (d *Decoder) openInterchange(s *edi.Segment, problem *SyntaxError) {
-	seps := d.rd.Separators()
+	seps := d.separators()
 	ic := &InterchangeReport{Pos: s.Pos, Separators: seps, UNA: d.pendUNA != nil,
 		SyntaxID: s.Component(1, 1), SyntaxVersion: s.Component(1, 2),
 		SenderID: s.Component(2, 1), SenderQual: s.Component(2, 2),
@@ -566,7 +595,7 @@ func (d *Decoder) openMessage(s *edi.Segment, problem *SyntaxError) {
 	if d.ic != nil {
 		mark = d.ic.Separators.Decimal
 	} else {
-		mark = d.rd.Separators().Decimal
+		mark = d.separators().Decimal
 	}
 	if d.cfg.reuse && d.prev != nil && !closed { // (the message just closed is not returned yet)
 		segs := d.prev.Segments[:0]

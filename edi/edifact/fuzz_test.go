@@ -13,7 +13,7 @@ import (
 )
 
 // FuzzDecode: any input decodes without panic, within the limits, and
-// its report can be acknowledged.
+// its report can be acknowledged; read ahead, it decodes the same.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(baseInterchange))
 	f.Add([]byte(matrixSecondInterchange))
@@ -50,6 +50,10 @@ func FuzzDecode(f *testing.F) {
 		if _, err := Acknowledge(rep, AckOptions{Always: true, Now: fixedNow}); err != nil &&
 			!errors.Is(err, ErrNothingToAcknowledge) && !errors.Is(err, ErrUnrepresentable) {
 			t.Fatalf("Acknowledge: %v", err)
+		}
+		want := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim))
+		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), WithReadAhead(), withReadAheadBatch(2)); got != want {
+			t.Fatalf("read ahead gives\n%s\nwant\n%s", got, want)
 		}
 	})
 }

@@ -55,6 +55,8 @@ type config struct {
 	knownSender  func(id, qualifier string) bool
 	ctx          context.Context
 	reuse        bool
+	readAhead    bool
+	aheadBatch   int // segments per read-ahead batch; 0 is readAheadBatch
 }
 
 func newConfig(opts []Option) config {
