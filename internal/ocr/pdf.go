@@ -244,7 +244,8 @@ func DecodePGM(b []byte) (*image.Gray, error) {
 	h, _ := strconv.Atoi(fields[2])
 	maxv, _ := strconv.Atoi(fields[3])
 	i++ // the single whitespace after maxval
-	if w <= 0 || h <= 0 || maxv != 255 || len(b)-i < w*h {
+	// w*h can overflow: the data must hold h rows of w bytes.
+	if w <= 0 || h <= 0 || maxv != 255 || (len(b)-i)/h < w {
 		return nil, fmt.Errorf("PGM %dx%d max %d: bad header or short data", w, h, maxv)
 	}
 	img := image.NewGray(image.Rect(0, 0, w, h))
