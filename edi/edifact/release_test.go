@@ -2,7 +2,6 @@ package edifact
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -37,63 +36,6 @@ func releaseInput(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// edifactTrace renders each message when it is returned, holding lag
-// messages before handing them back with Release (lag < 0: no Release)
-// and checking that they did not change until then.
-func edifactTrace(t *testing.T, in []byte, lag int, opts ...Option) string {
-	d := NewDecoder(bytes.NewReader(in), opts...)
-	render := func(m *Message) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "msg %s %s accepted=%v errs=%v\n", m.Type, m.Envelope.MessageControl, m.Accepted, m.Errors)
-		for _, s := range m.Segments {
-			fmt.Fprintf(&b, "  %d/%d %s\n", s.Pos.Index, s.Pos.InMessage, s.String())
-		}
-		return b.String()
-	}
-	type held struct {
-		m    *Message
-		text string
-	}
-	var queue []held
-	release := func() {
-		h := queue[0]
-		queue = queue[1:]
-		if now := render(h.m); now != h.text {
-			t.Fatalf("a message changed before it was released:\n%s\nwas:\n%s", now, h.text)
-		}
-		d.Release(h.m)
-	}
-	var b strings.Builder
-	for {
-		m, err := d.Next()
-		if err == io.EOF {
-			break
-		}
-		var se *SyntaxError
-		if errors.As(err, &se) {
-			fmt.Fprintf(&b, "syntax: %v\n", err)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := held{m, render(m)}
-		b.WriteString(h.text)
-		if lag >= 0 {
-			queue = append(queue, h)
-			for len(queue) > lag {
-				release()
-			}
-		}
-	}
-	for len(queue) > 0 {
-		release()
-	}
-	rep := d.Report()
-	fmt.Fprintf(&b, "report: %d messages, %d rejected, %d interchanges, %v\n", rep.Messages, rep.Rejected, len(rep.Interchanges), rep.Errors)
-	return b.String()
-}
-
 // TestRelease checks that a Decoder given its messages back (Release),
 // early or late, gives message by message what one that is not gives,
 // and that WithMessageReuse does too where a message has no UNT (the
@@ -101,16 +43,16 @@ func edifactTrace(t *testing.T, in []byte, lag int, opts ...Option) string {
 // keeps its UNH).
 func TestRelease(t *testing.T) {
 	in := releaseInput(t)
-	want := edifactTrace(t, in, -1)
+	want := fullTrace(t, bytes.NewReader(in), -1)
 	if !strings.Contains(want, "has no UNT") || !strings.Contains(want, "syntax:") {
 		t.Fatalf("the input does not have the cases:\n%s", want)
 	}
 	for _, lag := range []int{0, 1, 4} {
-		if got := edifactTrace(t, in, lag); got != want {
+		if got := fullTrace(t, bytes.NewReader(in), lag); got != want {
 			t.Errorf("with Release after %d messages:\n%s\nwant:\n%s", lag, got, want)
 		}
 	}
-	if got := edifactTrace(t, in, -1, WithMessageReuse()); got != want {
+	if got := fullTrace(t, bytes.NewReader(in), -1, WithMessageReuse()); got != want {
 		t.Errorf("with WithMessageReuse:\n%s\nwant:\n%s", got, want)
 	}
 	d := NewDecoder(bytes.NewReader(in))
