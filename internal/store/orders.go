@@ -138,7 +138,7 @@ func deriveOrder(id string, o *order.Order) (orderFields, error) {
 	} else if sum, ok := c.LinesTotal(); ok && len(c.Lines) > 0 {
 		total = sum.String()
 	}
-	b, err := json.Marshal(&c)
+	b, err := order.Marshal(&c)
 	if err != nil {
 		return orderFields{}, fmt.Errorf("encoding order: %w", err)
 	}

@@ -72,25 +72,11 @@ func (p Provenance) sorted() []ProvenanceEntry {
 // MarshalJSON writes the object {"path": "where", ...} with sorted keys,
 // escaped as encoding/json escapes strings.
 func (p Provenance) MarshalJSON() ([]byte, error) {
-	if p == nil {
-		return []byte("null"), nil
-	}
-	entries := p.sorted()
 	n := 2
-	for _, e := range entries {
+	for _, e := range p {
 		n += len(e.Path) + len(e.Where) + 6
 	}
-	b := make([]byte, 0, n)
-	b = append(b, '{')
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, e.Path)
-		b = append(b, ':')
-		b = appendJSONString(b, e.Where)
-	}
-	return append(b, '}'), nil
+	return p.appendJSON(make([]byte, 0, n)), nil
 }
 
 // UnmarshalJSON reads the object form; the entries come back sorted by
