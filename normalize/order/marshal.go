@@ -343,8 +343,12 @@ func (p Provenance) appendJSON(b []byte) []byte {
 	if p == nil {
 		return append(b, "null"...)
 	}
+	entries := p
+	if !p.sortedUnique() {
+		entries = p.sorted()
+	}
 	b = append(b, '{')
-	for i, e := range p.sorted() {
+	for i, e := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}

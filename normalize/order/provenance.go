@@ -54,6 +54,9 @@ func (p Provenance) Len() int { return len(p.Map()) }
 
 // sorted returns the entries by path, one per path (the last recorded).
 func (p Provenance) sorted() []ProvenanceEntry {
+	if p.sortedUnique() {
+		return slices.Clone(p)
+	}
 	idx := make([]int, len(p))
 	for i := range idx {
 		idx[i] = i
@@ -67,6 +70,17 @@ func (p Provenance) sorted() []ProvenanceEntry {
 		out = append(out, p[i])
 	}
 	return out
+}
+
+// sortedUnique reports whether the entries are sorted by path, one per
+// path (as decoding brings them back).
+func (p Provenance) sortedUnique() bool {
+	for i := 1; i < len(p); i++ {
+		if p[i-1].Path >= p[i].Path {
+			return false
+		}
+	}
+	return true
 }
 
 // MarshalJSON writes the object {"path": "where", ...} with sorted keys,
