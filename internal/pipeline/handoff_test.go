@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -67,5 +68,31 @@ func TestOrderHandoffQueue(t *testing.T) {
 	h.put(nil)
 	if h.len() != 0 || len(h.queue) != 0 {
 		t.Errorf("after 1000 puts and takes: %d entries, %d queued; want none", h.len(), len(h.queue))
+	}
+}
+
+// TestNormalizedData checks that the "normalized" event's data is written
+// as the map it replaced was.
+func TestNormalizedData(t *testing.T) {
+	tests := []struct {
+		shipToNew  bool
+		unresolved []string
+	}{
+		{false, nil},
+		{true, []string{}},
+		{true, []string{"lines[0].sku: no item for <A&B>", "customer_id: \u2028"}},
+	}
+	for _, tt := range tests {
+		got, err := json.Marshal(normalizedData{ShipToNew: tt.shipToNew, Unresolved: tt.unresolved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(map[string]any{"unresolved": tt.unresolved, "ship_to_new": tt.shipToNew})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("normalized data = %s, want %s", got, want)
+		}
 	}
 }

@@ -285,7 +285,7 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if len(res.Unresolved) > 0 {
 		reason += "; unresolved: " + strings.Join(res.Unresolved, "; ")
 	}
-	data, _ := json.Marshal(map[string]any{"unresolved": res.Unresolved, "ship_to_new": res.ShipToNew})
+	data, _ := json.Marshal(normalizedData{ShipToNew: res.ShipToNew, Unresolved: res.Unresolved})
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "normalized", Reason: reason, Data: data}); err != nil {
 		return err
 	}
@@ -299,6 +299,13 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
 	return p.decideOrder(ctx, tx, reads, &updated, stored)
+}
+
+// normalizedData is the data of a "normalized" event (the keys in the
+// order a map of them is written in).
+type normalizedData struct {
+	ShipToNew  bool     `json:"ship_to_new"`
+	Unresolved []string `json:"unresolved"`
 }
 
 // decide applies the rule set. Until the rules land (credit limit,
@@ -346,13 +353,13 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	if err != nil {
 		return fmt.Errorf("route %s: %w", rec.ID, err)
 	}
-	updated, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted)
+	revision, err := tx.SetOrderStatusRevision(ctx, rec.ID, rec.Revision, order.StatusRouted)
 	if err != nil {
 		return err
 	}
 	var names []string
 	for _, t := range targets {
-		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
+		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
 		if t.format != routing.FormatJSON {
 			if in.Payload, err = p.render(ctx, tx, cfg, o, t); err != nil {
 				return fmt.Errorf("route %s: rendering %s for %s: %w", rec.ID, t.format, t.backend, err)
@@ -371,7 +378,7 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 		// committed (this transaction may yet roll back).
 		routed := *o
 		routed.Status = order.StatusRouted
-		p.routed.put([]storedOrder{{rec.ID, updated.Revision, &routed}})
+		p.routed.put([]storedOrder{{rec.ID, revision, &routed}})
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "route", string(order.StatusRouted)).Inc()
 	return nil

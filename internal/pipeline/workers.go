@@ -473,7 +473,7 @@ func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, 
 	if rec.Status == status || rec.Status == order.StatusFailed {
 		return nil
 	}
-	_, err = tx.SetOrderStatus(ctx, rec.ID, rec.Revision, status)
+	_, err = tx.SetOrderStatusRevision(ctx, rec.ID, rec.Revision, status)
 	return err
 }
 
