@@ -127,7 +127,9 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	// A sender waits for this commit (an API client's answer, a file that
 	// stays in place until it): it queues for the write lock before the
 	// stages (store.UrgentWrite).
+	var handed []storedOrder // the orders for normalize, handed off after the commit
 	err := p.write(store.UrgentWrite(ctx), func(tx *store.Tx, pub message.Publisher) error {
+		handed = handed[:0]
 		for i, doc := range docs {
 			if inTx {
 				body := io.Reader(bytes.NewReader(nil))
@@ -170,7 +172,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				}
 				continue
 			}
-			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre)
+			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre, &handed)
 			if err != nil {
 				return err
 			}
@@ -187,6 +189,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	if err != nil {
 		return nil, fmt.Errorf("storing %d document(s): %w", len(docs), err)
 	}
+	p.handoff.put(handed)
 	for i, t := range out {
 		status := "received"
 		switch {
@@ -267,7 +270,8 @@ func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channel
 // transaction, unless one of its interchanges was received before (then
 // the parse stage applies the partner's duplicate policy): done reports
 // whether it did.
-func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed) (done bool, err error) {
+// Its orders for the normalize stage are added to stored.
+func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]storedOrder) (done bool, err error) {
 	if pre == nil {
 		return false, nil
 	}
@@ -297,7 +301,7 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 		}
 	}
 	for _, m := range pre.msgs {
-		if err := p.recordMessage(ctx, tx, pub, nil, doc, m); err != nil {
+		if err := p.recordMessage(ctx, tx, pub, nil, doc, m, stored); err != nil {
 			return false, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -99,6 +100,12 @@ type Pipeline struct {
 	routes   routeTables
 	engines  engines
 	sources  sourceStates
+	// handoff passes the orders intake stored to normalize; routed, the
+	// orders routing stored to the delivery worker.
+	handoff, routed *orderHandoff
+	// routedStale counts the orders routing handed off that were not
+	// the order as committed.
+	routedStale atomic.Int64
 
 	mu      sync.Mutex
 	running bool
@@ -133,7 +140,8 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Singleton == nil {
 		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
 	}
-	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger)}
+	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger), handoff: newOrderHandoff(handoffMax, handoffTTL, time.Now),
+		routed: newOrderHandoff(handoffMax, handoffTTL, time.Now)}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
 	open := d.BreakerOpen

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -73,6 +75,7 @@ type harnessOptions struct {
 	rules       string                             // a rules section ("rules:\n  ..."); none when ""
 	response    string                             // the partner's order_response; none when ""
 	capture     pipeline.Capture
+	noHandoff   bool // every stage decodes the orders it reads
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -186,6 +189,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
+	}
+	if o.noHandoff {
+		pipeline.DisableHandoffs(h.p)
 	}
 	h.src = newFakeSource("inbox")
 
@@ -814,4 +820,73 @@ func testDelivery(t *testing.T) {
 			}
 		})
 	}
+}
+
+var deliveryIDs = regexp.MustCompile(`dlv_[0-9A-Z]+`)
+
+// TestHandoffSameAsDecoding runs orders through the pipeline with the
+// in-process handoffs (intake to normalize, routing to delivery) and
+// without them, each stage decoding what it reads: the stored orders,
+// their revisions, statuses and timelines, and what the backend got must
+// be the same, but for the ids.
+func TestHandoffSameAsDecoding(t *testing.T) {
+	const files = 5
+	type outcome struct {
+		Revision  int64
+		Status    order.Status
+		Canonical string
+		Timeline  []string
+		Delivered string
+	}
+	run := func(t *testing.T, handoff bool) ([]outcome, pipeline.HandoffStats) {
+		h := newHarness(t, harnessOptions{noHandoff: !handoff})
+		for i := range files {
+			h.src.push(fmt.Sprintf("f%d", i), fixtures.X12850(4700+i, fmt.Sprintf("PO-%d", i), 30))
+		}
+		var out []outcome
+		for i := range files {
+			doc := h.documentIn(fmt.Sprintf("f%d", i), store.DocumentParsed)
+			rec := h.orderOf(doc.ID, order.StatusDelivered)
+			ids := strings.NewReplacer(rec.ID, "ORDER", doc.ID, "DOC")
+			anon := func(s string) string { return deliveryIDs.ReplaceAllString(ids.Replace(s), "DELIVERY") }
+			evs, err := h.st.Timeline(h.ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var timeline []string
+			for _, e := range evs {
+				timeline = append(timeline, anon(fmt.Sprintf("%s %s %s %s", e.Actor, e.Kind, e.Reason, e.Data)))
+			}
+			matches, err := filepath.Glob(filepath.Join(h.dir, "outbound", rec.ID+"*"))
+			if err != nil || len(matches) != 1 {
+				t.Fatalf("delivered files of %s: %v %v", rec.ID, matches, err)
+			}
+			delivered, err := os.ReadFile(matches[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, outcome{rec.Revision, rec.Status, anon(string(rec.Canonical)), timeline, anon(string(delivered))})
+		}
+		return out, pipeline.Handoffs(h.p)
+	}
+	want, off := run(t, false)
+	got, on := run(t, true)
+	if off != (pipeline.HandoffStats{}) {
+		t.Errorf("handoffs off: %+v, want none taken", off)
+	}
+	if on.Normalize == 0 || on.Delivery == 0 || on.DeliveryStale != 0 {
+		t.Errorf("handoffs on: %+v of %d orders, want some taken by each stage, none stale", on, files)
+	}
+	for i := range want {
+		g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i])
+		if !reflect.DeepEqual(got[i], want[i]) {
+			at := 0
+			for at < min(len(g), len(w)) && g[at] == w[at] {
+				at++
+			}
+			from := max(at-200, 0)
+			t.Errorf("order %d differs at byte %d; with handoffs:\n...%s...\nwithout (decoding):\n...%s...", i, at, g[from:min(at+200, len(g))], w[from:min(at+200, len(w))])
+		}
+	}
+	t.Logf("handoffs taken of %d orders: %+v", files, on)
 }

@@ -64,7 +64,7 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		Now: p.d.Now,
 	}
 	sum, err := p.d.Processor.Process(ctx, rc, doc.Filename, opts, func(m *ediproc.Message) error {
-		return p.recordMessage(ctx, tx, pub, msg, doc, m)
+		return p.recordMessage(ctx, tx, pub, msg, doc, m, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("parse: %s: %w", doc.ID, err)
@@ -88,8 +88,9 @@ func (p *Pipeline) claimInterchange(ctx context.Context, tx *store.Tx, docID str
 
 // recordMessage stores what parsing found in one message: an order (with
 // its "parsed" event and its order.parsed message), or an event saying why
-// there is none.
-func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message) error {
+// there is none. An order for the normalize stage is added to stored,
+// when not nil, to be handed off once the transaction commits.
+func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]storedOrder) error {
 	switch {
 	case m.Duplicate && policyOf(m.Partner) != policyHold:
 		return nil
@@ -121,7 +122,18 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
 		return err
 	}
-	return publish(pub, TopicOrderParsed, parent, payload{OrderID: rec.ID})
+	if err := publish(pub, TopicOrderParsed, parent, payload{OrderID: rec.ID}); err != nil {
+		return err
+	}
+	if stored != nil {
+		// As decoding the stored JSON gives it (OrderFrom), made here so
+		// that the handoff after the commit is quick: normalize may run
+		// as soon as the transaction commits.
+		if so, err := rec.OrderFrom(o); err == nil {
+			*stored = append(*stored, storedOrder{rec.ID, rec.Revision, so})
+		}
+	}
+	return nil
 }
 
 // finishDocument stores a parsed document's acks and its outcome.
@@ -236,9 +248,13 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	}
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
-	o, err := rec.Order()
-	if err != nil {
-		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
+	// The order intake stored, when it did so in this process; else as
+	// stored.
+	o := p.handoff.take(rec.ID, rec.Revision)
+	if o == nil {
+		if o, err = rec.Order(); err != nil {
+			return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
+		}
 	}
 	o.ID = rec.ID
 	reads := newMasterReads(tx)
@@ -269,7 +285,7 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if len(res.Unresolved) > 0 {
 		reason += "; unresolved: " + strings.Join(res.Unresolved, "; ")
 	}
-	data, _ := json.Marshal(map[string]any{"unresolved": res.Unresolved, "ship_to_new": res.ShipToNew})
+	data, _ := json.Marshal(normalizedData{ShipToNew: res.ShipToNew, Unresolved: res.Unresolved})
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "normalized", Reason: reason, Data: data}); err != nil {
 		return err
 	}
@@ -283,6 +299,13 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
 	return p.decideOrder(ctx, tx, reads, &updated, stored)
+}
+
+// normalizedData is the data of a "normalized" event (the keys in the
+// order a map of them is written in).
+type normalizedData struct {
+	ShipToNew  bool     `json:"ship_to_new"`
+	Unresolved []string `json:"unresolved"`
 }
 
 // decide applies the rule set. Until the rules land (credit limit,
@@ -330,13 +353,13 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	if err != nil {
 		return fmt.Errorf("route %s: %w", rec.ID, err)
 	}
-	updated, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted)
+	revision, err := tx.SetOrderStatusRevision(ctx, rec.ID, rec.Revision, order.StatusRouted)
 	if err != nil {
 		return err
 	}
 	var names []string
 	for _, t := range targets {
-		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: updated.Revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
+		in := store.DeliveryInput{OrderID: rec.ID, OrderRevision: revision, Route: t.route, Backend: t.backend, Format: string(t.format)}
 		if t.format != routing.FormatJSON {
 			if in.Payload, err = p.render(ctx, tx, cfg, o, t); err != nil {
 				return fmt.Errorf("route %s: rendering %s for %s: %w", rec.ID, t.format, t.backend, err)
@@ -349,6 +372,13 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "routed", Reason: strings.Join(names, ", ")}); err != nil {
 		return err
+	}
+	if len(targets) > 0 {
+		// For the delivery worker, which checks it against what was
+		// committed (this transaction may yet roll back).
+		routed := *o
+		routed.Status = order.StatusRouted
+		p.routed.put([]storedOrder{{rec.ID, revision, &routed}})
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "route", string(order.StatusRouted)).Inc()
 	return nil

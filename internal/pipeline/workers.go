@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -377,7 +378,7 @@ func (p *Pipeline) delivery(d store.Delivery, rec store.OrderRecord) (routing.De
 	if _, ok := p.d.Backends[d.Backend]; !ok {
 		return routing.Delivery{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
-	o, err := rec.Order()
+	o, err := p.deliveryOrder(rec)
 	if err != nil {
 		return routing.Delivery{}, routing.Permanent(err)
 	}
@@ -388,6 +389,22 @@ func (p *Pipeline) delivery(d store.Delivery, rec store.OrderRecord) (routing.De
 	}
 	return routing.Delivery{Key: routing.DeliveryKey(d.OrderID, int(d.OrderRevision)),
 		OrderID: d.OrderID, Revision: int(d.OrderRevision), Order: o, Payload: pl, Attempt: d.Attempts}, nil
+}
+
+// deliveryOrder returns rec.Order(): the order routing handed off, when
+// it is the order as committed (its JSON is rec's, byte for byte), else
+// the stored JSON decoded.
+func (p *Pipeline) deliveryOrder(rec store.OrderRecord) (*order.Order, error) {
+	if o := p.routed.take(rec.ID, rec.Revision); o != nil {
+		if data, err := order.Marshal(o); err == nil && bytes.Equal(data, rec.Canonical) {
+			d, err := order.Decoded(o, data)
+			if err == nil {
+				return d, nil
+			}
+		}
+		p.routedStale.Add(1)
+	}
+	return rec.Order()
 }
 
 // recordDelivery records an attempt's outcome and its timeline event.
@@ -456,7 +473,7 @@ func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, 
 	if rec.Status == status || rec.Status == order.StatusFailed {
 		return nil
 	}
-	_, err = tx.SetOrderStatus(ctx, rec.ID, rec.Revision, status)
+	_, err = tx.SetOrderStatusRevision(ctx, rec.ID, rec.Revision, status)
 	return err
 }
 

@@ -138,7 +138,7 @@ func deriveOrder(id string, o *order.Order) (orderFields, error) {
 	} else if sum, ok := c.LinesTotal(); ok && len(c.Lines) > 0 {
 		total = sum.String()
 	}
-	b, err := json.Marshal(&c)
+	b, err := order.Marshal(&c)
 	if err != nil {
 		return orderFields{}, fmt.Errorf("encoding order: %w", err)
 	}
@@ -415,15 +415,9 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	}
 	// The patched JSON is read back with a SELECT: on SQLite a RETURNING
 	// of it costs more (the rows returned go through a temporary table).
-	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
-		canonical = json_set(canonical, '$.status', ?)
-		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
+	n, err := t.setOrderStatusSQLite(ctx, id, revision, status)
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+		return OrderRecord{}, err
 	}
 	rec, err := getOrder(ctx, t.tx, id)
 	if err != nil {
@@ -433,6 +427,43 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
 	}
 	return rec, nil
+}
+
+// SetOrderStatusRevision is SetOrderStatus for a caller that needs only
+// the order's new revision: on SQLite the row is not read back.
+func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
+	if t.s.driver == DriverPostgres {
+		rec, err := t.setOrderStatusPG(ctx, id, revision, status)
+		return rec.Revision, err
+	}
+	n, err := t.setOrderStatusSQLite(ctx, id, revision, status)
+	if err != nil {
+		return 0, err
+	}
+	if n == 1 {
+		return revision + 1, nil
+	}
+	rec, err := getOrder(ctx, t.tx, id)
+	if err != nil {
+		return 0, fmt.Errorf("setting status: %w", err)
+	}
+	return 0, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
+}
+
+// setOrderStatusSQLite patches the status of the order at revision and
+// returns the number of rows changed.
+func (t *Tx) setOrderStatusSQLite(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
+		canonical = json_set(canonical, '$.status', ?)
+		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
+	if err != nil {
+		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	return n, nil
 }
 
 func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {

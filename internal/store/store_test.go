@@ -511,6 +511,63 @@ func TestSetOrderStatus(t *testing.T) {
 	})
 }
 
+// TestSetOrderStatusRevision checks that it changes the row as
+// SetOrderStatus does and reports the revision, a stale revision and a
+// missing order as SetOrderStatus does.
+func TestSetOrderStatusRevision(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s, err := Open(ctx, drv.options(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close(ctx)
+		d := insertDoc(t, s, "edi", "po1.edi")
+		err = s.Write(ctx, func(tx *Tx) error {
+			o := &order.Order{Channel: order.ChannelEDI, Source: order.Source{Standard: "X12"}, PONumber: "P1",
+				Lines: []order.Line{{LineNo: "1", Quantity: decimal.MustParse("1.50"), SKU: "A"}}}
+			rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
+			if err != nil {
+				return err
+			}
+			tests := []struct {
+				name     string
+				id       string
+				revision int64
+				status   order.Status
+				want     int64
+				wantErr  error
+			}{
+				{"current revision", rec.ID, 1, order.StatusAccepted, 2, nil},
+				{"next", rec.ID, 2, order.StatusRouted, 3, nil},
+				{"stale revision", rec.ID, 2, order.StatusDelivered, 0, ErrConflict},
+				{"no such order", "ord_missing", 1, order.StatusRouted, 0, ErrNotFound},
+			}
+			for _, tt := range tests {
+				got, err := tx.SetOrderStatusRevision(ctx, tt.id, tt.revision, tt.status)
+				if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+					t.Errorf("%s: revision %d, error %v; want %d, %v", tt.name, got, err, tt.want, tt.wantErr)
+				}
+			}
+			back, err := tx.GetOrder(ctx, rec.ID)
+			if err != nil {
+				return err
+			}
+			bo, err := back.Order()
+			if err != nil {
+				return err
+			}
+			if back.Status != order.StatusRouted || bo.Status != order.StatusRouted || back.Revision != 3 || bo.Lines[0].Quantity.String() != "1.50" {
+				t.Errorf("after SetOrderStatusRevision: record %+v, order %+v", back, bo)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestReserveControlNumbers(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, drv testDriver) {
 		ctx := context.Background()

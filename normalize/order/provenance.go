@@ -54,6 +54,9 @@ func (p Provenance) Len() int { return len(p.Map()) }
 
 // sorted returns the entries by path, one per path (the last recorded).
 func (p Provenance) sorted() []ProvenanceEntry {
+	if p.sortedUnique() {
+		return slices.Clone(p)
+	}
 	idx := make([]int, len(p))
 	for i := range idx {
 		idx[i] = i
@@ -69,28 +72,25 @@ func (p Provenance) sorted() []ProvenanceEntry {
 	return out
 }
 
+// sortedUnique reports whether the entries are sorted by path, one per
+// path (as decoding brings them back).
+func (p Provenance) sortedUnique() bool {
+	for i := 1; i < len(p); i++ {
+		if p[i-1].Path >= p[i].Path {
+			return false
+		}
+	}
+	return true
+}
+
 // MarshalJSON writes the object {"path": "where", ...} with sorted keys,
 // escaped as encoding/json escapes strings.
 func (p Provenance) MarshalJSON() ([]byte, error) {
-	if p == nil {
-		return []byte("null"), nil
-	}
-	entries := p.sorted()
 	n := 2
-	for _, e := range entries {
+	for _, e := range p {
 		n += len(e.Path) + len(e.Where) + 6
 	}
-	b := make([]byte, 0, n)
-	b = append(b, '{')
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, e.Path)
-		b = append(b, ':')
-		b = appendJSONString(b, e.Where)
-	}
-	return append(b, '}'), nil
+	return p.appendJSON(make([]byte, 0, n)), nil
 }
 
 // UnmarshalJSON reads the object form; the entries come back sorted by
