@@ -51,6 +51,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 	opts.Workers = parseWorkers
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
+	lines := &orderLines{w: out}
 	status := exitOK
 	var tools *app.Tools
 	defer func() {
@@ -79,7 +80,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 				continue
 			}
 			for _, o := range orders {
-				if err := writeJSONLine(out, o); err != nil {
+				if err := lines.write(o); err != nil {
 					return exitRejected
 				}
 			}
@@ -96,7 +97,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 			if m.Order == nil {
 				return nil
 			}
-			return writeJSONLine(out, m.Order)
+			return lines.write(m.Order)
 		})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)

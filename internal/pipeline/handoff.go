@@ -46,8 +46,11 @@ type handoffQueued struct {
 	at  time.Time
 }
 
+// handoffMax bounds each handoff: a decoded 30-line order holds about
+// 70 KB, and with 1024 entries a burst of 3,000 files doubled the peak
+// RSS (65 -> 135 MB) for no CPU gain that could be measured over 256.
 const (
-	handoffMax = 1024
+	handoffMax = 256
 	handoffTTL = time.Minute
 )
 

@@ -26,6 +26,24 @@ func Marshal(o *Order) ([]byte, error) {
 	return b, nil
 }
 
+// AppendJSON appends the canonical JSON of o (as Marshal returns it) to
+// b, so that a writer of many orders can reuse one buffer. On an error b
+// is returned unchanged.
+func AppendJSON(b []byte, o *Order) ([]byte, error) {
+	if o == nil {
+		return append(b, "null"...), nil
+	}
+	out, ok := appendOrder(b, o)
+	if ok {
+		return out, nil
+	}
+	j, err := json.Marshal(o)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
+}
+
 // sizeHint is a guess at the length of o's JSON, for one allocation.
 func (o *Order) sizeHint() int {
 	n := 512 + 200*len(o.Lines) + 96*len(o.Parties)

@@ -26,6 +26,17 @@ func sameAsJSON(t *testing.T, name string, o *Order) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: Marshal =\n%s\njson.Marshal =\n%s", name, got, want)
 	}
+	prefix := []byte("[1,")
+	app, aerr := AppendJSON(prefix, o)
+	if (aerr == nil) != (werr == nil) {
+		t.Fatalf("%s: AppendJSON error %v, json.Marshal error %v", name, aerr, werr)
+	}
+	if aerr == nil && !bytes.Equal(app, append(prefix, want...)) {
+		t.Fatalf("%s: AppendJSON =\n%s\nwant the prefix and\n%s", name, app, want)
+	}
+	if aerr != nil && !bytes.Equal(app, prefix) {
+		t.Fatalf("%s: AppendJSON changed the buffer on an error: %s", name, app)
+	}
 }
 
 // TestMarshalCorpus compares Marshal with encoding/json on the orders the
