@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ordergate/ordergate/edi"
 )
@@ -122,9 +123,10 @@ type Decoder struct {
 	knownSender  func(id, qualifier string) bool
 	prev         *Message // the last message returned, recycled under WithMessageReuse
 	resetPending bool
-	free         []*Message // messages handed back by Release
-	ra           *readAhead // WithReadAhead, once Next started it
-	seps         Separators // in effect after the last segment (read-ahead)
+	free         []*Message  // messages handed back by Release
+	ra           *readAhead  // WithReadAhead, once Next started it
+	seps         Separators  // in effect after the last segment (read-ahead)
+	pending      arenaBlocks // block groups handed over, for the next finished message (read-ahead)
 }
 
 type result struct {
@@ -173,7 +175,12 @@ func (d *Decoder) Next() (*Message, error) {
 		}
 		if d.resetPending {
 			// The message returned before is no longer valid: recycle.
-			d.arena.reset()
+			if d.ra != nil {
+				d.ra.shared.put(d.prev.blocks)
+				d.prev.blocks = arenaBlocks{}
+			} else {
+				d.arena.reset()
+			}
 			d.resetPending = false
 		}
 		if d.done {
@@ -218,8 +225,10 @@ func (d *Decoder) read() (*edi.Segment, error) {
 			return nil, fmt.Errorf("decoding EDIFACT: %w", err)
 		}
 	}
-	seg, seps, err := d.ra.next(d.cfg.ctx)
+	seg, seps, blocks, err := d.ra.next(d.cfg.ctx)
 	d.seps = seps
+	d.pending.strs = append(d.pending.strs, blocks.strs...)
+	d.pending.ints = append(d.pending.ints, blocks.ints...)
 	return seg, err
 }
 
@@ -242,7 +251,11 @@ func (d *Decoder) Release(m *Message) {
 	if d.cfg.reuse || m == nil {
 		return
 	}
-	d.arena.recycle(m.blocks)
+	if d.ra != nil {
+		d.ra.shared.put(m.blocks)
+	} else {
+		d.arena.recycle(m.blocks)
+	}
 	m.blocks = arenaBlocks{}
 	if cap(m.Segments) <= 1<<16 && len(d.free) < maxReleased {
 		d.free = append(d.free, m)
@@ -723,9 +736,15 @@ func (d *Decoder) finishMessage() {
 			d.listed++
 		}
 	}
-	if d.cfg.reuse {
+	switch {
+	case d.ra != nil:
+		m.blocks, d.pending = d.pending, arenaBlocks{}
+		if d.cfg.reuse {
+			d.prev = m
+		}
+	case d.cfg.reuse:
 		d.prev = m
-	} else {
+	default:
 		m.blocks = d.arena.detach()
 	}
 	d.emit(m)
@@ -769,6 +788,79 @@ type arena struct {
 	own   bool
 	taken arenaBlocks
 	pool  arenaBlocks
+	// grouped (the reading goroutine of a Decoder reading ahead): the
+	// reader closes a group of blocks before each service segment that
+	// can end a message and after each UNT (boundary), and hands the
+	// groups closed so far over with each segment (takeClosed); the
+	// decoder gives a finished message the groups handed over until
+	// then, and the blocks come back through shared once the message is
+	// released.
+	grouped bool
+	closed  arenaBlocks
+	shared  *blockPool
+}
+
+// blockPool holds blocks handed back from the decoder's goroutine to the
+// reading goroutine.
+type blockPool struct {
+	mu sync.Mutex
+	b  arenaBlocks
+}
+
+// put adds blocks no message uses any more; at most maxPooled of each
+// kind are kept.
+func (p *blockPool) put(b arenaBlocks) {
+	if len(b.strs) == 0 && len(b.ints) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range b.strs {
+		if len(p.b.strs) < maxPooled {
+			p.b.strs = append(p.b.strs, s[:0])
+		}
+	}
+	for _, s := range b.ints {
+		if len(p.b.ints) < maxPooled {
+			p.b.ints = append(p.b.ints, s[:0])
+		}
+	}
+}
+
+// boundary closes the group of blocks taken since the last boundary:
+// the next take starts a new block.
+func (a *arena) boundary() {
+	if len(a.taken.strs) == 0 && len(a.taken.ints) == 0 {
+		a.strs, a.ints = nil, nil
+		return
+	}
+	a.closed.strs = append(a.closed.strs, a.taken.strs...)
+	a.closed.ints = append(a.closed.ints, a.taken.ints...)
+	clear(a.taken.strs)
+	clear(a.taken.ints)
+	a.taken.strs, a.taken.ints = a.taken.strs[:0], a.taken.ints[:0]
+	a.strs, a.ints = nil, nil
+}
+
+// takeClosed returns the groups closed since the last call.
+func (a *arena) takeClosed() arenaBlocks {
+	b := a.closed
+	a.closed = arenaBlocks{}
+	return b
+}
+
+// refill moves the blocks handed back through shared into the pool.
+func (a *arena) refill() {
+	if a.shared == nil {
+		return
+	}
+	a.shared.mu.Lock()
+	defer a.shared.mu.Unlock()
+	a.pool.strs = append(a.pool.strs, a.shared.b.strs...)
+	a.pool.ints = append(a.pool.ints, a.shared.b.ints...)
+	clear(a.shared.b.strs)
+	clear(a.shared.b.ints)
+	a.shared.b.strs, a.shared.b.ints = a.shared.b.strs[:0], a.shared.b.ints[:0]
 }
 
 // arenaBlocks are blocks of an arena: a message's, or the pool.
@@ -820,6 +912,9 @@ const arenaBlock = 4096
 // take returns fresh slices of the given lengths from the blocks.
 func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
 	if cap(a.strs)-len(a.strs) < nStrs {
+		if len(a.pool.strs) == 0 {
+			a.refill()
+		}
 		if n := len(a.pool.strs); n > 0 && nStrs <= arenaBlock {
 			a.strs = a.pool.strs[n-1]
 			a.pool.strs[n-1] = nil
@@ -832,6 +927,9 @@ func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
 		}
 	}
 	if cap(a.ints)-len(a.ints) < nInts {
+		if len(a.pool.ints) == 0 {
+			a.refill()
+		}
 		if n := len(a.pool.ints); n > 0 && nInts <= arenaBlock {
 			a.ints = a.pool.ints[n-1]
 			a.pool.ints[n-1] = nil

@@ -39,22 +39,25 @@ type segBatch struct {
 // segs, -1 for none), the error and the separators in effect after it
 // (the Decoder reads them after a UNA, UNB or UNH).
 type segEntry struct {
-	seg  int32
-	err  error
-	seps Separators
+	seg    int32
+	err    error
+	seps   Separators
+	blocks arenaBlocks // the arena's groups closed while reading it
 }
 
 // readAhead runs a Reader on its own goroutine. The reader's segments
-// take their slices from an arena of the reading goroutine that never
-// reuses a block (the decoder and the caller may hold any segment for
-// as long as they like), so those blocks are left to the garbage
-// collector.
+// take their slices from an arena of the reading goroutine that groups its
+// blocks by message (arena.grouped): a message's blocks come back to the
+// reader (shared) once the decoder's caller released it (Release, or the
+// next Next under WithMessageReuse).
 type readAhead struct {
 	full chan *segBatch
 	free chan *segBatch
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	shared *blockPool // arena blocks released by the decoder's side
 
 	cur *segBatch // the batch being consumed
 	i   int       // next entry of cur
@@ -75,7 +78,8 @@ func (d *Decoder) startReadAhead() {
 	for range readAheadBatches {
 		ra.free <- &segBatch{ents: make([]segEntry, 0, size), segs: make([]edi.Segment, 0, size)}
 	}
-	d.rd.arena = &arena{}
+	ra.shared = &blockPool{}
+	d.rd.arena = &arena{own: true, grouped: true, shared: ra.shared}
 	d.ra = ra
 	go ra.run(d.rd, d.cfg.ctx.Done())
 }
@@ -95,6 +99,7 @@ func (ra *readAhead) run(rd *Reader, ctxDone <-chan struct{}) {
 			return
 		}
 		clear(b.segs) // drop the old values for the GC
+		clear(b.ents)
 		b.ents, b.segs = b.ents[:0], b.segs[:0]
 		last := false
 		for len(b.ents) < cap(b.ents) {
@@ -107,6 +112,12 @@ func (ra *readAhead) run(rd *Reader, ctxDone <-chan struct{}) {
 				last = true // io.EOF or the underlying reader's error
 			}
 			e.seps = rd.seps
+			if last {
+				rd.arena.boundary() // the rest belongs to what the end closes
+			}
+			if a := rd.arena; len(a.closed.strs) > 0 || len(a.closed.ints) > 0 {
+				e.blocks = a.takeClosed()
+			}
 			b.ents = append(b.ents, e)
 			if last {
 				break
@@ -127,7 +138,7 @@ func (ra *readAhead) run(rd *Reader, ctxDone <-chan struct{}) {
 
 // next returns the next ReadSegment result and the separators in effect
 // after it, or the context's error when it ended before one arrived.
-func (ra *readAhead) next(ctx context.Context) (*edi.Segment, Separators, error) {
+func (ra *readAhead) next(ctx context.Context) (*edi.Segment, Separators, arenaBlocks, error) {
 	if ra.cur == nil || ra.i == len(ra.cur.ents) {
 		if ra.cur != nil {
 			ra.free <- ra.cur
@@ -137,7 +148,7 @@ func (ra *readAhead) next(ctx context.Context) (*edi.Segment, Separators, error)
 		case b := <-ra.full:
 			ra.cur, ra.i = b, 0
 		case <-ctx.Done():
-			return nil, Separators{}, fmt.Errorf("decoding EDIFACT: %w", ctx.Err())
+			return nil, Separators{}, arenaBlocks{}, fmt.Errorf("decoding EDIFACT: %w", ctx.Err())
 		}
 	}
 	e := &ra.cur.ents[ra.i]
@@ -147,7 +158,7 @@ func (ra *readAhead) next(ctx context.Context) (*edi.Segment, Separators, error)
 	if e.seg >= 0 {
 		seg = &ra.cur.segs[e.seg]
 	}
-	return seg, e.seps, e.err
+	return seg, e.seps, e.blocks, e.err
 }
 
 // stop ends the reading goroutine and waits for it.

@@ -248,3 +248,52 @@ func TestReadAheadStops(t *testing.T) {
 	}
 	goroutinesBack(t, base) // no Close: the goroutine ended at the end of input
 }
+
+// TestReadAheadReleaseOutOfOrder: every fourth message is held to the
+// end while the others are handed back at once, so later messages are
+// released before earlier ones while decoding goes on: the held messages
+// stay intact (a message's arena blocks are its own).
+func TestReadAheadReleaseOutOfOrder(t *testing.T) {
+	render := func(m *Message) string {
+		var b strings.Builder
+		for _, s := range m.Segments {
+			fmt.Fprintf(&b, "  %+v %s\n", s.Pos, s.String())
+		}
+		return b.String()
+	}
+	for name, data := range readAheadInputs(t) {
+		if strings.Contains(name, "/") {
+			continue
+		}
+		d := NewDecoder(bytes.NewReader(data), WithReadAhead(), withReadAheadBatch(3))
+		type held struct {
+			m    *Message
+			text string
+		}
+		var kept []held
+		n := 0
+		for {
+			m, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				continue
+			}
+			if n++; n%4 == 1 {
+				kept = append(kept, held{m, render(m)})
+			} else {
+				d.Release(m)
+			}
+		}
+		d.Close()
+		if n < 8 {
+			t.Fatalf("%s: %d messages, too few for the test", name, n)
+		}
+		for _, h := range kept {
+			if now := render(h.m); now != h.text {
+				t.Fatalf("%s: a held message changed while later ones were released:\n%s\nwas:\n%s", name, now, h.text)
+			}
+		}
+	}
+}

@@ -296,6 +296,9 @@ func (r *Reader) ReadSegment() (*edi.Segment, error) {
 }
 
 func (r *Reader) readUNA(start int64) (*edi.Segment, error) {
+	if r.arena != nil && r.arena.grouped {
+		r.arena.boundary() // a UNA, valid or not, ends a message
+	}
 	n := r.ensure(9)
 	r.index++
 	r.inMsg = 0
@@ -567,6 +570,13 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 	}
 	var problem *SyntaxError
 	isUNT := false
+	grouped := r.arena != nil && r.arena.grouped
+	switch string(tag) {
+	case "UNB", "UNH", "UNZ", "UNG", "UNE":
+		if grouped {
+			r.arena.boundary() // the segment may end a message: its values are not the message's
+		}
+	}
 	switch string(tag) {
 	case "UNB":
 		r.startInterchange()
@@ -604,6 +614,9 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		r.build(string(data), tag)
 	}
 	r.seg.Pos = pos
+	if isUNT && grouped {
+		r.arena.boundary() // the UNT's values are its message's
+	}
 	if problem != nil {
 		problem.Offset, problem.Segment, problem.InMessage, problem.Tag = start, r.index, pos.InMessage, r.seg.Tag
 	} else if int(r.bounds[len(r.bounds)-1].end) > r.cfg.limits.MaxElementBytes {
