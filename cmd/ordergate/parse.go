@@ -51,7 +51,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 	opts.Workers = parseWorkers
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
-	lines := &orderLines{w: out}
+	lines := &ediproc.OrderLines{W: out}
 	status := exitOK
 	var tools *app.Tools
 	defer func() {
@@ -80,7 +80,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 				continue
 			}
 			for _, o := range orders {
-				if err := lines.write(o); err != nil {
+				if err := lines.Write(o); err != nil {
 					return exitRejected
 				}
 			}
@@ -97,7 +97,7 @@ func runParse(ctx context.Context, e *env, args []string) int {
 			if m.Order == nil {
 				return nil
 			}
-			return lines.write(m.Order)
+			return lines.Write(m.Order)
 		})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
