@@ -798,6 +798,8 @@ type arena struct {
 	grouped bool
 	closed  arenaBlocks
 	shared  *blockPool
+	// size is the length of a block (0: arenaBlock).
+	size int
 }
 
 // blockPool holds blocks handed back from the decoder's goroutine to the
@@ -816,16 +818,25 @@ func (p *blockPool) put(b arenaBlocks) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range b.strs {
-		if len(p.b.strs) < maxPooled {
+		if len(p.b.strs) < maxShared {
 			p.b.strs = append(p.b.strs, s[:0])
 		}
 	}
 	for _, s := range b.ints {
-		if len(p.b.ints) < maxPooled {
+		if len(p.b.ints) < maxShared {
 			p.b.ints = append(p.b.ints, s[:0])
 		}
 	}
 }
+
+// groupedBlock is the block length of a reading goroutine's arena: a
+// message starts a block of its own, and an ORDERS message of ten lines
+// has about 150 values. maxShared is how many of them are kept for
+// reuse (2.3 MiB), enough for the messages in flight of a pipeline.
+const (
+	groupedBlock = 512
+	maxShared    = 256
+)
 
 // boundary closes the group of blocks taken since the last boundary:
 // the next take starts a new block.
@@ -911,18 +922,22 @@ const arenaBlock = 4096
 
 // take returns fresh slices of the given lengths from the blocks.
 func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
+	bs := a.size
+	if bs == 0 {
+		bs = arenaBlock
+	}
 	if cap(a.strs)-len(a.strs) < nStrs {
 		if len(a.pool.strs) == 0 {
 			a.refill()
 		}
-		if n := len(a.pool.strs); n > 0 && nStrs <= arenaBlock {
+		if n := len(a.pool.strs); n > 0 && nStrs <= bs {
 			a.strs = a.pool.strs[n-1]
 			a.pool.strs[n-1] = nil
 			a.pool.strs = a.pool.strs[:n-1]
 		} else {
-			a.strs = make([]string, 0, max(arenaBlock, nStrs))
+			a.strs = make([]string, 0, max(bs, nStrs))
 		}
-		if a.own && cap(a.strs) == arenaBlock {
+		if a.own && cap(a.strs) == bs {
 			a.taken.strs = append(a.taken.strs, a.strs)
 		}
 	}
@@ -930,14 +945,14 @@ func (a *arena) take(nStrs, nInts int) ([]string, []int32) {
 		if len(a.pool.ints) == 0 {
 			a.refill()
 		}
-		if n := len(a.pool.ints); n > 0 && nInts <= arenaBlock {
+		if n := len(a.pool.ints); n > 0 && nInts <= bs {
 			a.ints = a.pool.ints[n-1]
 			a.pool.ints[n-1] = nil
 			a.pool.ints = a.pool.ints[:n-1]
 		} else {
-			a.ints = make([]int32, 0, max(arenaBlock, nInts))
+			a.ints = make([]int32, 0, max(bs, nInts))
 		}
-		if a.own && cap(a.ints) == arenaBlock {
+		if a.own && cap(a.ints) == bs {
 			a.taken.ints = append(a.taken.ints, a.ints)
 		}
 	}

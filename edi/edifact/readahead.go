@@ -79,7 +79,7 @@ func (d *Decoder) startReadAhead() {
 		ra.free <- &segBatch{ents: make([]segEntry, 0, size), segs: make([]edi.Segment, 0, size)}
 	}
 	ra.shared = &blockPool{}
-	d.rd.arena = &arena{own: true, grouped: true, shared: ra.shared}
+	d.rd.arena = &arena{own: true, grouped: true, shared: ra.shared, size: groupedBlock}
 	d.ra = ra
 	go ra.run(d.rd, d.cfg.ctx.Done())
 }
