@@ -817,16 +817,7 @@ func (p *blockPool) put(b arenaBlocks) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range b.strs {
-		if len(p.b.strs) < maxShared {
-			p.b.strs = append(p.b.strs, s[:0])
-		}
-	}
-	for _, s := range b.ints {
-		if len(p.b.ints) < maxShared {
-			p.b.ints = append(p.b.ints, s[:0])
-		}
-	}
+	p.b.keep(b, maxShared)
 }
 
 // groupedBlock is the block length of a reading goroutine's arena: a
@@ -892,15 +883,18 @@ func (a *arena) detach() arenaBlocks {
 
 // recycle gives back blocks returned by detach whose segments are no
 // longer used; at most maxPooled of each kind are kept.
-func (a *arena) recycle(b arenaBlocks) {
+func (a *arena) recycle(b arenaBlocks) { a.pool.keep(b, maxPooled) }
+
+// keep adds b's blocks, emptied, to p until p holds most of each kind.
+func (p *arenaBlocks) keep(b arenaBlocks, most int) {
 	for _, s := range b.strs {
-		if len(a.pool.strs) < maxPooled {
-			a.pool.strs = append(a.pool.strs, s[:0])
+		if len(p.strs) < most {
+			p.strs = append(p.strs, s[:0])
 		}
 	}
 	for _, s := range b.ints {
-		if len(a.pool.ints) < maxPooled {
-			a.pool.ints = append(a.pool.ints, s[:0])
+		if len(p.ints) < most {
+			p.ints = append(p.ints, s[:0])
 		}
 	}
 }

@@ -472,7 +472,9 @@ func TestDocumentsByID(t *testing.T) {
 	})
 }
 
-func TestSetOrderStatus(t *testing.T) {
+// withOneOrder runs fn in a write transaction of a fresh store of each
+// driver that holds one order (revision 1, one line of quantity 1.50).
+func withOneOrder(t *testing.T, fn func(t *testing.T, ctx context.Context, tx *Tx, rec OrderRecord) error) {
 	forEachDriver(t, func(t *testing.T, drv testDriver) {
 		ctx := context.Background()
 		s, err := Open(ctx, drv.options(t))
@@ -488,22 +490,7 @@ func TestSetOrderStatus(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			got, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
-			if err != nil {
-				return err
-			}
-			back, err := got.Order()
-			if err != nil {
-				return err
-			}
-			if got.Status != order.StatusAccepted || back.Status != order.StatusAccepted || got.Revision != rec.Revision+1 ||
-				back.Lines[0].Quantity.String() != "1.50" {
-				t.Errorf("after SetOrderStatus: record %+v, order %+v", got, back)
-			}
-			if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted); !errors.Is(err, ErrConflict) {
-				t.Errorf("stale revision: %v, want ErrConflict", err)
-			}
-			return nil
+			return fn(t, ctx, tx, rec)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -511,60 +498,63 @@ func TestSetOrderStatus(t *testing.T) {
 	})
 }
 
+func TestSetOrderStatus(t *testing.T) {
+	withOneOrder(t, func(t *testing.T, ctx context.Context, tx *Tx, rec OrderRecord) error {
+		got, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusAccepted)
+		if err != nil {
+			return err
+		}
+		back, err := got.Order()
+		if err != nil {
+			return err
+		}
+		if got.Status != order.StatusAccepted || back.Status != order.StatusAccepted || got.Revision != rec.Revision+1 ||
+			back.Lines[0].Quantity.String() != "1.50" {
+			t.Errorf("after SetOrderStatus: record %+v, order %+v", got, back)
+		}
+		if _, err := tx.SetOrderStatus(ctx, rec.ID, rec.Revision, order.StatusRouted); !errors.Is(err, ErrConflict) {
+			t.Errorf("stale revision: %v, want ErrConflict", err)
+		}
+		return nil
+	})
+}
+
 // TestSetOrderStatusRevision checks that it changes the row as
 // SetOrderStatus does and reports the revision, a stale revision and a
 // missing order as SetOrderStatus does.
 func TestSetOrderStatusRevision(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, drv testDriver) {
-		ctx := context.Background()
-		s, err := Open(ctx, drv.options(t))
-		if err != nil {
-			t.Fatal(err)
+	withOneOrder(t, func(t *testing.T, ctx context.Context, tx *Tx, rec OrderRecord) error {
+		tests := []struct {
+			name     string
+			id       string
+			revision int64
+			status   order.Status
+			want     int64
+			wantErr  error
+		}{
+			{"current revision", rec.ID, 1, order.StatusAccepted, 2, nil},
+			{"next", rec.ID, 2, order.StatusRouted, 3, nil},
+			{"stale revision", rec.ID, 2, order.StatusDelivered, 0, ErrConflict},
+			{"no such order", "ord_missing", 1, order.StatusRouted, 0, ErrNotFound},
 		}
-		defer s.Close(ctx)
-		d := insertDoc(t, s, "edi", "po1.edi")
-		err = s.Write(ctx, func(tx *Tx) error {
-			o := &order.Order{Channel: order.ChannelEDI, Source: order.Source{Standard: "X12"}, PONumber: "P1",
-				Lines: []order.Line{{LineNo: "1", Quantity: decimal.MustParse("1.50"), SKU: "A"}}}
-			rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: d.ID, Order: o})
-			if err != nil {
-				return err
+		for _, tt := range tests {
+			got, err := tx.SetOrderStatusRevision(ctx, tt.id, tt.revision, tt.status)
+			if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("%s: revision %d, error %v; want %d, %v", tt.name, got, err, tt.want, tt.wantErr)
 			}
-			tests := []struct {
-				name     string
-				id       string
-				revision int64
-				status   order.Status
-				want     int64
-				wantErr  error
-			}{
-				{"current revision", rec.ID, 1, order.StatusAccepted, 2, nil},
-				{"next", rec.ID, 2, order.StatusRouted, 3, nil},
-				{"stale revision", rec.ID, 2, order.StatusDelivered, 0, ErrConflict},
-				{"no such order", "ord_missing", 1, order.StatusRouted, 0, ErrNotFound},
-			}
-			for _, tt := range tests {
-				got, err := tx.SetOrderStatusRevision(ctx, tt.id, tt.revision, tt.status)
-				if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-					t.Errorf("%s: revision %d, error %v; want %d, %v", tt.name, got, err, tt.want, tt.wantErr)
-				}
-			}
-			back, err := tx.GetOrder(ctx, rec.ID)
-			if err != nil {
-				return err
-			}
-			bo, err := back.Order()
-			if err != nil {
-				return err
-			}
-			if back.Status != order.StatusRouted || bo.Status != order.StatusRouted || back.Revision != 3 || bo.Lines[0].Quantity.String() != "1.50" {
-				t.Errorf("after SetOrderStatusRevision: record %+v, order %+v", back, bo)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
+		back, err := tx.GetOrder(ctx, rec.ID)
+		if err != nil {
+			return err
+		}
+		bo, err := back.Order()
+		if err != nil {
+			return err
+		}
+		if back.Status != order.StatusRouted || bo.Status != order.StatusRouted || back.Revision != 3 || bo.Lines[0].Quantity.String() != "1.50" {
+			t.Errorf("after SetOrderStatusRevision: record %+v, order %+v", back, bo)
+		}
+		return nil
 	})
 }
 

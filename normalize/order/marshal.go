@@ -93,42 +93,19 @@ func appendOrder(b []byte, o *Order) ([]byte, bool) {
 	}
 	if len(o.References) > 0 {
 		b = appendKey(b, `"references":`)
-		b = append(b, '[')
-		for i, r := range o.References {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"qualifier":`...)
-			b = appendJSONString(b, r.Qualifier)
-			b = append(b, `,"value":`...)
-			b = appendJSONString(b, r.Value)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendList(b, o.References, func(b []byte, r *Reference) []byte {
+			return appendPair(b, `{"qualifier":`, r.Qualifier, `,"value":`, r.Value)
+		})
 	}
 	if len(o.Parties) > 0 {
 		b = appendKey(b, `"parties":`)
-		b = append(b, '[')
-		for i := range o.Parties {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendParty(b, &o.Parties[i])
-		}
-		b = append(b, ']')
+		b = appendList(b, o.Parties, appendParty)
 	}
 	b = appendKey(b, `"lines":`)
 	if o.Lines == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '[')
-		for i := range o.Lines {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendLine(b, &o.Lines[i])
-		}
-		b = append(b, ']')
+		b = appendList(b, o.Lines, appendLine)
 	}
 	if o.Totals != nil {
 		b = appendKey(b, `"totals":`)
@@ -144,18 +121,9 @@ func appendOrder(b []byte, o *Order) ([]byte, bool) {
 	}
 	if len(o.Holds) > 0 {
 		b = appendKey(b, `"holds":`)
-		b = append(b, '[')
-		for i, h := range o.Holds {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"rule":`...)
-			b = appendJSONString(b, h.Rule)
-			b = append(b, `,"reason":`...)
-			b = appendJSONString(b, h.Reason)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendList(b, o.Holds, func(b []byte, h *Hold) []byte {
+			return appendPair(b, `{"rule":`, h.Rule, `,"reason":`, h.Reason)
+		})
 	}
 	if len(o.Unresolved) > 0 {
 		b = appendKey(b, `"unresolved":`)
@@ -194,7 +162,7 @@ func appendKey(b []byte, key string) []byte {
 func appendSource(b []byte, s *Source) []byte {
 	b = append(b, `{"standard":`...)
 	b = appendJSONString(b, s.Standard)
-	for _, f := range [...]struct{ key, v string }{
+	b = appendStringFields(b, []stringField{
 		{`,"version":`, s.Version},
 		{`,"sender_id":`, s.SenderID},
 		{`,"sender_qualifier":`, s.SenderQualifier},
@@ -203,24 +171,14 @@ func appendSource(b []byte, s *Source) []byte {
 		{`,"interchange_control":`, s.InterchangeControl},
 		{`,"group_control":`, s.GroupControl},
 		{`,"message_control":`, s.MessageControl},
-	} {
-		if f.v != "" {
-			b = append(b, f.key...)
-			b = appendJSONString(b, f.v)
-		}
-	}
+	})
 	b = append(b, `,"test":`...)
 	b = strconv.AppendBool(b, s.Test)
-	for _, f := range [...]struct{ key, v string }{
+	b = appendStringFields(b, []stringField{
 		{`,"file":`, s.File},
 		{`,"message_id":`, s.MessageID},
 		{`,"request_id":`, s.RequestID},
-	} {
-		if f.v != "" {
-			b = append(b, f.key...)
-			b = appendJSONString(b, f.v)
-		}
-	}
+	})
 	return append(b, '}')
 }
 
@@ -245,7 +203,7 @@ func appendParty(b []byte, p *Party) []byte {
 			b = appendKey(b, `"lines":`)
 			b = appendStrings(b, a.Lines)
 		}
-		for _, f := range [...]struct{ key, v string }{
+		for _, f := range [...]stringField{
 			{`"city":`, a.City},
 			{`"region":`, a.Region},
 			{`"postal_code":`, a.PostalCode},
@@ -282,19 +240,14 @@ func appendLine(b []byte, l *Line) []byte {
 		b = append(b, `,"amount":`...)
 		b = appendDecimal(b, *l.Amount)
 	}
-	for _, f := range [...]struct{ key, v string }{
+	b = appendStringFields(b, []stringField{
 		{`,"gtin":`, l.GTIN},
 		{`,"buyer_part":`, l.BuyerPart},
 		{`,"supplier_part":`, l.SupplierPart},
 		{`,"manufacturer_part":`, l.ManufacturerPart},
 		{`,"description":`, l.Description},
 		{`,"sku":`, l.SKU},
-	} {
-		if f.v != "" {
-			b = append(b, f.key...)
-			b = appendJSONString(b, f.v)
-		}
-	}
+	})
 	if !l.RequestedDelivery.IsZero() {
 		b = append(b, `,"requested_delivery":`...)
 		b = l.RequestedDelivery.appendJSON(b)
@@ -321,6 +274,42 @@ func appendTotals(b []byte, t *Totals) []byte {
 		b = appendDecimal(b, *t.Amount)
 	}
 	return append(b, '}')
+}
+
+// appendList appends a non-nil list, each element with item.
+func appendList[T any](b []byte, xs []T, item func([]byte, *T) []byte) []byte {
+	b = append(b, '[')
+	for i := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = item(b, &xs[i])
+	}
+	return append(b, ']')
+}
+
+// appendPair appends an object of two string fields: open is `{"key1":`,
+// mid `,"key2":`.
+func appendPair(b []byte, open, v1, mid, v2 string) []byte {
+	b = append(b, open...)
+	b = appendJSONString(b, v1)
+	b = append(b, mid...)
+	b = appendJSONString(b, v2)
+	return append(b, '}')
+}
+
+// stringField is an omitempty string field: key is `,"name":`.
+type stringField struct{ key, v string }
+
+// appendStringFields appends the fields that are not empty.
+func appendStringFields(b []byte, fs []stringField) []byte {
+	for _, f := range fs {
+		if f.v != "" {
+			b = append(b, f.key...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	return b
 }
 
 // appendStrings appends a non-nil list of strings.
