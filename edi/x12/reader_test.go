@@ -45,7 +45,7 @@ func TestReaderLayouts(t *testing.T) {
 	}{
 		{"tilde and LF", isa + "~\nGS*PO*A*B~\nBEG*00*SA*1~\n", []string{isaNeutral, "GS*PO*A*B", "BEG*00*SA*1"}},
 		{"byte order mark", "\xEF\xBB\xBF" + isa + "~GS*PO~", []string{isaNeutral, "GS*PO"}},
-		{"LF terminator", isa[:len(isa)] + "\nGS*PO*A\nBEG*00\n", []string{isaNeutral, "GS*PO*A", "BEG*00"}},
+		{"LF terminator", isa + "\nGS*PO*A\nBEG*00\n", []string{isaNeutral, "GS*PO*A", "BEG*00"}},
 		{"CR LF as LF terminator", isa + "\r\nGS*PO*A\r\nBEG*00\r\n", []string{isaNeutral, "GS*PO*A", "BEG*00"}},
 		{"CR terminator", isa + "\r\nGS*PO*A\r\nBEG*00\r\n", []string{isaNeutral, "GS*PO*A", "BEG*00"}},
 		{"NAK terminator", isa + "\x15\r\nGS*PO*A\x15\r\n", []string{isaNeutral, "GS*PO*A"}},

@@ -458,12 +458,6 @@ func lettersRepaired(s string) string {
 	return b.String()
 }
 
-// lineSum is the arithmetic of the lines for the totals check.
-type lineSum struct {
-	sum decimal.Decimal
-	ok  bool
-}
-
 func (x *extraction) lines() error {
 	for i, rl := range x.rd.lines {
 		if err := x.line(i, rl); err != nil {

@@ -185,10 +185,6 @@ func (c cell) text() string {
 func (c cell) left() float64  { return c.words[0].X }
 func (c cell) right() float64 { w := c.words[len(c.words)-1]; return w.X + w.W }
 
-func (c cell) conf() float64 { return minConf(c.words) }
-
-func (c cell) box() order.Box { return unionBox(c.words) }
-
 // cells splits a line into cells at gaps wider than gapFactor times the
 // line height.
 func (l textLine) cells(kind Kind) []cell {

@@ -110,7 +110,7 @@ func TestMarshalCases(t *testing.T) {
 		{"decimals", &Order{Lines: []Line{{LineNo: "1", Quantity: decimal.MustParse("-0.000"), UnitPrice: dec("12.50"), Amount: dec("1234567890.123456789")}},
 			Totals: &Totals{LineCount: &count, QuantityHash: dec("0"), Amount: dec("-99.9")}}},
 		{"empty totals", &Order{Totals: &Totals{}}},
-		{"floats", &Order{Confidence: map[string]float64{"b": 1e-7, "a": 1e21, "c": 123456789.125, "d": -0.0, "<&>": 1e20, "e": 5e-324, "f": math.MaxFloat64},
+		{"floats", &Order{Confidence: map[string]float64{"b": 1e-7, "a": 1e21, "c": 123456789.125, "d": math.Copysign(0, -1), "<&>": 1e20, "e": 5e-324, "f": math.MaxFloat64},
 			Boxes: map[string]Box{"po_number": {Page: 2, X: 0.1, Y: 1e-6, W: -3e-7, H: 1e300}, "\xff": {}}}},
 		{"NaN", &Order{Confidence: map[string]float64{"a": math.NaN()}}},
 		{"infinity", &Order{Boxes: map[string]Box{"a": {X: math.Inf(-1)}}}},
