@@ -153,7 +153,6 @@ type result struct {
 	o       *order.Order
 	rep     *Report
 	err     error
-	ocrTime time.Duration
 }
 
 // TestFixtureAccuracy runs capture over the whole fixture set on cached
