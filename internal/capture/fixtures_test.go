@@ -148,11 +148,11 @@ func readManifest(t testing.TB) map[string]fixture {
 
 // result is one fixture's capture.
 type result struct {
-	f       fixture
-	out     Outcome
-	o       *order.Order
-	rep     *Report
-	err     error
+	f   fixture
+	out Outcome
+	o   *order.Order
+	rep *Report
+	err error
 }
 
 // TestFixtureAccuracy runs capture over the whole fixture set on cached
