@@ -57,12 +57,17 @@ type conn struct {
 	queue    []candidate         // ready files of the last listing, oldest first
 	warned   map[string]bool     // names refused, logged once
 	scans    int                 // listings so far, for tests and logs
+	stats    int                 // files looked at (lstat) so far, for tests
 }
 
 type sighting struct {
 	size  int64
 	mtime time.Time
 	first time.Time // when this size and mtime were first seen
+	// ready: found stable; later listings queue the file again without a
+	// stat of their own (take checks the opened file against size and
+	// mtime, so a change after this is still caught).
+	ready bool
 }
 
 type candidate struct {
@@ -293,6 +298,14 @@ func (d *Dir) scan(c *conn) error {
 		if !d.wanted(name) || c.inflight[name] {
 			continue
 		}
+		if s := c.seen[name]; s.ready {
+			// A backlog of ready files is listed again and again while it
+			// drains: looking at each of them every time cost more than the
+			// rest of the listing.
+			ready = append(ready, candidate{name: name, size: s.size, mtime: s.mtime})
+			continue
+		}
+		c.stats++
 		info, ok := d.fileInfo(c, name)
 		if !ok {
 			continue
@@ -312,6 +325,8 @@ func (d *Dir) scan(c *conn) error {
 			continue
 		}
 		if now.Sub(s.first) >= d.cfg.MinAge {
+			s.ready = true
+			c.seen[name] = s
 			ready = append(ready, cand)
 		}
 	}

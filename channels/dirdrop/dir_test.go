@@ -635,3 +635,57 @@ func regular(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestReadyFilesAreNotLookedAtAgain: a backlog of ready files is listed
+// again while it drains without a stat of each file each time, and a file
+// changed after it was found ready is still never taken half-written.
+func TestReadyFilesAreNotLookedAtAgain(t *testing.T) {
+	d, inbox, clock := testDir(t, Config{})
+	mtime := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, name := range []string{"a.edi", "b.edi", "c.edi"} {
+		write(t, filepath.Join(inbox, name), "ISA "+name, mtime)
+	}
+	if got := ready(t, d); got != nil {
+		t.Fatalf("first listing: ready = %q, want none", got)
+	}
+	clock.Advance(time.Hour)
+	want := []string{"a.edi", "b.edi", "c.edi"}
+	if got := ready(t, d); !slices.Equal(got, want) {
+		t.Fatalf("second listing: ready = %q, want %q", got, want)
+	}
+	// The done and error folders sit in the inbox and are looked at (and
+	// refused) on every listing; the three files are not, once ready.
+	entries, err := os.ReadDir(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	others := len(entries) - 3
+	before := d.conn.stats
+	for i := range 2 {
+		if got := ready(t, d); !slices.Equal(got, want) {
+			t.Fatalf("listing %d: ready = %q, want %q", i+3, got, want)
+		}
+	}
+	if got := d.conn.stats - before; got != 2*others {
+		t.Errorf("entries looked at in two more listings = %d, want %d (the %d folders, not the ready files)", got, 2*others, others)
+	}
+	// b changes after it was found ready: the stale listing offers it, the
+	// take sees the change, and the new content comes whole once stable.
+	write(t, filepath.Join(inbox, "b.edi"), "ISA b.edi, second version", mtime.Add(time.Minute))
+	var bodies []string
+	for range 2 {
+		doc, _ := read(t, d)
+		bodies = append(bodies, bodyOf(t, doc))
+	}
+	if want := []string{"ISA a.edi", "ISA c.edi"}; !slices.Equal(bodies, want) {
+		t.Errorf("bodies = %q, want %q (b changed: not taken from the stale listing)", bodies, want)
+	}
+	if got := ready(t, d); got != nil {
+		t.Fatalf("listing after the change: ready = %q, want none (b must be stable afresh)", got)
+	}
+	clock.Advance(time.Hour)
+	doc, _ := read(t, d)
+	if got, want := bodyOf(t, doc), "ISA b.edi, second version"; got != want {
+		t.Errorf("b = %q, want %q", got, want)
+	}
+}
