@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// runBinary runs the built ordergate (TestMain) with args and returns its
+// exit status and output.
+func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running ordergate %v: %v", args, err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// checkGolden compares got with testdata/edifact/name (rewritten with
+// -update).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "edifact", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading the golden file (run with -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// fixAckTime replaces the date and time of every UNB with 000000:0000,
+// whatever the separators.
+func fixAckTime(ack string) string {
+	lines := strings.Split(ack, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "UNB") || len(l) < 4 {
+			continue
+		}
+		elem := l[3:4]
+		parts := strings.Split(l, elem)
+		if len(parts) > 4 {
+			// parts[4] is S004 date<comp>time: keep the component separator.
+			d := parts[4]
+			for j := 0; j < len(d); j++ {
+				if d[j] < '0' || d[j] > '9' {
+					parts[4] = "000000" + d[j:j+1] + "0000"
+					break
+				}
+			}
+		}
+		lines[i] = strings.Join(parts, elem)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ordersOf decodes the JSON lines of parse with the file name dropped
+// (it depends on where the corpus is).
+func ordersOf(t *testing.T, stdout string) ([]order.Order, string) {
+	t.Helper()
+	var orders []order.Order
+	var norm strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o order.Order
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatalf("line %d is not an order: %v", len(orders)+1, err)
+		}
+		orders = append(orders, o)
+		o.Source.File = filepath.Base(o.Source.File)
+		b, err := json.Marshal(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		norm.Write(b)
+		norm.WriteByte('\n')
+	}
+	return orders, norm.String()
+}
+
+// TestParseEDIFACTBinary runs `ordergate parse` on EDIFACT corpus files.
+func TestParseEDIFACTBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	tests := []struct {
+		file   string
+		code   int
+		orders int
+		test   bool
+		golden string
+	}{
+		{"bots-plugins/edifact/orders/orders96.edi", 0, 2, true, "orders96.parse.jsonl"},
+		{"bots-plugins/edifact/orders/orders01_two_interchanges.edi", 0, 3, false, "orders01_two_interchanges.parse.jsonl"},
+		{"php-edifact/edifact/example_order_error.edi", 1, 0, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			code, stdout, stderr := runBinary(t, "parse", corpus(t, tt.file))
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			orders, norm := ordersOf(t, stdout)
+			if len(orders) != tt.orders {
+				t.Errorf("%d orders printed, want %d", len(orders), tt.orders)
+			}
+			for i, o := range orders {
+				if o.Source.Standard != "EDIFACT" || o.PONumber == "" || len(o.Lines) == 0 || o.Source.Test != tt.test {
+					t.Errorf("order %d: standard %q, po %q, %d lines, test %v; want EDIFACT, a PO number, lines, test %v",
+						i+1, o.Source.Standard, o.PONumber, len(o.Lines), o.Source.Test, tt.test)
+				}
+			}
+			if tt.code != 0 && stderr == "" {
+				t.Errorf("rejected without a message")
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if line != "" && !errorLine.MatchString(line) {
+					t.Errorf("stderr line not positioned: %q", line)
+				}
+			}
+			if tt.golden != "" {
+				checkGolden(t, tt.golden, norm)
+			}
+		})
+	}
+}
+
+// TestAckEDIFACTBinary runs `ordergate ack` on EDIFACT files.
+func TestAckEDIFACTBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		want   []string // in the output
+		stderr string   // in stderr
+		golden string
+	}{
+		{name: "partner UNA", args: []string{corpus(t, "staedi/edifact/invoic_d97b_una.edi")}, code: 0,
+			want:   []string{"UNA=*.? ~\n", "UNH*1*CONTRL=D=3=UN~", "UCI*00000000000778*005435656=1*006415160=1*7~", "UCM*00000000000117*INVOIC=D=97B=UN*7~"},
+			golden: "invoic_d97b_una.contrl"},
+		{name: "UNOA lowercase", args: []string{filepath.Join("testdata", "edifact", "unoa_lowercase.edi")}, code: 0,
+			want:   []string{"UCI+LC0001+PARTNER1:14+PARTNER2:14+7'", "UCM+1+ORDERS:D:96A:UN:EAN008+4'", "UCS+4'", "UCD+21+4:1'"},
+			golden: "unoa_lowercase.contrl"},
+		{name: "not asked, --contrl=false", args: []string{"--contrl=false", corpus(t, "bots-plugins/edifact/orders/orders04.edi")}, code: 1,
+			stderr: "no acknowledgement is possible"},
+		{name: "not asked, default", args: []string{corpus(t, "bots-plugins/edifact/orders/orders04.edi")}, code: 0,
+			want: []string{"UCI+T0000000001+PARTNER1:14+PARTNER2:14+7'", "UCM+T0000000001+ORDERS:D:96A:UN:EAN008+7'"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runBinary(t, append([]string{"ack"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("ack lacks %q:\n%s", w, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.stderr)
+			}
+			if tt.golden != "" {
+				checkGolden(t, tt.golden, fixAckTime(stdout))
+			}
+		})
+	}
+}
+
+// partnerUNAConfig is a partner whose acks and responses use the service
+// string advice "^|,? !" (component ^, element |, decimal comma,
+// terminator !).
+const partnerUNAConfig = `partners:
+  - id: staedi
+    customer_id: C-9
+    match:
+      edifact: [{qualifier: "1", id: "005435656"}, {qualifier: "14", id: PARTNER1}]
+    acks: {contrl: always}
+    edifact: {una: "^|,? !"}
+`
+
+// TestAckEDIFACTPartnerUNA: the CONTRL of `ack --config` is written with
+// the UNA configured for the partner, not the inbound one.
+func TestAckEDIFACTPartnerUNA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(partnerUNAConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runBinary(t, "ack", "--config", cfg, corpus(t, "staedi/edifact/invoic_d97b_una.edi"))
+	if code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	for _, w := range []string{"UNA^|,? !\n", "UNH|1|CONTRL^D^3^UN!", "UCI|00000000000778|005435656^1|006415160^1|7!"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("ack lacks %q:\n%s", w, stdout)
+		}
+	}
+	checkGolden(t, "invoic_d97b_una.partner.contrl", fixAckTime(stdout))
+}
+
+// TestOrderResponsePartnerUNA: the ORDRSP for an order of a configured
+// partner is written with the partner's UNA from the config.
+func TestOrderResponsePartnerUNA(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(partnerUNAConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "parse", corpus(t, "bots-plugins/edifact/orders/orders04.edi"))
+	if code != 0 {
+		t.Fatalf("parse: exit %d: %s", code, stderr)
+	}
+	orders, _ := ordersOf(t, stdout)
+	if len(orders) != 1 {
+		t.Fatalf("%d orders, want 1", len(orders))
+	}
+	p, ok := pipeline.Resolver(cfg, "", "")(edi.EDIFACT, edi.Envelope{SenderID: orders[0].Source.SenderID, SenderQualifier: orders[0].Source.SenderQualifier})
+	if !ok {
+		t.Fatalf("the partner of %s:%s is not found", orders[0].Source.SenderID, orders[0].Source.SenderQualifier)
+	}
+	body, err := ediproc.OrderResponse(context.Background(), "ordrsp", &orders[0], &order.Response{Status: order.ResponseAccepted},
+		ediproc.ResponseOptions{Partner: p, Now: time.Date(2026, 11, 28, 10, 30, 0, 0, time.UTC),
+			ControlNumber: func(string, string) (int64, error) { return 42, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(body)
+	for _, w := range []string{"UNA^|,? !", "UNH|1|ORDRSP^D^96A^UN", "BGM|231|", "|29!"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("ORDRSP lacks %q:\n%s", w, got)
+		}
+	}
+	checkGolden(t, "orders04.partner.ordrsp", got)
+}
