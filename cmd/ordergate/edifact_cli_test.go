@@ -178,7 +178,7 @@ func TestAckEDIFACTBinary(t *testing.T) {
 			want:   []string{"UCI+LC0001+PARTNER1:14+PARTNER2:14+7'", "UCM+1+ORDERS:D:96A:UN:EAN008+4'", "UCS+4'", "UCD+21+4:1'"},
 			golden: "unoa_lowercase.contrl"},
 		{name: "not asked, --contrl=false", args: []string{"--contrl=false", corpus(t, "bots-plugins/edifact/orders/orders04.edi")}, code: 1,
-			stderr: "no acknowledgement is possible"},
+			stderr: "no interchange asks for a CONTRL (UNB 0031 = 1)"},
 		{name: "not asked, default", args: []string{corpus(t, "bots-plugins/edifact/orders/orders04.edi")}, code: 0,
 			want: []string{"UCI+T0000000001+PARTNER1:14+PARTNER2:14+7'", "UCM+T0000000001+ORDERS:D:96A:UN:EAN008+7'"}},
 	}
@@ -273,4 +273,46 @@ func TestOrderResponsePartnerUNA(t *testing.T) {
 		}
 	}
 	checkGolden(t, "orders04.partner.ordrsp", got)
+}
+
+// TestAckContrlFlagAndConfig: --contrl given explicitly wins over the
+// partner's acks.contrl; not given, the config decides.
+func TestAckContrlFlagAndConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	file := corpus(t, "bots-plugins/edifact/orders/orders04.edi") // UNB without 0031
+	tests := []struct {
+		contrl string // the partner's acks.contrl
+		flags  []string
+		code   int
+	}{
+		{"requested", nil, 1},
+		{"requested", []string{"--contrl=true"}, 0},
+		{"requested", []string{"--contrl"}, 0},
+		{"always", nil, 0},
+		{"always", []string{"--contrl=false"}, 1},
+		{"never", nil, 1},
+		{"never", []string{"--contrl=true"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contrl+" "+strings.Join(tt.flags, " "), func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			conf := "partners:\n  - id: p1\n    customer_id: C-1\n    match: {edifact: [{qualifier: \"14\", id: PARTNER1}]}\n    acks: {contrl: " + tt.contrl + "}\n"
+			if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append(append([]string{"ack", "--config", cfg}, tt.flags...), file)
+			code, stdout, stderr := runBinary(t, args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if tt.code == 0 && !strings.Contains(stdout, "UCI+T0000000001+PARTNER1:14+PARTNER2:14+7'") {
+				t.Errorf("no CONTRL written:\n%s", stdout)
+			}
+			if tt.code == 1 && (stdout != "" || !strings.Contains(stderr, "no interchange asks for a CONTRL")) {
+				t.Errorf("stdout %q, stderr %q; want nothing and the reason", stdout, stderr)
+			}
+		})
+	}
 }
