@@ -618,3 +618,33 @@ func TestProvenancePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestFromEDIFACTOrdersD01BQuantity: D01B makes 6060 an..35, so the
+// dictionary lets a quantity in words through and the mapper rejects it
+// with its position (never a panic); a D01B number still maps.
+func TestFromEDIFACTOrdersD01BQuantity(t *testing.T) {
+	d01b := strings.Replace(craftedORDERS, "ORDERS:D:96A:UN:EAN008", "ORDERS:D:01B:UN:EAN010", 1)
+	for _, tt := range []struct {
+		qty, want string
+	}{
+		{"QTY+21:24,5:PCE'", ""},
+		{"QTY+21:vierundzwanzig:PCE'", `segment 20 (QTY) element 1 component 2: "vierundzwanzig" is not a number`},
+		{"QTY+21:24 5:PCE'", `segment 20 (QTY) element 1 component 2: "24 5" is not a number`},
+	} {
+		msgs := edifactMessages(t, []byte(strings.Replace(d01b, "QTY+21:24,5:PCE'", tt.qty, 1)))
+		if len(msgs) != 1 || !msgs[0].Accepted {
+			t.Fatalf("%s: the D01B message is not accepted: %v", tt.qty, msgs[0].Errors)
+		}
+		o, err := FromEDIFACTOrders(&msgs[0].Message, "")
+		if tt.want == "" {
+			if err != nil || o.Lines[0].Quantity.String() != "24.5" || o.Source.Version != "D01B" {
+				t.Errorf("%s: %v, %+v", tt.qty, err, o)
+			}
+			continue
+		}
+		var me *MappingError
+		if !errors.As(err, &me) || err.Error() != tt.want {
+			t.Errorf("%s: got %v, want the MappingError %s", tt.qty, err, tt.want)
+		}
+	}
+}
