@@ -648,3 +648,49 @@ func TestFromEDIFACTOrdersD01BQuantity(t *testing.T) {
 		}
 	}
 }
+
+// TestFromEDIFACTOrdersD01BEAN010 decodes a clean EANCOM 2002 (D01B
+// EAN010) ORDERS written for this test with the D01B dictionary, maps it
+// and compares with its golden order (-update rewrites it). The same
+// message labelled D96A is rejected: its IMD 7008 is longer than D96A's
+// an..35.
+func TestFromEDIFACTOrdersD01BEAN010(t *testing.T) {
+	path := filepath.Join("testdata", "edifact-crafted", "orders_d01b_ean010.edi")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := edifactMessages(t, data)
+	if len(msgs) != 1 || !msgs[0].Accepted || len(msgs[0].Errors) > 0 {
+		t.Fatalf("%d messages; the D01B EAN010 message is not accepted cleanly: %v", len(msgs), msgs[0].Errors)
+	}
+	if v := msgs[0].Envelope.Version; v != "D01B" {
+		t.Errorf("version %q, want D01B", v)
+	}
+	o, err := FromEDIFACTOrders(&msgs[0].Message, "orders_d01b_ean010.edi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	golden := filepath.Join("testdata", "edifact-crafted", "orders_d01b_ean010.json")
+	if *update {
+		if err := os.WriteFile(golden, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden (run with -update): %v", err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("order differs from %s:\n%s", golden, b)
+	}
+	d96a := edifactMessages(t, bytes.Replace(data, []byte("ORDERS:D:01B:UN:EAN010"), []byte("ORDERS:D:96A:UN:EAN008"), 1))
+	if len(d96a) != 1 || d96a[0].Accepted {
+		t.Errorf("labelled D96A, the message is accepted; want IMD 7008 too long")
+	}
+}
