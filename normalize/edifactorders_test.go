@@ -455,7 +455,7 @@ func TestFromEDIFACTOrdersFields(t *testing.T) {
 		{"po_date", "2026-11-18", "segment 5 DTM01:2"},
 		{"requested_delivery", "2026-12-01", "segment 6 DTM01:2"},
 		{"notes[0]", "Bitte an Rampe 3: liefern und anrufen", "segment 7 FTX04:1"},
-		{"references[0].qualifier", "CT", ""},
+		{"references[0].qualifier", "CT", "segment 8 RFF01:1"},
 		{"references[0].value", "K-77", "segment 8 RFF01:2"},
 		{"currency", "EUR", "segment 16 CUX01:2"},
 		{"parties[0].role", "buyer", "segment 9 NAD01"},
@@ -692,5 +692,46 @@ func TestFromEDIFACTOrdersD01BEAN010(t *testing.T) {
 	d96a := edifactMessages(t, bytes.Replace(data, []byte("ORDERS:D:01B:UN:EAN010"), []byte("ORDERS:D:96A:UN:EAN008"), 1))
 	if len(d96a) != 1 || d96a[0].Accepted {
 		t.Errorf("labelled D96A, the message is accepted; want IMD 7008 too long")
+	}
+}
+
+// TestFromEDIFACTOrdersDateFormats reads DTM 2380 in the formats 2379
+// the mapping knows, 204 (CCYYMMDDHHMMSS) among them, and rejects a time
+// of day that is not one with its position.
+func TestFromEDIFACTOrdersDateFormats(t *testing.T) {
+	tests := []struct {
+		dtm, want, err string
+	}{
+		{"DTM+137:20261118:102'", "2026-11-18", ""},
+		{"DTM+137:202611180930:203'", "2026-11-18", ""},
+		{"DTM+137:20261118093015:204'", "2026-11-18", ""},
+		{"DTM+137:20261118235959:204'", "2026-11-18", ""},
+		{"DTM+137:261118:101'", "2026-11-18", ""},
+		{"DTM+137:20261118-20261120:718'", "2026-11-18", ""},
+		{"DTM+137:2026111809301:204'", "", `segment 5 (DTM) element 1 component 2: date "2026111809301" in format "204" is not one of 101, 102, 203, 204, 718`},
+		{"DTM+137:20261118246000:204'", "", `segment 5 (DTM) element 1 component 2: time "246000" of "20261118246000" (format 204) is not a time of day`},
+		{"DTM+137:20261118096100:204'", "", `segment 5 (DTM) element 1 component 2: time "096100" of "20261118096100" (format 204) is not a time of day`},
+		{"DTM+137:20261118093075:204'", "", `segment 5 (DTM) element 1 component 2: time "093075" of "20261118093075" (format 204) is not a time of day`},
+		{"DTM+137:20261318093000:204'", "", "segment 5 (DTM) element 1 component 2: 2026-13-18 is not a calendar date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dtm, func(t *testing.T) {
+			in := strings.Replace(craftedORDERS, "DTM+137:20261118:102'", tt.dtm, 1)
+			m := edifactMessages(t, []byte(in), edifact.WithoutDictionary())[0]
+			o, err := FromEDIFACTOrders(&m.Message, "")
+			if tt.err != "" {
+				var me *MappingError
+				if !errors.As(err, &me) || err.Error() != tt.err {
+					t.Errorf("got %v, want the MappingError %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.PODate.String(); got != tt.want || prov(o, "po_date") != "segment 5 DTM01:2" {
+				t.Errorf("po_date %s (provenance %q), want %s (segment 5 DTM01:2)", got, prov(o, "po_date"), tt.want)
+			}
+		})
 	}
 }
