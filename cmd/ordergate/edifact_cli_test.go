@@ -7,14 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ordergate/ordergate/edi"
+	"github.com/ordergate/ordergate/edi/edifact"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
 	"github.com/ordergate/ordergate/internal/pipeline"
@@ -312,6 +316,106 @@ func TestAckContrlFlagAndConfig(t *testing.T) {
 			}
 			if tt.code == 1 && (stdout != "" || !strings.Contains(stderr, "no interchange asks for a CONTRL")) {
 				t.Errorf("stdout %q, stderr %q; want nothing and the reason", stdout, stderr)
+			}
+		})
+	}
+}
+
+// libraryErrors decodes the EDIFACT file with package edifact and returns
+// every error it reports, as `parse` prints them after "FILE: ".
+func libraryErrors(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := edifact.NewDecoder(f)
+	errs := map[string]bool{}
+	for {
+		m, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if se, ok := err.(*edifact.SyntaxError); ok {
+			errs[se.Error()] = true
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if m != nil {
+			for _, e := range m.Errors {
+				errs[e.Error()] = true
+			}
+		}
+	}
+	for _, e := range d.Report().Errors {
+		errs[e.Error()] = true
+	}
+	return errs
+}
+
+// junkErrorLine is errorLine where the "tag" may be the junk itself, as
+// the library shows it ("############...").
+var junkErrorLine = regexp.MustCompile(`^[^:]+: segment \d+ \([^)]*\)( element \d+( component \d+)?)?: .+`)
+
+// TestJunkBeforeHeaderBinary: files with junk before the interchange
+// header, or a bare message without one, are read as EDI (X12) by the
+// binary, which reports what the library reports, positioned, and says
+// why no acknowledgement can be written.
+func TestJunkBeforeHeaderBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	junkX12 := filepath.Join(t.TempDir(), "junk_before_isa.x12")
+	x12, err := os.ReadFile(corpus(t, "node-x12/x12/850.edi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(junkX12, append([]byte("#### banner from the VAN ####\r\n"), x12...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, file string
+		library    bool     // compare parse's errors with package edifact's
+		want       []string // in parse's stderr
+		header     string   // named by ack
+	}{
+		{"junk before UNB", corpus(t, "bots-plugins/edifact/orders/preprocessing_junk_header.edi"), true,
+			[]string{"segment 1 (###", "is not a segment tag", "message outside an interchange (no UNB)", "UNZ without UNB"}, "UNB"},
+		{"bare message", filepath.Join("testdata", "edifact", "bare_message.edi"), true,
+			[]string{"segment 1 (UNH): message outside an interchange (no UNB)"}, "UNB"},
+		{"junk before ISA", junkX12, false, []string{"segment 1 (): the input does not start with an ISA segment"}, "ISA"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runBinary(t, "parse", tt.file)
+			if code != 1 || stdout != "" {
+				t.Errorf("parse: exit %d, stdout %q; want 1 and no orders", code, stdout)
+			}
+			if strings.Contains(stderr, "not an X12 or EDIFACT") {
+				t.Errorf("parse does not read the file as EDI: %s", stderr)
+			}
+			got := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if !junkErrorLine.MatchString(line) {
+					t.Errorf("stderr line not positioned: %q", line)
+				}
+				got[strings.TrimPrefix(line, tt.file+": ")] = true
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("parse's stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if tt.library {
+				if lib := libraryErrors(t, tt.file); !maps.Equal(got, lib) {
+					t.Errorf("parse reports\n%v\nthe library\n%v", got, lib)
+				}
+			}
+			code, stdout, stderr = runBinary(t, "ack", tt.file)
+			want := "no readable interchange header (" + tt.header + "), so there is no sender to answer"
+			if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
+				t.Errorf("ack: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, want)
 			}
 		})
 	}

@@ -175,6 +175,14 @@ func runAck(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "%s: no acknowledgement written: no interchange asks for a CONTRL (UNB 0031 = 1) and the CONTRL setting is \"requested\" or \"never\" (--contrl=true writes one)\n", name)
 			return exitRejected
 		}
+		if len(sum.Interchanges) == 0 && (sum.Standard == edi.EDIFACT || sum.Standard == edi.X12) {
+			header := "UNB"
+			if sum.Standard == edi.X12 {
+				header = "ISA"
+			}
+			fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible: no readable interchange header (%s), so there is no sender to answer\n", name, header)
+			return exitRejected
+		}
 		fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible\n", name)
 		return exitRejected
 	}
