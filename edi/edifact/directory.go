@@ -220,8 +220,8 @@ var segmentsCONTRL = map[string]*SegmentDef{"UCI": segUCI, "UCF": segUCF, "UCM":
 // "TYPE:VERSION". ORDERS D96A and D01B cover their EANCOM subsets
 // (EAN008, EAN010): a subset restricts, it does not add.
 var messageDefs = map[string]*MessageDef{
-	"ORDERS:D96A": newMessageDef("ORDERS", "D96A", segmentsD96A, ordersBody(25, 10, 1)...),
-	"ORDERS:D01B": newMessageDef("ORDERS", "D01B", segmentsD01B, ordersBody(28, 9999, 999)...),
+	"ORDERS:D96A": newMessageDef("ORDERS", "D96A", withCodes(segmentsD96A, ordersCodesD96A), ordersBody(25, 10, 1)...),
+	"ORDERS:D01B": newMessageDef("ORDERS", "D01B", withCodes(segmentsD01B, ordersCodesD01B), ordersBody(28, 9999, 999)...),
 	"ORDRSP:D96A": newMessageDef("ORDRSP", "D96A", segmentsD96A, ordrspBody()...),
 	"CONTRL:D3":   newMessageDef("CONTRL", "D3", segmentsCONTRL, contrlBody()...),
 }

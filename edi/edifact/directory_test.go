@@ -67,3 +67,73 @@ func hasErrorCode(errs []error, c ErrorCode) bool {
 	}
 	return false
 }
+
+// TestKeyCodeLists: the ORDERS key code lists (1001, 1225, 2005, 3035,
+// 3055) are checked per directory, with CONTRL code 12 for a value not in
+// the list; "" as want means accepted.
+func TestKeyCodeLists(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		d96a, d01b     ErrorCode
+	}{
+		{"1001 order", "BGM+220+", "BGM+220+", 0, 0},
+		{"1001 blanket", "BGM+220+", "BGM+221+", 0, 0},
+		{"1001 EAN008 cross docking (not in EAN010)", "BGM+220+", "BGM+50E+", 0, CodeInvalidValue},
+		{"1001 EAN010 manufacturer raised consignment", "BGM+220+", "BGM+23E+", CodeInvalidValue, 0},
+		{"1001 EAN010 cross docking", "BGM+220+", "BGM+402+", CodeInvalidValue, 0},
+		{"1001 not a code", "BGM+220+", "BGM+XYZ+", CodeInvalidValue, CodeInvalidValue},
+		{"1001 gap of D96A", "BGM+220+", "BGM+102+", CodeInvalidValue, 0},
+		{"1225 original", "PO1+9'", "PO1+9'", 0, 0},
+		{"1225 54", "PO1+9'", "PO1+54'", 0, 0},
+		{"1225 55 (D97A on)", "PO1+9'", "PO1+55'", CodeInvalidValue, 0},
+		{"1225 77", "PO1+9'", "PO1+77'", CodeInvalidValue, CodeInvalidValue},
+		{"1225 letters", "PO1+9'", "PO1+X'", CodeInvalidValue, CodeInvalidValue},
+		{"2005 document date", "DTM+137:", "DTM+137:", 0, 0},
+		{"2005 ZZZ", "DTM+137:", "DTM+ZZZ:", 0, 0},
+		{"2005 217 (D97A on)", "DTM+137:", "DTM+217:", CodeInvalidValue, 0},
+		{"2005 not a code", "DTM+137:", "DTM+AB:", CodeInvalidValue, CodeInvalidValue},
+		{"3035 buyer", "NAD+BY+", "NAD+BY+", 0, 0},
+		{"3035 ultimate consignee", "NAD+BY+", "NAD+UC+", 0, 0},
+		{"3035 AS (D97A on)", "NAD+BY+", "NAD+AS+", CodeInvalidValue, 0},
+		{"3035 not a code", "NAD+BY+", "NAD+Q9+", CodeInvalidValue, CodeInvalidValue},
+		{"3055 GS1", "::9'", "::9'", 0, 0},
+		{"3055 DUNS", "::9'", "::16'", 0, 0},
+		{"3055 72 (D97A on)", "::9'", "::72'", CodeInvalidValue, 0},
+		{"3055 not a code", "::9'", "::9X'", CodeInvalidValue, CodeInvalidValue},
+	}
+	for _, tt := range tests {
+		for _, v := range []struct {
+			version string
+			want    ErrorCode
+		}{{"96A", tt.d96a}, {"01B", tt.d01b}} {
+			t.Run(tt.name+" D"+v.version, func(t *testing.T) {
+				in := strings.Replace(baseInterchange, tt.from, tt.to, 1)
+				in = strings.Replace(in, "ORDERS:D:96A:UN:EAN008", "ORDERS:D:"+v.version+":UN", 1)
+				msgs, _ := decodeAll(t, in)
+				if len(msgs) != 1 {
+					t.Fatalf("%d messages, want 1", len(msgs))
+				}
+				m := msgs[0]
+				if v.want == 0 {
+					if !m.Accepted || len(m.Errors) > 0 {
+						t.Errorf("rejected: %v", m.Errors)
+					}
+					return
+				}
+				if m.Accepted || !hasErrorCode(m.Errors, v.want) {
+					t.Errorf("accepted %v, errors %v; want code %d", m.Accepted, m.Errors, v.want)
+				}
+			})
+		}
+	}
+	// The CONTRL reports the element with 12.
+	in := strings.Replace(baseInterchange, "NAD+BY+", "NAD+Q9+", 1)
+	_, rep := decodeAll(t, in)
+	got, err := Acknowledge(rep, AckOptions{Always: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), "UCS+4'UCD+12+1'") {
+		t.Errorf("CONTRL lacks UCS+4'UCD+12+1':\n%s", got)
+	}
+}
