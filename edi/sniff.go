@@ -39,7 +39,8 @@ const SniffLen = 4096
 // complete ISA segment (its separators in their fixed places), a UNB with
 // a syntax identifier, a UNA followed by a UNB, or a UNH with a message
 // type, each at the start of a line or after a non-alphanumeric byte; the
-// decoders then report the junk with its position. Anything else is
+// decoders then report the junk with its position. JSON and XML documents
+// (starting with '{', '[' or '<') are not searched. Anything else is
 // Unknown.
 func Sniff(prefix []byte) Standard {
 	p := bytes.TrimPrefix(prefix, utf8BOM)
@@ -62,6 +63,9 @@ func Sniff(prefix []byte) Standard {
 		if isUNH(p) {
 			return EDIFACT
 		}
+	}
+	if p[0] == '{' || p[0] == '[' || p[0] == '<' {
+		return Unknown // JSON or XML that quotes EDI is not EDI
 	}
 	if len(p) > SniffLen {
 		p = p[:SniffLen]

@@ -32,6 +32,8 @@ func TestSniff(t *testing.T) {
 		{"isa not a whole segment after junk", "junk\nISA*00*short*", Unknown},
 		{"unh without message type", "note: UNH+1+ABC'", Unknown},
 		{"unb in a word", "XUNB+UNOA:3+S", Unknown},
+		{"json quoting edi", `{"note": "UNB+UNOA:3+S:14+R:14+200101:1200+IC1'"}`, Unknown},
+		{"xml quoting edi", "<edi>\nUNB+UNOA:3+S:14+R:14+200101:1200+IC1'</edi>", Unknown},
 		{"beyond sniff len", strings.Repeat("#", SniffLen) + "\nUNB+UNOA:3+S:14+R:14+200101:1200+IC1'", Unknown},
 	}
 	for _, tt := range tests {
