@@ -1,6 +1,8 @@
 // Package edi holds what the X12 and UN/EDIFACT engines share: the syntax
 // model (Segment, Message, Envelope), positions, and Sniff, which tells the
-// two standards apart from the first bytes of a document.
+// two standards apart from the first bytes of a document (also after a
+// few lines of junk before the interchange header, which the engines then
+// report with its position).
 //
 // The package knows syntax only. What a BEG03 or a BGM 1004 means is the
 // business of package normalize; reading, validating and writing each

@@ -1,6 +1,9 @@
 package edi
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSniff(t *testing.T) {
 	tests := []struct {
@@ -19,6 +22,19 @@ func TestSniff(t *testing.T) {
 		{"pdf", "%PDF-1.4", Unknown},
 		{"too short", "ISA", Unknown},
 		{"empty", "", Unknown},
+		{"bare unh", "UNH+1+ORDERS:D:96A:UN'BGM+220+PO1+9'", EDIFACT},
+		{"junk before unb", "#####@@@@@#####\r\n#####@@@@@#####\r\nUNB+UNOA:3+PARTNER1:14+PARTNER2:14+050824:1727+T1'", EDIFACT},
+		{"junk before una", "banner\nUNA:+.? '\nUNB+UNOC:3+S:14+R:14+200101:1200+IC1'", EDIFACT},
+		{"junk before unh", "-- spooled 2026-11-18 --\nUNH+M1+ORDERS:D:01B:UN:EAN010'", EDIFACT},
+		{"junk before isa", "#### banner ####\r\nISA*00*          *00*          *ZZ*BAUMARKTNORD   *ZZ*TOOLSUPPLY     *261118*1230*U*00401*000004711*0*P*>~GS*PO*A*B~", X12},
+		{"text mentioning unb", "Please send the UNB segment with the order.", Unknown},
+		{"text mentioning isa", "Our ISA 2026 order follows", Unknown},
+		{"isa not a whole segment after junk", "junk\nISA*00*short*", Unknown},
+		{"unh without message type", "note: UNH+1+ABC'", Unknown},
+		{"unb in a word", "XUNB+UNOA:3+S", Unknown},
+		{"json quoting edi", `{"note": "UNB+UNOA:3+S:14+R:14+200101:1200+IC1'"}`, Unknown},
+		{"xml quoting edi", "<edi>\nUNB+UNOA:3+S:14+R:14+200101:1200+IC1'</edi>", Unknown},
+		{"beyond sniff len", strings.Repeat("#", SniffLen) + "\nUNB+UNOA:3+S:14+R:14+200101:1200+IC1'", Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,8 @@ import (
 //     (earliest), else 63 (latest). DTM in a line: the same qualifiers for
 //     the line's requested_delivery. Formats 102 CCYYMMDD, 203
 //     CCYYMMDDHHMM, 204 CCYYMMDDHHMMSS, 101 YYMMDD, 718 CCYYMMDD-CCYYMMDD
-//     (its first day); without 2379, 8 digits are 102 and 12 are 203.
+//     (its first day); without 2379, 8 digits are 102 and 12 are 203. The
+//     time of 203 and 204 must be a time of day (hours below 24).
 //   - FTX: the C108 texts joined by a space, as a note of the order or,
 //     inside a line, of the line.
 //   - RFF in the heading (SG1): references. RFF inside a party or line
@@ -353,6 +354,7 @@ func (mp *ordersMapper) run(file string) (*order.Order, error) {
 		case "RFF":
 			if mp.sec == inHeading {
 				mp.o.References = append(mp.o.References, order.Reference{Qualifier: s.Component(1, 1), Value: s.Component(1, 2)})
+				mp.record("references[", len(mp.o.References)-1, "qualifier", -1, s, 1, 1)
 				mp.record("references[", len(mp.o.References)-1, "value", -1, s, 1, 2)
 			}
 		case "NAD":
@@ -504,6 +506,9 @@ func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
 	switch {
 	case f == "102" && len(v) == 8, f == "203" && len(v) == 12, f == "204" && len(v) == 14:
 		d, err = order.ParseCompactDate(v[:8], time.Time{}) // the pivot is for two-digit years only
+		if err == nil && !validClock(v[8:]) {
+			err = fmt.Errorf("time %q of %q (format %s) is not a time of day", v[8:], v, f)
+		}
 	case f == "101" && len(v) == 6:
 		d, err = order.ParseCompactDate(v, time.Now())
 	case f == "718" && len(v) == 17 && v[8] == '-':
@@ -516,6 +521,25 @@ func (mp *ordersMapper) date(s *edi.Segment) (order.Date, bool) {
 		return order.Date{}, false
 	}
 	return d, true
+}
+
+// validClock tells whether hm is "", HHMM or HHMMSS with hours below
+// 24 and minutes and seconds below 60.
+func validClock(hm string) bool {
+	for i := 0; i < len(hm); i++ {
+		if hm[i] < '0' || hm[i] > '9' {
+			return false
+		}
+	}
+	for i, limit := range [3]byte{'2', '5', '5'} {
+		if 2*i+1 >= len(hm) {
+			break
+		}
+		if hm[2*i] > limit || i == 0 && hm[0] == '2' && hm[1] > '3' {
+			return false
+		}
+	}
+	return true
 }
 
 func (mp *ordersMapper) ftx(s *edi.Segment) {

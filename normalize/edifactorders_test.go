@@ -455,7 +455,7 @@ func TestFromEDIFACTOrdersFields(t *testing.T) {
 		{"po_date", "2026-11-18", "segment 5 DTM01:2"},
 		{"requested_delivery", "2026-12-01", "segment 6 DTM01:2"},
 		{"notes[0]", "Bitte an Rampe 3: liefern und anrufen", "segment 7 FTX04:1"},
-		{"references[0].qualifier", "CT", ""},
+		{"references[0].qualifier", "CT", "segment 8 RFF01:1"},
 		{"references[0].value", "K-77", "segment 8 RFF01:2"},
 		{"currency", "EUR", "segment 16 CUX01:2"},
 		{"parties[0].role", "buyer", "segment 9 NAD01"},
@@ -616,5 +616,122 @@ func TestProvenancePaths(t *testing.T) {
 		if n := mp.o.Provenance.Len(); n != len(lineFields)+len(partyFields) {
 			t.Errorf("line %d: %d provenance entries, want %d", i, n, len(lineFields)+len(partyFields))
 		}
+	}
+}
+
+// TestFromEDIFACTOrdersD01BQuantity: D01B makes 6060 an..35, so the
+// dictionary lets a quantity in words through and the mapper rejects it
+// with its position (never a panic); a D01B number still maps.
+func TestFromEDIFACTOrdersD01BQuantity(t *testing.T) {
+	d01b := strings.Replace(craftedORDERS, "ORDERS:D:96A:UN:EAN008", "ORDERS:D:01B:UN:EAN010", 1)
+	for _, tt := range []struct {
+		qty, want string
+	}{
+		{"QTY+21:24,5:PCE'", ""},
+		{"QTY+21:vierundzwanzig:PCE'", `segment 20 (QTY) element 1 component 2: "vierundzwanzig" is not a number`},
+		{"QTY+21:24 5:PCE'", `segment 20 (QTY) element 1 component 2: "24 5" is not a number`},
+	} {
+		msgs := edifactMessages(t, []byte(strings.Replace(d01b, "QTY+21:24,5:PCE'", tt.qty, 1)))
+		if len(msgs) != 1 || !msgs[0].Accepted {
+			t.Fatalf("%s: the D01B message is not accepted: %v", tt.qty, msgs[0].Errors)
+		}
+		o, err := FromEDIFACTOrders(&msgs[0].Message, "")
+		if tt.want == "" {
+			if err != nil || o.Lines[0].Quantity.String() != "24.5" || o.Source.Version != "D01B" {
+				t.Errorf("%s: %v, %+v", tt.qty, err, o)
+			}
+			continue
+		}
+		var me *MappingError
+		if !errors.As(err, &me) || err.Error() != tt.want {
+			t.Errorf("%s: got %v, want the MappingError %s", tt.qty, err, tt.want)
+		}
+	}
+}
+
+// TestFromEDIFACTOrdersD01BEAN010 decodes a clean EANCOM 2002 (D01B
+// EAN010) ORDERS written for this test with the D01B dictionary, maps it
+// and compares with its golden order (-update rewrites it). The same
+// message labelled D96A is rejected: its IMD 7008 is longer than D96A's
+// an..35.
+func TestFromEDIFACTOrdersD01BEAN010(t *testing.T) {
+	path := filepath.Join("testdata", "edifact-crafted", "orders_d01b_ean010.edi")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := edifactMessages(t, data)
+	if len(msgs) != 1 || !msgs[0].Accepted || len(msgs[0].Errors) > 0 {
+		t.Fatalf("%d messages; the D01B EAN010 message is not accepted cleanly: %v", len(msgs), msgs[0].Errors)
+	}
+	if v := msgs[0].Envelope.Version; v != "D01B" {
+		t.Errorf("version %q, want D01B", v)
+	}
+	o, err := FromEDIFACTOrders(&msgs[0].Message, "orders_d01b_ean010.edi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	golden := filepath.Join("testdata", "edifact-crafted", "orders_d01b_ean010.json")
+	if *update {
+		if err := os.WriteFile(golden, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden (run with -update): %v", err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("order differs from %s:\n%s", golden, b)
+	}
+	d96a := edifactMessages(t, bytes.Replace(data, []byte("ORDERS:D:01B:UN:EAN010"), []byte("ORDERS:D:96A:UN:EAN008"), 1))
+	if len(d96a) != 1 || d96a[0].Accepted {
+		t.Errorf("labelled D96A, the message is accepted; want IMD 7008 too long")
+	}
+}
+
+// TestFromEDIFACTOrdersDateFormats reads DTM 2380 in the formats 2379
+// the mapping knows, 204 (CCYYMMDDHHMMSS) among them, and rejects a time
+// of day that is not one with its position.
+func TestFromEDIFACTOrdersDateFormats(t *testing.T) {
+	tests := []struct {
+		dtm, want, err string
+	}{
+		{"DTM+137:20261118:102'", "2026-11-18", ""},
+		{"DTM+137:202611180930:203'", "2026-11-18", ""},
+		{"DTM+137:20261118093015:204'", "2026-11-18", ""},
+		{"DTM+137:20261118235959:204'", "2026-11-18", ""},
+		{"DTM+137:261118:101'", "2026-11-18", ""},
+		{"DTM+137:20261118-20261120:718'", "2026-11-18", ""},
+		{"DTM+137:2026111809301:204'", "", `segment 5 (DTM) element 1 component 2: date "2026111809301" in format "204" is not one of 101, 102, 203, 204, 718`},
+		{"DTM+137:20261118246000:204'", "", `segment 5 (DTM) element 1 component 2: time "246000" of "20261118246000" (format 204) is not a time of day`},
+		{"DTM+137:20261118096100:204'", "", `segment 5 (DTM) element 1 component 2: time "096100" of "20261118096100" (format 204) is not a time of day`},
+		{"DTM+137:20261118093075:204'", "", `segment 5 (DTM) element 1 component 2: time "093075" of "20261118093075" (format 204) is not a time of day`},
+		{"DTM+137:20261318093000:204'", "", "segment 5 (DTM) element 1 component 2: 2026-13-18 is not a calendar date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dtm, func(t *testing.T) {
+			in := strings.Replace(craftedORDERS, "DTM+137:20261118:102'", tt.dtm, 1)
+			m := edifactMessages(t, []byte(in), edifact.WithoutDictionary())[0]
+			o, err := FromEDIFACTOrders(&m.Message, "")
+			if tt.err != "" {
+				var me *MappingError
+				if !errors.As(err, &me) || err.Error() != tt.err {
+					t.Errorf("got %v, want the MappingError %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.PODate.String(); got != tt.want || prov(o, "po_date") != "segment 5 DTM01:2" {
+				t.Errorf("po_date %s (provenance %q), want %s (segment 5 DTM01:2)", got, prov(o, "po_date"), tt.want)
+			}
+		})
 	}
 }

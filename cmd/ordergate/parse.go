@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
 
+	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/app"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
@@ -121,12 +123,15 @@ func runParse(ctx context.Context, e *env, args []string) int {
 }
 
 func runAck(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "ack", "ack [--config F] FILE",
+	fs := newFlags(e, "ack", "ack [--config F] [--contrl=true|false] FILE",
 		"Prints the acknowledgement interchange(s) the gateway sends for FILE: a 997 (or 999 where the\n"+
 			"partner is configured so) per functional group and a TA1 for interchange errors for X12, a\n"+
-			"CONTRL for EDIFACT. Exit status: 0 ack written, 1 none possible, 2 usage.")
-	cfgPath := fs.String("config", "", "configuration `file` with the partners' ack settings (default: 997, TA1 on errors, CONTRL when asked)")
-	contrl := fs.Bool("contrl", true, "for EDIFACT, write a CONTRL even when the interchange does not ask for one (UNB 0031)")
+			"CONTRL for EDIFACT. Without --config every EDIFACT interchange gets a CONTRL; with it, each\n"+
+			"partner's acks.contrl decides (requested, always, never). --contrl given explicitly wins over\n"+
+			"both: true answers every interchange, false only those that ask (UNB 0031 = 1).\n"+
+			"Exit status: 0 ack written, 1 none possible (or none asked for), 2 usage.")
+	cfgPath := fs.String("config", "", "configuration `file` with the partners' ack settings (default: every sender is a partner with 997, TA1 on errors and a CONTRL for every EDIFACT interchange)")
+	contrl := fs.Bool("contrl", true, "EDIFACT: true writes a CONTRL for every interchange, false only where UNB 0031 = 1 asks for one; given explicitly, it wins over the partners' acks.contrl of --config")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
@@ -139,8 +144,22 @@ func runAck(ctx context.Context, e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
+	contrlGiven := false
+	fs.Visit(func(f *flag.Flag) { contrlGiven = contrlGiven || f.Name == "contrl" })
+	when := "requested"
 	if *contrl {
-		opts.Default.CONTRL = "always"
+		when = "always"
+	}
+	switch {
+	case opts.Partner == nil:
+		opts.Default.CONTRL = when
+	case contrlGiven:
+		resolve := opts.Partner
+		opts.Partner = func(std edi.Standard, env edi.Envelope) (ediproc.Partner, bool) {
+			p, ok := resolve(std, env)
+			p.CONTRL = when
+			return p, ok
+		}
 	}
 	name := fs.Arg(0)
 	sum, err := processFile(ctx, name, opts, func(*ediproc.Message) error { return nil })
@@ -151,6 +170,18 @@ func runAck(ctx context.Context, e *env, args []string) int {
 	if len(sum.Acks) == 0 {
 		for _, err := range sum.Errors {
 			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		}
+		if sum.Standard == edi.EDIFACT && len(sum.Interchanges) > 0 && len(sum.Errors) == 0 {
+			fmt.Fprintf(e.stderr, "%s: no acknowledgement written: no interchange asks for a CONTRL (UNB 0031 = 1) and the CONTRL setting is \"requested\" or \"never\" (--contrl=true writes one)\n", name)
+			return exitRejected
+		}
+		if len(sum.Interchanges) == 0 && (sum.Standard == edi.EDIFACT || sum.Standard == edi.X12) {
+			header := "UNB"
+			if sum.Standard == edi.X12 {
+				header = "ISA"
+			}
+			fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible: no readable interchange header (%s), so there is no sender to answer\n", name, header)
+			return exitRejected
 		}
 		fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible\n", name)
 		return exitRejected

@@ -146,9 +146,9 @@ func set(codes string) codeSet {
 }
 
 // codeLists are the closed code lists this package enforces, by data
-// element. Open lists where partner and subset codes are common in real
-// traffic (1001 document name, 3035 party function, 3055 agency, 6411
-// unit) are checked for length only; see doc.go.
+// element, in every directory; the ORDERS directories replace 1225 and
+// 2005 and add 1001, 3035 and 3055 with their own lists (codelists.go).
+// 6411 (unit) is checked for length only; see doc.go.
 var codeLists = map[string]codeList{
 	"0081": set("D S"),
 	"1225": codeRange{1, 56},

@@ -1,7 +1,8 @@
 package edifact
 
 // Segment layouts of the D96A directory for the segments of ORDERS and
-// ORDRSP that the gateway reads or writes, and the D01B differences. The
+// ORDRSP that the gateway reads or writes, and the D01B differences (FTX
+// C107 4441 is an..3 in D96A: https://stedi.com/edi/edifact/D96A/segments/FTX). The
 // other segments of the branching diagrams (ALC, TDT, SCC, ...) are
 // placed in the structure but their elements are not checked.
 var segmentsD96A = map[string]*SegmentDef{
@@ -10,7 +11,7 @@ var segmentsD96A = map[string]*SegmentDef{
 	"PAI": segDef("PAI", "C534 M(4439 an..3 C, 4431 an..3 C, 4461 an..3 C, 1131 an..3 C, 3055 an..3 C, 4435 an..3 C)"),
 	"ALI": segDef("ALI", "3239 an..3 C; 9213 an..3 C; 4183 an..3 C; 4183 an..3 C; 4183 an..3 C; 4183 an..3 C; 4183 an..3 C"),
 	"IMD": segDef("IMD", "7077 an..3 C; 7081 an..3 C; C273 C(7009 an..17 C, 1131 an..3 C, 3055 an..3 C, 7008 an..35 C, 7008 an..35 C); 7383 an..3 C"),
-	"FTX": segDef("FTX", "4451 an..3 M; 4453 an..3 C; C107 C(4441 an..17 M, 1131 an..3 C, 3055 an..3 C); C108 C(4440 an..70 M, 4440 an..70 C, 4440 an..70 C, 4440 an..70 C, 4440 an..70 C); 3453 an..3 C"),
+	"FTX": segDef("FTX", "4451 an..3 M; 4453 an..3 C; C107 C(4441 an..3 M, 1131 an..3 C, 3055 an..3 C); C108 C(4440 an..70 M, 4440 an..70 C, 4440 an..70 C, 4440 an..70 C, 4440 an..70 C); 3453 an..3 C"),
 	"RFF": segDef("RFF", "C506 M(1153 an..3 M, 1154 an..35 C, 1156 an..6 C, 4000 an..35 C)"),
 	"NAD": segDef("NAD", "3035 an..3 M; C082 C(3039 an..35 M, 1131 an..3 C, 3055 an..3 C); C058 C(3124 an..35 M, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C); "+
 		"C080 C(3036 an..35 M, 3036 an..35 C, 3036 an..35 C, 3036 an..35 C, 3036 an..35 C, 3045 an..3 C); C059 C(3042 an..35 M, 3042 an..35 C, 3042 an..35 C, 3042 an..35 C); "+
@@ -37,14 +38,42 @@ var segmentsD96A = map[string]*SegmentDef{
 	"UNT": segUNT,
 }
 
-// D01B changes BGM (C106 document identification replaces 1004), IMD
-// (C272 and longer 7008) and lengthens 3251.
+// D01B differences from D96A in the segments above, checked against the
+// D.01B segment pages of Stedi's EDIFACT reference
+// (https://stedi.com/edi/edifact/D01B/segments/QTY, .../MOA, .../FTX,
+// .../PRI, .../LIN, ...; D01A and D00B pages where D01B was not found in
+// full):
+//   - 1131 (code list identification) is an..17 in every composite (an..3
+//     in D96A);
+//   - BGM: C106 document identification (1004, 1056, 1060) replaces 1004;
+//   - IMD: C272 item characteristic; C273 7008 an..256 and 3453 language;
+//   - FTX: 4441 an..17, 4440 an..512, 4447 free text format code added;
+//   - RFF: C506 gains 1060 revision identifier; 1154 is an..70 as in
+//     EANCOM 2002 (D00A has an..35, D02B an..70: the longer is accepted);
+//   - NAD: C819 country sub-entity details replace 3229 (3228 an..70),
+//     3251 an..17;
+//   - LIN: 1082 line item identifier an..6 (n..6 in D96A), also in C829;
+//   - QTY: 6060 quantity an..35 (n..15 in D96A): the mapping, not the
+//     dictionary, rejects a quantity that is not a number;
+//   - MOA: 5004 n..35 (n..18 in D96A);
+//   - TAX: 1227 calculation sequence code accepted after 3446.
+//
+// DTM, PRI, CUX and CNT are the same as in D96A.
 var segmentsD01B = withChanges(segmentsD96A, map[string]*SegmentDef{
-	"BGM": segDef("BGM", "C002 C(1001 an..3 C, 1131 an..3 C, 3055 an..3 C, 1000 an..35 C); C106 C(1004 an..35 C, 1056 an..9 C, 1060 an..6 C); 1225 an..3 C; 4343 an..3 C"),
-	"IMD": segDef("IMD", "7077 an..3 C; C272 C(7081 an..3 C, 1131 an..3 C, 3055 an..3 C); C273 C(7009 an..17 C, 1131 an..3 C, 3055 an..3 C, 7008 an..256 C, 7008 an..256 C, 3453 an..3 C); 7383 an..3 C"),
-	"NAD": segDef("NAD", "3035 an..3 M; C082 C(3039 an..35 M, 1131 an..3 C, 3055 an..3 C); C058 C(3124 an..35 M, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C); "+
+	"BGM": segDef("BGM", "C002 C(1001 an..3 C, 1131 an..17 C, 3055 an..3 C, 1000 an..35 C); C106 C(1004 an..35 C, 1056 an..9 C, 1060 an..6 C); 1225 an..3 C; 4343 an..3 C"),
+	"IMD": segDef("IMD", "7077 an..3 C; C272 C(7081 an..3 C, 1131 an..17 C, 3055 an..3 C); C273 C(7009 an..17 C, 1131 an..17 C, 3055 an..3 C, 7008 an..256 C, 7008 an..256 C, 3453 an..3 C); 7383 an..3 C"),
+	"FTX": segDef("FTX", "4451 an..3 M; 4453 an..3 C; C107 C(4441 an..17 M, 1131 an..17 C, 3055 an..3 C); C108 C(4440 an..512 M, 4440 an..512 C, 4440 an..512 C, 4440 an..512 C, 4440 an..512 C); 3453 an..3 C; 4447 an..3 C"),
+	"RFF": segDef("RFF", "C506 M(1153 an..3 M, 1154 an..70 C, 1156 an..6 C, 4000 an..35 C, 1060 an..6 C)"),
+	"NAD": segDef("NAD", "3035 an..3 M; C082 C(3039 an..35 M, 1131 an..17 C, 3055 an..3 C); C058 C(3124 an..35 M, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C, 3124 an..35 C); "+
 		"C080 C(3036 an..35 M, 3036 an..35 C, 3036 an..35 C, 3036 an..35 C, 3036 an..35 C, 3045 an..3 C); C059 C(3042 an..35 M, 3042 an..35 C, 3042 an..35 C, 3042 an..35 C); "+
-		"3164 an..35 C; C819 C(3229 an..9 C, 1131 an..3 C, 3055 an..3 C, 3228 an..70 C); 3251 an..17 C; 3207 an..3 C"),
+		"3164 an..35 C; C819 C(3229 an..9 C, 1131 an..17 C, 3055 an..3 C, 3228 an..70 C); 3251 an..17 C; 3207 an..3 C"),
+	"LIN": segDef("LIN", "1082 an..6 C; 1229 an..3 C; C212 C(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C); C829 C(5495 an..3 C, 1082 an..6 C); 1222 n..2 C; 7083 an..3 C"),
+	"PIA": segDef("PIA", "4347 an..3 M; C212 M(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C); C212 C(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C); "+
+		"C212 C(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C); C212 C(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C); C212 C(7140 an..35 C, 7143 an..3 C, 1131 an..17 C, 3055 an..3 C)"),
+	"QTY": segDef("QTY", "C186 M(6063 an..3 M, 6060 an..35 M, 6411 an..3 C)"),
+	"MOA": segDef("MOA", "C516 M(5025 an..3 M, 5004 n..35 C, 6345 an..3 C, 6343 an..3 C, 4405 an..3 C)"),
+	"TAX": segDef("TAX", "5283 an..3 M; C241 C(5153 an..3 C, 1131 an..17 C, 3055 an..3 C, 5152 an..35 C); C533 C(5289 an..6 M, 1131 an..17 C, 3055 an..3 C); 5286 an..15 C; "+
+		"C243 C(5279 an..7 C, 1131 an..17 C, 3055 an..3 C, 5278 an..17 C); 5305 an..3 C; 3446 an..20 C; 1227 an..3 C"),
 })
 
 func withChanges(base, changes map[string]*SegmentDef) map[string]*SegmentDef {
@@ -191,8 +220,8 @@ var segmentsCONTRL = map[string]*SegmentDef{"UCI": segUCI, "UCF": segUCF, "UCM":
 // "TYPE:VERSION". ORDERS D96A and D01B cover their EANCOM subsets
 // (EAN008, EAN010): a subset restricts, it does not add.
 var messageDefs = map[string]*MessageDef{
-	"ORDERS:D96A": newMessageDef("ORDERS", "D96A", segmentsD96A, ordersBody(25, 10, 1)...),
-	"ORDERS:D01B": newMessageDef("ORDERS", "D01B", segmentsD01B, ordersBody(28, 9999, 999)...),
+	"ORDERS:D96A": newMessageDef("ORDERS", "D96A", withCodes(segmentsD96A, ordersCodesD96A), ordersBody(25, 10, 1)...),
+	"ORDERS:D01B": newMessageDef("ORDERS", "D01B", withCodes(segmentsD01B, ordersCodesD01B), ordersBody(28, 9999, 999)...),
 	"ORDRSP:D96A": newMessageDef("ORDRSP", "D96A", segmentsD96A, ordrspBody()...),
 	"CONTRL:D3":   newMessageDef("CONTRL", "D3", segmentsCONTRL, contrlBody()...),
 }

@@ -52,11 +52,15 @@
 // directory is known (ORDERS D96A and D01B, ORDRSP D96A, CONTRL) is checked
 // against it: segment order, groups and repetitions (15, 35, 36),
 // mandatory segments and elements (13), too many elements or components
-// (16), types (37), lengths (39, 40) and the closed code lists 0081, 1225,
-// 2005, 2379, 5025, 5125, 6063, 6069. The open lists 1001 (document name),
-// 3035 (party function), 3055 (agency) and 6411 (unit) are checked for
-// length only: subset and partner codes such as BGM 1001 "50E" or 3055
-// "31B" are common in real traffic. Other message types (INVOIC, DESADV,
+// (16), types (37), lengths (39, 40) and code lists (12): the closed lists
+// 0081, 2379, 5025, 5125, 6063, 6069, and the key lists of the ORDERS
+// mapping per directory, 1001 (document name, with the EANCOM codes of
+// the subset: 50E in EAN008, 23E, 237, 258, 400-402 in EAN010), 1225
+// (message function), 2005 (date/time/period function), 3035 (party
+// function) and 3055 (agency): the D96A lists exactly; for D01B, whose
+// lists were not available to check against, the D96A and D97A lists and
+// the codes D98A to D01B can have added (codelists.go says which). 6411
+// (unit) is checked for length only. Other message types (INVOIC, DESADV,
 // ...) are checked for their envelope only.
 //
 // The Decoder builds segments straight into large shared blocks, so a
