@@ -450,7 +450,8 @@ type Masterdata struct {
 	Load []MasterdataFile `mapstructure:"load"`
 }
 
-// MasterdataFile is one file of customers, products, prices or xrefs.
+// MasterdataFile is one file of customers, products, prices, xrefs or
+// exchange rates.
 type MasterdataFile struct {
 	Kind string `mapstructure:"kind"`
 	File string `mapstructure:"file"`

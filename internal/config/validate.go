@@ -235,7 +235,7 @@ func (c *Config) validate() []Problem {
 	c.validateRoutes(v, backends)
 	for i, m := range c.Masterdata.Load {
 		at := fmt.Sprintf("masterdata.load[%d]", i)
-		v.oneOf(at+".kind", m.Kind, "customers", "products", "prices", "xrefs")
+		v.oneOf(at+".kind", m.Kind, "customers", "products", "prices", "xrefs", "rates")
 		v.required(at+".file", m.File)
 	}
 	return v.ps

@@ -170,7 +170,7 @@ func actorOf(user string) string {
 }
 
 // importMasterdata takes a CSV export (customers, products, prices,
-// xrefs) as the request body: 200 with the report when every line was
+// xrefs, rates) as the request body: 200 with the report when every line was
 // imported, 422 with it when some lines were bad (the good ones are
 // imported).
 func (s *Server) importMasterdata(w http.ResponseWriter, r *http.Request) {

@@ -180,35 +180,72 @@ func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order,
 		}
 		f.Customer.FirstOrder = !other
 		// Open orders: those accepted since the open balance was imported
-		// (the balance covers what was invoiced before).
+		// (the balance covers what was invoiced before), converted into
+		// the customer's currency; one that cannot be counted (no total,
+		// no exchange rate) is named for the credit rule, which then
+		// holds: the exposure would be understated.
 		totals, curs, err := tx.OpenOrderTotals(ctx, cust.Number, cust.UpdatedAt, id)
 		if err != nil {
 			return f, err
 		}
+		date, err := factsDate(o, now)
+		if err != nil {
+			return f, err
+		}
+		if o.Currency != "" && !strings.EqualFold(o.Currency, cust.Currency) {
+			if _, err := rateInto(ctx, tx, &f, o.Currency, date); err != nil {
+				return f, err
+			}
+		}
+		uncounted := map[string]int{}
+		var why []string
+		count := func(reason string) {
+			if uncounted[reason] == 0 {
+				why = append(why, reason)
+			}
+			uncounted[reason]++
+		}
 		for i, t := range totals {
-			if t == "" || (curs[i] != "" && cust.Currency != "" && !strings.EqualFold(curs[i], cust.Currency)) {
+			if t == "" {
+				count("without a total")
 				continue
 			}
 			v, err := decimal.Parse(t)
 			if err != nil {
+				count(fmt.Sprintf("with a total %q that is not a number", t))
 				continue
 			}
-			if sum, err := f.OpenOrdersAmount.Add(v); err == nil {
-				f.OpenOrdersAmount = sum
+			if cur := strings.ToUpper(curs[i]); cur != "" && !strings.EqualFold(cur, cust.Currency) {
+				rate, err := rateInto(ctx, tx, &f, cur, date)
+				if err != nil {
+					return f, err
+				}
+				if rate.IsZero() {
+					count(fmt.Sprintf("in %s (no exchange rate from %s to %s on %s)", cur, cur, strings.ToUpper(cust.Currency), date))
+					continue
+				}
+				if v, err = v.Mul(rate); err != nil {
+					count(fmt.Sprintf("of %s %s (converting: %v)", t, cur, err))
+					continue
+				}
 			}
+			sum, err := f.OpenOrdersAmount.Add(v)
+			if err != nil {
+				count(fmt.Sprintf("of %s (adding: %v)", t, err))
+				continue
+			}
+			f.OpenOrdersAmount = sum
+		}
+		for _, r := range why {
+			f.OpenOrdersUncounted = append(f.OpenOrdersUncounted, fmt.Sprintf("%d %s %s", uncounted[r], pluralWord(uncounted[r], "open order"), r))
 		}
 		f.ShipToNew = sh.New
 	}
 	f.Products = map[string]rules.Product{}
 	f.Prices = make([]*rules.Price, len(o.Lines))
-	// Prices valid on the order's date, else today's.
-	date := o.PODate
-	if date.IsZero() {
-		d, err := order.NewDate(now.Year(), now.Month(), now.Day())
-		if err != nil {
-			return f, err
-		}
-		date = d
+	date, err := factsDate(o, now)
+	if err != nil {
+		return f, err
 	}
 	// The lines' products in one query (a round trip per line on postgres).
 	skus := make([]string, 0, len(o.Lines))
@@ -273,6 +310,44 @@ func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order,
 		}
 	}
 	return f, nil
+}
+
+// factsDate is the date prices and exchange rates are read for: the
+// order's date, else today's.
+func factsDate(o *order.Order, now time.Time) (order.Date, error) {
+	if !o.PODate.IsZero() {
+		return o.PODate, nil
+	}
+	return order.NewDate(now.Year(), now.Month(), now.Day())
+}
+
+// rateInto returns the exchange rate from cur into the customer's
+// currency on date, recording it in f.Rates; zero when master data has
+// none.
+func rateInto(ctx context.Context, tx factsReader, f *rules.Facts, cur string, date order.Date) (decimal.Decimal, error) {
+	cur = strings.ToUpper(cur)
+	if r, ok := f.Rates[cur]; ok {
+		return r, nil
+	}
+	r, err := tx.ExchangeRate(ctx, cur, f.Customer.Currency, date)
+	if errors.Is(err, store.ErrNotFound) {
+		return decimal.Zero, nil
+	}
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if f.Rates == nil {
+		f.Rates = map[string]decimal.Decimal{}
+	}
+	f.Rates[cur] = r.Rate
+	return r.Rate, nil
+}
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // productFacts is a product as the item rule sees it for a line in unit:

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/masterdata"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -131,5 +133,67 @@ func (h *harness) wantDuplicate(rec store.OrderRecord, kind, want string) {
 	}
 	if !strings.Contains(evs[i].Reason, want) {
 		h.t.Errorf("%s %s: %q, want it to say %q", kind, rec.PONumber, evs[i].Reason, want)
+	}
+}
+
+// webOrder is the canonical JSON of a web order of C-1001 dated date:
+// one line of quantity x price in currency.
+func webOrder(po, date, currency, qty, price string) []byte {
+	return fmt.Appendf(nil, `{"channel": "web", "source": {"standard": "JSON"}, "purpose": "original",
+  "po_number": %q, "po_date": %q, "currency": %q, "customer_id": "C-1001",
+  "lines": [{"line_no": "1", "quantity": %q, "unit": "EA", "unit_price": %q, "supplier_part": "SCR-001"}]}`, po, date, currency, qty, price)
+}
+
+// TestDecideCreditExchangeRates: the credit rule converts an order and
+// the open orders in another currency with the exchange rates of master
+// data; without a rate it holds and names the currencies, and an open
+// order it cannot convert is never left out of the exposure silently.
+func TestDecideCreditExchangeRates(t *testing.T) { forEachDriver(t, testDecideCreditExchangeRates) }
+
+func testDecideCreditExchangeRates(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: "rules:\n  credit_limit: {enabled: true}"})
+	h.putCustomer("1000.00", "0")
+	holdOf := func(key string) (string, map[string]string) {
+		t.Helper()
+		rec := h.orderOf(h.documentIn(key, store.DocumentParsed).ID, order.StatusHeld)
+		evs, err := h.st.Timeline(h.ctx, rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(evs, func(e store.Event) bool { return e.Kind == "held" })
+		if i < 0 {
+			t.Fatalf("%s: timeline %v has no held event", key, kinds(evs))
+		}
+		var hold struct{ Numbers map[string]string }
+		if err := json.Unmarshal(evs[i].Data, &hold); err != nil {
+			t.Fatal(err)
+		}
+		return evs[i].Reason, hold.Numbers
+	}
+
+	h.src.push("usd-no-rate", webOrder("PO-USD-1", "2026-11-20", "USD", "2", "10.00"))
+	if reason, _ := holdOf("usd-no-rate"); !strings.Contains(reason, "no exchange rate from USD to EUR") {
+		t.Errorf("held: %q, want it to name the currencies", reason)
+	}
+
+	rep, err := masterdata.Import(h.ctx, h.st, masterdata.Rates, strings.NewReader("pair,rate,valid_from\nUSD/EUR,0.5,2026-11-01\n"))
+	if err != nil || !rep.OK() {
+		t.Fatalf("importing the rate: %v\n%s", err, rep.String())
+	}
+	// 20.00 USD = 10.00 EUR, open from now on.
+	h.src.push("usd", webOrder("PO-USD-2", "2026-11-20", "USD", "2", "10.00"))
+	h.orderOf(h.documentIn("usd", store.DocumentParsed).ID, order.StatusDelivered)
+
+	// Before the rate's valid_from, the open USD order cannot be counted.
+	h.src.push("eur-old", webOrder("PO-EUR-OLD", "2026-10-01", "EUR", "1", "5.00"))
+	if reason, _ := holdOf("eur-old"); !strings.Contains(reason, "1 open order in USD (no exchange rate from USD to EUR on 2026-10-01)") {
+		t.Errorf("held: %q, want the open USD order named", reason)
+	}
+
+	// 0 + 10.00 (the USD order) + 995.00 > 1000.00.
+	h.src.push("eur-big", webOrder("PO-EUR-BIG", "2026-11-25", "EUR", "1", "995.00"))
+	reason, nums := holdOf("eur-big")
+	if open, err := decimal.Parse(nums["open_orders"]); err != nil || !open.Equal(decimal.MustParse("10")) {
+		t.Errorf("held: %q with numbers %v, want open orders 10 EUR", reason, nums)
 	}
 }

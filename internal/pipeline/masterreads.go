@@ -18,6 +18,7 @@ type factsReader interface {
 	masterdata.Lookup
 	CustomerHasOtherOrders(ctx context.Context, customer, except string) (bool, error)
 	OpenOrderTotals(ctx context.Context, customer string, since time.Time, except string) ([]string, []string, error)
+	ExchangeRate(ctx context.Context, from, to string, on order.Date) (store.ExchangeRate, error)
 	Products(ctx context.Context, skus []string) (map[string]store.Product, error)
 	PriceFor(ctx context.Context, customer, sku string, qty decimal.Decimal, on order.Date) (store.Price, error)
 	OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]store.PriorOrder, error)
