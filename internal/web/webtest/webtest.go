@@ -30,6 +30,7 @@ type Service struct {
 	orders    map[string]*entry
 	drafts    map[string]*draft
 	channels  []web.ChannelStatus
+	tasks     []web.Task // open tasks (tasks.go)
 	// Submitted records the orders handed to SubmitPhoneOrder, in order.
 	Submitted []*order.Order
 }
