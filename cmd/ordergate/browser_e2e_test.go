@@ -19,10 +19,15 @@ import (
 
 const e2ePassword = "correct horse battery staple"
 
-// addUser runs `ordergate user add` with the password on stdin.
-func addUser(t *testing.T, dir, name, role string) {
+// addUser runs `ordergate user add` with the password on stdin and,
+// when given, the approval roles (comma-separated) the user decides in.
+func addUser(t *testing.T, dir, name, role string, approvalRoles ...string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "--config", "config.yaml", "add", name, "--role", role)
+	args := []string{"user", "--config", "config.yaml", "add", name, "--role", role}
+	if len(approvalRoles) > 0 {
+		args = append(args, "--approval-roles", strings.Join(approvalRoles, ","))
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(e2ePassword + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -43,7 +48,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	dir, g := newDecisionsGateway(t)
 	g.kill() // users are added with the gateway stopped, then it starts again
 	addUser(t, dir, "dora", "desk")
-	addUser(t, dir, "bert", "approver")
+	addUser(t, dir, "bert", "approver", "approver")
 	g = start(t, dir, g.port)
 	base := g.url("")
 	shots := t.TempDir()

@@ -18,3 +18,9 @@ CREATE TABLE exchange_rates (
     updated_at    INTEGER NOT NULL,
     PRIMARY KEY (from_currency, to_currency, valid_from)
 );
+
+-- The approval roles a user decides held orders in (the rules' roles:
+-- approver, sales-manager, finance, sales-rep, ...), comma-separated;
+-- '' for none. The UI role (admin, approver, desk) says which screens a
+-- user sees; these say which holds the user may clear.
+ALTER TABLE users ADD COLUMN approval_roles TEXT NOT NULL DEFAULT '';
