@@ -150,11 +150,11 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	}
 	cfg := p.d.Config()
 	partner, ok := cfg.Partner(rec.PartnerID)
-	byMail := cfg.Mail.Enabled() && suffix == "" &&
+	byMail := cfg.Mail.Enabled() &&
 		(ok && partner.Acks.OrderResponse == "email" || cfg.Mail.Confirmations.Enabled && mailChannel(o.Channel))
 	if !ok {
 		if byMail {
-			return p.respondByMail(ctx, tx, rec, o, r)
+			return p.respondByMail(ctx, tx, rec, o, r, suffix)
 		}
 		return nil
 	}
@@ -166,7 +166,7 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 		kind, base = "ordrsp", store.AckORDRSP
 	default:
 		if byMail {
-			return p.respondByMail(ctx, tx, rec, o, r)
+			return p.respondByMail(ctx, tx, rec, o, r, suffix)
 		}
 		return nil
 	}
@@ -179,7 +179,7 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 		Now:           p.d.Now().UTC(), Pending: suffix == "-pending"})
 	if errors.Is(err, ediproc.ErrNoResponse) && byMail {
 		// The order came by e-mail, fax, web or phone: answer it so.
-		return p.respondByMail(ctx, tx, rec, o, r)
+		return p.respondByMail(ctx, tx, rec, o, r, suffix)
 	}
 	if errors.Is(err, ediproc.ErrNoResponse) {
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "response_skipped", Reason: err.Error()})

@@ -1,0 +1,98 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/govalues/decimal"
+	"github.com/ordergate/ordergate/internal/fixtures"
+	"github.com/ordergate/ordergate/internal/pipeline"
+	"github.com/ordergate/ordergate/internal/store"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// ackOf waits for the document's ack of kind and returns it.
+func (h *harness) ackOf(docID, kind string) store.Ack {
+	h.t.Helper()
+	var found store.Ack
+	h.eventually("the "+kind, func() (bool, string) {
+		acks, err := h.st.AcksOfDocument(h.ctx, docID)
+		if err != nil {
+			return false, err.Error()
+		}
+		var kinds []string
+		for _, a := range acks {
+			if a.Kind == kind {
+				found = a
+				return true, ""
+			}
+			kinds = append(kinds, a.Kind)
+		}
+		return false, fmt.Sprint(kinds)
+	})
+	return found
+}
+
+// TestPendingResponseORDRSP: an EDIFACT partner that wants an immediate
+// answer gets an ORDRSP "received" (BGM 1225 29, no lines) while the
+// order is held, and the final one once it is decided.
+func TestPendingResponseORDRSP(t *testing.T) { forEachDriver(t, testPendingResponseORDRSP) }
+
+func testPendingResponseORDRSP(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: creditRules, response: `ordrsp, pending_response: true`})
+	h.putCustomer("100.00", "90.00")
+	h.src.push("big", fixtures.EDIFACTOrders(7, "PO-ORDRSP-PENDING", 3))
+	doc := h.documentIn("big", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusHeld)
+	pending := h.ackOf(doc.ID, pipeline.ResponseAckKind(store.AckORDRSP, rec.ID)+"-pending")
+	for _, want := range []string{"BGM+231+PO-ORDRSP-PENDING+29'", "FTX+AAI"} {
+		if !bytes.Contains(pending.Body, []byte(want)) {
+			t.Errorf("pending ORDRSP lacks %s:\n%s", want, pending.Body)
+		}
+	}
+	if bytes.Contains(pending.Body, []byte("LIN+")) {
+		t.Errorf("pending ORDRSP has lines:\n%s", pending.Body)
+	}
+	if _, err := h.p.Decide(h.ctx, pipeline.Decision{OrderID: rec.ID, User: "ann", Role: "approver"}); err != nil {
+		t.Fatal(err)
+	}
+	final := h.ackOf(doc.ID, pipeline.ResponseAckKind(store.AckORDRSP, rec.ID))
+	if !bytes.Contains(final.Body, []byte("LIN+1+")) {
+		t.Errorf("final ORDRSP has no lines:\n%s", final.Body)
+	}
+}
+
+// TestPendingResponseEmail: a partner answered by e-mail that wants an
+// immediate answer gets a "received, pending" mail while the order is
+// held, and the confirmation once it is decided.
+func TestPendingResponseEmail(t *testing.T) { forEachDriver(t, testPendingResponseEmail) }
+
+func testPendingResponseEmail(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: creditRules, response: `email, pending_response: true`})
+	l := decimal.MustParse("100.00")
+	err := h.st.Write(h.ctx, func(tx *store.Tx) error {
+		_, err := tx.UpsertCustomer(h.ctx, store.Customer{Number: "C-1001", Name: "Baumarkt Nord", Currency: "EUR",
+			CreditLimit: &l, OpenBalance: decimal.MustParse("90.00"), Email: "einkauf@baumarkt-nord.example"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.src.push("big", fixtures.X12850(3, "PO-MAIL-PENDING", 3))
+	doc := h.documentIn("big", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusHeld)
+	pending := h.ackOf(doc.ID, pipeline.ResponseAckKind(pipeline.AckEmail, rec.ID)+"-pending")
+	for _, want := range []string{"Order received: PO-MAIL-PENDING", "einkauf@baumarkt-nord.example", "being reviewed"} {
+		if !bytes.Contains(pending.Body, []byte(want)) {
+			t.Errorf("pending mail lacks %q:\n%s", want, pending.Body)
+		}
+	}
+	if _, err := h.p.Decide(h.ctx, pipeline.Decision{OrderID: rec.ID, User: "ann", Role: "approver"}); err != nil {
+		t.Fatal(err)
+	}
+	final := h.ackOf(doc.ID, pipeline.ResponseAckKind(pipeline.AckEmail, rec.ID))
+	if bytes.Contains(final.Body, []byte("being reviewed")) {
+		t.Errorf("the final mail is the pending one:\n%s", final.Body)
+	}
+}
