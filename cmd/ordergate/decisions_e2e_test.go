@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -393,9 +396,111 @@ func TestDecisionsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("approver rejects, 855 RD", func(t *testing.T) {
+		drop(t, dir, "credit2.x12", fixtures.X12850(51, "PO-CREDIT-2", 3))
+		o := g.orderByPO("PO-CREDIT-2", "held")
+		code, body := g.postAs("ann", "/api/v1/orders/"+o.ID+"/reject", `{"comment":"no more credit this month"}`)
+		if code != 200 || !strings.Contains(string(body), `"status": "rejected"`) {
+			t.Fatalf("reject: %d %s", code, body)
+		}
+		g.orderByPO("PO-CREDIT-2", "rejected")
+		ack := outboxFile(t, dir, "855-"+o.ID)
+		for _, seg := range []string{"BAK*00*R", "PO-CREDIT-2", "ACK*IR*"} {
+			if !strings.Contains(ack, seg) {
+				t.Errorf("855 lacks %s:\n%s", seg, ack)
+			}
+		}
+	})
+
+	// The master data import API writes to the gateway's store: the
+	// rates arrive, a second post changes nothing, a bad line is named.
+	t.Run("import API", func(t *testing.T) {
+		csv := "pair,rate,valid_from\nUSD/EUR,0.92,2026-01-01\n"
+		code, body := g.postCSV("/api/v1/masterdata/rates", csv)
+		if code != 200 || !strings.Contains(string(body), `"inserted": 1`) {
+			t.Errorf("import: %d %s", code, body)
+		}
+		if code, body := g.postCSV("/api/v1/masterdata/rates", csv); code != 200 || !strings.Contains(string(body), `"unchanged": 1`) {
+			t.Errorf("import again: %d %s", code, body)
+		}
+		if code, body := g.postCSV("/api/v1/masterdata/rates", "from,to,rate\nUSD,EUR,0\n"); code != 422 || !strings.Contains(string(body), "not positive") {
+			t.Errorf("bad rate: %d %s", code, body)
+		}
+	})
+
+	// What the rules would decide now on the stored orders, through the
+	// binary while the gateway runs: the credit order released above
+	// would be held again (the open orders grew), next to its status now.
+	t.Run("replay --rules-only", func(t *testing.T) {
+		code, out, stderr := runBinary(t, dir, "replay", "--config", "config.yaml", "--rules-only", "--since", "2020-01-01", "--json")
+		if code != 0 {
+			t.Fatalf("replay: exit %d\n%s\n%s", code, out, stderr)
+		}
+		found := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var w struct {
+				PONumber string `json:"po_number"`
+				Now      string `json:"status_now"`
+				Outcome  string `json:"outcome"`
+				Holds    []struct {
+					Rule string `json:"rule"`
+				} `json:"holds"`
+			}
+			if err := json.Unmarshal([]byte(line), &w); err != nil {
+				t.Fatalf("replay line %q: %v", line, err)
+			}
+			rules := ""
+			for _, h := range w.Holds {
+				rules += " " + h.Rule
+			}
+			found[w.PONumber+" "+w.Now] = w.Outcome + rules
+		}
+		if got := found["PO-CREDIT delivered"]; got != "hold credit_limit" {
+			t.Errorf("PO-CREDIT: %q, want hold credit_limit; all: %v", got, found)
+		}
+		if got := found["PO-PRICE delivered"]; got != "accept" {
+			t.Errorf("PO-PRICE: %q, want accept; all: %v", got, found)
+		}
+	})
+
 	if t.Failed() {
 		t.Logf("gateway log:\n%s", g.log)
 	}
+}
+
+// postCSV posts a CSV body with the admin token.
+func (g *gateway) postCSV(path, body string) (int, []byte) {
+	g.t.Helper()
+	req, _ := http.NewRequest("POST", g.url(path), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// runBinary runs the ordergate binary in dir and returns its exit status
+// and output.
+func runBinary(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String(), errb.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String(), errb.String()
+	}
+	t.Fatalf("running %v: %v", args, err)
+	return -1, "", ""
 }
 
 // uiLogin signs a user in to the web UI and returns the session cookie.

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -94,5 +95,66 @@ func testPendingResponseEmail(t *testing.T) {
 	final := h.ackOf(doc.ID, pipeline.ResponseAckKind(pipeline.AckEmail, rec.ID))
 	if bytes.Contains(final.Body, []byte("being reviewed")) {
 		t.Errorf("the final mail is the pending one:\n%s", final.Body)
+	}
+}
+
+// TestCompleteTaskReleasesNotesHold: an order that waits for its sales
+// rep (a note with notes_to_sales_rep.wait) goes on when the rep marks
+// the task done.
+func TestCompleteTaskReleasesNotesHold(t *testing.T) { forEachDriver(t, testCompleteTaskReleasesNotesHold) }
+
+func testCompleteTaskReleasesNotesHold(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: "rules:\n  notes_to_sales_rep: {enabled: true, wait: true}"})
+	h.putCustomer("100000.00", "0")
+	h.src.push("note", []byte(`{"channel": "fax", "source": {"standard": "PDF"}, "po_number": "PO-NOTE-WAIT", "customer_id": "C-1001",
+  "currency": "EUR", "notes": ["Bitte vor 8 Uhr liefern"],
+  "lines": [{"line_no": "1", "quantity": "1", "unit": "EA", "unit_price": "2.00", "supplier_part": "SCR-001"}]}`))
+	doc := h.documentIn("note", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusHeld)
+	tasks, err := h.st.OpenTasks(h.ctx, "Anna", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 || tasks[0].OrderID != rec.ID || !tasks[0].Wait {
+		t.Fatalf("open tasks of Anna = %+v, want one waiting task for %s", tasks, rec.ID)
+	}
+	if _, err := h.p.CompleteTask(h.ctx, tasks[0].ID, "anna"); err != nil {
+		t.Fatal(err)
+	}
+	h.orderOf(doc.ID, order.StatusDelivered)
+	if _, err := h.p.CompleteTask(h.ctx, tasks[0].ID, "anna"); !errors.Is(err, store.ErrTransition) {
+		t.Errorf("completing the task again: %v, want ErrTransition", err)
+	}
+}
+
+// TestEmailConfirmationLines: the confirmation e-mail names each line
+// the rules changed (a price corrected to the contract) or rejected (an
+// unknown item).
+func TestEmailConfirmationLines(t *testing.T) { forEachDriver(t, testEmailConfirmationLines) }
+
+func testEmailConfirmationLines(t *testing.T) {
+	h := newHarness(t, harnessOptions{response: "email", rules: `rules:
+  price_tolerance: "0.5%"
+  price_policy: correct
+  items: {enabled: true, policy: reject}`})
+	h.putWarehouse()
+	err := h.st.Write(h.ctx, func(tx *store.Tx) error {
+		_, err := tx.UpsertCustomer(h.ctx, store.Customer{Number: "C-1001", Name: "Baumarkt Nord", Currency: "EUR",
+			SalesRep: "Anna", SalesRepEmail: "anna@example.com", Email: "einkauf@baumarkt-nord.example"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 1: SCR-001 at 2.01, the contract says 1.50; line 2: SCR-002 is
+	// no product of ours.
+	h.src.push("po", fixtures.X12850(9, "PO-MAIL-LINES", 2))
+	doc := h.documentIn("po", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusDelivered)
+	mail := h.ackOf(doc.ID, pipeline.ResponseAckKind(pipeline.AckEmail, rec.ID))
+	for _, want := range []string{"einkauf@baumarkt-nord.example", "line 1: changed, price 1.50", "line 2: rejected"} {
+		if !bytes.Contains(mail.Body, []byte(want)) {
+			t.Errorf("confirmation lacks %q:\n%s", want, mail.Body)
+		}
 	}
 }
