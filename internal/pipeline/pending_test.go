@@ -101,7 +101,9 @@ func testPendingResponseEmail(t *testing.T) {
 // TestCompleteTaskReleasesNotesHold: an order that waits for its sales
 // rep (a note with notes_to_sales_rep.wait) goes on when the rep marks
 // the task done.
-func TestCompleteTaskReleasesNotesHold(t *testing.T) { forEachDriver(t, testCompleteTaskReleasesNotesHold) }
+func TestCompleteTaskReleasesNotesHold(t *testing.T) {
+	forEachDriver(t, testCompleteTaskReleasesNotesHold)
+}
 
 func testCompleteTaskReleasesNotesHold(t *testing.T) {
 	h := newHarness(t, harnessOptions{rules: "rules:\n  notes_to_sales_rep: {enabled: true, wait: true}"})
