@@ -36,8 +36,9 @@ type Response struct {
 // changes a line's date (they check credit, prices, items, duplicates and
 // notes, with no lead times or delivery calendars to confirm a date
 // against), and an approver approves or rejects a held order as a whole,
-// without editing its lines. The 855 (DTM 068) and ORDRSP (DTM) writers
-// carry it for the day a rule or a person confirms another date.
+// without editing its lines. The 855 and ORDRSP writers
+// carry it (855 ACK04 068/ACK05, ORDRSP DTM+2 per line) for the day a rule
+// or a person confirms another date.
 type LineResponse struct {
 	LineNo    string           `json:"line_no"`
 	Status    ResponseStatus   `json:"status"`
