@@ -593,6 +593,9 @@ func validateIMAP(v *validator, at string, ch Channel) {
 
 func (c *Config) validateMail(v *validator) {
 	m := c.Mail
+	if m.Confirmations.PendingResponse && !m.Confirmations.Enabled {
+		v.add("mail.confirmations.pending_response", "needs mail.confirmations.enabled: true")
+	}
 	if !m.Enabled() {
 		if m.Confirmations.Enabled {
 			v.add("mail.confirmations", "needs mail.smtp.host: there is no server to send them")

@@ -111,7 +111,11 @@ func (p *Pipeline) applyDecision(ctx context.Context, tx *store.Tx, rec *store.O
 				return err
 			}
 		}
-		if partner, ok := p.d.Config().Partner(rec.PartnerID); ok && partner.Acks.PendingResponse && d.Response != nil {
+		cfg := p.d.Config()
+		partner, ok := cfg.Partner(rec.PartnerID)
+		pending := ok && partner.Acks.PendingResponse ||
+			!ok && cfg.Mail.Confirmations.PendingResponse && mailChannel(out.Channel)
+		if pending && d.Response != nil {
 			return p.respond(ctx, tx, &updated, out, pendingResponse(out), "-pending")
 		}
 		return nil

@@ -160,3 +160,30 @@ func testEmailConfirmationLines(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingResponseEmailCustomer: a faxed order of a customer without a
+// partner, held for approval, is answered at once by a "received" mail
+// when mail.confirmations.pending_response is set.
+func TestPendingResponseEmailCustomer(t *testing.T) {
+	forEachDriver(t, testPendingResponseEmailCustomer)
+}
+
+func testPendingResponseEmailCustomer(t *testing.T) {
+	h := newHarness(t, harnessOptions{rules: creditRules, mail: "  confirmations: {enabled: true, pending_response: true}"})
+	l := decimal.MustParse("100.00")
+	err := h.st.Write(h.ctx, func(tx *store.Tx) error {
+		_, err := tx.UpsertCustomer(h.ctx, store.Customer{Number: "C-1001", Name: "Baumarkt Nord", Currency: "EUR",
+			CreditLimit: &l, OpenBalance: decimal.MustParse("90.00"), Email: "einkauf@baumarkt-nord.example"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.src.push("fax", faxOrder("PO-FAX-PENDING", "Lagerstrasse 5", "20457", "20.00"))
+	doc := h.documentIn("fax", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusHeld)
+	pending := h.ackOf(doc.ID, pipeline.ResponseAckKind(pipeline.AckEmail, rec.ID)+"-pending")
+	if !bytes.Contains(pending.Body, []byte("Order received: PO-FAX-PENDING")) {
+		t.Errorf("pending mail:\n%s", pending.Body)
+	}
+}
