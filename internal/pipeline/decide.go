@@ -134,6 +134,9 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 type shipToFacts struct {
 	Code string // our ship-to code; "" when the order's ship-to matched none
 	New  bool   // the order names a ship-to that is not one of the customer's
+	// Hash is the order's ContentHash with Code when the caller has it
+	// already (the normalize stage stored it); "" to compute it.
+	Hash string
 }
 
 func shipToOf(res masterdata.Result) shipToFacts {
@@ -160,7 +163,10 @@ func resolveShipTo(ctx context.Context, l masterdata.Lookup, o *order.Order, par
 // addresses).
 func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order, now time.Time, sh shipToFacts) (rules.Facts, error) {
 	var f rules.Facts
-	f.ContentHash = ContentHash(o, sh.Code)
+	f.ContentHash = sh.Hash
+	if f.ContentHash == "" {
+		f.ContentHash = ContentHash(o, sh.Code)
+	}
 	var cust store.Customer
 	err := store.ErrNotFound // no customer number, no customer to read
 	if o.CustomerID != "" {

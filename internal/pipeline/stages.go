@@ -263,8 +263,9 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 		return fmt.Errorf("normalize %s: %w", rec.ID, err)
 	}
 	sh := shipToOf(res)
+	sh.Hash = ContentHash(o, sh.Code)
 	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: rec,
-		ContentHash: ContentHash(o, sh.Code)})
+		ContentHash: sh.Hash})
 	if err != nil {
 		return err
 	}
