@@ -49,6 +49,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	g.kill() // users are added with the gateway stopped, then it starts again
 	addUser(t, dir, "dora", "desk")
 	addUser(t, dir, "bert", "approver", "approver")
+	addUser(t, dir, "bernd", "desk")
 	g = start(t, dir, g.port)
 	base := g.url("")
 	shots := t.TempDir()
@@ -248,6 +249,40 @@ func TestBrowserEndToEnd(t *testing.T) {
 			`ordergate_reviewed_fields_total{field="po_number",outcome="correct",sender="unknown"} 1`} {
 			if !strings.Contains(string(metrics), want) {
 				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+
+	t.Run("sales rep marks a task done", func(t *testing.T) {
+		// A faxed note for C-2000, whose sales rep is Bernd Maier
+		// (bernd@example.com): the user bernd sees it on the tasks page.
+		note := `{"channel":"fax","source":{"standard":"fax","test":false},"po_number":"FX-NOTE","customer_id":"C-2000","currency":"EUR",
+			"notes":["Bitte Lieferschein doppelt"],"lines":[{"line_no":"1","quantity":"1","unit":"EA","unit_price":"1.50","sku":"SCR-001"}]}`
+		if err := os.WriteFile(filepath.Join(dir, "faxes", "note.json"), []byte(note), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g.orderByPO("FX-NOTE", "delivered")
+		ctx := tab()
+		run(ctx, "the tasks page",
+			login("bernd"),
+			chromedp.Click(css(`nav a[href="/tasks"]`)),
+			chromedp.WaitVisible(css("#tasks")),
+			shot("e2e-tasks"),
+		)
+		if list := text(ctx, "#tasks"); !strings.Contains(list, "Bitte Lieferschein doppelt") {
+			t.Fatalf("tasks page lacks the note:\n%s", list)
+		}
+		run(ctx, "marking it done",
+			chromedp.Click(css("#tasks button")),
+			chromedp.WaitVisible(css("#no-tasks")),
+		)
+		var tasks struct {
+			Tasks []struct{ Text string } `json:"tasks"`
+		}
+		g.getJSON("/api/v1/tasks", &tasks)
+		for _, tk := range tasks.Tasks {
+			if strings.Contains(tk.Text, "Lieferschein") {
+				t.Errorf("the task is still open: %+v", tasks)
 			}
 		}
 	})
