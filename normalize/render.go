@@ -208,6 +208,12 @@ func renderX12850(o *order.Order, env X12Envelope) ([]byte, error) {
 		for _, id := range productIDs(line) {
 			po1 = append(po1, id.Qualifier, id.ID)
 		}
+		// The line's other ids go back as the pairs they came in.
+		for _, r := range l.References {
+			if r.Qualifier != "" && r.Value != "" {
+				po1 = append(po1, r.Qualifier, r.Value)
+			}
+		}
 		if err := w.Segment("PO1", po1...); err != nil {
 			return nil, fmt.Errorf("line %s: %w", l.LineNo, err)
 		}

@@ -69,7 +69,8 @@ var x12DatePivot = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // lines with every (qualifier, id) pair: BP/IN/CB/PI buyer_part,
 // VP/VN/VA/VC supplier_part, UP/EN/UK gtin, MG manufacturer_part; SK, a
 // retailer's stock keeping unit, is the buyer's id, so it is buyer_part
-// when no BP/IN came, else a line note like any other pair ("SK 123");
+// when no BP/IN came, else a line reference like any other pair the
+// model has no field for (qualifier "SK", value "123"; never a note);
 // the first PID05 is the description, further PID05 are line notes; AMT*1
 // in the PO1 loop is the line amount; CTT01/CTT02 and AMT*TT the totals.
 // A PO1 without PO101 gets its ordinal as line number (provenance names
@@ -690,16 +691,18 @@ func (mp *x12Mapper) po1(s *edi.Segment) error {
 			mp.atLine(i, name, s, n+1)
 			continue
 		}
-		mp.atLineIdx(i, "notes", len(l.Notes), s, n+1)
-		l.Notes = append(l.Notes, q+" "+id)
+		// An id pair the model has no field for is a reference of the
+		// line, not a note: notes are free text for the sales rep.
+		mp.atLineIdx(i, "references", len(l.References), s, n+1)
+		l.References = append(l.References, order.Reference{Qualifier: q, Value: id})
 	}
 	if sku != "" {
 		if l.BuyerPart == "" {
 			l.BuyerPart = sku
 			mp.atLine(i, lineBuyerPart, s, skuAt)
 		} else {
-			mp.atLineIdx(i, "notes", len(l.Notes), s, skuAt)
-			l.Notes = append(l.Notes, "SK "+sku)
+			mp.atLineIdx(i, "references", len(l.References), s, skuAt)
+			l.References = append(l.References, order.Reference{Qualifier: "SK", Value: sku})
 		}
 	}
 	o.Lines = append(o.Lines, l)

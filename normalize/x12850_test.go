@@ -191,7 +191,7 @@ func TestFromX12850Fields(t *testing.T) {
 		{"line 2 ship date as delivery", o.Lines[1].RequestedDelivery.String(), "2026-12-05"},
 		{"line 2 amount", o.Lines[1].Amount.String(), "22.50"},
 		{"line 3 numbered by ordinal", o.Lines[2].LineNo + " " + o.Lines[2].Quantity.String(), "3 1.5"},
-		{"line 3 SK after IN is a note", o.Lines[2].BuyerPart + "|" + strings.Join(o.Lines[2].Notes, "|"), "I-1|ZZ OTHER|SK S-2"},
+		{"line 3 unmapped ids and SK after IN are references, not notes", o.Lines[2].BuyerPart + "|" + lineRefs(o.Lines[2]) + "|" + strings.Join(o.Lines[2].Notes, "|"), "I-1|ZZ OTHER SK S-2|"},
 		{"totals", itoa(*o.Totals.LineCount) + " " + o.Totals.QuantityHash.String() + " " + o.Totals.Amount.String(), "3 28.5 322.50"},
 		{"source", o.Source.Standard + " " + o.Source.Version + " " + o.Source.SenderQualifier + ":" + o.Source.SenderID + " " + o.Source.InterchangeControl + " " + o.Source.GroupControl + " " + o.Source.MessageControl + " " + o.Source.File, "X12 004010 ZZ:BAUMARKTNORD 000004711 4711 0001 po.edi"},
 		{"test flag", boolString(o.Source.Test), "true"},
@@ -209,7 +209,7 @@ func TestFromX12850Fields(t *testing.T) {
 	// Every field set has provenance.
 	for _, path := range []string{"purpose", "order_type", "po_date", "currency", "requested_delivery", "notes[0]", "references[0]",
 		"parties[0].name", "parties[0].id", "parties[0].id_scheme", "parties[0].address.lines[1]", "lines[0].unit_price",
-		"lines[0].gtin", "lines[0].description", "lines[0].notes[0]", "lines[1].requested_delivery", "lines[1].amount",
+		"lines[0].gtin", "lines[0].description", "lines[0].notes[0]", "lines[2].references[1]", "lines[1].requested_delivery", "lines[1].amount",
 		"totals.line_count", "totals.quantity_hash", "totals.amount", "source.message_control"} {
 		if prov(o, path) == "" {
 			t.Errorf("no provenance for %s", path)
@@ -478,4 +478,13 @@ func TestParseDecimalFastPath(t *testing.T) {
 func prov(o *order.Order, path string) string {
 	w, _ := o.Provenance.Get(path)
 	return w
+}
+
+// lineRefs is a line's references as "QUAL VALUE" joined by spaces.
+func lineRefs(l order.Line) string {
+	var parts []string
+	for _, r := range l.References {
+		parts = append(parts, r.Qualifier+" "+r.Value)
+	}
+	return strings.Join(parts, " ")
 }

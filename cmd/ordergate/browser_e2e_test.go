@@ -19,10 +19,15 @@ import (
 
 const e2ePassword = "correct horse battery staple"
 
-// addUser runs `ordergate user add` with the password on stdin.
-func addUser(t *testing.T, dir, name, role string) {
+// addUser runs `ordergate user add` with the password on stdin and,
+// when given, the approval roles (comma-separated) the user decides in.
+func addUser(t *testing.T, dir, name, role string, approvalRoles ...string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "--config", "config.yaml", "add", name, "--role", role)
+	args := []string{"user", "--config", "config.yaml", "add", name, "--role", role}
+	if len(approvalRoles) > 0 {
+		args = append(args, "--approval-roles", strings.Join(approvalRoles, ","))
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(e2ePassword + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -43,7 +48,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	dir, g := newDecisionsGateway(t)
 	g.kill() // users are added with the gateway stopped, then it starts again
 	addUser(t, dir, "dora", "desk")
-	addUser(t, dir, "bert", "approver")
+	addUser(t, dir, "bert", "approver", "approver")
+	addUser(t, dir, "bernd", "desk")
 	g = start(t, dir, g.port)
 	base := g.url("")
 	shots := t.TempDir()
@@ -243,6 +249,40 @@ func TestBrowserEndToEnd(t *testing.T) {
 			`ordergate_reviewed_fields_total{field="po_number",outcome="correct",sender="unknown"} 1`} {
 			if !strings.Contains(string(metrics), want) {
 				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+
+	t.Run("sales rep marks a task done", func(t *testing.T) {
+		// A faxed note for C-2000, whose sales rep is Bernd Maier
+		// (bernd@example.com): the user bernd sees it on the tasks page.
+		note := `{"channel":"fax","source":{"standard":"fax","test":false},"po_number":"FX-NOTE","customer_id":"C-2000","currency":"EUR",
+			"notes":["Bitte Lieferschein doppelt"],"lines":[{"line_no":"1","quantity":"1","unit":"EA","unit_price":"1.50","sku":"SCR-001"}]}`
+		if err := os.WriteFile(filepath.Join(dir, "faxes", "note.json"), []byte(note), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g.orderByPO("FX-NOTE", "delivered")
+		ctx := tab()
+		run(ctx, "the tasks page",
+			login("bernd"),
+			chromedp.Click(css(`nav a[href="/tasks"]`)),
+			chromedp.WaitVisible(css("#tasks")),
+			shot("e2e-tasks"),
+		)
+		if list := text(ctx, "#tasks"); !strings.Contains(list, "Bitte Lieferschein doppelt") {
+			t.Fatalf("tasks page lacks the note:\n%s", list)
+		}
+		run(ctx, "marking it done",
+			chromedp.Click(css("#tasks button")),
+			chromedp.WaitVisible(css("#no-tasks")),
+		)
+		var tasks struct {
+			Tasks []struct{ Text string } `json:"tasks"`
+		}
+		g.getJSON("/api/v1/tasks", &tasks)
+		for _, tk := range tasks.Tasks {
+			if strings.Contains(tk.Text, "Lieferschein") {
+				t.Errorf("the task is still open: %+v", tasks)
 			}
 		}
 	})

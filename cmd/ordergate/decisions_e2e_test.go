@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,6 +76,21 @@ SCR-003,,,0,,,4.10,EUR
 `
 )
 
+// postAs posts as a gateway user (HTTP Basic, the e2e password).
+func (g *gateway) postAs(user, path, body string) (int, []byte) {
+	g.t.Helper()
+	req, _ := http.NewRequest("POST", g.url(path), strings.NewReader(body))
+	req.SetBasicAuth(user, e2ePassword)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
 func newDecisionsGateway(t *testing.T) (string, *gateway) {
 	t.Helper()
 	dir := t.TempDir()
@@ -94,6 +113,11 @@ func newDecisionsGateway(t *testing.T) (string, *gateway) {
 			t.Fatal(err)
 		}
 	}
+	// ann clears the holds of the rules' role approver, fay those of
+	// finance, root (an admin) overrides.
+	addUser(t, dir, "ann", "approver", "approver")
+	addUser(t, dir, "fay", "approver", "finance")
+	addUser(t, dir, "root", "admin")
 	return dir, start(t, dir, port)
 }
 
@@ -298,10 +322,19 @@ func TestDecisionsEndToEnd(t *testing.T) {
 		if names := files(t, filepath.Join(dir, "outbox")); strings.Contains(strings.Join(names, " "), "855-"+o.ID) {
 			t.Error("an 855 went out while the order was held")
 		}
-		if code, body := g.postJSON("/api/v1/orders/"+o.ID+"/approve", `{"user":"ann","role":"finance"}`); code != 403 {
+		// People decide with their own credentials in their own roles:
+		// fay (finance) may not clear the approver's hold, ann may.
+		if code, body := g.postAs("fay", "/api/v1/orders/"+o.ID+"/approve", `{}`); code != 403 {
 			t.Errorf("approve in the wrong role: %d %s, want 403", code, body)
 		}
-		if code, body := g.postJSON("/api/v1/orders/"+o.ID+"/approve", `{"user":"ann","role":"approver","comment":"paid"}`); code != 200 {
+		if code, body := g.postAs("ann", "/api/v1/orders/"+o.ID+"/approve", `{"user":"ann","role":"finance"}`); code != 403 {
+			t.Errorf("approve claiming a role ann does not hold: %d %s, want 403", code, body)
+		}
+		if code, body := g.postJSON("/api/v1/orders/"+o.ID+"/approve", `{"user":"ann","role":"approver"}`); code != 400 {
+			t.Errorf("the admin token claiming a role: %d %s, want 400", code, body)
+		}
+		code, body := g.postAs("ann", "/api/v1/orders/"+o.ID+"/approve", `{"comment":"paid"}`)
+		if code != 200 || !strings.Contains(string(body), `"role": "approver"`) {
 			t.Fatalf("approve: %d %s", code, body)
 		}
 		g.orderByPO("PO-CREDIT", "delivered")
@@ -313,7 +346,197 @@ func TestDecisionsEndToEnd(t *testing.T) {
 		}
 	})
 
+	// An admin clears a hold none of the admin's roles clears (the fax
+	// copy held as a duplicate): an override, on the timeline as such.
+	t.Run("admin override", func(t *testing.T) {
+		held := g.orderByPO("PO-DUP", "held")
+		code, body := g.postAs("root", "/api/v1/orders/"+held.ID+"/approve", `{"comment":"a second delivery is wanted"}`)
+		if code != 200 || !strings.Contains(string(body), `"override": true`) {
+			t.Fatalf("override: %d %s", code, body)
+		}
+		var view struct {
+			Timeline []struct {
+				Actor  string `json:"actor"`
+				Kind   string `json:"kind"`
+				Reason string `json:"reason"`
+			} `json:"timeline"`
+		}
+		g.getJSON("/api/v1/orders/"+held.ID, &view)
+		found := false
+		for _, e := range view.Timeline {
+			found = found || e.Kind == "approved" && e.Actor == "root" && strings.Contains(e.Reason, "admin override")
+		}
+		if !found {
+			t.Errorf("timeline %+v lacks root's override", view.Timeline)
+		}
+	})
+
+	// The web UI decides with the signed-in user's approval roles too,
+	// against the real gateway: fay (finance) cannot clear the duplicate
+	// hold, root overrides it.
+	t.Run("web UI roles and override", func(t *testing.T) {
+		drop(t, dir, "dup2.x12", fixtures.X12850(41, "PO-DUP", 1))
+		held := g.orderByPO("PO-DUP", "held")
+		if code := g.uiPost(g.uiLogin("fay"), "/approvals/"+held.ID+"/approve"); code != http.StatusForbidden {
+			t.Errorf("fay approves in the UI: %d, want 403", code)
+		}
+		if code := g.uiPost(g.uiLogin("root"), "/approvals/"+held.ID+"/approve"); code != http.StatusSeeOther {
+			t.Fatalf("root overrides in the UI: %d, want 303", code)
+		}
+		var view struct {
+			Timeline []struct{ Actor, Kind, Reason string } `json:"timeline"`
+		}
+		g.getJSON("/api/v1/orders/"+held.ID, &view)
+		found := false
+		for _, e := range view.Timeline {
+			found = found || e.Kind == "approved" && e.Actor == "root" && strings.Contains(e.Reason, "admin override")
+		}
+		if !found {
+			t.Errorf("timeline %+v lacks root's override", view.Timeline)
+		}
+	})
+
+	t.Run("approver rejects, 855 RD", func(t *testing.T) {
+		drop(t, dir, "credit2.x12", fixtures.X12850(51, "PO-CREDIT-2", 3))
+		o := g.orderByPO("PO-CREDIT-2", "held")
+		code, body := g.postAs("ann", "/api/v1/orders/"+o.ID+"/reject", `{"comment":"no more credit this month"}`)
+		if code != 200 || !strings.Contains(string(body), `"status": "rejected"`) {
+			t.Fatalf("reject: %d %s", code, body)
+		}
+		g.orderByPO("PO-CREDIT-2", "rejected")
+		ack := outboxFile(t, dir, "855-"+o.ID)
+		for _, seg := range []string{"BAK*00*R", "PO-CREDIT-2", "ACK*IR*"} {
+			if !strings.Contains(ack, seg) {
+				t.Errorf("855 lacks %s:\n%s", seg, ack)
+			}
+		}
+	})
+
+	// The master data import API writes to the gateway's store: the
+	// rates arrive, a second post changes nothing, a bad line is named.
+	t.Run("import API", func(t *testing.T) {
+		csv := "pair,rate,valid_from\nUSD/EUR,0.92,2026-01-01\n"
+		code, body := g.postCSV("/api/v1/masterdata/rates", csv)
+		if code != 200 || !strings.Contains(string(body), `"inserted": 1`) {
+			t.Errorf("import: %d %s", code, body)
+		}
+		if code, body := g.postCSV("/api/v1/masterdata/rates", csv); code != 200 || !strings.Contains(string(body), `"unchanged": 1`) {
+			t.Errorf("import again: %d %s", code, body)
+		}
+		if code, body := g.postCSV("/api/v1/masterdata/rates", "from,to,rate\nUSD,EUR,0\n"); code != 422 || !strings.Contains(string(body), "not positive") {
+			t.Errorf("bad rate: %d %s", code, body)
+		}
+	})
+
+	// What the rules would decide now on the stored orders, through the
+	// binary while the gateway runs: the credit order released above
+	// would be held again (the open orders grew), next to its status now.
+	t.Run("replay --rules-only", func(t *testing.T) {
+		code, out, stderr := runBinary(t, dir, "replay", "--config", "config.yaml", "--rules-only", "--since", "2020-01-01", "--json")
+		if code != 0 {
+			t.Fatalf("replay: exit %d\n%s\n%s", code, out, stderr)
+		}
+		found := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var w struct {
+				PONumber string `json:"po_number"`
+				Now      string `json:"status_now"`
+				Outcome  string `json:"outcome"`
+				Holds    []struct {
+					Rule string `json:"rule"`
+				} `json:"holds"`
+			}
+			if err := json.Unmarshal([]byte(line), &w); err != nil {
+				t.Fatalf("replay line %q: %v", line, err)
+			}
+			rules := ""
+			for _, h := range w.Holds {
+				rules += " " + h.Rule
+			}
+			found[w.PONumber+" "+w.Now] = w.Outcome + rules
+		}
+		if got := found["PO-CREDIT delivered"]; got != "hold credit_limit" {
+			t.Errorf("PO-CREDIT: %q, want hold credit_limit; all: %v", got, found)
+		}
+		if got := found["PO-PRICE delivered"]; got != "accept" {
+			t.Errorf("PO-PRICE: %q, want accept; all: %v", got, found)
+		}
+	})
+
 	if t.Failed() {
 		t.Logf("gateway log:\n%s", g.log)
 	}
 }
+
+// postCSV posts a CSV body with the admin token.
+func (g *gateway) postCSV(path, body string) (int, []byte) {
+	g.t.Helper()
+	req, _ := http.NewRequest("POST", g.url(path), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// runBinary runs the ordergate binary in dir and returns its exit status
+// and output.
+func runBinary(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String(), errb.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String(), errb.String()
+	}
+	t.Fatalf("running %v: %v", args, err)
+	return -1, "", ""
+}
+
+// uiLogin signs a user in to the web UI and returns the session cookie.
+func (g *gateway) uiLogin(user string) *http.Cookie {
+	g.t.Helper()
+	req, _ := http.NewRequest("POST", g.url("/login"), strings.NewReader(url.Values{"name": {user}, "password": {e2ePassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", g.url(""))
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Value != "" {
+			return c
+		}
+	}
+	g.t.Fatalf("login of %s: %d, no session cookie", user, resp.StatusCode)
+	return nil
+}
+
+// uiPost posts an empty same-origin form with the session and returns
+// the status.
+func (g *gateway) uiPost(c *http.Cookie, path string) int {
+	g.t.Helper()
+	req, _ := http.NewRequest("POST", g.url(path), strings.NewReader("comment=ok"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", g.url(""))
+	req.AddCookie(c)
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

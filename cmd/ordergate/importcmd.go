@@ -10,7 +10,7 @@ import (
 )
 
 func runImport(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "import", "import [--config F] [--json] customers|products|prices|xrefs FILE.csv...",
+	fs := newFlags(e, "import", "import [--config F] [--json] customers|products|prices|xrefs|rates FILE.csv...",
 		"Imports master data from CSV exports (an upsert keyed by customer number, SKU, price key and\n"+
 			"cross-reference key: safe to run nightly from an ERP export). Every bad line is reported as\n"+
 			"FILE:LINE: column X: reason and skipped; the good lines are imported in one transaction.\n"+
@@ -22,7 +22,7 @@ func runImport(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() < 2 {
-		fmt.Fprintln(e.stderr, "ordergate import: want a kind (customers, products, prices, xrefs) and at least one file")
+		fmt.Fprintln(e.stderr, "ordergate import: want a kind (customers, products, prices, xrefs, rates) and at least one file")
 		return exitUsage
 	}
 	kind, err := masterdata.ParseKind(fs.Arg(0))

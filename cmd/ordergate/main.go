@@ -46,7 +46,7 @@ func commands() []command {
 		{"config", "config check [--config F]", "validate the configuration, every problem with file:line", runConfig},
 		{"migrate", "migrate [--config F]", "bring the database's schema up to date (postgres: before new nodes)", runMigrate},
 		{"reprocess", "reprocess [--reroute] ID...", "retry dead letters or route orders again after a fix", runReprocess},
-		{"import", "import KIND FILE.csv...", "import master data (customers, products, prices, xrefs)", runImport},
+		{"import", "import KIND FILE.csv...", "import master data (customers, products, prices, xrefs, rates)", runImport},
 		{"rules", "rules test ORDER.json...", "print what the rules decide on orders, changing nothing", runRules},
 		{"replay", "replay --rules-only --since DATE", "print what the rules decide on stored orders now", runReplay},
 		{"user", "user add|passwd|role|list ...", "manage the web UI's users (password on stdin)", runUser},

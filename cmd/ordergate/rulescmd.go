@@ -49,8 +49,9 @@ func runRules(ctx context.Context, e *env, args []string) int {
 func runReplay(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "replay", "replay --rules-only --since DATE [--until DATE] [--config F] [--json]",
 		"Prints what the rules of the configuration would decide now on the orders received since\n"+
-			"DATE (YYYY-MM-DD or RFC 3339), re-reading each order from its archived raw document, next\n"+
-			"to the status it has. It changes nothing (--rules-only is the only mode). Exit 0 when every\n"+
+			"DATE (YYYY-MM-DD or RFC 3339), re-reading each EDI or JSON order from its archived raw\n"+
+			"document (a captured e-mail or fax order as stored, with the reviewers' corrections), next\n"+
+			"to the status it has now (status_now). It changes nothing (--rules-only is the only mode). Exit 0 when every\n"+
 			"order was decided, 1 when one could not be replayed, 2 on a usage error.")
 	path := fs.String("config", defaultConfig, "configuration `file`")
 	rulesOnly := fs.Bool("rules-only", false, "decide with the rules only; change nothing (required)")

@@ -130,7 +130,7 @@ func Serve(ctx context.Context, opts Options) error {
 	}
 	submits := newSubmitIntake(pipe)
 	api := httpapi.New(httpapi.Options{Store: st, Raw: st.Archive(), AdminToken: token, Keys: st.APIKeys(),
-		Ops: &ops{st: st, pipe: pipe}, Ready: pipe.Ready, Role: nd.role, Metrics: m.Handler(), Logger: log.With("component", "http")})
+		Ops: &ops{st: st, pipe: pipe}, Approvers: approvers{st}, Ready: pipe.Ready, Role: nd.role, Metrics: m.Handler(), Logger: log.With("component", "http")})
 	for i, ch := range chans.web {
 		if i > 0 {
 			return fmt.Errorf("channel %s: only one web channel can serve %s", ch.Name, webapi.Route)

@@ -22,8 +22,16 @@ func (o *ops) PendingApprovals(ctx context.Context, limit int) ([]store.Approval
 	return o.st.PendingApprovals(ctx, limit)
 }
 
+// Decide decides and writes the decision to the audit log.
 func (o *ops) Decide(ctx context.Context, d pipeline.Decision) (pipeline.DecisionResult, error) {
-	return o.pipe.Decide(ctx, d)
+	res, err := o.pipe.Decide(ctx, d)
+	if err != nil {
+		return res, err
+	}
+	if err := auditDecision(ctx, o.st, d, res); err != nil {
+		return res, fmt.Errorf("decided, but writing the audit log: %w", err)
+	}
+	return res, nil
 }
 
 func (o *ops) Reprocess(ctx context.Context, ids []string, opts pipeline.ReprocessOptions) []pipeline.Reprocessed {

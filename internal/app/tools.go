@@ -116,7 +116,9 @@ func (t *Tools) whatIf(ctx context.Context, o *order.Order, partnerID, id string
 
 // Replay re-reads a stored order from its archived raw document (as it
 // arrived, before the gateway changed anything) and runs WhatIf on it,
-// with the duplicates as they were when it arrived.
+// with the duplicates as they were when it arrived. A captured order (an
+// e-mail, a fax, a spreadsheet) is replayed as stored: its raw document
+// is no order, and the stored one carries the reviewers' corrections.
 func (t *Tools) Replay(ctx context.Context, rec store.OrderRecord) WhatIfResult {
 	o, err := t.original(ctx, rec)
 	if err != nil {
@@ -137,8 +139,19 @@ func (t *Tools) original(ctx context.Context, rec store.OrderRecord) (*order.Ord
 		return nil, fmt.Errorf("the raw document %s: %w", doc.ID, err)
 	}
 	defer rc.Close()
-	if doc.Standard == pipeline.StandardOrderJSON {
+	switch doc.Standard {
+	case pipeline.StandardOrderJSON:
 		return pipeline.DecodeOrderJSON(rc)
+	case "X12", "EDIFACT":
+	default:
+		// Captured: the order as stored (reviewed), without what the
+		// decision added to it.
+		o, err := rec.Order()
+		if err != nil {
+			return nil, err
+		}
+		o.Status, o.Holds = "", nil
+		return o, nil
 	}
 	var found *order.Order
 	opts := ediproc.Options{Partner: pipeline.Resolver(t.Config, doc.Channel, doc.PartnerID), NoAcks: true}

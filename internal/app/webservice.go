@@ -342,15 +342,27 @@ func (s *webService) HeldOrders(ctx context.Context) ([]web.HeldOrder, error) {
 	return out, nil
 }
 
-func (s *webService) decide(ctx context.Context, d web.Decision, reject bool) error {
-	_, err := s.pipe.Decide(ctx, pipeline.Decision{OrderID: d.OrderID, User: d.User, Role: d.Role, Comment: d.Comment, Reject: reject})
-	return mapErr(err)
+// decide decides in the user's approval roles (never trusting a role
+// the UI did not take from the user), or as an admin's override.
+func (s *webService) decide(ctx context.Context, d web.Decision, reject bool) (web.Decided, error) {
+	roles := d.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	res, err := s.pipe.Decide(ctx, pipeline.Decision{OrderID: d.OrderID, User: d.User, Role: d.Role, Roles: roles,
+		MayOverride: d.MayOverride, Comment: d.Comment, Reject: reject})
+	if err != nil {
+		return web.Decided{}, mapErr(err)
+	}
+	return web.Decided{Role: res.Role, Override: res.Override}, nil
 }
 
-func (s *webService) Approve(ctx context.Context, d web.Decision) error {
+func (s *webService) Approve(ctx context.Context, d web.Decision) (web.Decided, error) {
 	return s.decide(ctx, d, false)
 }
-func (s *webService) Reject(ctx context.Context, d web.Decision) error { return s.decide(ctx, d, true) }
+func (s *webService) Reject(ctx context.Context, d web.Decision) (web.Decided, error) {
+	return s.decide(ctx, d, true)
+}
 
 // threshold is the confidence below which a captured field needs a look.
 const threshold = web.DefaultConfidenceThreshold

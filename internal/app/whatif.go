@@ -16,13 +16,13 @@ import (
 )
 
 // whatIf is one line of `rules test` and `replay --json`: the order, what
-// the rules decide now, and (for replay) what was decided then.
+// the rules decide now, and (for replay) the status the order has now.
 type whatIf struct {
 	OrderID   string             `json:"order_id,omitempty"`
 	File      string             `json:"file,omitempty"`
 	PONumber  string             `json:"po_number"`
 	Customer  string             `json:"customer_id,omitempty"`
-	Then      order.Status       `json:"status_then,omitempty"`
+	Now       order.Status       `json:"status_now,omitempty"` // replay: the order's status now, for comparison
 	Outcome   rules.Outcome      `json:"outcome"`
 	Holds     []rules.Hold       `json:"holds,omitempty"`
 	Rejection []rules.Hold       `json:"rejections,omitempty"`
@@ -79,7 +79,7 @@ func (t *Tools) ReplayRules(ctx context.Context, from, to time.Time, asJSON bool
 			}
 			w.Facts = nil
 			out := toWhatIf(w, "")
-			out.OrderID, out.Then = rec.ID, rec.Status
+			out.OrderID, out.Now = rec.ID, rec.Status
 			printWhatIf(stdout, stderr, out, asJSON)
 		}
 		if page.Next == "" {
@@ -154,8 +154,8 @@ func printWhatIf(stdout, stderr io.Writer, w whatIf, asJSON bool) {
 		return
 	}
 	then := ""
-	if w.Then != "" {
-		then = " (now " + string(w.Then) + ")"
+	if w.Now != "" {
+		then = " (now " + string(w.Now) + ")"
 	}
 	fmt.Fprintf(stdout, "%s: PO %s of %s: %s%s\n", name, w.PONumber, orDash(w.Customer), w.Outcome, then)
 	for _, h := range w.Holds {

@@ -423,7 +423,16 @@ type Mail struct {
 	Company string `mapstructure:"company"` // signs the mails
 	// Confirmations: answer accepted, changed and rejected orders of the
 	// e-mail, fax, web and phone channels with an e-mail to the customer.
-	Confirmations Toggle `mapstructure:"confirmations"`
+	Confirmations MailConfirmations `mapstructure:"confirmations"`
+}
+
+// MailConfirmations are the e-mail answers to the orders of the e-mail,
+// fax, web and phone channels.
+type MailConfirmations struct {
+	Enabled bool `mapstructure:"enabled"`
+	// PendingResponse also answers a held order at once ("received,
+	// pending review"), as a partner's acks.pending_response does.
+	PendingResponse bool `mapstructure:"pending_response"`
 }
 
 // SMTP is the submission server.
@@ -450,7 +459,8 @@ type Masterdata struct {
 	Load []MasterdataFile `mapstructure:"load"`
 }
 
-// MasterdataFile is one file of customers, products, prices or xrefs.
+// MasterdataFile is one file of customers, products, prices, xrefs or
+// exchange rates.
 type MasterdataFile struct {
 	Kind string `mapstructure:"kind"`
 	File string `mapstructure:"file"`

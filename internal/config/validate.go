@@ -235,7 +235,7 @@ func (c *Config) validate() []Problem {
 	c.validateRoutes(v, backends)
 	for i, m := range c.Masterdata.Load {
 		at := fmt.Sprintf("masterdata.load[%d]", i)
-		v.oneOf(at+".kind", m.Kind, "customers", "products", "prices", "xrefs")
+		v.oneOf(at+".kind", m.Kind, "customers", "products", "prices", "xrefs", "rates")
 		v.required(at+".file", m.File)
 	}
 	return v.ps
@@ -593,6 +593,9 @@ func validateIMAP(v *validator, at string, ch Channel) {
 
 func (c *Config) validateMail(v *validator) {
 	m := c.Mail
+	if m.Confirmations.PendingResponse && !m.Confirmations.Enabled {
+		v.add("mail.confirmations.pending_response", "needs mail.confirmations.enabled: true")
+	}
 	if !m.Enabled() {
 		if m.Confirmations.Enabled {
 			v.add("mail.confirmations", "needs mail.smtp.host: there is no server to send them")

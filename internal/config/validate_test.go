@@ -126,6 +126,8 @@ func TestBadConfigs(t *testing.T) {
 			2, "channels[0].done_mailbox", "after_ingest: move needs done_mailbox"},
 		{"sftpserver bad public key", "partners: [{id: nord}]\nchannels:\n  - name: drop\n    type: sftpserver\n    host_key_file: hk\n    users:\n      - name: nord\n        partner: nord\n        public_keys: [\"ssh-ed25519 notbase64\"]\n",
 			9, "channels[0].users[0].public_keys[0]", "is not an authorized_keys line"},
+		{"pending mail without confirmations", "mail:\n  confirmations:\n    pending_response: true\n",
+			3, "mail.confirmations.pending_response", "needs mail.confirmations.enabled: true"},
 		{"bad size", "http:\n  max_body_bytes: ten\n",
 			2, "http.max_body_bytes", "not a size"},
 		{"wrong type", "pipeline:\n  batch_size: many\n",

@@ -83,9 +83,6 @@ func OrderResponse(ctx context.Context, kind string, o *order.Order, r *order.Re
 			return nil, fmt.Errorf("writing the 855 for order %s: %w", o.ID, err)
 		}
 	case "ordrsp":
-		if opts.Pending {
-			return nil, fmt.Errorf("%w: an ORDRSP has no code for a pending order; it is sent once decided", ErrNoResponse)
-		}
 		if o.Source.Standard != "EDIFACT" || o.Source.SenderID == "" {
 			return nil, fmt.Errorf("%w: an ORDRSP answers EDIFACT orders; order %s came as %s", ErrNoResponse, o.ID, o.Source.Standard)
 		}
@@ -107,6 +104,13 @@ func OrderResponse(ctx context.Context, kind string, o *order.Order, r *order.Re
 		}
 		w := edifact.NewWriter(&buf, seps, edifact.WithControlNumbers(edifactControls{c: c}))
 		resp := normalize.EDIFACTOrderResponse(o, r)
+		if opts.Pending {
+			// "Received, pending": BGM 1225 29 (the order acknowledged
+			// without amendment, the 855's BAK02 AK), no lines, and the
+			// response's note saying the decision follows in a second
+			// ORDRSP.
+			resp.Function, resp.Lines = edifact.ResponseAccepted, nil
+		}
 		err := errors.Join(
 			w.BeginInterchange(ctx, edifact.InterchangeHeader{SyntaxID: syntax, SyntaxVersion: version, SenderID: ourID, SenderQual: ourQ,
 				RecipientID: o.Source.SenderID, RecipQual: o.Source.SenderQualifier, Time: opts.Now, Test: o.Source.Test}),

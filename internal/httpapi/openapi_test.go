@@ -115,6 +115,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		slices.Sort(schemes)
 		want := map[access][]string{
 			public: nil, adminOnly: {"adminToken"}, customerRead: {"adminToken", "customerKey"}, 0: {"customerKey"},
+			approver: {"adminToken", "userPassword"},
 		}[acc]
 		if !slices.Equal(schemes, want) {
 			t.Errorf("%s: security schemes %v, want %v", pattern, schemes, want)

@@ -34,9 +34,9 @@ func (s *Server) opsRoutes() []route {
 		return nil
 	}
 	return []route{
-		{"GET /api/v1/approvals", adminOnly, http.HandlerFunc(s.listApprovals)},
-		{"POST /api/v1/orders/{id}/approve", adminOnly, http.HandlerFunc(s.decideOrder(false))},
-		{"POST /api/v1/orders/{id}/reject", adminOnly, http.HandlerFunc(s.decideOrder(true))},
+		{"GET /api/v1/approvals", approver, http.HandlerFunc(s.listApprovals)},
+		{"POST /api/v1/orders/{id}/approve", approver, http.HandlerFunc(s.decideOrder(false))},
+		{"POST /api/v1/orders/{id}/reject", approver, http.HandlerFunc(s.decideOrder(true))},
 		{"POST /api/v1/reprocess", adminOnly, http.HandlerFunc(s.reprocess)},
 		{"POST /api/v1/dead-letters/{id}/retry", adminOnly, http.HandlerFunc(s.retryDeadLetter)},
 		{"POST /api/v1/masterdata/{kind}", adminOnly, http.HandlerFunc(s.importMasterdata)},
@@ -77,9 +77,12 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"approvals": out})
 }
 
-// decisionBody is the body of approve and reject: who decides, in which
-// role, and why. The admin token is a machine's credential: the person is
-// named in the body and recorded on the order's timeline.
+// decisionBody is the body of approve and reject. A user authenticated
+// by name and password decides as themselves in their own approval roles
+// (role, optional, picks one of them; user, optional, must be their
+// name). The admin token is a machine's credential acting as admin: the
+// person is named in user, the decision is an override (recorded as such
+// on the order's approval trail), and a role cannot be claimed with it.
 type decisionBody struct {
 	User    string `json:"user"`
 	Role    string `json:"role"`
@@ -92,18 +95,27 @@ func (s *Server) decideOrder(reject bool) http.HandlerFunc {
 		if !decodeBody(w, r, &b) {
 			return
 		}
+		dec := pipeline.Decision{OrderID: r.PathValue("id"), Comment: b.Comment, Reject: reject}
 		var bad []ProblemField
-		if strings.TrimSpace(b.User) == "" {
-			bad = append(bad, ProblemField{Pointer: "/user", Detail: "who decides is required"})
-		}
-		if strings.TrimSpace(b.Role) == "" {
-			bad = append(bad, ProblemField{Pointer: "/role", Detail: "the role the decision is made in is required"})
+		if p, ok := approverOf(r); ok {
+			if b.User != "" && !strings.EqualFold(b.User, p.Name) {
+				bad = append(bad, ProblemField{Pointer: "/user", Detail: "you decide as yourself, " + p.Name})
+			}
+			dec.User, dec.Role, dec.Roles, dec.MayOverride = p.Name, b.Role, append([]string{}, p.Roles...), p.Admin
+		} else {
+			if strings.TrimSpace(b.User) == "" {
+				bad = append(bad, ProblemField{Pointer: "/user", Detail: "who decides is required"})
+			}
+			if b.Role != "" {
+				bad = append(bad, ProblemField{Pointer: "/role", Detail: "the admin token decides as admin (an override); to decide in a role, authenticate as a user who holds it"})
+			}
+			dec.User, dec.Roles, dec.MayOverride = b.User, []string{}, true
 		}
 		if len(bad) > 0 {
 			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Detail: "invalid decision", Errors: bad})
 			return
 		}
-		res, err := s.opts.Ops.Decide(r.Context(), pipeline.Decision{OrderID: r.PathValue("id"), User: b.User, Role: b.Role, Comment: b.Comment, Reject: reject})
+		res, err := s.opts.Ops.Decide(r.Context(), dec)
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, res)
@@ -170,7 +182,7 @@ func actorOf(user string) string {
 }
 
 // importMasterdata takes a CSV export (customers, products, prices,
-// xrefs) as the request body: 200 with the report when every line was
+// xrefs, rates) as the request body: 200 with the report when every line was
 // imported, 422 with it when some lines were bad (the good ones are
 // imported).
 func (s *Server) importMasterdata(w http.ResponseWriter, r *http.Request) {

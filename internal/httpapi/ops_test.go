@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,15 +30,34 @@ func (stubOps) PendingApprovals(context.Context, int) ([]store.Approval, error) 
 }
 
 func (stubOps) Decide(_ context.Context, d pipeline.Decision) (pipeline.DecisionResult, error) {
+	res := pipeline.DecisionResult{OrderID: d.OrderID, Status: order.StatusRouted, Role: "approver"}
+	if d.Reject {
+		res.Status = order.StatusRejected
+	}
 	switch {
 	case d.OrderID != "ord_held":
 		return pipeline.DecisionResult{}, store.ErrNotFound
-	case d.Role != "approver":
+	case slices.Contains(d.Roles, "approver") && (d.Role == "" || d.Role == "approver"):
+	case d.MayOverride:
+		res.Role, res.Override = "admin override", true
+	default:
 		return pipeline.DecisionResult{}, rules.ErrWrongRole
-	case d.Reject:
-		return pipeline.DecisionResult{OrderID: d.OrderID, Status: order.StatusRejected}, nil
 	}
-	return pipeline.DecisionResult{OrderID: d.OrderID, Status: order.StatusRouted}, nil
+	return res, nil
+}
+
+// stubApprovers knows ann (approver), fay (finance) and root (an admin
+// without approval roles); every password is "pw".
+type stubApprovers struct{}
+
+func (stubApprovers) Authenticate(_ context.Context, name, password string) (Approver, error) {
+	users := map[string]Approver{"ann": {Name: "ann", Roles: []string{"approver"}}, "fay": {Name: "fay", Roles: []string{"finance"}},
+		"root": {Name: "root", Admin: true}}
+	u, ok := users[name]
+	if !ok || password != "pw" {
+		return Approver{}, ErrBadCredentials
+	}
+	return u, nil
 }
 
 func (stubOps) Reprocess(_ context.Context, ids []string, _ pipeline.ReprocessOptions) []pipeline.Reprocessed {
@@ -88,7 +108,7 @@ func send(t *testing.T, srv *httptest.Server, method, path, tok, body string) (*
 }
 
 func TestOps(t *testing.T) {
-	srv := httptest.NewServer(New(Options{AdminToken: "admin-token-for-tests-0123456789", Ops: stubOps{}}))
+	srv := httptest.NewServer(New(Options{AdminToken: "admin-token-for-tests-0123456789", Ops: stubOps{}, Approvers: stubApprovers{}}))
 	t.Cleanup(srv.Close)
 	const tok = "admin-token-for-tests-0123456789"
 	tests := []struct {
@@ -97,12 +117,13 @@ func TestOps(t *testing.T) {
 		has                string
 	}{
 		{"GET", "/api/v1/approvals", "", 200, `"limit": "100.00"`},
-		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"ann","role":"approver","comment":"ok"}`, 200, `"status": "routed"`},
-		{"POST", "/api/v1/orders/ord_held/reject", `{"user":"ann","role":"approver"}`, 200, `"status": "rejected"`},
-		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"ann","role":"finance"}`, 403, "no hold waits for this role"},
-		{"POST", "/api/v1/orders/ord_none/approve", `{"user":"ann","role":"approver"}`, 404, "no such order"},
-		{"POST", "/api/v1/orders/ord_held/approve", `{"role":"approver"}`, 400, `"/user"`},
-		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"a","role":"b","colour":1}`, 400, "unknown field"},
+		// The admin token decides as admin: an override; it cannot claim a role.
+		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"ann","comment":"ok"}`, 200, `"override": true`},
+		{"POST", "/api/v1/orders/ord_held/reject", `{"user":"ann"}`, 200, `"status": "rejected"`},
+		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"ann","role":"approver"}`, 400, `"/role"`},
+		{"POST", "/api/v1/orders/ord_none/approve", `{"user":"ann"}`, 404, "no such order"},
+		{"POST", "/api/v1/orders/ord_held/approve", `{}`, 400, `"/user"`},
+		{"POST", "/api/v1/orders/ord_held/approve", `{"user":"a","colour":1}`, 400, "unknown field"},
 		{"POST", "/api/v1/reprocess", `{"ids":["ord_1","dlv_2"],"reroute":true}`, 200, `"action": "retry"`},
 		{"POST", "/api/v1/reprocess", `{"ids":["x"]}`, 422, "unknown id"},
 		{"POST", "/api/v1/reprocess", `{"ids":[]}`, 400, "/ids"},
@@ -122,6 +143,37 @@ func TestOps(t *testing.T) {
 		}
 		if resp, _ := send(t, srv, tt.method, tt.path, "", tt.body); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s %s without a token: %d, want 401", tt.method, tt.path, resp.StatusCode)
+		}
+	}
+	// People decide with their own credentials, in their own roles.
+	for _, tt := range []struct {
+		user, password, path, body string
+		status                     int
+		has                        string
+	}{
+		{"ann", "pw", "/api/v1/orders/ord_held/approve", `{"comment":"paid"}`, 200, `"role": "approver"`},
+		{"ann", "pw", "/api/v1/orders/ord_held/reject", `{"user":"ann","role":"approver"}`, 200, `"status": "rejected"`},
+		{"fay", "pw", "/api/v1/orders/ord_held/approve", `{}`, 403, "no hold waits for this role"},
+		{"fay", "pw", "/api/v1/orders/ord_held/approve", `{"user":"ann"}`, 400, "you decide as yourself, fay"},
+		{"root", "pw", "/api/v1/orders/ord_held/approve", `{}`, 200, `"override": true`},
+		{"ann", "wrong", "/api/v1/orders/ord_held/approve", `{}`, 401, "wrong password"},
+		{"ann", "pw", "/api/v1/approvals", "", 200, `"limit": "100.00"`},
+		{"ann", "pw", "/api/v1/reprocess", `{"ids":["ord_1"]}`, 401, "bearer token"},
+	} {
+		method := "POST"
+		if tt.body == "" {
+			method = "GET"
+		}
+		req, _ := http.NewRequest(method, srv.URL+tt.path, strings.NewReader(tt.body))
+		req.SetBasicAuth(tt.user, tt.password)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.has) {
+			t.Errorf("%s as %s %s: %d %s; want %d with %q", tt.path, tt.user, tt.body, resp.StatusCode, b, tt.status, tt.has)
 		}
 	}
 }

@@ -53,6 +53,11 @@ type Options struct {
 	// Ops, when set, adds the admin operations: approvals, reprocess,
 	// master data import, tasks.
 	Ops Ops
+	// Approvers, when set, authenticates people (HTTP Basic, a gateway
+	// user's name and password) on the approval routes: they decide in
+	// their own approval roles. The admin token decides as admin: an
+	// override.
+	Approvers Approvers
 	// Ready reports whether the gateway is ready to take work (store open,
 	// pipeline running); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -97,6 +102,7 @@ const (
 	public       access = iota + 1
 	adminOnly           // the admin token
 	customerRead        // the admin token, or a customer key with orders:read, scoped to its customer
+	approver            // the admin token, or a gateway user's credentials (HTTP Basic) through Options.Approvers
 )
 
 // route is one registration on the mux.
@@ -135,6 +141,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 func (s *Server) auth(a access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, password, basic := r.BasicAuth(); basic && a == approver && s.opts.Approvers != nil {
+			p, err := s.opts.Approvers.Authenticate(r.Context(), name, password)
+			switch {
+			case err == nil:
+				h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), approverCtxKey{}, p)))
+			case errors.Is(err, ErrBadCredentials):
+				w.Header().Set("WWW-Authenticate", `Basic realm="ordergate"`)
+				writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Detail: "unknown user, wrong password or disabled user"})
+			default:
+				s.storeError(w, r, err)
+			}
+			return
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		tok = strings.TrimSpace(tok)
 		if ok && s.opts.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.AdminToken)) == 1 {
@@ -161,6 +180,33 @@ func (s *Server) auth(a access, h http.Handler) http.Handler {
 }
 
 type customerCtxKey struct{}
+
+type approverCtxKey struct{}
+
+// ErrBadCredentials: Approvers.Authenticate found no enabled user with
+// that name and password.
+var ErrBadCredentials = errors.New("httpapi: bad credentials")
+
+// Approver is a person the API authenticated for a decision: the user's
+// name, the rules' roles they decide in and whether they are an admin
+// (who may override).
+type Approver struct {
+	Name  string
+	Roles []string
+	Admin bool
+}
+
+// Approvers authenticates gateway users (their name and password).
+type Approvers interface {
+	Authenticate(ctx context.Context, name, password string) (Approver, error)
+}
+
+// approverOf returns the person a request was authenticated as; false for
+// the admin token.
+func approverOf(r *http.Request) (Approver, bool) {
+	p, ok := r.Context().Value(approverCtxKey{}).(Approver)
+	return p, ok
+}
 
 // customerOf returns the customer a request is scoped to, when a customer
 // key authenticated it.

@@ -20,7 +20,8 @@ import (
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
-// ErrUnknownKind: the kind is not customers, products, prices or xrefs.
+// ErrUnknownKind: the kind is not customers, products, prices, xrefs or
+// rates.
 var ErrUnknownKind = errors.New("masterdata: unknown kind")
 
 // ImportFile imports the file at path (see Import); the report names the
@@ -120,6 +121,7 @@ var specs = map[Kind]fileSpec{
 	Products:  {columns: productColumns, parse: parseProducts},
 	Prices:    {columns: priceColumns, parse: parsePrices},
 	Xrefs:     {columns: xrefColumns, parse: parseXrefs},
+	Rates:     {columns: rateColumns, parse: parseRates},
 }
 
 // readCSV reads the header and the records. Comma is the delimiter unless

@@ -50,6 +50,7 @@ func TestImportDemoIsIdempotent(t *testing.T) {
 		Products:  {"products": 18},
 		Prices:    {"prices": 33},
 		Xrefs:     {"party_xrefs": 7, "item_xrefs": 6, "unit_xrefs": 3},
+		Rates:     {"exchange_rates": 5},
 	}
 	for k, tables := range wantTables {
 		for table, n := range tables {
@@ -157,6 +158,16 @@ func TestImportBadLines(t *testing.T) {
 			{8, "customer", "not used by item xrefs"},
 			{9, "partner_code", "repeats the key of line 2"},
 			{11, "customer", "no customer C-9"},
+		}},
+		{Rates, "bad/rates.csv", 1, []wantErr{
+			{3, "rate", "has a comma"},
+			{4, "from", "the same currency USD"},
+			{5, "pair", "not a currency pair"},
+			{6, "pair", "not both"},
+			{7, "from", "from and to (or pair) are required"},
+			{8, "rate", "not positive"},
+			{9, "valid_from", "not a date"},
+			{10, "pair", "repeats the key of line 2"},
 		}},
 		{Products, "bad/header.csv", 0, []wantErr{
 			{1, "descriptoin", "unknown column"},

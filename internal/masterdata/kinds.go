@@ -388,3 +388,70 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// --- rates -------------------------------------------------------------------
+
+// rateColumns: a currency pair as from and to, or as pair ("EUR/USD",
+// "EURUSD"): one unit of from is rate units of to from valid_from.
+var rateColumns = []column{
+	{"rate", true}, {"from", false}, {"to", false}, {"pair", false}, {"valid_from", false},
+}
+
+func parseRates(recs []record) ([]pending, []LineError) {
+	var out []pending
+	var errs []LineError
+	seen := firstLines{}
+	for _, rec := range recs {
+		f := &fieldErrs{rec: rec}
+		r := store.ExchangeRate{
+			From:      f.currency("from", false),
+			To:        f.currency("to", false),
+			ValidFrom: f.date("valid_from"),
+		}
+		pairCol := "from"
+		if pair := f.text("pair", false); pair != "" {
+			pairCol = "pair"
+			from, to, ok := strings.Cut(pair, "/")
+			if !ok && len(pair) == 6 {
+				from, to, ok = pair[:3], pair[3:], true
+			}
+			switch {
+			case r.From != "" || r.To != "":
+				f.add("pair", "give the pair or from and to, not both")
+			case !ok || !isCurrency(from) || !isCurrency(to):
+				f.add("pair", "%q is not a currency pair (EUR/USD or EURUSD)", pair)
+			default:
+				r.From, r.To = from, to
+			}
+		} else if r.From == "" || r.To == "" {
+			f.add("from", "from and to (or pair) are required")
+		}
+		if d := f.decimal("rate", true, false); d != nil {
+			if !d.IsPos() {
+				f.add("rate", "%s is not positive", d)
+			}
+			r.Rate = *d
+		}
+		if len(f.errs) == 0 && r.From == r.To {
+			f.add(pairCol, "from and to are the same currency %s", r.From)
+		}
+		if len(f.errs) == 0 {
+			seen.dup(f, pairCol, r.From+"\x00"+r.To+"\x00"+r.ValidFrom.String())
+		}
+		if len(f.errs) > 0 {
+			errs = append(errs, f.errs...)
+			continue
+		}
+		out = append(out, pending{apply: func(ctx context.Context, tx *store.Tx, rep *Report) (*LineError, error) {
+			u, err := tx.UpsertExchangeRate(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			countUpsert(rep, "exchange_rates", u)
+			return nil, nil
+		}})
+	}
+	return out, errs
+}
+
+func isCurrency(s string) bool { return len(s) == 3 && strings.ToUpper(s) == s && isLetters(s) }

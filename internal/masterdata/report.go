@@ -16,11 +16,12 @@ const (
 	Products  Kind = "products"  // products with units, pack sizes, minimum order quantity
 	Prices    Kind = "prices"    // contract, price list and list prices with quantity breaks
 	Xrefs     Kind = "xrefs"     // partners' party ids, item ids and unit codes to ours
+	Rates     Kind = "rates"     // exchange rates: currency pair, rate, valid_from
 )
 
 // Kinds lists the kinds in the order an import of everything runs:
 // prices and xrefs refer to customers and products.
-var Kinds = []Kind{Customers, Products, Prices, Xrefs}
+var Kinds = []Kind{Customers, Products, Prices, Xrefs, Rates}
 
 // ParseKind returns the kind named s, or ErrUnknownKind.
 func ParseKind(s string) (Kind, error) {
@@ -29,7 +30,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("%w %q (one of customers, products, prices, xrefs)", ErrUnknownKind, s)
+	return "", fmt.Errorf("%w %q (one of customers, products, prices, xrefs, rates)", ErrUnknownKind, s)
 }
 
 // LineError is a problem with one line of a file: its 1-based line

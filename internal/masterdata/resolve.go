@@ -120,6 +120,21 @@ func ResolveWith(ctx context.Context, l Lookup, o *order.Order, partnerID, partn
 	return res, nil
 }
 
+// ResolveShipTo resolves only o's customer and ship-to, as ResolveWith
+// does, and does not change o: the ship-to an order already resolved
+// names (the decide stage, `ordergate rules test` and replay read it
+// with this). Result.Lines is nil.
+func ResolveShipTo(ctx context.Context, l Lookup, o *order.Order, partnerID, partnerCustomerID string) (Result, error) {
+	p := &planner{ctx: ctx, l: l, o: o, partner: partnerID}
+	if err := p.customer(partnerCustomerID); err != nil {
+		return Result{}, fmt.Errorf("resolving the ship-to of order %s: %w", o.PONumber, err)
+	}
+	if err := p.shipTo(); err != nil {
+		return Result{}, fmt.Errorf("resolving the ship-to of order %s: %w", o.PONumber, err)
+	}
+	return p.res, nil
+}
+
 // resolution is a Result with the provenance of each value it sets.
 type planner struct {
 	ctx     context.Context

@@ -14,6 +14,7 @@ import (
 
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/internal/config"
+	"github.com/ordergate/ordergate/internal/masterdata"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing/rules"
@@ -61,13 +62,14 @@ type heldState struct {
 // timeline with its rule, reason and numbers. o is rec's order
 // (rec.Order(), with o.ID set), which decideOrder does not change; the
 // facts are read with r (tx, or the lookups normalize resolved o with).
-func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, r factsReader, rec *store.OrderRecord, o *order.Order) error {
+// sh is the ship-to the master-data resolver found for o.
+func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, r factsReader, rec *store.OrderRecord, o *order.Order, sh shipToFacts) error {
 	cfg := p.d.Config()
 	eng, err := p.engines.of(cfg, rec.PartnerID)
 	if err != nil {
 		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	f, err := p.facts(ctx, r, rec, o)
+	f, err := p.facts(ctx, r, rec, o, sh)
 	if err != nil {
 		return fmt.Errorf("decide %s: %w", rec.ID, err)
 	}
@@ -75,8 +77,8 @@ func (p *Pipeline) decideOrder(ctx context.Context, tx *store.Tx, r factsReader,
 	return p.applyDecision(ctx, tx, rec, d)
 }
 
-func (p *Pipeline) facts(ctx context.Context, r factsReader, rec *store.OrderRecord, o *order.Order) (rules.Facts, error) {
-	f, err := gatherFacts(ctx, r, rec.ID, o, p.d.Now())
+func (p *Pipeline) facts(ctx context.Context, r factsReader, rec *store.OrderRecord, o *order.Order, sh shipToFacts) (rules.Facts, error) {
+	f, err := gatherFacts(ctx, r, rec.ID, o, p.d.Now(), sh)
 	if err != nil {
 		return rules.Facts{}, err
 	}
@@ -97,9 +99,13 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 		return rules.Decision{}, rules.Facts{}, err
 	}
 	var f rules.Facts
+	partner, _ := cfg.Partner(partnerID)
 	err = st.View(ctx, func(tx *store.Tx) error {
-		var err error
-		f, err = gatherFacts(ctx, tx, id, o, now)
+		sh, err := resolveShipTo(ctx, tx, o, partnerID, partner.CustomerID)
+		if err != nil {
+			return err
+		}
+		f, err = gatherFacts(ctx, tx, id, o, now, sh)
 		if err != nil || before.IsZero() {
 			return err
 		}
@@ -123,11 +129,44 @@ func WhatIf(ctx context.Context, st *store.Store, cfg *config.Config, partnerID,
 	return eng.Decide(o, f), f, nil
 }
 
+// shipToFacts is the ship-to the master-data resolver found for an
+// order (masterdata.Result's ShipTo and ShipToNew).
+type shipToFacts struct {
+	Code string // our ship-to code; "" when the order's ship-to matched none
+	New  bool   // the order names a ship-to that is not one of the customer's
+	// Hash is the order's ContentHash with Code when the caller has it
+	// already (the normalize stage stored it); "" to compute it.
+	Hash string
+}
+
+func shipToOf(res masterdata.Result) shipToFacts {
+	sh := shipToFacts{New: res.ShipToNew}
+	if res.ShipTo != nil {
+		sh.Code = res.ShipTo.Code
+	}
+	return sh
+}
+
+// resolveShipTo resolves the ship-to of an order resolved before (the
+// decide topic, `rules test`, replay) as the normalize stage did.
+func resolveShipTo(ctx context.Context, l masterdata.Lookup, o *order.Order, partnerID, partnerCustomerID string) (shipToFacts, error) {
+	res, err := masterdata.ResolveShipTo(ctx, l, o, partnerID, partnerCustomerID)
+	if err != nil {
+		return shipToFacts{}, err
+	}
+	return shipToOf(res), nil
+}
+
 // gatherFacts reads the facts of order o (stored as id; "" for an order
-// not stored, as in `rules test`) as of now.
-func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order, now time.Time) (rules.Facts, error) {
+// not stored, as in `rules test`) as of now; sh is the ship-to the
+// master-data resolver found for o (cross-references, codes, GLNs and
+// addresses).
+func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order, now time.Time, sh shipToFacts) (rules.Facts, error) {
 	var f rules.Facts
-	f.ContentHash = ContentHash(o)
+	f.ContentHash = sh.Hash
+	if f.ContentHash == "" {
+		f.ContentHash = ContentHash(o, sh.Code)
+	}
 	var cust store.Customer
 	err := store.ErrNotFound // no customer number, no customer to read
 	if o.CustomerID != "" {
@@ -147,46 +186,72 @@ func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order,
 		}
 		f.Customer.FirstOrder = !other
 		// Open orders: those accepted since the open balance was imported
-		// (the balance covers what was invoiced before).
+		// (the balance covers what was invoiced before), converted into
+		// the customer's currency; one that cannot be counted (no total,
+		// no exchange rate) is named for the credit rule, which then
+		// holds: the exposure would be understated.
 		totals, curs, err := tx.OpenOrderTotals(ctx, cust.Number, cust.UpdatedAt, id)
 		if err != nil {
 			return f, err
 		}
+		date, err := factsDate(o, now)
+		if err != nil {
+			return f, err
+		}
+		if o.Currency != "" && !strings.EqualFold(o.Currency, cust.Currency) {
+			if _, err := rateInto(ctx, tx, &f, o.Currency, date); err != nil {
+				return f, err
+			}
+		}
+		uncounted := map[string]int{}
+		var why []string
+		count := func(reason string) {
+			if uncounted[reason] == 0 {
+				why = append(why, reason)
+			}
+			uncounted[reason]++
+		}
 		for i, t := range totals {
-			if t == "" || (curs[i] != "" && cust.Currency != "" && !strings.EqualFold(curs[i], cust.Currency)) {
+			if t == "" {
+				count("without a total")
 				continue
 			}
 			v, err := decimal.Parse(t)
 			if err != nil {
+				count(fmt.Sprintf("with a total %q that is not a number", t))
 				continue
 			}
-			if sum, err := f.OpenOrdersAmount.Add(v); err == nil {
-				f.OpenOrdersAmount = sum
-			}
-		}
-		if st := o.Party(order.RoleShipTo); st != nil && st.ID != "" {
-			tos, err := tx.ShipTos(ctx, cust.Number)
-			if err != nil {
-				return f, err
-			}
-			f.ShipToNew = true
-			for _, s := range tos {
-				if s.Code == st.ID || (s.GLN != "" && s.GLN == st.ID) {
-					f.ShipToNew = false
+			if cur := strings.ToUpper(curs[i]); cur != "" && !strings.EqualFold(cur, cust.Currency) {
+				rate, err := rateInto(ctx, tx, &f, cur, date)
+				if err != nil {
+					return f, err
+				}
+				if rate.IsZero() {
+					count(fmt.Sprintf("in %s (no exchange rate from %s to %s on %s)", cur, cur, strings.ToUpper(cust.Currency), date))
+					continue
+				}
+				if v, err = v.Mul(rate); err != nil {
+					count(fmt.Sprintf("of %s %s (converting: %v)", t, cur, err))
+					continue
 				}
 			}
+			sum, err := f.OpenOrdersAmount.Add(v)
+			if err != nil {
+				count(fmt.Sprintf("of %s (adding: %v)", t, err))
+				continue
+			}
+			f.OpenOrdersAmount = sum
 		}
+		for _, r := range why {
+			f.OpenOrdersUncounted = append(f.OpenOrdersUncounted, fmt.Sprintf("%d %s %s", uncounted[r], pluralWord(uncounted[r], "open order"), r))
+		}
+		f.ShipToNew = sh.New
 	}
 	f.Products = map[string]rules.Product{}
 	f.Prices = make([]*rules.Price, len(o.Lines))
-	// Prices valid on the order's date, else today's.
-	date := o.PODate
-	if date.IsZero() {
-		d, err := order.NewDate(now.Year(), now.Month(), now.Day())
-		if err != nil {
-			return f, err
-		}
-		date = d
+	date, err := factsDate(o, now)
+	if err != nil {
+		return f, err
 	}
 	// The lines' products in one query (a round trip per line on postgres).
 	skus := make([]string, 0, len(o.Lines))
@@ -236,14 +301,59 @@ func gatherFacts(ctx context.Context, tx factsReader, id string, o *order.Order,
 			return f, err
 		}
 		for _, r := range prior {
-			po, err := r.Order()
-			if err != nil {
-				continue
+			// The earlier order as received and resolved, before the
+			// rules changed it, like this one; an order stored before
+			// the store kept that hash is hashed as it is now.
+			hash := r.ContentHash
+			if hash == "" {
+				po, err := r.Order()
+				if err != nil {
+					continue
+				}
+				hash = ContentHash(po, "")
 			}
-			f.Prior = append(f.Prior, rules.PriorOrder{ID: r.ID, Channel: r.Channel, Purpose: r.Purpose, ContentHash: ContentHash(po), Status: r.Status})
+			f.Prior = append(f.Prior, rules.PriorOrder{ID: r.ID, Channel: r.Channel, Purpose: r.Purpose, ContentHash: hash, Status: r.Status})
 		}
 	}
 	return f, nil
+}
+
+// factsDate is the date prices and exchange rates are read for: the
+// order's date, else today's.
+func factsDate(o *order.Order, now time.Time) (order.Date, error) {
+	if !o.PODate.IsZero() {
+		return o.PODate, nil
+	}
+	return order.NewDate(now.Year(), now.Month(), now.Day())
+}
+
+// rateInto returns the exchange rate from cur into the customer's
+// currency on date, recording it in f.Rates; zero when master data has
+// none.
+func rateInto(ctx context.Context, tx factsReader, f *rules.Facts, cur string, date order.Date) (decimal.Decimal, error) {
+	cur = strings.ToUpper(cur)
+	if r, ok := f.Rates[cur]; ok {
+		return r, nil
+	}
+	r, err := tx.ExchangeRate(ctx, cur, f.Customer.Currency, date)
+	if errors.Is(err, store.ErrNotFound) {
+		return decimal.Zero, nil
+	}
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if f.Rates == nil {
+		f.Rates = map[string]decimal.Decimal{}
+	}
+	f.Rates[cur] = r.Rate
+	return r.Rate, nil
+}
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // productFacts is a product as the item rule sees it for a line in unit:
@@ -280,8 +390,15 @@ func productFacts(p store.Product, unit string) (rules.Product, decimal.Decimal)
 // same order whatever the channel: customer, ship-to, requested date and
 // the lines' items, quantities, units and prices (not ids, envelopes,
 // provenance or line numbers' formatting). It tells a faxed copy of an
-// EDI order from a changed order.
-func ContentHash(o *order.Order) string {
+// EDI order from a changed order. shipTo is our code of the order's
+// ship-to as the master-data resolver found it (an EDI order's GLN and a
+// fax's address name the same ship-to); "" when it found none: then the
+// ship_to party's id counts.
+//
+// The normalize stage stores the hash of each order as received and
+// resolved, before the rules change it; the duplicate rule compares the
+// new order in that same state with it.
+func ContentHash(o *order.Order, shipTo string) string {
 	type line struct{ Item, Qty, Unit, Price string }
 	var ls []line
 	for _, l := range o.Lines {
@@ -303,8 +420,7 @@ func ContentHash(o *order.Order) string {
 		}
 		return ls[i].Qty < ls[j].Qty
 	})
-	shipTo := ""
-	if st := o.Party(order.RoleShipTo); st != nil {
+	if st := o.Party(order.RoleShipTo); st != nil && shipTo == "" {
 		shipTo = st.ID
 	}
 	b, _ := json.Marshal(struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -110,7 +111,11 @@ func (p *Pipeline) applyDecision(ctx context.Context, tx *store.Tx, rec *store.O
 				return err
 			}
 		}
-		if partner, ok := p.d.Config().Partner(rec.PartnerID); ok && partner.Acks.PendingResponse && d.Response != nil {
+		cfg := p.d.Config()
+		partner, ok := cfg.Partner(rec.PartnerID)
+		pending := ok && partner.Acks.PendingResponse ||
+			!ok && cfg.Mail.Confirmations.PendingResponse && mailChannel(out.Channel)
+		if pending && d.Response != nil {
 			return p.respond(ctx, tx, &updated, out, pendingResponse(out), "-pending")
 		}
 		return nil
@@ -149,11 +154,11 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 	}
 	cfg := p.d.Config()
 	partner, ok := cfg.Partner(rec.PartnerID)
-	byMail := cfg.Mail.Enabled() && suffix == "" &&
+	byMail := cfg.Mail.Enabled() &&
 		(ok && partner.Acks.OrderResponse == "email" || cfg.Mail.Confirmations.Enabled && mailChannel(o.Channel))
 	if !ok {
 		if byMail {
-			return p.respondByMail(ctx, tx, rec, o, r)
+			return p.respondByMail(ctx, tx, rec, o, r, suffix)
 		}
 		return nil
 	}
@@ -165,7 +170,7 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 		kind, base = "ordrsp", store.AckORDRSP
 	default:
 		if byMail {
-			return p.respondByMail(ctx, tx, rec, o, r)
+			return p.respondByMail(ctx, tx, rec, o, r, suffix)
 		}
 		return nil
 	}
@@ -178,7 +183,7 @@ func (p *Pipeline) respond(ctx context.Context, tx *store.Tx, rec *store.OrderRe
 		Now:           p.d.Now().UTC(), Pending: suffix == "-pending"})
 	if errors.Is(err, ediproc.ErrNoResponse) && byMail {
 		// The order came by e-mail, fax, web or phone: answer it so.
-		return p.respondByMail(ctx, tx, rec, o, r)
+		return p.respondByMail(ctx, tx, rec, o, r, suffix)
 	}
 	if errors.Is(err, ediproc.ErrNoResponse) {
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "response_skipped", Reason: err.Error()})
@@ -209,17 +214,65 @@ func ResponseAckKind(base, orderID string) string { return base + "-" + orderID 
 type Decision struct {
 	OrderID string
 	User    string
-	Role    string
-	Comment string
-	Reject  bool
+	// Role is the role the decision is made in. With Roles set (a person
+	// authenticated by the UI or the API), it must be one of them, and
+	// when empty the first of Roles the order waits for is taken. Without
+	// Roles it is trusted as given (the gateway's own releases, such as a
+	// sales rep's task done).
+	Role  string
+	Roles []string
+	// MayOverride: the user is an administrator, who decides in place of
+	// the roles the holds wait for when holding none of them; the trail
+	// and the timeline record an override.
+	MayOverride bool
+	Comment     string
+	Reject      bool
+}
+
+// decisionRole is the role a person decides in (see Decision), or
+// override when an administrator holds none of the roles the order
+// waits for.
+func decisionRole(dec Decision, pending []string) (role string, override bool, err error) {
+	if dec.Roles == nil && !dec.MayOverride {
+		return dec.Role, false, nil
+	}
+	if dec.Role != "" {
+		if slices.Contains(dec.Roles, dec.Role) {
+			return dec.Role, false, nil
+		}
+		if dec.MayOverride {
+			return "", true, nil
+		}
+		return "", false, fmt.Errorf("%w: %s does not hold the role %s (holds: %s)", rules.ErrWrongRole, dec.User, dec.Role, rolesOrNone(dec.Roles))
+	}
+	for _, r := range pending {
+		if slices.Contains(dec.Roles, r) {
+			return r, false, nil
+		}
+	}
+	if dec.MayOverride {
+		return "", true, nil
+	}
+	return "", false, fmt.Errorf("%w: %s holds %s; the order waits for %s", rules.ErrWrongRole, dec.User, rolesOrNone(dec.Roles), strings.Join(pending, ", "))
+}
+
+func rolesOrNone(roles []string) string {
+	if len(roles) == 0 {
+		return "no approval role"
+	}
+	return strings.Join(roles, ", ")
 }
 
 // DecisionResult says where a held order stands after a decision.
 type DecisionResult struct {
-	OrderID string              `json:"order_id"`
-	Status  order.Status        `json:"status"`
-	Pending []string            `json:"pending_roles,omitempty"`
-	State   rules.ApprovalState `json:"approval"`
+	OrderID string       `json:"order_id"`
+	Status  order.Status `json:"status"`
+	// Role is the role the decision was made in; Override says it was an
+	// administrator's override.
+	Role     string              `json:"role"`
+	Override bool                `json:"override,omitempty"`
+	Pending  []string            `json:"pending_roles,omitempty"`
+	State    rules.ApprovalState `json:"approval"`
 }
 
 // Decide records a person's approval or rejection of a held order. The
@@ -255,14 +308,23 @@ func (p *Pipeline) decideHeld(ctx context.Context, tx *store.Tx, dec Decision) (
 		return res, fmt.Errorf("reading the approval state of %s: %w", dec.OrderID, err)
 	}
 	now := p.d.Now().UTC()
-	if dec.Reject {
-		state.Approval, err = rules.Reject(state.Approval, dec.Role, dec.User, dec.Comment, now)
-	} else {
-		state.Approval, err = rules.Approve(state.Approval, dec.Role, dec.User, dec.Comment, now)
+	role, override, err := decisionRole(dec, state.Approval.PendingRoles())
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case override:
+		role = rules.RoleOverride + " override"
+		state.Approval, err = rules.Override(state.Approval, !dec.Reject, dec.User, dec.Comment, now)
+	case dec.Reject:
+		state.Approval, err = rules.Reject(state.Approval, role, dec.User, dec.Comment, now)
+	default:
+		state.Approval, err = rules.Approve(state.Approval, role, dec.User, dec.Comment, now)
 	}
 	if err != nil {
 		return res, err
 	}
+	dec.Role = role
 	status := store.ApprovalPending
 	switch state.Approval.Status {
 	case rules.ApprovalApproved:
@@ -285,11 +347,12 @@ func (p *Pipeline) decideHeld(ctx context.Context, tx *store.Tx, dec Decision) (
 	if dec.Comment != "" {
 		reason += ": " + dec.Comment
 	}
-	data, _ := json.Marshal(map[string]any{"role": dec.Role, "pending_roles": state.Approval.PendingRoles()})
+	data, _ := json.Marshal(map[string]any{"role": dec.Role, "override": override, "pending_roles": state.Approval.PendingRoles()})
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: dec.OrderID, Actor: dec.User, Kind: kind, Reason: reason, Data: data}); err != nil {
 		return res, err
 	}
 	res.State, res.Pending, res.Status = state.Approval, state.Approval.PendingRoles(), rec.Status
+	res.Role, res.Override = role, override
 	o, err := rec.Order()
 	if err != nil {
 		return res, err

@@ -29,7 +29,7 @@ func mailChannel(c order.Channel) bool {
 // respondByMail queues the e-mail answer to an order: to the sender of
 // the mail or fax it came in, else to the customer's address in master
 // data. An order without an address gets an event saying so.
-func (p *Pipeline) respondByMail(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order, r *order.Response) error {
+func (p *Pipeline) respondByMail(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order, r *order.Response, suffix string) error {
 	cfg := p.d.Config()
 	doc, err := tx.GetDocument(ctx, rec.DocumentID)
 	if err != nil {
@@ -53,6 +53,9 @@ func (p *Pipeline) respondByMail(ctx context.Context, tx *store.Tx, rec *store.O
 	}
 	orig := mailer.Original{From: to, Subject: doc.Metadata["subject"], MessageID: doc.Metadata["message_id"]}
 	msg, err := confirmationMail(cfg.Mail.Company, orig, o, r)
+	if suffix == "-pending" {
+		msg, err = pendingMail(cfg.Mail.Company, orig, o), nil
+	}
 	if err != nil {
 		return err
 	}
@@ -61,12 +64,12 @@ func (p *Pipeline) respondByMail(ctx context.Context, tx *store.Tx, rec *store.O
 		return err
 	}
 	_, created, err := tx.InsertAck(ctx, store.AckInput{DocumentID: rec.DocumentID, PartnerID: rec.PartnerID,
-		Kind: ResponseAckKind(AckEmail, rec.ID), Body: body, Destination: MailDestination})
+		Kind: ResponseAckKind(AckEmail, rec.ID) + suffix, Body: body, Destination: MailDestination})
 	if err != nil || !created {
 		return err
 	}
 	_, err = tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "response",
-		Reason: fmt.Sprintf("confirmation e-mail (%s) queued to %s", r.Status, maskAddress(to))})
+		Reason: fmt.Sprintf("confirmation e-mail (%s%s) queued to %s", r.Status, suffix, maskAddress(to))})
 	return err
 }
 
@@ -108,6 +111,19 @@ func confirmationMail(company string, orig mailer.Original, o *order.Order, r *o
 			Text: text, InReplyTo: orig.MessageID, AutoReply: true}, nil
 	}
 	return mailer.Confirmation(orig, d)
+}
+
+// pendingMail is the "received, pending" answer to a held order: the
+// order arrived and is being checked; the confirmation follows once it
+// is decided.
+func pendingMail(company string, orig mailer.Original, o *order.Order) *mailer.Message {
+	text := fmt.Sprintf("Ihre Bestellung %s ist eingegangen und wird geprüft; die Bestätigung folgt.\n"+
+		"Your order %s was received and is being reviewed; the confirmation follows.\n", o.PONumber, o.PONumber)
+	if company != "" {
+		text += "\n" + company + "\n"
+	}
+	return &mailer.Message{To: []string{orig.From}, Subject: "Bestellung eingegangen / Order received: " + o.PONumber,
+		Text: text, InReplyTo: orig.MessageID, AutoReply: true}
 }
 
 // maskAddress keeps an address's domain for logs and timelines.

@@ -15,13 +15,13 @@ import (
 // factsReader is what gatherFacts reads: a *store.Tx, or the masterReads
 // over it that the normalize stage resolved the order with.
 type factsReader interface {
-	GetCustomer(ctx context.Context, number string) (store.Customer, error)
-	ShipTos(ctx context.Context, customer string) ([]store.ShipTo, error)
+	masterdata.Lookup
 	CustomerHasOtherOrders(ctx context.Context, customer, except string) (bool, error)
 	OpenOrderTotals(ctx context.Context, customer string, since time.Time, except string) ([]string, []string, error)
+	ExchangeRate(ctx context.Context, from, to string, on order.Date) (store.ExchangeRate, error)
 	Products(ctx context.Context, skus []string) (map[string]store.Product, error)
 	PriceFor(ctx context.Context, customer, sku string, qty decimal.Decimal, on order.Date) (store.Price, error)
-	OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]store.OrderRecord, error)
+	OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]store.PriorOrder, error)
 }
 
 // masterReads is a transaction's master data lookups that keep the

@@ -60,6 +60,7 @@ routes:
 mail:
   smtp: {host: 127.0.0.1, port: 9, tls: none, insecure_plaintext: true}
   from: orders@toolsupply.example
+%[7]s
 backends:
   - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
   - {name: copies, type: filedrop, dir: %[1]s/copies}
@@ -74,6 +75,7 @@ type harnessOptions struct {
 	routes      string                             // the routes section's entries; every order to files when ""
 	rules       string                             // a rules section ("rules:\n  ..."); none when ""
 	response    string                             // the partner's order_response; none when ""
+	mail        string                             // further keys of the mail section ("  confirmations: ...")
 	capture     pipeline.Capture
 	noHandoff   bool // every stage decodes the orders it reads
 }
@@ -136,7 +138,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		o.routes = "  - {name: default, to: [files]}"
 	}
 	dir := t.TempDir()
-	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response))
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response, o.mail))
 	if len(problems) > 0 {
 		t.Fatalf("config problems: %v", problems)
 	}

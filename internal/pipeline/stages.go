@@ -262,7 +262,10 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w", rec.ID, err)
 	}
-	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: rec})
+	sh := shipToOf(res)
+	sh.Hash = ContentHash(o, sh.Code)
+	updated, err := tx.UpdateOrder(ctx, store.OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: rec,
+		ContentHash: sh.Hash})
 	if err != nil {
 		return err
 	}
@@ -298,7 +301,7 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	return p.decideOrder(ctx, tx, reads, &updated, stored)
+	return p.decideOrder(ctx, tx, reads, &updated, stored, sh)
 }
 
 // normalizedData is the data of a "normalized" event (the keys in the
@@ -308,8 +311,9 @@ type normalizedData struct {
 	Unresolved []string `json:"unresolved"`
 }
 
-// decide applies the rule set. Until the rules land (credit limit,
-// approvals, prices), every order is accepted, and the timeline says so.
+// decide applies the rule set to an order that reaches the topic (the
+// automatic path decides in the normalize stage's transaction), with the
+// ship-to the master-data resolver finds for it.
 func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publisher, msg *message.Message, pl payload) error {
 	rec, err := loadRecord(ctx, tx, pl.OrderID, order.StatusReceived)
 	if err != nil || rec == nil {
@@ -320,7 +324,12 @@ func (p *Pipeline) decide(ctx context.Context, tx *store.Tx, pub message.Publish
 		return fmt.Errorf("decide %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
 	o.ID = rec.ID
-	return p.decideOrder(ctx, tx, tx, rec, o)
+	partner, _ := p.d.Config().Partner(rec.PartnerID)
+	sh, err := resolveShipTo(ctx, tx, o, rec.PartnerID, partner.CustomerID)
+	if err != nil {
+		return fmt.Errorf("decide %s: %w", rec.ID, err)
+	}
+	return p.decideOrder(ctx, tx, tx, rec, o, sh)
 }
 
 // route picks the backends for an accepted order that reached the topic

@@ -10,26 +10,35 @@ import (
 
 // The decide stage's questions about a customer's other orders.
 
+// PriorOrder is an order of OrdersOfCustomerPO with the content hash the
+// normalize stage stored for it (OrderUpdate.ContentHash; "" for an
+// order stored before the store kept it).
+type PriorOrder struct {
+	OrderRecord
+	ContentHash string
+}
+
 // OrdersOfCustomerPO returns the customer's orders with the purchase order
 // number, except the order except, oldest first: the candidates for the
 // business layer of duplicate detection (the same PO through any channel).
-func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]OrderRecord, error) {
+func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]PriorOrder, error) {
 	if customer == "" || po == "" {
 		return nil, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+orderColumns+`, content_hash FROM orders
 		WHERE po_number = ? AND customer_id = ? AND id <> ? ORDER BY created_at, id`, po, customer, except)
 	if err != nil {
 		return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
 	}
 	defer rows.Close()
-	var out []OrderRecord
+	var out []PriorOrder
 	for rows.Next() {
-		r, err := scanOrder(rows)
+		var hash string
+		r, err := scanOrder(scanAlso{rows, &hash})
 		if err != nil {
 			return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
 		}
-		out = append(out, r)
+		out = append(out, PriorOrder{OrderRecord: r, ContentHash: hash})
 	}
 	return out, rows.Err()
 }
@@ -68,3 +77,12 @@ func (t *Tx) OpenOrderTotals(ctx context.Context, customer string, since time.Ti
 	}
 	return totals, currencies, rows.Err()
 }
+
+// scanAlso scans a row's leading columns into what the caller gives and
+// the columns after them into also.
+type scanAlso struct {
+	row  interface{ Scan(...any) error }
+	also *string
+}
+
+func (s scanAlso) Scan(dest ...any) error { return s.row.Scan(append(dest, s.also)...) }

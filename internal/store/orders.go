@@ -30,6 +30,10 @@ type OrderUpdate struct {
 	// the columns an update leaves as they are (document, message index,
 	// creation time) are taken from it instead of from the row.
 	Read *OrderRecord
+	// ContentHash, when set, replaces the stored content hash of the
+	// order as received and resolved (the normalize stage sets it; the
+	// duplicate rule compares it, see PriorOrder). Empty keeps it.
+	ContentHash string
 }
 
 // OrderRecord is a stored order: the columns the store indexes, derived
@@ -218,10 +222,15 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 		UpdatedAt: fromNanos(now), Canonical: json.RawMessage(f.canonical)}
 	query := `UPDATE orders SET revision = revision + 1, status = ?, channel = ?, partner_id = ?,
 		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
-		updated_at = ?, canonical = ?
-		WHERE id = ? AND revision = ?`
+		updated_at = ?, canonical = ?`
 	args := []any{f.status, o.Channel, u.PartnerID, o.CustomerID, o.PONumber, o.Purpose, poDate,
-		delivery, o.Currency, f.total, now, string(f.canonical), u.ID, u.Revision}
+		delivery, o.Currency, f.total, now, string(f.canonical)}
+	if u.ContentHash != "" {
+		query += `, content_hash = ?`
+		args = append(args, u.ContentHash)
+	}
+	query += ` WHERE id = ? AND revision = ?`
+	args = append(args, u.ID, u.Revision)
 	updated := true
 	if u.Read != nil {
 		res, err := t.tx.ExecContext(ctx, query, args...)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,21 +28,35 @@ type User struct {
 	Name         string
 	PasswordHash string
 	Role         string // admin | approver | desk (checked by the schema)
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// ApprovalRoles are the rules' roles the user decides held orders in
+	// (approver, sales-manager, finance, sales-rep, ...); Role says which
+	// screens the user sees.
+	ApprovalRoles []string
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
-const userColumns = `id, name, password_hash, role, disabled, created_at, updated_at`
+const userColumns = `id, name, password_hash, role, disabled, created_at, updated_at, approval_roles`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created, updated int64
-	if err := row.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &u.Disabled, &created, &updated); err != nil {
+	var roles string
+	if err := row.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &u.Disabled, &created, &updated, &roles); err != nil {
 		return User{}, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromNanos(created), fromNanos(updated)
+	u.ApprovalRoles = splitRoles(roles)
 	return u, nil
+}
+
+// splitRoles reads the approval_roles column.
+func splitRoles(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // CreateUser adds a user. A name that exists (case-insensitively) gives
@@ -53,7 +68,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role, passwordHash string)
 	now := s.clock()
 	u := User{ID: s.newID("usr", now), Name: name, PasswordHash: passwordHash, Role: role, CreatedAt: now, UpdatedAt: now}
 	err := s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, 0, ?, ?)`,
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, 0, ?, ?, '')`,
 			u.ID, u.Name, u.PasswordHash, u.Role, nanos(now), nanos(now))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("creating user %q: %w", name, ErrUserExists)
@@ -123,6 +138,35 @@ func (s *Store) SetUserPassword(ctx context.Context, name, passwordHash string) 
 // SetUserRole changes a user's role; the user's sessions end.
 func (s *Store) SetUserRole(ctx context.Context, name, role string) error {
 	return s.updateUser(ctx, name, "setting role of "+strconv.Quote(name), `role = ?`, role)
+}
+
+// SetUserApprovalRoles replaces the approval roles of a user (names of
+// 1 to 64 letters, digits, '-', '_' and '.'; duplicates dropped); the
+// user's sessions end.
+func (s *Store) SetUserApprovalRoles(ctx context.Context, name string, roles []string) error {
+	var clean []string
+	for _, r := range roles {
+		r = strings.TrimSpace(r)
+		if !validApprovalRole(r) {
+			return fmt.Errorf("setting approval roles of %q: %w: %q is not a role name (letters, digits, '-', '_', '.')", name, ErrInvalid, r)
+		}
+		if !slices.Contains(clean, r) {
+			clean = append(clean, r)
+		}
+	}
+	return s.updateUser(ctx, name, "setting approval roles of "+strconv.Quote(name), `approval_roles = ?`, strings.Join(clean, ","))
+}
+
+func validApprovalRole(r string) bool {
+	if r == "" || len(r) > 64 {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // SetUserDisabled disables or enables a user; the user's sessions end
@@ -207,14 +251,16 @@ func (s *Store) GetSession(ctx context.Context, idHash []byte) (Session, error) 
 	var ses Session
 	err := s.read(ctx, func(q querier) error {
 		row := q.QueryRowContext(ctx, `SELECT s.id_hash, s.created_at, s.last_seen, s.expires_at,
-			u.id, u.name, u.password_hash, u.role, u.disabled, u.created_at, u.updated_at
+			u.id, u.name, u.password_hash, u.role, u.disabled, u.created_at, u.updated_at, u.approval_roles
 			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`, idHash)
 		var created, seen, expires, uc, uu int64
+		var roles string
 		err := row.Scan(&ses.IDHash, &created, &seen, &expires, &ses.User.ID, &ses.User.Name, &ses.User.PasswordHash,
-			&ses.User.Role, &ses.User.Disabled, &uc, &uu)
+			&ses.User.Role, &ses.User.Disabled, &uc, &uu, &roles)
 		if err != nil {
 			return err
 		}
+		ses.User.ApprovalRoles = splitRoles(roles)
 		ses.CreatedAt, ses.LastSeen, ses.ExpiresAt = fromNanos(created), fromNanos(seen), fromNanos(expires)
 		ses.User.CreatedAt, ses.User.UpdatedAt = fromNanos(uc), fromNanos(uu)
 		return nil

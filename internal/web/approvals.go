@@ -19,7 +19,8 @@ func (u *UI) approve(w http.ResponseWriter, r *http.Request, s *session) { u.dec
 func (u *UI) reject(w http.ResponseWriter, r *http.Request, s *session) { u.decide(w, r, s, false) }
 
 // decide approves or rejects a held order. A rejection needs a comment.
-// An admin deciding is recorded as an override.
+// The Service decides in the user's approval roles, or records an
+// admin's override.
 func (u *UI) decide(w http.ResponseWriter, r *http.Request, s *session, approve bool) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -27,8 +28,10 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, s *session, approve 
 		u.renderError(w, r, s, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	d := Decision{OrderID: r.PathValue("id"), User: s.user.Name, Role: s.user.Role,
-		Comment: strings.TrimSpace(r.PostForm.Get("comment"))}
+	// The user decides in their approval roles (the rules' roles); an
+	// admin overrides a hold none of them clears.
+	d := Decision{OrderID: r.PathValue("id"), User: s.user.Name, Roles: append([]string{}, s.user.ApprovalRoles...),
+		MayOverride: s.user.Role == RoleAdmin, Comment: strings.TrimSpace(r.PostForm.Get("comment"))}
 	if len(d.Comment) > 2000 {
 		u.renderError(w, r, s, http.StatusUnprocessableEntity, "The comment is longer than 2000 characters.")
 		return
@@ -47,18 +50,19 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, s *session, approve 
 			return
 		}
 	}
+	var done Decided
 	var err error
 	if approve {
-		err = u.svc.Approve(ctx, d)
+		done, err = u.svc.Approve(ctx, d)
 	} else {
-		err = u.svc.Reject(ctx, d)
+		done, err = u.svc.Reject(ctx, d)
 	}
 	if err != nil {
 		u.serviceError(w, r, s, doing, err)
 		return
 	}
-	u.audit(ctx, s.user.Name, action, d.OrderID, map[string]any{"comment": d.Comment, "role": d.Role,
-		"override": d.Role == RoleAdmin})
+	u.audit(ctx, s.user.Name, action, d.OrderID, map[string]any{"comment": d.Comment, "role": done.Role,
+		"override": done.Override})
 	u.log.InfoContext(ctx, "web: held order decided", "user", s.user.Name, "order_id", d.OrderID, "action", action)
 	redirect(w, r, "/approvals?notice="+notice)
 }

@@ -16,9 +16,11 @@ import (
 )
 
 const userUsage = `usage:
-  ordergate user add NAME --role admin|approver|desk   (password read from stdin)
+  ordergate user add NAME --role admin|approver|desk [--approval-roles R1,R2]
+                                                       (password read from stdin)
   ordergate user passwd NAME                           (password read from stdin)
   ordergate user role NAME --role admin|approver|desk
+  ordergate user roles NAME --approval-roles R1,R2     ("" for none)
   ordergate user disable NAME
   ordergate user enable NAME
   ordergate user list [--json]
@@ -26,6 +28,10 @@ const userUsage = `usage:
 The password is the first line of standard input (pipe it in, or type it
 when asked); it is never taken from the command line. Passwords have at
 least 12 characters.
+
+The role says which screens a user sees; the approval roles say which
+holds the user clears, in the rules' role names (approver, sales-manager,
+finance, sales-rep, ...). An admin may override any hold.
 `
 
 // UserCommand runs "ordergate user ...": args start after "user". It
@@ -45,6 +51,7 @@ func UserCommand(ctx context.Context, st *store.Store, args []string, stdin io.R
 	fs.Usage = func() { fmt.Fprint(stderr, userUsage) }
 	role := fs.String("role", "", "the user's role: admin, approver or desk")
 	asJSON := fs.Bool("json", false, "list as JSON")
+	approvalRoles := fs.String("approval-roles", "", "the rules' roles the user decides held orders in, comma-separated")
 	// Flags may come before or after NAME.
 	var positional []string
 	for {
@@ -102,8 +109,18 @@ func UserCommand(ctx context.Context, st *store.Store, args []string, stdin io.R
 			}
 			return fail(err)
 		}
-		audit("user.create", name, map[string]any{"role": *role})
-		fmt.Fprintf(stdout, "user %s added with role %s\n", name, *role)
+		roles := splitList(*approvalRoles)
+		if len(roles) > 0 {
+			if err := st.SetUserApprovalRoles(ctx, name, roles); err != nil {
+				return fail(err)
+			}
+		}
+		audit("user.create", name, map[string]any{"role": *role, "approval_roles": roles})
+		fmt.Fprintf(stdout, "user %s added with role %s", name, *role)
+		if len(roles) > 0 {
+			fmt.Fprintf(stdout, ", approval roles %s", strings.Join(roles, ", "))
+		}
+		fmt.Fprintln(stdout)
 	case "passwd":
 		name, ok := needName()
 		if !ok {
@@ -135,6 +152,17 @@ func UserCommand(ctx context.Context, st *store.Store, args []string, stdin io.R
 		}
 		audit("user.role", name, map[string]any{"role": *role})
 		fmt.Fprintf(stdout, "user %s now has role %s\n", name, *role)
+	case "roles":
+		name, ok := needName()
+		if !ok {
+			return 2
+		}
+		roles := splitList(*approvalRoles)
+		if err := st.SetUserApprovalRoles(ctx, name, roles); err != nil {
+			return fail(err)
+		}
+		audit("user.roles", name, map[string]any{"approval_roles": roles})
+		fmt.Fprintf(stdout, "user %s now decides in the approval roles: %s\n", name, orNone(strings.Join(roles, ", ")))
 	case "disable", "enable":
 		name, ok := needName()
 		if !ok {
@@ -156,27 +184,28 @@ func UserCommand(ctx context.Context, st *store.Store, args []string, stdin io.R
 		}
 		if *asJSON {
 			type row struct {
-				Name      string    `json:"name"`
-				Role      string    `json:"role"`
-				Disabled  bool      `json:"disabled"`
-				CreatedAt time.Time `json:"created_at"`
+				Name          string    `json:"name"`
+				Role          string    `json:"role"`
+				Disabled      bool      `json:"disabled"`
+				CreatedAt     time.Time `json:"created_at"`
+				ApprovalRoles []string  `json:"approval_roles"`
 			}
 			enc := json.NewEncoder(stdout)
 			for _, u := range users {
-				if err := enc.Encode(row{u.Name, u.Role, u.Disabled, u.CreatedAt}); err != nil {
+				if err := enc.Encode(row{u.Name, u.Role, u.Disabled, u.CreatedAt, append([]string{}, u.ApprovalRoles...)}); err != nil {
 					return fail(err)
 				}
 			}
 			return 0
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tCREATED")
+		fmt.Fprintln(tw, "NAME\tROLE\tAPPROVAL ROLES\tSTATE\tCREATED")
 		for _, u := range users {
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, state, u.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, orNone(strings.Join(u.ApprovalRoles, ",")), state, u.CreatedAt.Format(time.RFC3339))
 		}
 		tw.Flush()
 	default:
@@ -200,4 +229,22 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", errors.New(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 	}
 	return HashPassword(pw)
+}
+
+// splitList reads a comma-separated flag value; "" is none.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -32,6 +32,11 @@ func TestUserCommand(t *testing.T) {
 		{"short password", "short\n", []string{"add", "hans", "--role", "desk"}, 1, ""},
 		{"no password", "", []string{"add", "hans", "--role", "desk"}, 1, ""},
 		{"bad name", "a long enough secret\n", []string{"add", "bad name", "--role", "desk"}, 2, ""},
+		{"add with approval roles", "a long enough secret\n", []string{"add", "ilse", "--role", "approver", "--approval-roles", "finance, sales-manager"}, 0,
+			"user ilse added with role approver, approval roles finance, sales-manager"},
+		{"roles", "", []string{"roles", "fritz", "--approval-roles", "approver,sales-rep,approver"}, 0, "user fritz now decides in the approval roles: approver, sales-rep"},
+		{"bad approval role", "", []string{"roles", "fritz", "--approval-roles", "no such role"}, 1, ""},
+		{"roles unknown user", "", []string{"roles", "nobody", "--approval-roles", "finance"}, 1, ""},
 		{"passwd", "a new long secret!\n", []string{"passwd", "fritz"}, 0, "password of fritz changed"},
 		{"passwd unknown", "a new long secret!\n", []string{"passwd", "nobody"}, 1, ""},
 		{"disable", "", []string{"disable", "gerda"}, 0, "user gerda disabled"},
@@ -58,11 +63,12 @@ func TestUserCommand(t *testing.T) {
 		t.Errorf("login of a disabled user: %d", s)
 	}
 	_, out, _ := run("", "list", "--json")
-	if !strings.Contains(out, `"name":"gerda","role":"desk","disabled":true`) {
+	if !strings.Contains(out, `"name":"gerda","role":"desk","disabled":true`) || !strings.Contains(out, `"approval_roles":["approver","sales-rep"]`) ||
+		!strings.Contains(out, `"approval_roles":["finance","sales-manager"]`) {
 		t.Errorf("list --json: %s", out)
 	}
 	got := e.auditActions(t)
-	for _, want := range []string{"cli user.create fritz", "cli user.passwd fritz", "cli user.disable gerda"} {
+	for _, want := range []string{"cli user.create fritz", "cli user.passwd fritz", "cli user.disable gerda", "cli user.roles fritz"} {
 		found := false
 		for _, g := range got {
 			found = found || g == want

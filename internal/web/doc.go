@@ -8,6 +8,10 @@
 //     the page image, low-confidence fields highlighted, and accepted or
 //     rejected;
 //   - approvals of held orders, with the rule, the reason and the figures;
+//   - the sales reps' tasks (notes and special requests of orders): each
+//     user sees the open tasks assigned to them (by name or e-mail
+//     address), an admin all; marking one done releases an order that
+//     waits for it (a Service that implements TaskService);
 //   - order search and the order detail with its timeline, holds, acks and
 //     raw document;
 //   - the dashboard (channels, today's counts, touchless rate, queues);

@@ -68,6 +68,10 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	// bert clears the holds of the rules' role approver.
+	if err := st.SetUserApprovalRoles(ctx, "bert", []string{"approver"}); err != nil {
+		t.Fatal(err)
+	}
 	svc := webtest.New(c.Now)
 	ui, err := web.New(web.Options{Service: svc, Users: st, Logger: slog.New(slog.DiscardHandler), Now: c.Now,
 		SessionIdle: 30 * time.Minute, SessionMax: 8 * time.Hour})

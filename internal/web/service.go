@@ -51,9 +51,9 @@ type Service interface {
 	// HeldOrders returns the orders waiting for a decision, oldest first.
 	HeldOrders(ctx context.Context) ([]HeldOrder, error)
 	// Approve releases a held order; Reject rejects it. Both record the
-	// decision on the order's timeline.
-	Approve(ctx context.Context, d Decision) error
-	Reject(ctx context.Context, d Decision) error
+	// decision on the order's timeline and say the role it was made in.
+	Approve(ctx context.Context, d Decision) (Decided, error)
+	Reject(ctx context.Context, d Decision) (Decided, error)
 
 	// ReviewQueue returns the captured drafts waiting for review, oldest
 	// first.
@@ -173,12 +173,24 @@ type HeldOrder struct {
 	Holds  []HoldInfo
 }
 
-// Decision is an approver's decision on a held order.
+// Decision is an approver's decision on a held order, made in one of the
+// user's approval roles that the order waits for, or by an admin
+// (MayOverride) as an override when the admin holds none of them.
 type Decision struct {
 	OrderID string
 	User    string
-	Role    string
-	Comment string
+	// Role, when set, is the one role of Roles to decide in.
+	Role        string
+	Roles       []string // the user's approval roles (not nil)
+	MayOverride bool     // the user is an admin
+	Comment     string
+}
+
+// Decided is how a decision was made: in Role, or as an admin's
+// Override.
+type Decided struct {
+	Role     string
+	Override bool
 }
 
 // DraftSummary is a draft's row in the review queue.

@@ -175,6 +175,9 @@ func (u *UI) routeTable() []route {
 		{"POST", "/approvals/{id}/approve", areaApprovals, u.approve},
 		{"POST", "/approvals/{id}/reject", areaApprovals, u.reject},
 
+		{"GET", "/tasks", areaSignedIn, u.tasksPage},
+		{"POST", "/tasks/{id}/done", areaSignedIn, u.taskDone},
+
 		{"GET", "/orders", areaOrders, u.ordersList},
 		{"GET", "/orders/{id}", areaOrders, u.orderDetail},
 		{"GET", "/orders/{id}/raw", areaOrders, u.orderRaw},
@@ -307,6 +310,7 @@ var notices = map[string]string{
 	"expired":     "Your session has ended; please sign in again.",
 	"usercreated": "User created.",
 	"userchanged": "User changed.",
+	"taskdone":    "Task done.",
 }
 
 func (u *UI) renderError(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {

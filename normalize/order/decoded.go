@@ -50,7 +50,7 @@ func (o *Order) omitsEmpty() bool {
 		}
 	}
 	for i := range o.Lines {
-		if emptyNotNil(o.Lines[i].Notes) {
+		if emptyNotNil(o.Lines[i].Notes) || emptyNotNil(o.Lines[i].References) {
 			return true
 		}
 	}

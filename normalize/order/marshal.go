@@ -252,6 +252,12 @@ func appendLine(b []byte, l *Line) []byte {
 		b = append(b, `,"requested_delivery":`...)
 		b = l.RequestedDelivery.appendJSON(b)
 	}
+	if len(l.References) > 0 {
+		b = append(b, `,"references":`...)
+		b = appendList(b, l.References, func(b []byte, r *Reference) []byte {
+			return appendPair(b, `{"qualifier":`, r.Qualifier, `,"value":`, r.Value)
+		})
+	}
 	if len(l.Notes) > 0 {
 		b = append(b, `,"notes":`...)
 		b = appendStrings(b, l.Notes)

@@ -145,7 +145,11 @@ type Line struct {
 	Description       string           `json:"description,omitempty"`
 	SKU               string           `json:"sku,omitempty"`
 	RequestedDelivery Date             `json:"requested_delivery,omitzero"`
-	Notes             []string         `json:"notes,omitempty"`
+	// References are the line's other item ids that none of the fields
+	// above holds, each with the sender's qualifier (X12 PO1 pairs such
+	// as PR RO, a second SK): ids, never free text for a person.
+	References []Reference `json:"references,omitempty"`
+	Notes      []string    `json:"notes,omitempty"`
 }
 
 // Totals are the control totals as declared by the sender (X12 CTT/AMT,

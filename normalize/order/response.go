@@ -31,6 +31,14 @@ type Response struct {
 // LineResponse is the decision on one line, matched to the order's line by
 // LineNo. Quantity, UnitPrice and Delivery carry the confirmed values where
 // they differ from the order (nil or zero when unchanged).
+//
+// Delivery is zero in every response the gateway makes today: no rule
+// changes a line's date (they check credit, prices, items, duplicates and
+// notes, with no lead times or delivery calendars to confirm a date
+// against), and an approver approves or rejects a held order as a whole,
+// without editing its lines. The 855 and ORDRSP writers
+// carry it (855 ACK04 068/ACK05, ORDRSP DTM+2 per line) for the day a rule
+// or a person confirms another date.
 type LineResponse struct {
 	LineNo    string           `json:"line_no"`
 	Status    ResponseStatus   `json:"status"`

@@ -76,7 +76,13 @@ type ApprovalEntry struct {
 	// Holds are the holds the action applied to, each with its level:
 	// "approval:large-order level 1 of 2".
 	Holds []string `json:"holds"`
+	// Override: an administrator decided in place of the roles the holds
+	// wait for (Override); Role is then RoleOverride.
+	Override bool `json:"override,omitempty"`
 }
+
+// RoleOverride is the role of an administrator's override in the trail.
+const RoleOverride = "admin"
 
 // NewApprovalState returns the pending approval of holds (approved at once
 // when there are none). Holds from Decide carry their levels.
@@ -199,5 +205,38 @@ func Reject(s ApprovalState, role, user, comment string, now time.Time) (Approva
 	}
 	c.Trail = append(c.Trail, e)
 	c.Status = ApprovalRejected
+	return c, nil
+}
+
+// Override records an administrator's decision in place of the roles the
+// holds wait for: approve clears every remaining level of every hold (the
+// order goes on), reject rejects the order. The trail marks it as an
+// override. It fails with ErrDecided once the state is decided and with
+// ErrNoUser without a user. The state passed in is not changed.
+func Override(s ApprovalState, approve bool, user, comment string, now time.Time) (ApprovalState, error) {
+	if s.Status != ApprovalPending {
+		return s, fmt.Errorf("overriding: %w: %s", ErrDecided, s.Status)
+	}
+	if strings.TrimSpace(user) == "" {
+		return s, fmt.Errorf("overriding: %w", ErrNoUser)
+	}
+	c := s.clone()
+	e := ApprovalEntry{Action: ActionReject, Role: RoleOverride, User: user, Comment: comment, At: now, Override: true}
+	for i, h := range c.Holds {
+		if h.Next() == "" {
+			continue
+		}
+		e.Holds = append(e.Holds, levelLabel(h))
+		if approve {
+			for c.Holds[i].Next() != "" {
+				c.Holds[i].ApprovedBy = append(c.Holds[i].ApprovedBy, user)
+			}
+		}
+	}
+	c.Status = ApprovalRejected
+	if approve {
+		e.Action, c.Status = ActionApprove, ApprovalApproved
+	}
+	c.Trail = append(c.Trail, e)
 	return c, nil
 }

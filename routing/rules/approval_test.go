@@ -136,3 +136,42 @@ func TestApprovalTrailAndJSON(t *testing.T) {
 		t.Errorf("no holds: status %s, want approved", empty.Status)
 	}
 }
+
+// TestApprovalOverride: an administrator's override clears every
+// remaining level of every hold (or rejects the order), marked as an
+// override in the trail; a decided state and no user are refused.
+func TestApprovalOverride(t *testing.T) {
+	credit := Hold{Rule: RuleCreditLimit, Line: -1, Reason: "over", Levels: []string{"approver"}}
+	huge := Hold{Rule: RuleApproval, Approval: "huge", Line: -1, Levels: []string{"sales-manager", "finance"}}
+	now := time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
+	s, err := Approve(NewApprovalState([]Hold{credit, huge}), "sales-manager", "bob", "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, approve := range []bool{true, false} {
+		got, err := Override(s, approve, "root", "customer paid", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ApprovalRejected
+		if approve {
+			want = ApprovalApproved
+		}
+		if got.Status != want || len(got.PendingRoles()) != 0 {
+			t.Errorf("override approve=%v: status %s, pending %v; want %s, none", approve, got.Status, got.PendingRoles(), want)
+		}
+		last := got.Trail[len(got.Trail)-1]
+		if !last.Override || last.Role != RoleOverride || last.User != "root" || len(last.Holds) != 2 {
+			t.Errorf("override approve=%v: trail entry %+v", approve, last)
+		}
+		if s.Status != ApprovalPending || len(s.Trail) != 1 {
+			t.Errorf("Override changed its argument: %+v", s)
+		}
+		if _, err := Override(got, approve, "root", "", now); !errors.Is(err, ErrDecided) {
+			t.Errorf("override of a decided state: %v, want ErrDecided", err)
+		}
+	}
+	if _, err := Override(s, true, " ", "", now); !errors.Is(err, ErrNoUser) {
+		t.Errorf("override without a user: %v, want ErrNoUser", err)
+	}
+}

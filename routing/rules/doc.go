@@ -44,7 +44,9 @@
 //     converted into the customer's currency with Facts.Rates; held when
 //     over the limit (exactly at the limit passes), and when it cannot be
 //     known: no exchange rate, lines without a price (their count is in
-//     the numbers; they are never counted as 0).
+//     the numbers; they are never counted as 0), open orders the caller
+//     could not count (Facts.OpenOrdersUncounted: no total, no exchange
+//     rate; never left out silently).
 //   - approval: each approval whose when is true holds the order for its
 //     role or levels; an expression that fails, or reads order.total while
 //     lines have no price, holds too.

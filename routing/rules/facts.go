@@ -15,6 +15,12 @@ type Facts struct {
 	// OpenOrdersAmount is the total of the customer's orders accepted but
 	// not yet invoiced, without this order.
 	OpenOrdersAmount decimal.Decimal `json:"open_orders_amount"`
+	// OpenOrdersUncounted says which open orders OpenOrdersAmount leaves
+	// out because they could not be counted ("1 open order without a
+	// total", "2 open orders in USD (no exchange rate from USD to EUR on
+	// 2026-11-18)"): the credit rule then holds, as the exposure is not
+	// known.
+	OpenOrdersUncounted []string `json:"open_orders_uncounted,omitempty"`
 	// Rates converts other currencies into the customer's: the value of
 	// one unit of the currency (key) in the customer's currency.
 	Rates map[string]decimal.Decimal `json:"rates,omitempty"`

@@ -404,12 +404,19 @@ func (dc *decider) credit(t orderTotal) {
 		fail("the credit limit cannot be checked: %v", t.err)
 		return
 	}
+	if n := len(dc.f.OpenOrdersUncounted); n > 0 {
+		nums["open_orders_uncounted"] = strings.Join(dc.f.OpenOrdersUncounted, "; ")
+		fail("the credit limit cannot be checked: open orders of %s are not counted in the exposure: %s",
+			dc.customerName(), strings.Join(dc.f.OpenOrdersUncounted, "; "))
+		return
+	}
 	total := t.known
 	if cur != "" && c.Currency != "" && !strings.EqualFold(cur, c.Currency) {
 		nums["order_currency"] = cur
 		rate, ok := dc.f.Rates[strings.ToUpper(cur)]
 		if !ok {
-			fail("the credit limit cannot be checked: the order is in %s, the account of %s in %s, and there is no exchange rate", cur, dc.customerName(), c.Currency)
+			fail("the credit limit cannot be checked: the order is in %s, the account of %s in %s, and there is no exchange rate from %s to %s",
+				cur, dc.customerName(), c.Currency, strings.ToUpper(cur), strings.ToUpper(c.Currency))
 			return
 		}
 		var err error

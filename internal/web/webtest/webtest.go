@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type Service struct {
 	orders    map[string]*entry
 	drafts    map[string]*draft
 	channels  []web.ChannelStatus
+	tasks     []web.Task // open tasks (tasks.go)
 	// Submitted records the orders handed to SubmitPhoneOrder, in order.
 	Submitted []*order.Order
 }
@@ -418,33 +420,39 @@ func (s *Service) HeldOrders(ctx context.Context) ([]web.HeldOrder, error) {
 	return out, nil
 }
 
-func (s *Service) decide(d web.Decision, to order.Status, kind string) error {
-	if d.Role != web.RoleApprover && d.Role != web.RoleAdmin {
-		return fmt.Errorf("role %q deciding on %s: %w", d.Role, d.OrderID, web.ErrForbidden)
+func (s *Service) decide(d web.Decision, to order.Status, kind string) (web.Decided, error) {
+	// The fake's holds wait for the approval role "approver"; an admin
+	// holding it not overrides.
+	role := "approver"
+	if !slices.Contains(d.Roles, role) || (d.Role != "" && d.Role != role) {
+		if !d.MayOverride {
+			return web.Decided{}, fmt.Errorf("%s with roles %v deciding on %s: %w", d.User, d.Roles, d.OrderID, web.ErrForbidden)
+		}
+		role = "admin override"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.orders[d.OrderID]
 	if !ok {
-		return fmt.Errorf("order %q: %w", d.OrderID, web.ErrNotFound)
+		return web.Decided{}, fmt.Errorf("order %q: %w", d.OrderID, web.ErrNotFound)
 	}
 	if e.o.Status != order.StatusHeld {
-		return fmt.Errorf("order %q is %s: %w", d.OrderID, e.o.Status, web.ErrConflict)
+		return web.Decided{}, fmt.Errorf("order %q is %s: %w", d.OrderID, e.o.Status, web.ErrConflict)
 	}
 	now := s.now()
 	e.o.Status, e.updated, e.touched = to, now, true
 	e.events = append(e.events, web.TimelineEvent{At: now, Actor: d.User, Kind: kind, Reason: d.Comment,
-		Detail: fmt.Sprintf(`{"role":%q}`, d.Role)})
-	return nil
+		Detail: fmt.Sprintf(`{"role":%q}`, role)})
+	return web.Decided{Role: role, Override: role == "admin override"}, nil
 }
 
 // Approve implements web.Service.
-func (s *Service) Approve(ctx context.Context, d web.Decision) error {
+func (s *Service) Approve(ctx context.Context, d web.Decision) (web.Decided, error) {
 	return s.decide(d, order.StatusAccepted, "approved")
 }
 
 // Reject implements web.Service.
-func (s *Service) Reject(ctx context.Context, d web.Decision) error {
+func (s *Service) Reject(ctx context.Context, d web.Decision) (web.Decided, error) {
 	return s.decide(d, order.StatusRejected, "rejected")
 }
 
