@@ -2,15 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,24 +23,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// runBinary runs the built ordergate (TestMain) with args and returns its
-// exit status and output.
-func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("running ordergate %v: %v", args, err)
-	}
-	return code, out.String(), errb.String()
-}
 
 // checkGolden compares got with testdata/edifact/name (rewritten with
 // -update).
@@ -133,7 +112,7 @@ func TestParseEDIFACTBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
-			code, stdout, stderr := runBinary(t, "parse", corpus(t, tt.file))
+			code, stdout, stderr := runBinary(t, "", "parse", corpus(t, tt.file))
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
 			}
@@ -188,7 +167,7 @@ func TestAckEDIFACTBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runBinary(t, append([]string{"ack"}, tt.args...)...)
+			code, stdout, stderr := runBinary(t, "", append([]string{"ack"}, tt.args...)...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
 			}
@@ -229,7 +208,7 @@ func TestAckEDIFACTPartnerUNA(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(partnerUNAConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runBinary(t, "ack", "--config", cfg, corpus(t, "staedi/edifact/invoic_d97b_una.edi"))
+	code, stdout, stderr := runBinary(t, "", "ack", "--config", cfg, corpus(t, "staedi/edifact/invoic_d97b_una.edi"))
 	if code != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -307,7 +286,7 @@ func TestAckContrlFlagAndConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := append(append([]string{"ack", "--config", cfg}, tt.flags...), file)
-			code, stdout, stderr := runBinary(t, args...)
+			code, stdout, stderr := runBinary(t, "", args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
 			}
@@ -388,7 +367,7 @@ func TestJunkBeforeHeaderBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runBinary(t, "parse", tt.file)
+			code, stdout, stderr := runBinary(t, "", "parse", tt.file)
 			if code != 1 || stdout != "" {
 				t.Errorf("parse: exit %d, stdout %q; want 1 and no orders", code, stdout)
 			}
@@ -412,7 +391,7 @@ func TestJunkBeforeHeaderBinary(t *testing.T) {
 					t.Errorf("parse reports\n%v\nthe library\n%v", got, lib)
 				}
 			}
-			code, stdout, stderr = runBinary(t, "ack", tt.file)
+			code, stdout, stderr = runBinary(t, "", "ack", tt.file)
 			want := "no readable interchange header (" + tt.header + "), so there is no sender to answer"
 			if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
 				t.Errorf("ack: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, want)

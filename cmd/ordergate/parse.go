@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/app"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
@@ -154,12 +153,7 @@ func runAck(ctx context.Context, e *env, args []string) int {
 	case opts.Partner == nil:
 		opts.Default.CONTRL = when
 	case contrlGiven:
-		resolve := opts.Partner
-		opts.Partner = func(std edi.Standard, env edi.Envelope) (ediproc.Partner, bool) {
-			p, ok := resolve(std, env)
-			p.CONTRL = when
-			return p, ok
-		}
+		opts.Partner = ediproc.WithCONTRL(opts.Partner, when)
 	}
 	name := fs.Arg(0)
 	sum, err := processFile(ctx, name, opts, func(*ediproc.Message) error { return nil })
@@ -171,15 +165,11 @@ func runAck(ctx context.Context, e *env, args []string) int {
 		for _, err := range sum.Errors {
 			fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
 		}
-		if sum.Standard == edi.EDIFACT && len(sum.Interchanges) > 0 && len(sum.Errors) == 0 {
+		if sum.Unasked() {
 			fmt.Fprintf(e.stderr, "%s: no acknowledgement written: no interchange asks for a CONTRL (UNB 0031 = 1) and the CONTRL setting is \"requested\" or \"never\" (--contrl=true writes one)\n", name)
 			return exitRejected
 		}
-		if len(sum.Interchanges) == 0 && (sum.Standard == edi.EDIFACT || sum.Standard == edi.X12) {
-			header := "UNB"
-			if sum.Standard == edi.X12 {
-				header = "ISA"
-			}
+		if header := sum.MissingHeader(); header != "" {
 			fmt.Fprintf(e.stderr, "%s: no acknowledgement is possible: no readable interchange header (%s), so there is no sender to answer\n", name, header)
 			return exitRejected
 		}

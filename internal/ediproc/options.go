@@ -34,3 +34,14 @@ type Options struct {
 	// caller's goroutine (`ordergate parse` uses 1).
 	Workers int
 }
+
+// WithCONTRL returns a Resolver that finds partners as r does, with every
+// partner's CONTRL setting replaced by when ("always", "requested",
+// "never"): a command-line choice that wins over the configuration.
+func WithCONTRL(r Resolver, when string) Resolver {
+	return func(std edi.Standard, env edi.Envelope) (Partner, bool) {
+		p, ok := r(std, env)
+		p.CONTRL = when
+		return p, ok
+	}
+}

@@ -99,6 +99,29 @@ type Summary struct {
 	Errors []error
 }
 
+// MissingHeader returns the interchange header ("UNB" or "ISA") a
+// document recognised as EDIFACT or X12 lacked a readable one of, or ""
+// when it had one or is neither: without it there is no sender to answer.
+func (s *Summary) MissingHeader() string {
+	if len(s.Interchanges) > 0 {
+		return ""
+	}
+	switch s.Standard {
+	case edi.EDIFACT:
+		return "UNB"
+	case edi.X12:
+		return "ISA"
+	}
+	return ""
+}
+
+// Unasked reports whether the document was EDIFACT, read without errors,
+// and no acknowledgement was written: no interchange asked for a CONTRL
+// and the partner's setting did not call for one.
+func (s *Summary) Unasked() bool {
+	return s.Standard == edi.EDIFACT && len(s.Interchanges) > 0 && len(s.Errors) == 0 && len(s.Acks) == 0
+}
+
 // Rejected reports whether nothing of the document was accepted: every
 // interchange rejected or no message accepted.
 func (s *Summary) Rejected() bool {
