@@ -329,16 +329,18 @@ func (p *Pipeline) admitted(due []store.Delivery) []store.Delivery {
 // folder: one fsync of it for all) go together, through its circuit
 // breaker; the others one by one, in parallel.
 func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []store.OrderRecord) ([]routing.Receipt, []error) {
+	backends, release := p.backends()
+	defer release()
 	receipts := make([]routing.Receipt, len(ds))
 	errs := make([]error, len(ds))
 	dls := make([]routing.Delivery, len(ds))
 	var jobs [][]int
 	batches := map[string]int{} // backend -> index in jobs
 	for i, d := range ds {
-		if dls[i], errs[i] = p.delivery(d, recs[i]); errs[i] != nil {
+		if dls[i], errs[i] = p.delivery(backends, d, recs[i]); errs[i] != nil {
 			continue
 		}
-		if _, ok := p.d.Backends[d.Backend].(routing.BatchBackend); ok {
+		if _, ok := backends[d.Backend].(routing.BatchBackend); ok {
 			if j, seen := batches[d.Backend]; seen {
 				jobs[j] = append(jobs[j], i)
 				continue
@@ -350,7 +352,7 @@ func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []s
 	parallel(len(jobs), deliveryWorkers, func(j int) {
 		job := jobs[j]
 		name := ds[job[0]].Backend
-		backend := p.d.Backends[name]
+		backend := backends[name]
 		if len(job) == 1 {
 			i := job[0]
 			receipts[i], errs[i] = p.breakers.call(ctx, name, func(ctx context.Context) (routing.Receipt, error) {
@@ -372,10 +374,18 @@ func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []s
 	return receipts, errs
 }
 
+// backends returns the backends for one batch and its release.
+func (p *Pipeline) backends() (map[string]routing.Backend, func()) {
+	if p.d.BackendSet != nil {
+		return p.d.BackendSet()
+	}
+	return p.d.Backends, func() {}
+}
+
 // delivery is what a leased delivery hands its backend; its errors are
 // permanent.
-func (p *Pipeline) delivery(d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
-	if _, ok := p.d.Backends[d.Backend]; !ok {
+func (p *Pipeline) delivery(backends map[string]routing.Backend, d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
+	if _, ok := backends[d.Backend]; !ok {
 		return routing.Delivery{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
 	o, err := p.deliveryOrder(rec)
