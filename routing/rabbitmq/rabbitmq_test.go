@@ -16,6 +16,7 @@ import (
 	"github.com/govalues/decimal"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/ordergate/ordergate/internal/testenv"
 	rmqenv "github.com/ordergate/ordergate/internal/testenv/rabbitmq"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 func broker(tb testing.TB) *rmqenv.Server {
 	tb.Helper()
 	if why := rmqenv.Unavailable(); why != "" {
-		tb.Skip(why)
+		testenv.Unavailable(tb, why)
 	}
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), rmqenv.StartTimeout)
