@@ -61,7 +61,7 @@ mail:
   smtp: {host: 127.0.0.1, port: 9, tls: none, insecure_plaintext: true}
   from: orders@toolsupply.example
 backends:
-  - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
+  - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, %[7]s}
   - {name: copies, type: filedrop, dir: %[1]s/copies}
 `
 
@@ -76,6 +76,10 @@ type harnessOptions struct {
 	response    string                             // the partner's order_response; none when ""
 	capture     pipeline.Capture
 	noHandoff   bool // every stage decodes the orders it reads
+	// backoff is the files backend's initial_backoff and max_backoff;
+	// "initial_backoff: 10ms, max_backoff: 50ms" when "".
+	backoff string
+	now     func() time.Time // the pipeline's clock; time.Now when nil
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -135,8 +139,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.routes == "" {
 		o.routes = "  - {name: default, to: [files]}"
 	}
+	if o.backoff == "" {
+		o.backoff = "initial_backoff: 10ms, max_backoff: 50ms"
+	}
 	dir := t.TempDir()
-	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response))
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response, o.backoff))
 	if len(problems) > 0 {
 		t.Fatalf("config problems: %v", problems)
 	}
@@ -186,6 +193,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		Outbounds:   map[string]channels.Outbound{"inbox": outbound},
 		BreakerOpen: 50 * time.Millisecond,
 		Capture:     o.capture,
+		Now:         o.now,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
+	"github.com/sony/gobreaker/v2"
 )
 
 // pollLoop calls fn until ctx ends: at once again while fn reports it did
@@ -37,7 +38,9 @@ func pollLoop(ctx context.Context, interval time.Duration, fn func(ctx context.C
 }
 
 // backoffDelay is the capped exponential backoff with jitter before
-// attempt n+1.
+// attempt n+1: with c = min(initial * 2^(n-1), max), a uniform draw from
+// [c/2, c]. It never exceeds max, and until the cap the least wait before
+// attempt n+2 (c) is the most before n+1, so the waits never shrink.
 func backoffDelay(n int, initial, max time.Duration) time.Duration {
 	d := initial
 	for i := 1; i < n && d < max; i++ {
@@ -233,7 +236,7 @@ const deliveryWorkers = 16
 func (p *Pipeline) runDeliveries(ctx context.Context) {
 	const batch = 64
 	pollLoop(ctx, p.d.WorkerPoll, func(ctx context.Context) bool {
-		due, err := p.d.Store.DueDeliveries(ctx, time.Now(), batch)
+		due, err := p.d.Store.DueDeliveries(ctx, p.d.Now(), batch)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("reading due deliveries", "err", err)
@@ -257,7 +260,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			tx := p.d.Store.WrapTx(sqlTx)
 			work = work[:0]
 			for _, d := range due {
-				d, err := tx.StartAttempt(ctx, d.ID, time.Now().Add(time.Minute))
+				d, err := tx.StartAttempt(ctx, d.ID, p.d.Now().Add(time.Minute))
 				if errors.Is(err, store.ErrTransition) {
 					continue // taken meanwhile
 				}
@@ -424,7 +427,18 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 	if maxAttempts <= 0 {
 		maxAttempts = 10
 	}
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		// The breaker opened during the batch: the backend was not
+		// called, so this was no attempt. The delivery waits for the
+		// breaker (admitted leases none while it is open).
+		if _, err := tx.DeferAttempt(ctx, d.ID, p.d.Now()); err != nil {
+			return err
+		}
+		p.d.Metrics.Deliveries.WithLabelValues(d.Backend, "deferred").Inc()
+		return nil
+	}
 	outcome := "sent"
+	var waited time.Duration // until the next attempt, on a retry
 	ev := store.EventInput{OrderID: d.OrderID, Actor: "system", Kind: "delivery_attempt"}
 	switch {
 	case err == nil:
@@ -455,19 +469,31 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 		}
 	default:
 		outcome = "retry"
-		wait := backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second))
+		// The backend's initial_backoff and max_backoff as configured
+		// (validation keeps them positive and ordered); the defaults for
+		// a backend the configuration no longer has.
+		initial, ceiling := cfgBackend.InitialBackoff, cfgBackend.MaxBackoff
+		if initial <= 0 || ceiling < initial {
+			initial, ceiling = time.Second, 5*time.Minute
+		}
+		wait := backoffDelay(d.Attempts, initial, ceiling)
 		if ra, ok := routing.RetryAfter(err); ok {
 			// The backend's own hint, within the cap.
-			wait = min(max(wait, ra), max(cfgBackend.MaxBackoff, time.Second))
+			wait = min(max(wait, ra), ceiling)
 		}
-		next := time.Now().Add(wait)
+		waited = wait
+		next := p.d.Now().Add(wait)
 		if _, err := tx.MarkAttemptFailed(ctx, d.ID, next, err.Error()); err != nil {
 			return err
 		}
 		ev.Reason = fmt.Sprintf("%s attempt %d failed, next at %s: %v", d.Backend, d.Attempts, next.UTC().Format(time.RFC3339), err)
 	}
 	p.d.Metrics.Deliveries.WithLabelValues(d.Backend, outcome).Inc()
-	data, _ := json.Marshal(map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome})
+	evData := map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome}
+	if outcome == "retry" {
+		evData["wait_ms"] = waited.Milliseconds()
+	}
+	data, _ := json.Marshal(evData)
 	ev.Data = data
 	_, err = tx.AddEvent(ctx, ev)
 	return err
