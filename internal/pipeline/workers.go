@@ -234,7 +234,7 @@ const deliveryWorkers = 16
 // lease the batch in one transaction, call the backends in parallel
 // outside any transaction, record the outcomes in one transaction.
 func (p *Pipeline) runDeliveries(ctx context.Context) {
-	const batch = 64
+	const batch = 256
 	pollLoop(ctx, p.d.WorkerPoll, func(ctx context.Context) bool {
 		due, err := p.d.Store.DueDeliveries(ctx, p.d.Now(), batch)
 		if err != nil {
