@@ -17,6 +17,7 @@ fi
 echo "== go vet"
 go vet ./...
 
+export ORDERGATE_REQUIRE_SERVERS=1 # a missing RabbitMQ, NATS or sshd fails the tests instead of skipping them
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 

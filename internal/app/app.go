@@ -23,6 +23,7 @@ import (
 	"github.com/ordergate/ordergate/internal/metrics"
 	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/web"
+	"github.com/ordergate/ordergate/routing"
 )
 
 // Options are what Serve needs besides the config file.
@@ -49,7 +50,15 @@ func Serve(ctx context.Context, opts Options) error {
 		out = os.Stderr
 	}
 	log := first.Log.NewLogger(out)
-	holder, err := config.NewHolder(opts.ConfigPath, log.With("component", "config"), nil)
+	// A reload builds the new config's backends before it takes effect
+	// (set is made below, before the holder starts watching).
+	var set *backendSet
+	holder, err := config.NewHolder(opts.ConfigPath, log.With("component", "config"), func(c *config.Config) error {
+		if set == nil {
+			return nil
+		}
+		return set.rebuild(ctx, c)
+	})
 	if err != nil {
 		return err
 	}
@@ -93,17 +102,13 @@ func Serve(ctx context.Context, opts Options) error {
 	if mail != nil {
 		chans.outbounds[pipeline.MailDestination] = mailOutbound{m: mail}
 	}
-	backends, err := buildBackends(ctx, cfg, log)
+	set, err = newBackendSet(ctx, cfg, log, func(ctx context.Context, c *config.Config) (map[string]routing.Backend, error) {
+		return buildBackends(ctx, c, log)
+	})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, b := range backends {
-			_ = b.Close(cctx)
-		}
-	}()
+	defer set.close()
 
 	capturer, err := newCapturer(cfg, st, log.With("component", "capture"))
 	if err != nil {
@@ -113,7 +118,7 @@ func Serve(ctx context.Context, opts Options) error {
 	m := metrics.New(func(ctx context.Context) (map[string]int64, error) { return pipe.Depths(ctx) })
 	pipe, err = pipeline.New(pipeline.Deps{
 		Store: st, Queue: queue, Config: holder.Current, Processor: ediproc.Processor{},
-		Backends: backends, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
+		BackendSet: set.acquire, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
 		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
 		Singleton: nd.singleton, Consumers: consumers(cfg), WorkerPoll: workerPoll(cfg),
 	})
@@ -228,7 +233,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if cfg.Store.Driver == config.DriverPostgres {
 		where = "postgres" // the DSN may name a user and host; never its password
 	}
-	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(chans.sources)+len(chans.web)+len(chans.desk), "backends", len(backends),
+	log.Info("ordergate serving", "http", ln.Addr().String(), "channels", len(chans.sources)+len(chans.web)+len(chans.desk), "backends", set.size(),
 		"database", where, "node", nd.name)
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())

@@ -771,7 +771,7 @@ func (c *Config) validateRoutes(v *validator, backends map[string]bool) {
 				v.add(at+".when", "does not compile: %s", strings.ReplaceAll(err.Error(), "\n", " | "))
 			}
 		}
-		if r.When == "" {
+		if r.When == "" || routetable.AlwaysTrue(r.When) {
 			hasDefault = true
 			if !r.Continue && catchAll == "" {
 				catchAll = r.Name

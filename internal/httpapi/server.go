@@ -415,6 +415,7 @@ func events(in []store.Event) []eventView {
 
 type deliveryView struct {
 	ID        string    `json:"id"`
+	OrderID   string    `json:"order_id"`
 	Route     string    `json:"route,omitempty"`
 	Backend   string    `json:"backend"`
 	Status    string    `json:"status"`
@@ -427,7 +428,7 @@ type deliveryView struct {
 func deliveries(in []store.Delivery) []deliveryView {
 	out := make([]deliveryView, 0, len(in))
 	for _, d := range in {
-		out = append(out, deliveryView{ID: d.ID, Route: d.Route, Backend: d.Backend, Status: string(d.Status),
+		out = append(out, deliveryView{ID: d.ID, OrderID: d.OrderID, Route: d.Route, Backend: d.Backend, Status: string(d.Status),
 			Attempts: d.Attempts, LastError: d.LastError, Receipt: d.Receipt, UpdatedAt: d.UpdatedAt})
 	}
 	return out

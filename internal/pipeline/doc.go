@@ -23,6 +23,17 @@
 // delivery worker calls backends, and the source runner acknowledges each
 // document at its source once the parse stage has decided on it.
 //
+// Delivery: the worker leases due deliveries a batch at a time on the
+// clock of Deps.Now (tests compress it), calls the backends outside any
+// transaction, and records each outcome with a timeline event. A failed
+// attempt waits backoffDelay (the backend's initial_backoff doubling to
+// max_backoff, jittered over [c/2, c]; the event's data has wait_ms); a
+// permanent error or max_attempts makes a dead letter. Each backend has a
+// circuit breaker: while it is open its deliveries are not leased, and a
+// delivery it turns away in a batch it opened during is deferred without
+// counting an attempt (Tx.DeferAttempt). With Deps.BackendSet the
+// backends are taken per batch, so a config reload can swap them.
+//
 // Errors: a handler error is retried a few times (the attempt's writes are
 // rolled back to a savepoint each time); an error wrapping ErrPermanent, or
 // one that outlives the retries, puts the message in quarantine (visible in

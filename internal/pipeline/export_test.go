@@ -19,3 +19,6 @@ func DisableHandoffs(p *Pipeline) {
 	p.handoff = newOrderHandoff(0, handoffTTL, p.handoff.now)
 	p.routed = newOrderHandoff(0, handoffTTL, p.routed.now)
 }
+
+// BackoffDelay is the delivery worker's backoff.
+var BackoffDelay = backoffDelay

@@ -57,7 +57,13 @@ type Deps struct {
 	Config    func() *config.Config
 	Processor Processor
 	Backends  map[string]routing.Backend
-	Outbounds map[string]channels.Outbound
+	// BackendSet, when set, stands in for Backends: it returns the
+	// backends of the running configuration for one delivery batch and a
+	// release the batch calls when it is done with them (a config reload
+	// swaps the set and closes the old backends once their batches are
+	// released).
+	BackendSet func() (backends map[string]routing.Backend, release func())
+	Outbounds  map[string]channels.Outbound
 	// PartnerOutbounds are channels whose outbound depends on the partner
 	// (a hosted SFTP server: each partner's own out/ folder).
 	PartnerOutbounds map[string]func(partnerID string) (channels.Outbound, error)

@@ -62,7 +62,7 @@ mail:
   from: orders@toolsupply.example
 %[7]s
 backends:
-  - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, initial_backoff: 10ms, max_backoff: 50ms}
+  - {name: files, type: filedrop, dir: %[1]s/outbound, max_attempts: %[3]d, %[8]s}
   - {name: copies, type: filedrop, dir: %[1]s/copies}
 `
 
@@ -78,6 +78,10 @@ type harnessOptions struct {
 	mail        string                             // further keys of the mail section ("  confirmations: ...")
 	capture     pipeline.Capture
 	noHandoff   bool // every stage decodes the orders it reads
+	// backoff is the files backend's initial_backoff and max_backoff;
+	// "initial_backoff: 10ms, max_backoff: 50ms" when "".
+	backoff string
+	now     func() time.Time // the pipeline's clock; time.Now when nil
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -137,8 +141,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.routes == "" {
 		o.routes = "  - {name: default, to: [files]}"
 	}
+	if o.backoff == "" {
+		o.backoff = "initial_backoff: 10ms, max_backoff: 50ms"
+	}
 	dir := t.TempDir()
-	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response, o.mail))
+	cfg, problems := config.Parse("test.yaml", fmt.Appendf(nil, testConfig, dir, o.duplicates, o.maxAttempts, o.routes, o.rules, o.response, o.mail, o.backoff))
 	if len(problems) > 0 {
 		t.Fatalf("config problems: %v", problems)
 	}
@@ -188,6 +195,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		Outbounds:   map[string]channels.Outbound{"inbox": outbound},
 		BreakerOpen: 50 * time.Millisecond,
 		Capture:     o.capture,
+		Now:         o.now,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)

@@ -105,8 +105,10 @@ func (p *Pipeline) reprocessOne(ctx context.Context, tx *store.Tx, _ message.Pub
 	}
 	r.Action = "retry"
 	for _, d := range dels {
-		if d.Status != store.DeliveryDead && d.Status != store.DeliverySent {
-			return fmt.Errorf("%w: delivery %s is %s", ErrNothingToReprocess, d.ID, d.Status)
+		// Only a dead letter is retried: a sent delivery is sent again
+		// only by an explicit reroute.
+		if d.Status != store.DeliveryDead {
+			return fmt.Errorf("%w: delivery %s is %s (only dead deliveries are retried; reroute sends the order again)", ErrNothingToReprocess, d.ID, d.Status)
 		}
 		if _, err := tx.ResetDelivery(ctx, d.ID); err != nil {
 			return err

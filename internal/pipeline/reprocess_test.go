@@ -79,6 +79,16 @@ func testReprocess(t *testing.T) {
 			if again[0].Error == "" || !strings.Contains(again[0].Error, "no dead delivery") {
 				t.Errorf("second retry = %+v, want nothing to reprocess", again[0])
 			}
+			// A sent delivery is not sent again by a retry (a reroute is
+			// the explicit way).
+			sent := after[len(after)-1]
+			byID := h.p.Reprocess(h.ctx, []string{sent.ID}, pipeline.ReprocessOptions{})
+			if byID[0].Error == "" || !strings.Contains(byID[0].Error, "is sent") {
+				t.Errorf("retry of sent delivery %s = %+v, want nothing to reprocess", sent.ID, byID[0])
+			}
+			if d, err := h.st.GetDelivery(h.ctx, sent.ID); err != nil || d.Status != store.DeliverySent {
+				t.Errorf("delivery %s after a retry of it: %+v, %v; want it left sent", sent.ID, d, err)
+			}
 		})
 	}
 	t.Run("unknown ids", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
+	"github.com/sony/gobreaker/v2"
 )
 
 // pollLoop calls fn until ctx ends: at once again while fn reports it did
@@ -37,7 +38,9 @@ func pollLoop(ctx context.Context, interval time.Duration, fn func(ctx context.C
 }
 
 // backoffDelay is the capped exponential backoff with jitter before
-// attempt n+1.
+// attempt n+1: with c = min(initial * 2^(n-1), max), a uniform draw from
+// [c/2, c]. It never exceeds max, and until the cap the least wait before
+// attempt n+2 (c) is the most before n+1, so the waits never shrink.
 func backoffDelay(n int, initial, max time.Duration) time.Duration {
 	d := initial
 	for i := 1; i < n && d < max; i++ {
@@ -231,9 +234,9 @@ const deliveryWorkers = 16
 // lease the batch in one transaction, call the backends in parallel
 // outside any transaction, record the outcomes in one transaction.
 func (p *Pipeline) runDeliveries(ctx context.Context) {
-	const batch = 64
+	const batch = 256
 	pollLoop(ctx, p.d.WorkerPoll, func(ctx context.Context) bool {
-		due, err := p.d.Store.DueDeliveries(ctx, time.Now(), batch)
+		due, err := p.d.Store.DueDeliveries(ctx, p.d.Now(), batch)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("reading due deliveries", "err", err)
@@ -257,7 +260,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			tx := p.d.Store.WrapTx(sqlTx)
 			work = work[:0]
 			for _, d := range due {
-				d, err := tx.StartAttempt(ctx, d.ID, time.Now().Add(time.Minute))
+				d, err := tx.StartAttempt(ctx, d.ID, p.d.Now().Add(time.Minute))
 				if errors.Is(err, store.ErrTransition) {
 					continue // taken meanwhile
 				}
@@ -329,16 +332,18 @@ func (p *Pipeline) admitted(due []store.Delivery) []store.Delivery {
 // folder: one fsync of it for all) go together, through its circuit
 // breaker; the others one by one, in parallel.
 func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []store.OrderRecord) ([]routing.Receipt, []error) {
+	backends, release := p.backends()
+	defer release()
 	receipts := make([]routing.Receipt, len(ds))
 	errs := make([]error, len(ds))
 	dls := make([]routing.Delivery, len(ds))
 	var jobs [][]int
 	batches := map[string]int{} // backend -> index in jobs
 	for i, d := range ds {
-		if dls[i], errs[i] = p.delivery(d, recs[i]); errs[i] != nil {
+		if dls[i], errs[i] = p.delivery(backends, d, recs[i]); errs[i] != nil {
 			continue
 		}
-		if _, ok := p.d.Backends[d.Backend].(routing.BatchBackend); ok {
+		if _, ok := backends[d.Backend].(routing.BatchBackend); ok {
 			if j, seen := batches[d.Backend]; seen {
 				jobs[j] = append(jobs[j], i)
 				continue
@@ -350,7 +355,7 @@ func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []s
 	parallel(len(jobs), deliveryWorkers, func(j int) {
 		job := jobs[j]
 		name := ds[job[0]].Backend
-		backend := p.d.Backends[name]
+		backend := backends[name]
 		if len(job) == 1 {
 			i := job[0]
 			receipts[i], errs[i] = p.breakers.call(ctx, name, func(ctx context.Context) (routing.Receipt, error) {
@@ -372,10 +377,18 @@ func (p *Pipeline) deliverAll(ctx context.Context, ds []store.Delivery, recs []s
 	return receipts, errs
 }
 
+// backends returns the backends for one batch and its release.
+func (p *Pipeline) backends() (map[string]routing.Backend, func()) {
+	if p.d.BackendSet != nil {
+		return p.d.BackendSet()
+	}
+	return p.d.Backends, func() {}
+}
+
 // delivery is what a leased delivery hands its backend; its errors are
 // permanent.
-func (p *Pipeline) delivery(d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
-	if _, ok := p.d.Backends[d.Backend]; !ok {
+func (p *Pipeline) delivery(backends map[string]routing.Backend, d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
+	if _, ok := backends[d.Backend]; !ok {
 		return routing.Delivery{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
 	o, err := p.deliveryOrder(rec)
@@ -414,7 +427,18 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 	if maxAttempts <= 0 {
 		maxAttempts = 10
 	}
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		// The breaker opened during the batch: the backend was not
+		// called, so this was no attempt. The delivery waits for the
+		// breaker (admitted leases none while it is open).
+		if _, err := tx.DeferAttempt(ctx, d.ID, p.d.Now()); err != nil {
+			return err
+		}
+		p.d.Metrics.Deliveries.WithLabelValues(d.Backend, "deferred").Inc()
+		return nil
+	}
 	outcome := "sent"
+	var waited time.Duration // until the next attempt, on a retry
 	ev := store.EventInput{OrderID: d.OrderID, Actor: "system", Kind: "delivery_attempt"}
 	switch {
 	case err == nil:
@@ -445,19 +469,31 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 		}
 	default:
 		outcome = "retry"
-		wait := backoffDelay(d.Attempts, max(cfgBackend.InitialBackoff, 100*time.Millisecond), max(cfgBackend.MaxBackoff, time.Second))
+		// The backend's initial_backoff and max_backoff as configured
+		// (validation keeps them positive and ordered); the defaults for
+		// a backend the configuration no longer has.
+		initial, ceiling := cfgBackend.InitialBackoff, cfgBackend.MaxBackoff
+		if initial <= 0 || ceiling < initial {
+			initial, ceiling = time.Second, 5*time.Minute
+		}
+		wait := backoffDelay(d.Attempts, initial, ceiling)
 		if ra, ok := routing.RetryAfter(err); ok {
 			// The backend's own hint, within the cap.
-			wait = min(max(wait, ra), max(cfgBackend.MaxBackoff, time.Second))
+			wait = min(max(wait, ra), ceiling)
 		}
-		next := time.Now().Add(wait)
+		waited = wait
+		next := p.d.Now().Add(wait)
 		if _, err := tx.MarkAttemptFailed(ctx, d.ID, next, err.Error()); err != nil {
 			return err
 		}
 		ev.Reason = fmt.Sprintf("%s attempt %d failed, next at %s: %v", d.Backend, d.Attempts, next.UTC().Format(time.RFC3339), err)
 	}
 	p.d.Metrics.Deliveries.WithLabelValues(d.Backend, outcome).Inc()
-	data, _ := json.Marshal(map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome})
+	evData := map[string]any{"delivery_id": d.ID, "attempt": d.Attempts, "outcome": outcome}
+	if outcome == "retry" {
+		evData["wait_ms"] = waited.Milliseconds()
+	}
+	data, _ := json.Marshal(evData)
 	ev.Data = data
 	_, err = tx.AddEvent(ctx, ev)
 	return err

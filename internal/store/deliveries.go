@@ -229,6 +229,14 @@ func (t *Tx) MarkAttemptFailed(ctx context.Context, id string, nextAt time.Time,
 		`status = ?, next_attempt_at = ?, last_error = ?`, DeliveryPending, nanos(nextAt), cause)
 }
 
+// DeferAttempt hands back a leased delivery that was not tried (its
+// backend's circuit breaker was open): pending again, due at nextAt, the
+// attempt StartAttempt counted taken back, the last error kept.
+func (t *Tx) DeferAttempt(ctx context.Context, id string, nextAt time.Time) (Delivery, error) {
+	return t.transition(ctx, id, "deferring delivery attempt", []DeliveryStatus{DeliverySending},
+		`status = ?, attempts = attempts - 1, next_attempt_at = ?`, DeliveryPending, nanos(nextAt))
+}
+
 // MarkDead gives up on a delivery (too many attempts, a permanent error)
 // with the reason.
 func (t *Tx) MarkDead(ctx context.Context, id, reason string) (Delivery, error) {
@@ -248,10 +256,11 @@ func (t *Tx) OpenDeliveries(ctx context.Context, orderID string) (int, error) {
 	return n, nil
 }
 
-// ResetDelivery makes a dead (or sent) delivery pending again, due now,
-// with its attempts reset: the operator's reprocess.
+// ResetDelivery makes a dead delivery pending again, due now, with its
+// attempts reset: the operator's reprocess. A sent delivery is not reset
+// (ErrTransition): sending an order again is a reroute.
 func (t *Tx) ResetDelivery(ctx context.Context, id string) (Delivery, error) {
-	return t.transition(ctx, id, "resetting delivery", []DeliveryStatus{DeliveryDead, DeliverySent},
+	return t.transition(ctx, id, "resetting delivery", []DeliveryStatus{DeliveryDead},
 		`status = ?, attempts = 0, next_attempt_at = ?, receipt = ''`, DeliveryPending, nanos(t.s.clock()))
 }
 

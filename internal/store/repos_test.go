@@ -346,6 +346,7 @@ func TestDeliveryStateMachine(t *testing.T) {
 		}
 		step("dead after sent", func(tx *Tx) (Delivery, error) { return tx.MarkDead(ctx, d.ID, "x") }, ErrTransition, "")
 		step("fail after sent", func(tx *Tx) (Delivery, error) { return tx.MarkAttemptFailed(ctx, d.ID, now, "x") }, ErrTransition, "")
+		step("reset a sent delivery", func(tx *Tx) (Delivery, error) { return tx.ResetDelivery(ctx, d.ID) }, ErrTransition, "")
 
 		// A second delivery gives up and is reprocessed.
 		var d2 Delivery

@@ -17,6 +17,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ordergate/ordergate/internal/testenv"
 	"github.com/ordergate/ordergate/internal/testenv/natsserver"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 func server(tb testing.TB) *natsserver.Server {
 	tb.Helper()
 	if _, err := natsserver.Binary(); err != nil {
-		tb.Skip(err.Error())
+		testenv.Unavailable(tb, err.Error())
 	}
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), natsserver.StartTimeout)

@@ -17,8 +17,21 @@
 // headers ordergate-key, ordergate-order-id, ordergate-revision and
 // ordergate-format. The receipt's ExternalRef is the message id.
 //
-// Deliver returns nil only after the broker's ack for that message. A nack,
-// a return (unroutable), a confirm that does not come within
+// Deliver returns nil only after the broker's ack for that message, and,
+// while the topology the backend declared itself is new, only once that
+// topology is stored for good: a confirm covers the message, not the
+// definition of a queue declared a moment ago, which RabbitMQ (3.x,
+// Mnesia) keeps in disk_log's write cache for up to 2 s. A broker killed
+// in that window forgets the queue and every message in it. So after a
+// session declared a queue, exchange or binding, Deliver waits until
+// DefinitionFlush (default 3 s) after the declare, then checks that the
+// connection stayed up throughout and that a passive declare finds the
+// queue; a connection lost in the window is an error the pipeline
+// retries (the next session declares the queue again if it is gone). This
+// costs the first deliveries after a declare up to 3 s, once; a topology
+// that exists is not declared and costs nothing.
+//
+// A nack, a return (unroutable), a confirm that does not come within
 // ConfirmTimeout, a closed connection or an unreachable broker are errors
 // the pipeline retries. The backend keeps one connection with one channel
 // in confirm mode, shared by concurrent Delivers (each waits for its own

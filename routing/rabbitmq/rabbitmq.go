@@ -25,6 +25,10 @@ const (
 	DefaultConfirmTimeout = 30 * time.Second
 	DefaultDialTimeout    = 10 * time.Second
 	DefaultMaxBackoff     = 5 * time.Second
+	// DefaultDefinitionFlush: RabbitMQ (3.x on Mnesia) writes a new
+	// queue's, exchange's or binding's definition through disk_log's
+	// write cache, flushed within 2 s; 3 s leaves a margin.
+	DefaultDefinitionFlush = 3 * time.Second
 )
 
 // minBackoff is the first pause between dial attempts.
@@ -67,6 +71,13 @@ type Config struct {
 	// MaxBackoff caps the pause between dial attempts while the broker is
 	// unreachable; default 5 s.
 	MaxBackoff time.Duration
+	// DefinitionFlush is how long after the backend declared a queue,
+	// exchange or binding the broker may still forget it (and the
+	// confirmed messages in it) when it crashes; default 3 s. A delivery
+	// confirmed in that window is reported delivered only once the window
+	// has passed with the connection alive and a passive declare finds the
+	// queue. Tests that never kill the broker may shorten it.
+	DefinitionFlush time.Duration
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
 }
@@ -88,7 +99,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"confirm timeout", c.ConfirmTimeout}, {"dial timeout", c.DialTimeout}, {"max backoff", c.MaxBackoff}} {
+	}{{"confirm timeout", c.ConfirmTimeout}, {"dial timeout", c.DialTimeout}, {"max backoff", c.MaxBackoff}, {"definition flush", c.DefinitionFlush}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("rabbitmq %s: %s %v is negative", c.Name, d.name, d.v))
 		}
@@ -119,6 +130,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.DefinitionFlush == 0 {
+		c.DefinitionFlush = DefaultDefinitionFlush
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -247,6 +261,54 @@ func (b *Backend) deliver(ctx context.Context, d routing.Delivery) error {
 		return fmt.Errorf("the broker returned the message as unroutable from %s: %d %s",
 			b.cfg.destination(), returned.ReplyCode, returned.ReplyText)
 	}
+	return b.definitionsSafe(ctx, s)
+}
+
+// definitionsSafe returns once the topology s declared can no longer be
+// lost by a broker crash: a confirm covers the message, not the
+// definition of a queue declared a moment ago, which the broker keeps in
+// a write cache for up to DefinitionFlush. It waits until DefinitionFlush
+// after the declare, then checks that the connection stayed up all along
+// (a broker that restarted may have forgotten the queue and the message)
+// and that the queue is there. Sessions that declared nothing return at
+// once.
+func (b *Backend) definitionsSafe(ctx context.Context, s *session) error {
+	if s.safeAt.IsZero() || s.safe.Load() {
+		return nil
+	}
+	if wait := time.Until(s.safeAt); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the broker to store the declared %s: %w", b.cfg.destination(), ctx.Err())
+		case <-s.closedCh:
+			t.Stop()
+		}
+	}
+	s.verify.Lock()
+	defer s.verify.Unlock()
+	if s.safe.Load() {
+		return nil
+	}
+	if s.dead() {
+		return fmt.Errorf("connection to the broker lost within %v of declaring %s (a crash then may lose the queue and the confirmed message): %w",
+			b.cfg.DefinitionFlush, b.cfg.destination(), s.cause())
+	}
+	if q := b.cfg.Queue; q != "" {
+		ch, err := s.conn.Channel()
+		if err != nil {
+			return fmt.Errorf("checking the declared queue %s: opening a channel: %w", q, err)
+		}
+		_, err = ch.QueueDeclarePassive(q, true, false, false, false, nil)
+		if err != nil {
+			return fmt.Errorf("checking the declared queue %s: %w", q, err)
+		}
+		_ = ch.Close()
+	}
+	s.safe.Store(true)
+	b.log.Info("declared topology stored by the broker", "destination", b.cfg.destination())
 	return nil
 }
 
@@ -350,7 +412,8 @@ func (b *Backend) connect(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting: %w", redact(err))
 	}
-	if err := b.declare(conn); err != nil {
+	declared, err := b.declare(conn)
+	if err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -363,13 +426,19 @@ func (b *Backend) connect(ctx context.Context) (*session, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("enabling publisher confirms: %w", err)
 	}
-	return newSession(conn, ch), nil
+	s := newSession(conn, ch)
+	if declared {
+		s.safeAt = time.Now().Add(b.cfg.DefinitionFlush)
+	}
+	return s, nil
 }
 
 // declare makes sure the exchange and queue exist, declaring the missing
 // ones durable, and binds the queue to the exchange. A passive declare that
-// fails closes its channel, so each check gets a fresh one.
-func (b *Backend) declare(conn *amqp.Connection) error {
+// fails closes its channel, so each check gets a fresh one. declared
+// reports whether it changed the broker's definitions (or may have: a
+// binding).
+func (b *Backend) declare(conn *amqp.Connection) (declared bool, err error) {
 	exists := func(check func(ch *amqp.Channel) error) (bool, error) {
 		ch, err := conn.Channel()
 		if err != nil {
@@ -386,7 +455,7 @@ func (b *Backend) declare(conn *amqp.Connection) error {
 	}
 	ch, err := conn.Channel()
 	if err != nil {
-		return fmt.Errorf("opening a channel: %w", err)
+		return false, fmt.Errorf("opening a channel: %w", err)
 	}
 	defer ch.Close()
 	if x := b.cfg.Exchange; x != "" {
@@ -394,12 +463,13 @@ func (b *Backend) declare(conn *amqp.Connection) error {
 			return ch.ExchangeDeclarePassive(x, b.cfg.ExchangeType, true, false, false, false, nil)
 		})
 		if err != nil {
-			return fmt.Errorf("checking exchange %s: %w", x, err)
+			return false, fmt.Errorf("checking exchange %s: %w", x, err)
 		}
 		if !ok {
 			if err := ch.ExchangeDeclare(x, b.cfg.ExchangeType, true, false, false, false, nil); err != nil {
-				return fmt.Errorf("declaring exchange %s: %w", x, err)
+				return false, fmt.Errorf("declaring exchange %s: %w", x, err)
 			}
+			declared = true
 			b.log.Info("declared exchange", "exchange", x, "type", b.cfg.ExchangeType)
 		}
 	}
@@ -409,21 +479,23 @@ func (b *Backend) declare(conn *amqp.Connection) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("checking queue %s: %w", q, err)
+			return false, fmt.Errorf("checking queue %s: %w", q, err)
 		}
 		if !ok {
 			if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
-				return fmt.Errorf("declaring queue %s: %w", q, err)
+				return false, fmt.Errorf("declaring queue %s: %w", q, err)
 			}
+			declared = true
 			b.log.Info("declared durable queue", "queue", q)
 		}
 		if x := b.cfg.Exchange; x != "" {
 			if err := ch.QueueBind(q, b.cfg.RoutingKey, x, false, nil); err != nil {
-				return fmt.Errorf("binding queue %s to exchange %s: %w", q, x, err)
+				return false, fmt.Errorf("binding queue %s to exchange %s: %w", q, x, err)
 			}
+			declared = true
 		}
 	}
-	return nil
+	return declared, nil
 }
 
 // Close closes the connection; Delivers waiting for a confirm fail. It is
@@ -448,6 +520,12 @@ type session struct {
 	ch   *amqp.Channel
 
 	publishes atomic.Uint64 // publish ids
+
+	// safeAt: when the topology this session declared is stored for
+	// good; zero when it declared nothing. safe: checked after safeAt.
+	safeAt time.Time
+	safe   atomic.Bool
+	verify sync.Mutex
 
 	closedCh chan struct{} // closed when the connection or channel closed
 	err      atomic.Pointer[amqp.Error]

@@ -16,6 +16,7 @@ import (
 	"github.com/govalues/decimal"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/ordergate/ordergate/internal/testenv"
 	rmqenv "github.com/ordergate/ordergate/internal/testenv/rabbitmq"
 	"github.com/ordergate/ordergate/normalize/order"
 	"github.com/ordergate/ordergate/routing"
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 func broker(tb testing.TB) *rmqenv.Server {
 	tb.Helper()
 	if why := rmqenv.Unavailable(); why != "" {
-		tb.Skip(why)
+		testenv.Unavailable(tb, why)
 	}
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), rmqenv.StartTimeout)
@@ -58,6 +59,10 @@ func broker(tb testing.TB) *rmqenv.Server {
 	}
 	return sharedSrv
 }
+
+// noKillFlush shortens the wait for a declared queue's definition in
+// tests that never kill the broker (the default is 3 s per new queue).
+const noKillFlush = 10 * time.Millisecond
 
 func newQueue(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, queueSeq.Add(1))
@@ -120,7 +125,7 @@ func TestConformance(t *testing.T) {
 		var arts []routingtest.Artifact
 		return routingtest.Destination{
 			Open: func(t *testing.T) routing.Backend {
-				return open(t, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: queue})
+				return open(t, rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: queue, DefinitionFlush: noKillFlush})
 			},
 			Artifacts: func(t *testing.T) []routingtest.Artifact {
 				for _, m := range drain(t, srv.URL(), queue) {
@@ -149,7 +154,7 @@ func TestMessageProperties(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.Name, cfg.URL = "broker", srv.URL()
+			cfg.Name, cfg.URL, cfg.DefinitionFlush = "broker", srv.URL(), noKillFlush
 			at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 			cfg.Clock = func() time.Time { return at }
 			b := open(t, cfg)
@@ -315,6 +320,76 @@ func TestConfigValidate(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("Validate leaks the password: %v", err)
 		}
+	}
+}
+
+// TestKilledRightAfterDeclare: RabbitMQ keeps a new queue's definition
+// in Mnesia's log cache for up to 2 s, and a publisher confirm covers only
+// the message, so a backend that reported a delivery into a queue it had
+// just declared could lose both to a crash. Two backends declare a queue
+// each; the broker is killed with SIGKILL the moment the first one's
+// Deliver returns, while the second one's queue is still inside its
+// window. After the restart the first queue holds its confirmed message,
+// and the second Deliver failed (retryably) instead of reporting success.
+func TestKilledRightAfterDeclare(t *testing.T) {
+	srv := broker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := func(queue string) rabbitmq.Config {
+		return rabbitmq.Config{Name: "broker", URL: srv.URL(), Queue: queue, DialTimeout: 2 * time.Second}
+	}
+
+	kept, late := newQueue("declared"), newQueue("declared-late")
+	began := time.Now()
+	first := open(t, cfg(kept))
+	defer first.Close(ctx)
+	d := routingtest.Delivery(t, 1, 1)
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := first.Deliver(ctx, d)
+		firstErr <- err
+	}()
+	secondErr := make(chan error, 1)
+	go func() {
+		time.Sleep(rabbitmq.DefaultDefinitionFlush / 3)
+		second, err := rabbitmq.New(ctx, cfg(late), nil)
+		if err != nil {
+			secondErr <- err
+			return
+		}
+		defer second.Close(ctx)
+		_, err = second.Deliver(ctx, routingtest.Delivery(t, 2, 1))
+		secondErr <- err
+	}()
+
+	err := <-firstErr
+	waited := time.Since(began)
+	if killErr := srv.Kill(); killErr != nil {
+		t.Fatal(killErr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited < rabbitmq.DefaultDefinitionFlush {
+		t.Errorf("the first Deliver into a new queue returned after %v, inside the %v window", waited, rabbitmq.DefaultDefinitionFlush)
+	}
+	if err := <-secondErr; err == nil || errors.Is(err, routing.ErrPermanent) {
+		t.Errorf("Deliver with the broker killed inside the window = %v, want a retryable error", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := drain(t, srv.URL(), kept)
+	if len(msgs) != 1 || msgs[0].MessageId != d.Key {
+		t.Errorf("after the kill queue %s holds %d messages, want the confirmed %s", kept, len(msgs), d.Key)
+	}
+	// Later deliveries do not wait: the definition is stored.
+	start := time.Now()
+	if _, err := first.Deliver(ctx, routingtest.Delivery(t, 3, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a Deliver into the stored queue took %v", took)
 	}
 }
 

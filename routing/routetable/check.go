@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
 	"github.com/ordergate/ordergate/routing"
 )
 
@@ -55,8 +59,10 @@ var formats = []routing.Format{routing.FormatJSON, routing.FormatCSV, routing.Fo
 // duplicate name, a when that does not compile (with the position the
 // expression compiler gives), a route without backends or with a backend
 // not in knownBackends (not checked when knownBackends is nil), an
-// unknown format, a route after a default route without continue (it can
-// never match), and a table without a default route.
+// unknown format, a route after a catch-all without continue (it can
+// never match), and a table without a default route. A catch-all is a
+// route without when or with a when that holds whatever the order is
+// (one that reads nothing of it and is true: "true", "1 == 1").
 func Check(routes []Route, knownBackends []string) []Problem {
 	var ps []Problem
 	add := func(i int, r Route, field, format string, args ...any) *Problem {
@@ -96,11 +102,20 @@ func Check(routes []Route, knownBackends []string) []Problem {
 					catchAll = fmt.Sprintf("#%d", i)
 				}
 			}
-		} else if _, err := Compile(r.When); err != nil {
+		} else if prog, err := Compile(r.When); err != nil {
 			p := add(i, r, "when", "does not compile: %s", compileMessage(err))
 			var fe *file.Error
 			if errors.As(err, &fe) {
 				p.Line, p.Column = fe.Line, fe.Column+1
+			}
+		} else if alwaysTrue(r.When, prog) {
+			// A catch-all like a route without when.
+			hasDefault = true
+			if !r.Continue && catchAll == "" {
+				catchAll = r.Name
+				if catchAll == "" {
+					catchAll = fmt.Sprintf("#%d", i)
+				}
 			}
 		}
 		if len(r.To) == 0 {
@@ -119,6 +134,39 @@ func Check(routes []Route, knownBackends []string) []Problem {
 		ps = append(ps, Problem{Index: -1, Message: "no default route: add a last route without when, so no accepted order stays undelivered"})
 	}
 	return ps
+}
+
+// AlwaysTrue reports whether when holds for every order, so that its
+// route takes every order like a route without when: the expression
+// names nothing (no order, no function) and evaluates to true ("true",
+// "1 == 1", "!false"). An expression that does not compile is not.
+func AlwaysTrue(when string) bool {
+	prog, err := Compile(when)
+	return err == nil && alwaysTrue(when, prog)
+}
+
+func alwaysTrue(when string, prog *vm.Program) bool {
+	tree, err := parser.Parse(when)
+	if err != nil {
+		return false
+	}
+	var names identFinder
+	ast.Walk(&tree.Node, &names)
+	if names.found {
+		return false
+	}
+	out, err := expr.Run(prog, Env{})
+	ok, _ := out.(bool)
+	return err == nil && ok
+}
+
+// identFinder notes whether an expression names anything.
+type identFinder struct{ found bool }
+
+func (f *identFinder) Visit(n *ast.Node) {
+	if _, ok := (*n).(*ast.IdentifierNode); ok {
+		f.found = true
+	}
 }
 
 func isFormat(f routing.Format) bool {

@@ -48,7 +48,8 @@
 // Check reports every problem of a table at once as Problems (missing or
 // duplicate names, when expressions that do not compile with the
 // compiler's line and column, unknown backends, unknown formats,
-// unreachable routes after a default route, no default route); New
+// unreachable routes after a catch-all (a route without when or with a
+// when that is always true, AlwaysTrue), no default route); New
 // returns the same problems, backends and the missing default apart, as
 // one joined error. Match returns an *EvalError when an expression fails
 // on an order at run time and ErrNoRoute when no route takes the order.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ordergate/ordergate/internal/testenv"
 )
 
 // DefaultBinary is where scripts/install-deps.sh installs nats-server.
@@ -52,12 +54,13 @@ type Server struct {
 }
 
 // Start launches a server for tb and closes it in tb.Cleanup. It skips tb
+// (fails it with ORDERGATE_REQUIRE_SERVERS=1: testenv.Unavailable)
 // when no nats-server is installed and fails it when the server does not
 // come up.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	if _, err := Binary(); err != nil {
-		tb.Skip(err.Error())
+		testenv.Unavailable(tb, err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/proc"
+	"github.com/ordergate/ordergate/internal/testenv"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -59,12 +60,13 @@ func Unavailable() string {
 }
 
 // Start launches a broker for tb and closes it in tb.Cleanup. It skips tb
+// (fails it with ORDERGATE_REQUIRE_SERVERS=1: testenv.Unavailable)
 // when the broker is unavailable and fails it when the broker does not
 // come up.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	if why := Unavailable(); why != "" {
-		tb.Skip(why)
+		testenv.Unavailable(tb, why)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()

@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/ordergate/ordergate/internal/testenv"
 )
 
 // Home is the account's writable folder and start directory, as the SFTP
@@ -65,19 +67,20 @@ type Server struct {
 }
 
 // Start starts a server for the test and stops and removes it when the
-// test ends. It skips the test when not run as root or when sshd, useradd
+// test ends. It skips the test (fails it with
+// ORDERGATE_REQUIRE_SERVERS=1: testenv.Unavailable) when not run as root or when sshd, useradd
 // or usermod is missing.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("sshd: needs root (useradd, ChrootDirectory)")
+		testenv.Unavailable(t, "sshd: needs root (useradd, ChrootDirectory)")
 	}
 	if _, err := os.Stat(sshdPath); err != nil {
-		t.Skipf("sshd: %s missing (install openssh-server): %v", sshdPath, err)
+		testenv.Unavailable(t, fmt.Sprintf("sshd: %s missing (install openssh-server): %v", sshdPath, err))
 	}
 	for _, tool := range []string{"useradd", "usermod", "userdel"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("sshd: %s missing: %v", tool, err)
+			testenv.Unavailable(t, fmt.Sprintf("sshd: %s missing: %v", tool, err))
 		}
 	}
 	s := &Server{t: t, Host: "127.0.0.1"}
