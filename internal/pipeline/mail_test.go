@@ -130,3 +130,57 @@ func testMailCaptureFails(t *testing.T) {
 		t.Errorf("acks = %+v, %v; want one please-resend mail to the fax sender", acks, err)
 	}
 }
+
+// TestMailDeliveredTwice: the same mail delivered twice (only a trace
+// header differs, so the source keys differ) is one document and one
+// draft; the second is a duplicate naming the first. A mail without a
+// Message-ID is recognised by its content without the trace headers; a
+// mail from another sender reusing a Message-ID is not merged.
+func TestMailDeliveredTwice(t *testing.T) { forEachDriver(t, testMailDeliveredTwice) }
+
+func testMailDeliveredTwice(t *testing.T) {
+	var captured int
+	h := newHarness(t, harnessOptions{capture: func(_ context.Context, in pipeline.CaptureInput) ([]*order.Order, error) {
+		captured++
+		return []*order.Order{{PONumber: "PO-TWICE", Status: order.StatusReview}}, nil
+	}})
+	orderMail := mailWith("einkauf@baumarkt-nord.de", "Bestellung", "10 x SCR-100", "", "", nil)
+	noID := []byte(strings.Replace(string(mailWith("einkauf@baumarkt-nord.de", "Bestellung ohne ID", "5 x SCR-200", "", "", nil)),
+		"Message-ID:", "X-Old-Message-ID:", 1))
+	otherSender := []byte(strings.Replace(string(orderMail), "einkauf@baumarkt-nord.de", "someone@else.example", 1))
+	received := func(raw []byte, hop int) []byte {
+		return append([]byte(fmt.Sprintf("Received: from mx%d.example by imap.example; Fri, 27 Nov 2026 10:0%d:00 +0000\r\nReturn-Path: <b%d@x>\r\n", hop, hop, hop)), raw...)
+	}
+	bodies := [][]byte{received(orderMail, 1), received(orderMail, 2), received(noID, 1), received(noID, 2), otherSender}
+	var docs []channels.Document
+	for i, b := range bodies {
+		docs = append(docs, channels.Document{Channel: "mail", SourceKey: fmt.Sprintf("k%d", i), Name: "m.eml", Received: time.Now(),
+			Body: channels.BytesBody(b), SHA256: sha256.Sum256(b)})
+	}
+	var taken []pipeline.Taken
+	for _, d := range docs {
+		tk, err := h.p.TakeBatch(h.ctx, []channels.Document{d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken = append(taken, tk...)
+	}
+	for i, want := range []store.DocumentStatus{store.DocumentParsed, store.DocumentDuplicate, store.DocumentParsed, store.DocumentDuplicate, store.DocumentParsed} {
+		got := h.waitDoc(taken[i].Doc.ID, want)
+		if want != store.DocumentDuplicate {
+			continue
+		}
+		if first := taken[i-1].Doc.ID; !strings.Contains(got.Error, first) {
+			t.Errorf("mail %d: duplicate reason %q does not name the first document %s", i, got.Error, first)
+		}
+		if ks := h.documentKinds(got.ID); !slices.Contains(ks, store.EventDuplicate) {
+			t.Errorf("mail %d: events %v lack a duplicate event", i, ks)
+		}
+		if recs, _ := h.st.OrdersOfDocument(h.ctx, got.ID); len(recs) != 0 {
+			t.Errorf("mail %d: %d orders from a duplicate mail", i, len(recs))
+		}
+	}
+	if captured != 3 {
+		t.Errorf("capture ran %d times, want 3 (once per distinct mail)", captured)
+	}
+}
