@@ -201,6 +201,16 @@ func TestFixtureAccuracy(t *testing.T) {
 		}
 		r.out = Compare(o, truthOrder(d.Truth))
 		results = append(results, r)
+		if f.Form == "email" {
+			// The remark of the body, and nothing else, is the order's note.
+			var want []string
+			if rm := d.Remark(); rm != "" {
+				want = []string{rm}
+			}
+			if !slices.Equal(o.Notes, want) {
+				t.Errorf("%s: notes %q, want %q", f.Name, o.Notes, want)
+			}
+		}
 	}
 	tallies := map[string]*Tally{}
 	add := func(k string, o Outcome) {

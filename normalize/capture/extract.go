@@ -47,6 +47,7 @@ type reading struct {
 	faxDate  raw   // the date of the fax header line
 	currency string
 	locale   Locale // the locale the document's labels and numbers suggest
+	notes    []raw  // free-text remarks (readNotes)
 }
 
 var (
@@ -85,6 +86,7 @@ func read(d *Document, p *Profile) *reading {
 	} else {
 		readFreeLines(r, lines, d.Kind)
 	}
+	readNotes(r, lines, faxLine, tableAt)
 	return r
 }
 

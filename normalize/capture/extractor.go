@@ -148,6 +148,16 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 		return nil, nil, err
 	}
 	x.totals()
+	for i, n := range rd.notes {
+		// Free text for whoever handles the order, with where it was read;
+		// no confidence: a note is passed on, never interpreted.
+		path := fmt.Sprintf("notes[%d]", i)
+		o.Notes = append(o.Notes, n.text)
+		if n.box.Page > 0 {
+			o.Boxes[path] = n.box
+		}
+		o.SetProvenance(path, ReadProvenance(n.box.Page, n.text))
+	}
 	rep.Touchless = len(o.Lines) > 0 && o.PONumber != ""
 	for _, c := range o.Confidence {
 		if c < opts.Threshold {

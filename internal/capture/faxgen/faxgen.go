@@ -90,11 +90,37 @@ func (d *Doc) TextPDF() ([]byte, error) {
 	return output(pdf)
 }
 
+// remarks are the free-text remarks some e-mail bodies carry.
+var remarks = [][2]string{
+	{"Bitte an Tor 3 liefern.", "Please deliver to gate 3."},
+	{"Anlieferung nur vormittags.", "Deliveries in the morning only."},
+	{"Bitte vor der Lieferung anrufen.", "Please call before delivery."},
+}
+
+// Remark is the remark of the order's e-mail body: every third seed has
+// one (drawn from the seed alone, so the order and the faxes are the same
+// with or without it); "" for the others.
+func (d *Doc) Remark() string {
+	if d.seed%3 != 0 {
+		return ""
+	}
+	r := remarks[(d.seed/3)%uint64(len(remarks))]
+	if d.layout.english {
+		return r[1]
+	}
+	return r[0]
+}
+
 // Email returns the order as a plain-text e-mail body: German senders
-// write sentences with "x" and "à", English ones an aligned table.
+// write sentences with "x" and "à", English ones an aligned table; with
+// the Remark, if any, after the total.
 func (d *Doc) Email() string {
 	t := d.Truth
 	var b strings.Builder
+	remark := ""
+	if r := d.Remark(); r != "" {
+		remark = r + "\n\n"
+	}
 	if d.layout.english {
 		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n\n", t.PONumber,
 			mustDate(t.PODate).Format("2006-01-02"), t.CustomerID)
@@ -103,7 +129,7 @@ func (d *Doc) Email() string {
 			fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", l.Printed, l.Desc, fmtNum(l.qty, false, 0), enUnit(l.Unit),
 				fmtNum(l.price, false, 2), fmtAmount(0, l, false))
 		}
-		fmt.Fprintf(&b, "\nTotal EUR %s\n\nKind regards\n%s\n", fmtTotal(&t, false), t.SenderName)
+		fmt.Fprintf(&b, "\nTotal EUR %s\n\n%sKind regards\n%s\n", fmtTotal(&t, false), remark, t.SenderName)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n\n",
@@ -111,7 +137,7 @@ func (d *Doc) Email() string {
 	for _, l := range t.Lines {
 		fmt.Fprintf(&b, "%s %s %s %s à %s EUR\n", fmtNum(l.qty, true, 0), deUnit(l.Unit), l.Printed, l.Desc, fmtNum(l.price, true, 2))
 	}
-	fmt.Fprintf(&b, "\nGesamtsumme: %s EUR\n\nMit freundlichen Grüßen\n%s\n", fmtTotal(&t, true), t.SenderName)
+	fmt.Fprintf(&b, "\nGesamtsumme: %s EUR\n\n%sMit freundlichen Grüßen\n%s\n", fmtTotal(&t, true), remark, t.SenderName)
 	return b.String()
 }
 
