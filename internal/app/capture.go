@@ -293,6 +293,10 @@ func (t *Tools) ProposeProfile(ctx context.Context, name, sender string, w io.Wr
 		}
 		cs = append(cs, data.Corrections...)
 	}
+	if len(cs) == 0 {
+		// Nothing to learn from: nothing printed (the caller says why).
+		return 0, nil
+	}
 	p := ncapture.ProposeProfile(name, cs)
 	if strings.Contains(sender, "@") && !strings.HasPrefix(sender, "*") {
 		p.Profile.Match.Email = []string{sender}

@@ -71,7 +71,7 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 			where, _ := draft.Provenance.Get(path)
 			return ncapture.ReadText(where)
 		}
-		corrections := ncapture.Corrections(doc.Metadata["from"], draft, &o, read, nil)
+		corrections := ncapture.Corrections(doc.Metadata["from"], draft, &o, read, ncapture.PageSize(draft))
 		data, _ := json.Marshal(map[string]any{"changes": changes, "sender": doc.Metadata["from"], "corrections": corrections})
 		reason := "draft accepted after review"
 		if comment != "" {

@@ -148,6 +148,13 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 		return nil, nil, err
 	}
 	x.totals()
+	for _, pg := range d.Pages {
+		if pg.Width > 0 && pg.Height > 0 {
+			// The page's size, with the fields' boxes: a reviewer's
+			// correction is placed on the page by it (a region learned).
+			o.Boxes[PagePath(pg.Number)] = order.Box{Page: pg.Number, W: pg.Width, H: pg.Height}
+		}
+	}
 	for i, n := range rd.notes {
 		// Free text for whoever handles the order, with where it was read;
 		// no confidence: a note is passed on, never interpreted.
@@ -171,6 +178,18 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 	}
 	sort.SliceStable(rep.Fields, func(i, j int) bool { return fieldOrder(rep.Fields[i].Path) < fieldOrder(rep.Fields[j].Path) })
 	return o, rep, nil
+}
+
+// PagePath is the key of page n's own box (its size) in a draft's Boxes.
+func PagePath(n int) string { return fmt.Sprintf("pages[%d]", n) }
+
+// PageSize returns a draft's page size from its boxes (0, 0 when it has
+// none), for Corrections.
+func PageSize(o *order.Order) func(page int) (w, h float64) {
+	return func(page int) (float64, float64) {
+		b := o.Boxes[PagePath(page)]
+		return b.W, b.H
+	}
 }
 
 func fieldOrder(p string) int {
@@ -473,8 +492,20 @@ func (x *extraction) lines() error {
 		if err := x.line(i, rl); err != nil {
 			return err
 		}
+		for _, title := range SortedFields(rl.unlabelled) {
+			// What stood under a title the core does not know: a reviewer's
+			// correction equal to it teaches a column hint.
+			x.o.SetProvenance(UnlabelledPath(i, title), ReadProvenance(rl.unlabelled[title].box.Page, rl.unlabelled[title].text))
+		}
 	}
 	return nil
+}
+
+// UnlabelledPath is the provenance path of what line i held under the
+// table column titled title, which the core does not know:
+// `lines[0].column "Stückpreis"`.
+func UnlabelledPath(i int, title string) string {
+	return fmt.Sprintf("lines[%d].column %q", i, title)
 }
 
 func (x *extraction) number(r raw) (Number, bool) {

@@ -3,7 +3,10 @@ package capture
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/govalues/decimal"
 
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -73,5 +76,62 @@ func TestExtractNotes(t *testing.T) {
 				t.Errorf("Validate: %v", err)
 			}
 		})
+	}
+}
+
+// TestLearnFromReview: a sender's table titles its price column
+// "Kondition", which the core does not know, and its PO number stands
+// without a label at the top right. Reviewers correct two drafts; the
+// corrections (with the draft's page sizes and what stood under the
+// unknown title) propose a profile with a column hint and a region, and
+// the profile applied reads the price and the PO number.
+func TestLearnFromReview(t *testing.T) {
+	page := func(po, price1, price2 string) *Document {
+		return ocrDoc(0.97,
+			[]any{1500, po},
+			[]any{200, "Datum:", 600, "18.11.2026"},
+			[]any{200, "Kunden-Nr.:", 600, "C-1001"},
+			[]any{200, "Art.-Nr.", 600, "Bezeichnung", 1200, "Menge", 1550, "Kondition"},
+			[]any{200, "SCR-100", 600, "Holzschrauben", 1220, "500", 1550, price1},
+			[]any{200, "HAM-200", 600, "Hammer", 1240, "2", 1550, price2},
+		)
+	}
+	var cs []Correction
+	for i, d := range []struct{ po, p1, p2 string }{{"PO-4711", "0,09", "12,50"}, {"PO-4712", "0,08", "11,50"}} {
+		draft, _, err := Extract(context.Background(), page(d.po, d.p1, d.p2), Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if draft.PONumber != "" || draft.Lines[0].UnitPrice != nil {
+			t.Fatalf("draft %d read the unlabelled PO %q or the price %v without a profile", i, draft.PONumber, draft.Lines[0].UnitPrice)
+		}
+		final := *draft
+		final.Lines = slices.Clone(draft.Lines)
+		final.PONumber = d.po
+		for j, p := range []string{d.p1, d.p2} {
+			v := decimal.MustParse(strings.Replace(p, ",", ".", 1))
+			final.Lines[j].UnitPrice = &v
+		}
+		// The reviewer marked where the PO number is.
+		draft.Boxes["po_number"] = order.Box{Page: 1, X: 1500, Y: 300, W: 126, H: 30}
+		cs = append(cs, Corrections("einkauf@acme.example", draft, &final, nil, PageSize(draft))...)
+	}
+	p := ProposeProfile("acme", cs)
+	if got := p.Profile.Columns[ColPrice]; !slices.Equal(got, []string{"Kondition"}) {
+		t.Errorf("price column hint %q, want [Kondition] (%v)", got, p.Why)
+	}
+	if h := p.Profile.Fields[FieldPONumber]; h.Region == nil {
+		t.Fatalf("no region for the PO number (%v)", p.Why)
+	}
+	prof := p.Profile
+	o, _, err := Extract(context.Background(), page("PO-4713", "0,07", "10,50"), Options{Now: now, Profile: &prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.PONumber != "PO-4713" {
+		t.Errorf("with the profile: PO %q, want PO-4713", o.PONumber)
+	}
+	if len(o.Lines) != 2 || o.Lines[0].UnitPrice == nil || o.Lines[0].UnitPrice.String() != "0.07" {
+		t.Errorf("with the profile: lines %+v, want the price 0.07 read", o.Lines)
 	}
 }
