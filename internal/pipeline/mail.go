@@ -161,7 +161,7 @@ func (p *Pipeline) recordDraft(ctx context.Context, tx *store.Tx, pub message.Pu
 	if o.Status == order.StatusReview {
 		outcome = "review"
 	}
-	p.d.Metrics.Captured.WithLabelValues(senderLabel(doc.Metadata["from"]), outcome).Inc()
+	p.d.Metrics.Captured.WithLabelValues(captureSender(doc, o), outcome).Inc()
 	if o.Status == order.StatusReview {
 		return nil
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govalues/decimal"
+
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/pipeline"
@@ -182,5 +184,87 @@ func testMailDeliveredTwice(t *testing.T) {
 	}
 	if captured != 3 {
 		t.Errorf("capture ran %d times, want 3 (once per distinct mail)", captured)
+	}
+}
+
+// counter reads a counter of the pipeline's metrics by its labels (0 when
+// it has none).
+func counter(t *testing.T, p *pipeline.Pipeline, name string, labels map[string]string) float64 {
+	t.Helper()
+	fams, err := pipeline.MetricsOf(p).Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// TestCaptureMetricsPerFaxSender: faxes from two senders through one fax
+// service count per fax number (last digits hidden), not under the
+// service's domain; a fax without a number in its subject counts under
+// its matched customer; the per-field accuracy after review counts under
+// the same sender.
+func TestCaptureMetricsPerFaxSender(t *testing.T) { forEachDriver(t, testCaptureMetricsPerFaxSender) }
+
+func testCaptureMetricsPerFaxSender(t *testing.T) {
+	h := newHarness(t, harnessOptions{capture: func(_ context.Context, in pipeline.CaptureInput) ([]*order.Order, error) {
+		q := decimal.MustParse("5")
+		return []*order.Order{{PONumber: "PO-" + in.Subject[len(in.Subject)-3:], CustomerID: "C-1001", Currency: "EUR", Status: order.StatusReview, Source: order.Source{Standard: "PDF"},
+			Lines:      []order.Line{{LineNo: "1", Quantity: q, Unit: "EA", SKU: "SCR-100"}},
+			Confidence: map[string]float64{"po_number": 0.99, "lines[0].quantity": 0.4}}}, nil
+	}})
+	subjects := []string{"Fax from +49 40 1234567", "Fax from +49 89 5550123", "Fax from +49 40 1234567", "Fax received"}
+	var docs []channels.Document
+	for i, s := range subjects {
+		raw := mailWith("gateway@fax.example.com", s+fmt.Sprint(i), "fax", "fax.pdf", "application/pdf", []byte("%PDF-1.4\n"))
+		docs = append(docs, channels.Document{Channel: "mail", SourceKey: fmt.Sprint("fax", i), Name: "fax.eml", Received: time.Now(),
+			Body: channels.BytesBody(raw), SHA256: sha256.Sum256(raw), Meta: map[string]string{"from": "gateway@fax.example.com", "subject": s}})
+	}
+	taken, err := h.p.TakeBatch(h.ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range taken {
+		h.waitDoc(tk.Doc.ID, store.DocumentParsed)
+	}
+	for label, want := range map[string]float64{"fax:49401234xxx": 2, "fax:49895550xxx": 1, "fax:customer:C-1001": 1, "fax.example.com": 0} {
+		if got := counter(t, h.p, "ordergate_captured_total", map[string]string{"sender": label, "outcome": "review"}); got != want {
+			t.Errorf("captured_total{sender=%q} = %v, want %v", label, got, want)
+		}
+	}
+	rec := h.orderOf(taken[1].Doc.ID, order.StatusReview)
+	draft, err := rec.Order()
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrected := *draft
+	corrected.Lines = []order.Line{draft.Lines[0]}
+	corrected.Lines[0].Quantity = decimal.MustParse("50")
+	if err := h.p.AcceptDraft(h.ctx, rec.ID, &corrected, "dora", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		field, outcome string
+	}{{"lines.quantity", "corrected"}, {"po_number", "correct"}} {
+		if got := counter(t, h.p, "ordergate_reviewed_fields_total", map[string]string{"sender": "fax:49895550xxx", "field": c.field, "outcome": c.outcome}); got != 1 {
+			t.Errorf("reviewed_fields_total{%s,%s} = %v, want 1", c.field, c.outcome, got)
+		}
 	}
 }

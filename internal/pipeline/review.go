@@ -50,7 +50,7 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 		// Per-field accuracy after review: each captured field the
 		// reviewer kept is correct, each one changed was not.
 		if doc, err := tx.GetDocument(ctx, rec.DocumentID); err == nil {
-			sender := senderLabel(doc.Metadata["from"])
+			sender := captureSender(doc, draft)
 			out := capture.Compare(draft, &o)
 			wrong := map[string]bool{}
 			for _, w := range out.Wrong {
