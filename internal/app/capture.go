@@ -231,7 +231,7 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 		if err != nil {
 			return nil, err
 		}
-		cls := mail.Classify(m, mail.Rules{Mode: "auto", OrderSenders: pipeline.OrderSenders(cfg)})
+		cls := mail.Classify(m, mailRules(cfg))
 		switch cls.Kind {
 		case mail.KindFax, mail.KindEmailOrder:
 			out, err := captureFunc(c, func() *config.Config { return cfg }, template)(ctx, pipeline.CaptureInput{Kind: cls.Kind, Sender: m.From,
@@ -247,6 +247,29 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 		}
 	}
 	return nil, fmt.Errorf("%s: not a file capture reads (.pdf, .eml, .csv, .xlsx, .txt)", name)
+}
+
+// mailRules are the classification rules of the configured IMAP
+// channels for a mail read from a file: their fax senders, and their kind
+// when they all have the same one.
+func mailRules(cfg *config.Config) mail.Rules {
+	rules := mail.Rules{Mode: "auto", OrderSenders: pipeline.OrderSenders(cfg)}
+	kinds := map[string]bool{}
+	for _, ch := range cfg.Channels {
+		if ch.Type != config.ChannelIMAP {
+			continue
+		}
+		rules.FaxSenders = append(rules.FaxSenders, ch.FaxSenders...)
+		if ch.Kind != "" {
+			kinds[ch.Kind] = true
+		}
+	}
+	if len(kinds) == 1 {
+		for k := range kinds {
+			rules.Mode = k
+		}
+	}
+	return rules
 }
 
 // IsCaptureFile reports whether `ordergate parse` reads a file by capture

@@ -116,6 +116,14 @@ func (c *Capturer) Capture(ctx context.Context, in Input, opts Options) (*order.
 		}
 		doc, rep.Pages = r.Doc, r.Pages
 		standard = "PDF"
+		if in.Sender.Fax == "" {
+			// A fax without a sender (a file): the number of its fax
+			// header line is the sender, for the profile and the customer.
+			in.Sender.Fax = ncapture.FaxHeaderNumber(doc)
+			if p, ok := c.profiles.ForSender(in.Sender); ok && prof == nil && opts.Template == "" && in.Sender.Fax != "" {
+				prof = p
+			}
+		}
 		if doc.Kind == ncapture.KindOCR {
 			channel = order.ChannelFax
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/ordergate/ordergate/internal/ocr"
 	"github.com/ordergate/ordergate/internal/store"
 	ncapture "github.com/ordergate/ordergate/normalize/capture"
+	"github.com/ordergate/ordergate/normalize/mail"
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
@@ -100,7 +101,7 @@ type fixture struct {
 	SHA256 string `json:"sha256,omitempty"`
 }
 
-var forms = []string{"fine", "standard", "text-pdf", "email", "csv"}
+var forms = []string{"fine", "standard", "text-pdf", "email", "csv", "xlsx"}
 
 func fixtureSet() []fixture {
 	var out []fixture
@@ -182,6 +183,16 @@ func TestFixtureAccuracy(t *testing.T) {
 			in.Kind, in.Bytes, in.Sender = InputText, []byte(d.Email()), ncapture.Sender{Email: d.Truth.SenderEmail}
 		case "csv":
 			in.Kind, in.Bytes, in.Sender = InputCSV, d.CSV(), ncapture.Sender{Email: d.Truth.SenderEmail}
+		case "xlsx":
+			x, err := d.XLSX()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tables, err := mail.ReadXLSX(f.Name+".xlsx", x, mail.Rules{})
+			if err != nil || len(tables) != 1 {
+				t.Fatalf("%s: %d tables, %v", f.Name, len(tables), err)
+			}
+			in.Kind, in.Rows, in.Sender = InputRows, tables[0].Rows, ncapture.Sender{Email: d.Truth.SenderEmail}
 		default:
 			m, ok := manifest[f.Name]
 			if !ok || m.SHA256 == "" {
@@ -249,7 +260,7 @@ func TestFixtureAccuracy(t *testing.T) {
 		header, lines float64
 		fields        float64
 	}{
-		{"text-pdf", 0, 0, 0.99}, {"email", 0, 0, 0.99}, {"csv", 0, 0, 0.99},
+		{"text-pdf", 0, 0, 0.99}, {"email", 0, 0, 0.99}, {"csv", 0, 0, 0.99}, {"xlsx", 0, 0, 0.99},
 		{"fine", 0.90, 0.85, 0}, {"standard", 0.75, 0.65, 0},
 	}
 	for _, b := range bars {

@@ -115,6 +115,21 @@ func readFaxHeader(r *reading, lines []textLine, d *Document) int {
 	return 0
 }
 
+// FaxHeaderNumber returns the sender's number in a recognised fax's
+// header line ("" when the document has none): the first phone number
+// there.
+func FaxHeaderNumber(d *Document) string {
+	lines := docLines(d)
+	if d.Kind != KindOCR || len(lines) == 0 {
+		return ""
+	}
+	r := &reading{}
+	if readFaxHeader(r, lines, d) < 0 || len(r.phones) == 0 {
+		return ""
+	}
+	return r.phones[0].text
+}
+
 // wordsIn returns the words of l that overlap the byte range [from, to)
 // of l.text().
 func wordsIn(l textLine, from, to int) []Word {

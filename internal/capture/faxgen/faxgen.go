@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/xuri/excelize/v2"
 )
 
 // Doc is one generated order of a layout and seed.
@@ -180,4 +181,33 @@ func (d *Doc) CSV() []byte {
 	}
 	w.WriteAll(d.Rows())
 	return buf.Bytes()
+}
+
+// XLSX returns Rows as a spreadsheet (one sheet, text cells). The same
+// seed gives the same bytes: the workbook's properties carry a fixed
+// date, and the zip entries none.
+func (d *Doc) XLSX() ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	fixed := "2026-01-01T00:00:00Z"
+	if err := f.SetDocProps(&excelize.DocProperties{Created: fixed, Modified: fixed, Creator: "faxgen", LastModifiedBy: "faxgen"}); err != nil {
+		return nil, fmt.Errorf("writing XLSX properties: %w", err)
+	}
+	sheet := f.GetSheetName(0)
+	for y, row := range d.Rows() {
+		for x, v := range row {
+			cell, err := excelize.CoordinatesToCellName(x+1, y+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := f.SetCellStr(sheet, cell, v); err != nil {
+				return nil, fmt.Errorf("writing XLSX cell %s: %w", cell, err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, fmt.Errorf("writing XLSX: %w", err)
+	}
+	return buf.Bytes(), nil
 }

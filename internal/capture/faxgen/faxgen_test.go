@@ -28,7 +28,11 @@ func TestSameSeedSameBytes(t *testing.T) {
 					t.Fatal(err)
 				}
 				sums[k][0] = sha(text)
-				sums[k][1] = sha([]byte(d.Email())) + sha(d.CSV())
+				x, err := d.XLSX()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sums[k][1] = sha([]byte(d.Email())) + sha(d.CSV()) + sha(x)
 				if res, ok := faxes[name]; ok {
 					fax, err := d.Fax(res)
 					if err != nil {
