@@ -239,6 +239,12 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 			if err == nil && len(out) == 0 {
 				err = fmt.Errorf("%s: %w", name, ncapture.ErrNoOrder)
 			}
+			for _, o := range out {
+				if cls.Kind == mail.KindFax {
+					// As the gateway has it: a fax service's PDF is a fax.
+					o.Channel = order.ChannelFax
+				}
+			}
 			return out, err
 		case mail.KindEDI:
 			return nil, fmt.Errorf("%s holds EDI (%d attachment(s)): save them and parse them as EDI", name, len(cls.EDI))
