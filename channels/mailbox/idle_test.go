@@ -54,8 +54,8 @@ type attempts struct {
 }
 
 func (a *attempts) Enabled(context.Context, slog.Level) bool { return true }
-func (a *attempts) WithAttrs([]slog.Attr) slog.Handler         { return a }
-func (a *attempts) WithGroup(string) slog.Handler              { return a }
+func (a *attempts) WithAttrs([]slog.Attr) slog.Handler       { return a }
+func (a *attempts) WithGroup(string) slog.Handler            { return a }
 func (a *attempts) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "reconnecting failed" {
 		return nil
