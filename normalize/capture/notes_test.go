@@ -135,3 +135,56 @@ func TestLearnFromReview(t *testing.T) {
 		t.Errorf("with the profile: lines %+v, want the price 0.07 read", o.Lines)
 	}
 }
+
+// TestProfileRegion: a profile's region anchors a header field. A label
+// found outside the region is passed over for the one inside it; a value
+// without any label is taken from the region; a region with nothing valid
+// in it finds nothing (rather than a value elsewhere); extra labels of the
+// profile are found together with the region.
+func TestProfileRegion(t *testing.T) {
+	// Page 2000 x 2800; lines from y = 300, 60 apart.
+	doc := ocrDoc(0.97,
+		[]any{200, "Bestellnummer:", 600, "4500099999", 1500, "12345678"},
+		[]any{1500, "Unser", 1620, "Zeichen:", 1800, "PO-4711"},
+		[]any{200, "Datum:", 600, "18.11.2026"},
+		[]any{200, "Art.-Nr.", 600, "Bezeichnung", 1200, "Menge"},
+		[]any{200, "SCR-100", 600, "Holzschrauben", 1220, "500"},
+	)
+	right := &Region{Page: 1, X: 0.7, Y: 0.1, W: 0.3, H: 0.05} // y 280..420, x 1400..2000
+	tests := []struct {
+		name string
+		hint FieldHint
+		want string
+	}{
+		{"no profile: the labelled value", FieldHint{}, "4500099999"},
+		{"region: the cell inside it, not the labelled one outside", FieldHint{Region: right}, "12345678"},
+		{"region and the sender's own label", FieldHint{Region: right, Labels: []string{"Unser Zeichen"}}, "PO-4711"},
+		{"region with nothing valid in it", FieldHint{Region: &Region{Page: 1, X: 0.7, Y: 0.5, W: 0.3, H: 0.1}}, ""},
+		{"region on another page", FieldHint{Region: &Region{Page: 2, X: 0, Y: 0, W: 1, H: 1}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var prof *Profile
+			if tt.hint.Region != nil || len(tt.hint.Labels) > 0 {
+				prof = &Profile{Name: "p", Fields: map[string]FieldHint{FieldPONumber: tt.hint}}
+			}
+			o, _, err := Extract(context.Background(), doc, Options{Now: now, Profile: prof})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.PONumber != tt.want {
+				t.Errorf("po_number %q, want %q", o.PONumber, tt.want)
+			}
+			if tt.want == "" {
+				return
+			}
+			b, ok := o.Boxes["po_number"]
+			if !ok {
+				t.Fatal("no box for po_number")
+			}
+			if tt.hint.Region != nil && !tt.hint.Region.contains(b, doc) {
+				t.Errorf("box %+v is outside the region %+v", b, *tt.hint.Region)
+			}
+		})
+	}
+}
