@@ -71,6 +71,13 @@ func captureFunc(c *capture.Capturer, cfg func() *config.Config, template string
 		for _, p := range in.Class.PDFs {
 			inputs = append(inputs, capture.Input{Kind: capture.InputPDF, Bytes: p.Data, Sender: sender, Name: p.Filename})
 		}
+		if in.Kind == mail.KindFax {
+			// Fax pages sent as images (TIFF, PNG) are read by OCR like
+			// the pages of a PDF.
+			for _, p := range in.Class.Images {
+				inputs = append(inputs, capture.Input{Kind: capture.InputImage, Bytes: p.Data, Sender: sender, Name: p.Filename})
+			}
+		}
 		if len(inputs) == 0 {
 			for _, t := range in.Class.Tables {
 				inputs = append(inputs, capture.Input{Kind: capture.InputRows, Rows: t.Rows, Sender: sender, Name: t.Name})
@@ -282,7 +289,7 @@ func mailRules(cfg *config.Config) mail.Rules {
 // (a .pdf, .eml, .csv, .xlsx or .txt that is not EDI) rather than as EDI.
 func IsCaptureFile(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
-	case ".pdf", ".eml", ".csv", ".xlsx", ".txt":
+	case ".pdf", ".eml", ".csv", ".xlsx", ".txt", ".tif", ".tiff", ".png":
 	default:
 		return false
 	}

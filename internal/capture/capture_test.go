@@ -237,3 +237,57 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
 }
+
+// TestFaxAsImage: faxes sent as images are read by OCR like PDF pages: a
+// two-page standard-mode TIFF (both pages recognised, the 2:1 pixels
+// squared) and a fine-mode PNG; an image declaring too many pixels is
+// refused before it is decoded.
+func TestFaxAsImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs tesseract")
+	}
+	haveOCR(t)
+	c := newCapturer(t, ocr.New(ocr.Options{}))
+	d, err := faxgen.New("de-classic", 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := d.FaxPNG(faxgen.Fine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		img   []byte
+		pages int
+		mode  string
+	}{{"fax.tif", d.FaxTIFF(faxgen.Standard, 2), 2, "standard"}, {"fax.png", png, 1, "fine"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, ok := KindForFile(tt.name)
+			if !ok || kind != InputImage {
+				t.Fatalf("KindForFile(%s) = %s, %v", tt.name, kind, ok)
+			}
+			o, rep, err := c.Capture(context.Background(), Input{Kind: kind, Bytes: tt.img, Name: tt.name, Sender: ncapture.Sender{Fax: d.Truth.SenderFax}},
+				Options{Now: d.Truth.FaxTime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Pages) != tt.pages {
+				t.Fatalf("%d pages recognised, want %d", len(rep.Pages), tt.pages)
+			}
+			for _, p := range rep.Pages {
+				if p.Mode != tt.mode || p.Width < 2300 || p.Width > 2700 || p.Height < 3200 || p.Height > 3800 {
+					t.Errorf("page %+v: want mode %s at 300 dpi (about 2480 x 3508)", p, tt.mode)
+				}
+			}
+			out := Compare(o, truthOrder(d.Truth))
+			if o.Channel != order.ChannelFax || !out.Header["customer_id"] || out.LinesRight == 0 {
+				t.Errorf("channel %s, wrong %v", o.Channel, out.Wrong)
+			}
+		})
+	}
+	bomb := []byte("II*\x00\x08\x00\x00\x00\x02\x00\x00\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x01\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x00\x00\x00\x00")
+	if _, _, err := c.Capture(context.Background(), Input{Kind: InputImage, Bytes: bomb, Name: "bomb.tif"}, Options{}); !errors.Is(err, ocr.ErrLimit) {
+		t.Errorf("a 40000 x 40000 TIFF: %v, want ErrLimit", err)
+	}
+}
