@@ -268,3 +268,33 @@ func testCaptureMetricsPerFaxSender(t *testing.T) {
 		}
 	}
 }
+
+// TestMailNoOrderAsksToResend: a fax in which capture found no order is
+// rejected and its sender asked to send it again, unless the channel
+// says please_resend: false.
+func TestMailNoOrderAsksToResend(t *testing.T) { forEachDriver(t, testMailNoOrderAsksToResend) }
+
+func testMailNoOrderAsksToResend(t *testing.T) {
+	h := newHarness(t, harnessOptions{capture: func(context.Context, pipeline.CaptureInput) ([]*order.Order, error) {
+		return nil, nil
+	}})
+	for _, tt := range []struct {
+		channel string
+		acks    int
+	}{{"mail", 1}, {"mail-quiet", 0}} {
+		raw := mailWith("fax@fax.example.com", "Fax from 040 1234567 to "+tt.channel, "fax", "fax.pdf", "application/pdf", []byte("%PDF-1.4 blank"))
+		doc := channels.Document{Channel: tt.channel, SourceKey: tt.channel, Name: "fax.eml", Received: time.Now(), Body: channels.BytesBody(raw)}
+		taken, err := h.p.TakeBatch(h.ctx, []channels.Document{doc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := h.waitDoc(taken[0].Doc.ID, store.DocumentRejected)
+		if !strings.Contains(got.Error, "no order found") {
+			t.Errorf("%s: rejection %q", tt.channel, got.Error)
+		}
+		acks, err := h.st.AcksOfDocument(h.ctx, got.ID)
+		if err != nil || len(acks) != tt.acks || (tt.acks == 1 && (acks[0].Kind != "RESEND" || !strings.Contains(string(acks[0].Body), "fax@fax.example.com"))) {
+			t.Errorf("%s: acks = %+v, %v; want %d please-resend mail(s) to the fax sender", tt.channel, acks, err, tt.acks)
+		}
+	}
+}
