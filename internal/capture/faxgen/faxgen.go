@@ -123,8 +123,12 @@ func (d *Doc) Email() string {
 		remark = r + "\n\n"
 	}
 	if d.layout.english {
-		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n\n", t.PONumber,
+		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n", t.PONumber,
 			mustDate(t.PODate).Format("2006-01-02"), t.CustomerID)
+		if t.Delivery != "" {
+			fmt.Fprintf(&b, "Delivery date: %s\n", mustDate(t.Delivery).Format("2006-01-02"))
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", "Item", "Description", "Qty", "Unit", "Price", "Amount")
 		for _, l := range t.Lines {
 			fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", l.Printed, l.Desc, fmtNum(l.qty, false, 0), enUnit(l.Unit),
@@ -133,8 +137,12 @@ func (d *Doc) Email() string {
 		fmt.Fprintf(&b, "\nTotal EUR %s\n\n%sKind regards\n%s\n", fmtTotal(&t, false), remark, t.SenderName)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n\n",
+	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n",
 		t.PONumber, deDate(t.PODate), t.CustomerID)
+	if t.Delivery != "" {
+		fmt.Fprintf(&b, "Liefertermin: %s\n", deDate(t.Delivery))
+	}
+	b.WriteString("\n")
 	for _, l := range t.Lines {
 		fmt.Fprintf(&b, "%s %s %s %s à %s EUR\n", fmtNum(l.qty, true, 0), deUnit(l.Unit), l.Printed, l.Desc, fmtNum(l.price, true, 2))
 	}
@@ -156,6 +164,14 @@ func (d *Doc) Rows() [][]string {
 			{"PO Number", t.PONumber}, {"Order Date", mustDate(t.PODate).Format("2006-01-02")}, {"Customer No.", t.CustomerID}, {},
 			{"Line", "Item", "Description", "Quantity", "Unit", "Unit Price", "Amount"},
 		}
+	}
+	if t.Delivery != "" {
+		// After the header fields, before the blank row.
+		d := []string{"Liefertermin", deDate(t.Delivery)}
+		if !de {
+			d = []string{"Delivery Date", mustDate(t.Delivery).Format("2006-01-02")}
+		}
+		rows = append(rows[:3], append([][]string{d}, rows[3:]...)...)
 	}
 	for i, l := range t.Lines {
 		unit := deUnit(l.Unit)

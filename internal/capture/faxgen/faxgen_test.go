@@ -2,6 +2,7 @@ package faxgen
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"image/png"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ordergate/ordergate/internal/ocr"
 )
 
 func TestSameSeedSameBytes(t *testing.T) {
@@ -64,7 +67,10 @@ func TestFaxModes(t *testing.T) {
 		res  Resolution
 		h    int
 		dpiY float64
-	}{{Standard, 1146, 98}} {
+	}{{Standard, 1146, 98}, {Fine, 2292, 196}} {
+		if got := tt.res.dpiY(); got != tt.dpiY {
+			t.Errorf("%s: %v dpi vertically, want %v", tt.res, got, tt.dpiY)
+		}
 		img := d.FaxImage(tt.res)
 		if got := img.Bounds().Dx(); got != 1728 {
 			t.Errorf("%s: width %d, want 1728", tt.res, got)
@@ -74,6 +80,18 @@ func TestFaxModes(t *testing.T) {
 		}
 		if len(img.Palette) != 2 {
 			t.Errorf("%s: %d colours, want 1 bit", tt.res, len(img.Palette))
+		}
+		// The PDF says the mode as poppler reads it (pdfimages -list).
+		pdf, err := d.Fax(tt.res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := ocr.New(ocr.Options{}).Info(context.Background(), pdf)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.res, err)
+		}
+		if got := info.FaxMode(1); got != string(tt.res) {
+			t.Errorf("%s: the PDF's page reads as %q (images %+v)", tt.res, got, info.Images)
 		}
 	}
 }
