@@ -32,8 +32,12 @@
 // Document.SourceKey is "imap:<host>/<mailbox>:<sha256 of the raw mail>",
 // so the same mail read again (after a crash before the ack, a reconnect,
 // a UIDVALIDITY change, a server migration) has the same key and intake
-// absorbs it, while two different mails never share one (a reused
-// Message-ID does not merge them). An oversized mail's key hashes its
+// absorbs it, while two different mails never share one. A mail delivered
+// again through another hop (other trace headers, so another source key)
+// is caught by the pipeline's intake instead: it keys every mail by
+// sender and Message-ID (or, without a Message-ID, by the hash of the
+// mail without its trace headers) and records a repeat as a duplicate
+// document, acked like any other. An oversized mail's key hashes its
 // Message-ID, size and internal date instead. Meta carries from (the
 // address), subject (sanitised, at most 200 characters), message_id, uid,
 // uidvalidity, internal_date and size.

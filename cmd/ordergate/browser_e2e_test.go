@@ -238,15 +238,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 		if !reviewed {
 			t.Errorf("timeline %+v lacks dora's review", view.Events)
 		}
-		// Per-field accuracy after review, in the metrics.
+		// Per-field accuracy after review, in the metrics: a fax counts
+		// under its customer (no fax number in a file draft).
 		resp, err := http.Get(g.url("/metrics"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		metrics, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		for _, want := range []string{`ordergate_reviewed_fields_total{field="lines.quantity",outcome="corrected",sender="unknown"} 1`,
-			`ordergate_reviewed_fields_total{field="po_number",outcome="correct",sender="unknown"} 1`} {
+		for _, want := range []string{`ordergate_reviewed_fields_total{field="lines.quantity",outcome="corrected",sender="fax:customer:C-2000"} 1`,
+			`ordergate_reviewed_fields_total{field="po_number",outcome="correct",sender="fax:customer:C-2000"} 1`} {
 			if !strings.Contains(string(metrics), want) {
 				t.Errorf("metrics lack %s", want)
 			}

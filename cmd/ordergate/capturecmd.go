@@ -20,9 +20,10 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 	}
 	fs := newFlags(e, "capture propose", "capture propose [--config F] --sender ADDRESS|DOMAIN NAME",
 		"Proposes a capture profile NAME for a sender from the corrections reviewers made to its drafts\n"+
-			"(date order, number locale, PO number pattern, header regions: each only where at least two\n"+
-			"corrections agree), printed as profiles YAML for capture.profiles, with the evidence as\n"+
-			"comments. It changes nothing. Exit 0 proposed, 1 no corrections or an error, 2 usage.")
+			"(date order, number locale, PO number pattern, header regions, column hints: each only where\n"+
+			"at least two corrections agree), printed as profiles YAML for capture.profiles, with the\n"+
+			"evidence as comments. It changes nothing. Exit 0 proposed, 1 no corrections (nothing printed)\n"+
+			"or an error, 2 usage.")
 	path := fs.String("config", defaultConfig, "configuration `file`")
 	sender := fs.String("sender", "", "the sender: an `address` or a domain")
 	if code, ok := parseFlags(fs, e, args[1:]); !ok {

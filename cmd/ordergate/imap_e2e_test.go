@@ -156,3 +156,82 @@ func countMails(dir string) int {
 	}
 	return n
 }
+
+// TestIMAPRedeliveredAfterUIDValidityChange: the mailbox is rebuilt (a
+// server migration): the mails ingested before come back into the inbox
+// without their done keywords, through another hop (a new Received
+// header, so other bytes and other source keys), under a new UIDVALIDITY.
+// The gateway reads them, recognises them by sender and Message-ID as
+// duplicates and moves them to the done mailbox without a new order;
+// the mails that are new are ingested.
+func TestIMAPRedeliveredAfterUIDValidityChange(t *testing.T) {
+	dv := dovecot.Start(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := fmt.Sprintf(imapConfig, port, dv.IMAPPort, dv.User)
+	for name, body := range map[string][]byte{"config.yaml": []byte(cfg), "ca.pem": dv.CACertPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "outbound"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	csvMail := func(seed uint64) ([]byte, string) {
+		doc, err := faxgen.New(faxgen.Layouts()[1], seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return attachmentMail("einkauf@baumarkt-nord.de", fmt.Sprintf("Bestellung %d als CSV", seed), "order.csv", "text/csv", doc.CSV()), doc.Truth.PONumber
+	}
+	var old [][]byte
+	for seed := uint64(21); seed < 24; seed++ {
+		raw, _ := csvMail(seed)
+		old = append(old, raw)
+		dv.Deliver(raw)
+	}
+	g := start(t, dir, port, "OG_TEST_IMAP_PASSWORD="+dv.Password)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", g.log)
+		}
+	})
+	waitFor(t, time.Minute, "the first three mails ingested and moved", func() bool {
+		return len(g.orders("")) == 3 && countMails(dv.MailboxDir("Processed")) == 3
+	})
+	dv.ResetUIDValidity("INBOX")
+	for i, raw := range old {
+		dv.Deliver(append([]byte(fmt.Sprintf("Received: from relay%d.migration.example by imap.example; Sat, 28 Nov 2026 01:00:00 +0000\r\n", i)), raw...))
+	}
+	var newPOs []string
+	for seed := uint64(24); seed < 26; seed++ {
+		raw, po := csvMail(seed)
+		newPOs = append(newPOs, po)
+		dv.Deliver(raw)
+	}
+	waitFor(t, time.Minute, "every mail moved to Processed", func() bool {
+		return countMails(dv.MailboxDir("INBOX")) == 0 && countMails(dv.MailboxDir("Processed")) == 8
+	})
+	for _, po := range newPOs {
+		if got := g.orders("po_number=" + po); len(got) != 1 {
+			t.Errorf("new mail with PO %s: %d orders, want 1", po, len(got))
+		}
+	}
+	if got := len(g.orders("")); got != 5 {
+		t.Errorf("%d orders, want 5 (3 before the change, 2 new; the 3 old mails not again)", got)
+	}
+	var dups struct {
+		Documents []struct {
+			Error string `json:"error"`
+		} `json:"documents"`
+	}
+	g.getJSON("/api/v1/documents?status=duplicate", &dups)
+	if len(dups.Documents) != 3 {
+		t.Errorf("%d duplicate documents, want the 3 mails delivered again", len(dups.Documents))
+	}
+	for _, d := range dups.Documents {
+		if !strings.Contains(d.Error, "Message-ID") {
+			t.Errorf("duplicate reason %q does not say it is the same Message-ID", d.Error)
+		}
+	}
+}

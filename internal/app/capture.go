@@ -71,6 +71,13 @@ func captureFunc(c *capture.Capturer, cfg func() *config.Config, template string
 		for _, p := range in.Class.PDFs {
 			inputs = append(inputs, capture.Input{Kind: capture.InputPDF, Bytes: p.Data, Sender: sender, Name: p.Filename})
 		}
+		if in.Kind == mail.KindFax {
+			// Fax pages sent as images (TIFF, PNG) are read by OCR like
+			// the pages of a PDF.
+			for _, p := range in.Class.Images {
+				inputs = append(inputs, capture.Input{Kind: capture.InputImage, Bytes: p.Data, Sender: sender, Name: p.Filename})
+			}
+		}
 		if len(inputs) == 0 {
 			for _, t := range in.Class.Tables {
 				inputs = append(inputs, capture.Input{Kind: capture.InputRows, Rows: t.Rows, Sender: sender, Name: t.Name})
@@ -231,13 +238,19 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 		if err != nil {
 			return nil, err
 		}
-		cls := mail.Classify(m, mail.Rules{Mode: "auto", OrderSenders: pipeline.OrderSenders(cfg)})
+		cls := mail.Classify(m, mailRules(cfg))
 		switch cls.Kind {
 		case mail.KindFax, mail.KindEmailOrder:
 			out, err := captureFunc(c, func() *config.Config { return cfg }, template)(ctx, pipeline.CaptureInput{Kind: cls.Kind, Sender: m.From,
 				Subject: m.Subject, Class: cls})
 			if err == nil && len(out) == 0 {
 				err = fmt.Errorf("%s: %w", name, ncapture.ErrNoOrder)
+			}
+			for _, o := range out {
+				if cls.Kind == mail.KindFax {
+					// As the gateway has it: a fax service's PDF is a fax.
+					o.Channel = order.ChannelFax
+				}
 			}
 			return out, err
 		case mail.KindEDI:
@@ -249,11 +262,34 @@ func CaptureFile(ctx context.Context, cfg *config.Config, st *store.Store, path,
 	return nil, fmt.Errorf("%s: not a file capture reads (.pdf, .eml, .csv, .xlsx, .txt)", name)
 }
 
+// mailRules are the classification rules of the configured IMAP
+// channels for a mail read from a file: their fax senders, and their kind
+// when they all have the same one.
+func mailRules(cfg *config.Config) mail.Rules {
+	rules := mail.Rules{Mode: "auto", OrderSenders: pipeline.OrderSenders(cfg)}
+	kinds := map[string]bool{}
+	for _, ch := range cfg.Channels {
+		if ch.Type != config.ChannelIMAP {
+			continue
+		}
+		rules.FaxSenders = append(rules.FaxSenders, ch.FaxSenders...)
+		if ch.Kind != "" {
+			kinds[ch.Kind] = true
+		}
+	}
+	if len(kinds) == 1 {
+		for k := range kinds {
+			rules.Mode = k
+		}
+	}
+	return rules
+}
+
 // IsCaptureFile reports whether `ordergate parse` reads a file by capture
 // (a .pdf, .eml, .csv, .xlsx or .txt that is not EDI) rather than as EDI.
 func IsCaptureFile(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
-	case ".pdf", ".eml", ".csv", ".xlsx", ".txt":
+	case ".pdf", ".eml", ".csv", ".xlsx", ".txt", ".tif", ".tiff", ".png":
 	default:
 		return false
 	}
@@ -292,6 +328,10 @@ func (t *Tools) ProposeProfile(ctx context.Context, name, sender string, w io.Wr
 			continue
 		}
 		cs = append(cs, data.Corrections...)
+	}
+	if len(cs) == 0 {
+		// Nothing to learn from: nothing printed (the caller says why).
+		return 0, nil
 	}
 	p := ncapture.ProposeProfile(name, cs)
 	if strings.Contains(sender, "@") && !strings.HasPrefix(sender, "*") {

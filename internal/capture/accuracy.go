@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/govalues/decimal"
+
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
@@ -24,10 +26,16 @@ type Outcome struct {
 // HeaderFields are the header fields Compare checks.
 var HeaderFields = []string{"po_number", "po_date", "customer_id"}
 
+// OrderFields are the further order fields Compare checks (counted among
+// all fields, not among the header fields of the accuracy bars).
+var OrderFields = []string{"requested_delivery", "currency", "totals.amount"}
+
 // LineFields are the line fields Compare checks.
 var LineFields = []string{"sku", "quantity", "unit", "unit_price"}
 
-// Compare compares draft with want. touchless says whether the draft went
+// Compare compares draft with want: the header fields, the requested
+// delivery date, the currency, the document total and per line SKU,
+// quantity, unit and unit price. The draft's status says whether it went
 // on without review.
 func Compare(draft, want *order.Order) Outcome {
 	out := Outcome{Touchless: draft.Status != order.StatusReview, Header: map[string]bool{}}
@@ -49,6 +57,16 @@ func Compare(draft, want *order.Order) Outcome {
 		}
 		out.Header[f] = ok
 		check(f, ok)
+	}
+	for _, f := range OrderFields {
+		switch f {
+		case "requested_delivery":
+			check(f, draft.RequestedDelivery == want.RequestedDelivery)
+		case "currency":
+			check(f, draft.Currency == want.Currency)
+		case "totals.amount":
+			check(f, totalAmount(draft).Cmp(totalAmount(want)) == 0 && hasTotal(draft) == hasTotal(want))
+		}
 	}
 	// Lines are paired by the longest common subsequence of SKUs, so that
 	// a missed or an extra line costs one line, not every line after it;
@@ -86,6 +104,15 @@ func Compare(draft, want *order.Order) Outcome {
 		}
 	}
 	return out
+}
+
+func hasTotal(o *order.Order) bool { return o.Totals != nil && o.Totals.Amount != nil }
+
+func totalAmount(o *order.Order) decimal.Decimal {
+	if !hasTotal(o) {
+		return decimal.Zero
+	}
+	return *o.Totals.Amount
 }
 
 // Tally adds up outcomes, per group (a sender, a layout and resolution).

@@ -24,6 +24,8 @@ const (
 	InputText InputKind = "text" // an e-mail body
 	InputCSV  InputKind = "csv"  // a CSV file (the delimiter is sniffed: ; , or tab)
 	InputRows InputKind = "rows" // spreadsheet rows (XLSX cells read by normalize/mail)
+	// InputImage is a fax sent as an image: a TIFF (every page) or a PNG.
+	InputImage InputKind = "image"
 )
 
 // Input is one captured document.
@@ -59,6 +61,12 @@ type Report struct {
 // Recognizer reads a PDF into words with boxes: *ocr.Runner, or a Cache.
 type Recognizer interface {
 	Recognize(ctx context.Context, pdf []byte) (*ocr.Recognition, error)
+}
+
+// ImageRecognizer reads fax pages sent as images (TIFF, PNG):
+// *ocr.Runner.
+type ImageRecognizer interface {
+	RecognizeImage(ctx context.Context, img []byte) (*ocr.Recognition, error)
 }
 
 // Capturer captures documents. It is safe for concurrent use.
@@ -106,16 +114,37 @@ func (c *Capturer) Capture(ctx context.Context, in Input, opts Options) (*order.
 	var doc *ncapture.Document
 	channel, standard := order.ChannelEmail, "EMAIL"
 	switch in.Kind {
-	case InputPDF:
+	case InputPDF, InputImage:
 		if c.rec == nil {
 			return nil, nil, fmt.Errorf("capturing %s: no recognizer for PDFs", in.Name)
 		}
-		r, err := c.rec.Recognize(ctx, in.Bytes)
+		var r *ocr.Recognition
+		var err error
+		if in.Kind == InputImage {
+			ir, ok := c.rec.(ImageRecognizer)
+			if !ok {
+				return nil, nil, fmt.Errorf("capturing %s: no recognizer for images", in.Name)
+			}
+			r, err = ir.RecognizeImage(ctx, in.Bytes)
+		} else {
+			r, err = c.rec.Recognize(ctx, in.Bytes)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("capturing %s: %w", in.Name, err)
 		}
 		doc, rep.Pages = r.Doc, r.Pages
 		standard = "PDF"
+		if in.Kind == InputImage {
+			standard = "IMAGE"
+		}
+		if in.Sender.Fax == "" {
+			// A fax without a sender (a file): the number of its fax
+			// header line is the sender, for the profile and the customer.
+			in.Sender.Fax = ncapture.FaxHeaderNumber(doc)
+			if p, ok := c.profiles.ForSender(in.Sender); ok && prof == nil && opts.Template == "" && in.Sender.Fax != "" {
+				prof = p
+			}
+		}
 		if doc.Kind == ncapture.KindOCR {
 			channel = order.ChannelFax
 		}
@@ -137,7 +166,7 @@ func (c *Capturer) Capture(ctx context.Context, in Input, opts Options) (*order.
 	}
 	o, r, err := ncapture.Extract(ctx, doc, ncapture.Options{Threshold: opts.Threshold, Profile: prof, Sender: in.Sender,
 		MasterData: c.md, Channel: channel, Standard: standard, Now: opts.Now})
-	if errors.Is(err, ncapture.ErrNoOrder) && in.Kind == InputPDF {
+	if errors.Is(err, ncapture.ErrNoOrder) && (in.Kind == InputPDF || in.Kind == InputImage) {
 		// A fax or PDF that came as an order but in which nothing was
 		// recognised: an empty draft for a human, with the document.
 		o, r, err = emptyDraft(channel, standard), &ncapture.Report{Kind: doc.Kind, Threshold: opts.Threshold,

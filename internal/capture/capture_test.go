@@ -1,16 +1,22 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/ordergate/ordergate/internal/capture/faxgen"
 	"github.com/ordergate/ordergate/internal/ocr"
+	"github.com/ordergate/ordergate/internal/store"
 	ncapture "github.com/ordergate/ordergate/normalize/capture"
+	"github.com/ordergate/ordergate/normalize/mail"
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
@@ -208,22 +214,60 @@ func BenchmarkFaxPage(b *testing.B) {
 	}
 }
 
-// BenchmarkTextMail measures text orders (e-mail bodies) per second.
+// BenchmarkTextMail measures text orders per second as the gateway takes
+// them from a mailbox: the raw mail's MIME parse and classification, the
+// capture of its body (with master-data matching over SQLite) and the
+// storing of its document row and draft order in one transaction.
 func BenchmarkTextMail(b *testing.B) {
 	c := newCapturer(b, nil)
-	var bodies [][]byte
+	st := openDemoStore(b)
+	var mails [][]byte
+	rules := mail.Rules{Mode: "auto"}
 	for i, l := range faxgen.Layouts() {
 		d, _ := faxgen.New(l, uint64(200+i))
-		bodies = append(bodies, []byte(d.Email()))
+		rules.OrderSenders = append(rules.OrderSenders, d.Truth.SenderEmail)
+		mails = append(mails, []byte(fmt.Sprintf("From: %s\r\nTo: orders@toolsupply.example\r\nSubject: Bestellung\r\nMessage-ID: <bench-%d@test>\r\n"+
+			"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s",
+			d.Truth.SenderEmail, i, strings.ReplaceAll(d.Email(), "\n", "\r\n"))))
 	}
+	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		i := 0
+		ctx := context.Background()
 		for pb.Next() {
-			if _, _, err := c.Capture(context.Background(), Input{Kind: InputText, Bytes: bodies[i%len(bodies)]}, Options{}); err != nil {
-				b.Error(err)
+			k := n.Add(1)
+			raw := mails[int(k)%len(mails)]
+			m, err := mail.Parse(raw, mail.Limits{})
+			if err != nil {
+				b.Fatal(err)
 			}
-			i++
+			cls := mail.Classify(m, rules)
+			if cls.Kind != mail.KindEmailOrder {
+				b.Fatalf("classified %s: %s", cls.Kind, cls.Reason)
+			}
+			o, _, err := c.Capture(ctx, Input{Kind: InputText, Bytes: []byte(cls.Text), Sender: ncapture.Sender{Email: m.From}, MessageID: m.MessageID}, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if o.Status != order.StatusReview {
+				o.Status = order.StatusReceived
+			}
+			h, size, err := st.Archive().Put(ctx, bytes.NewReader(raw))
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = st.Write(ctx, func(tx *store.Tx) error {
+				doc, _, err := tx.InsertDocument(ctx, store.DocumentInput{Channel: "mail", SourceKey: fmt.Sprint("bench-", k), SHA256: h,
+					Size: size, Filename: "mail.eml", Standard: "EMAIL", ContentType: "message/rfc822"})
+				if err != nil {
+					return err
+				}
+				_, _, err = tx.InsertOrder(ctx, store.OrderInput{DocumentID: doc.ID, Order: o})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
@@ -236,4 +280,58 @@ func cpuSeconds() float64 {
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
+}
+
+// TestFaxAsImage: faxes sent as images are read by OCR like PDF pages: a
+// two-page standard-mode TIFF (both pages recognised, the 2:1 pixels
+// squared) and a fine-mode PNG; an image declaring too many pixels is
+// refused before it is decoded.
+func TestFaxAsImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs tesseract")
+	}
+	haveOCR(t)
+	c := newCapturer(t, ocr.New(ocr.Options{}))
+	d, err := faxgen.New("de-classic", 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := d.FaxPNG(faxgen.Fine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		img   []byte
+		pages int
+		mode  string
+	}{{"fax.tif", d.FaxTIFF(faxgen.Standard, 2), 2, "standard"}, {"fax.png", png, 1, "fine"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, ok := KindForFile(tt.name)
+			if !ok || kind != InputImage {
+				t.Fatalf("KindForFile(%s) = %s, %v", tt.name, kind, ok)
+			}
+			o, rep, err := c.Capture(context.Background(), Input{Kind: kind, Bytes: tt.img, Name: tt.name, Sender: ncapture.Sender{Fax: d.Truth.SenderFax}},
+				Options{Now: d.Truth.FaxTime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Pages) != tt.pages {
+				t.Fatalf("%d pages recognised, want %d", len(rep.Pages), tt.pages)
+			}
+			for _, p := range rep.Pages {
+				if p.Mode != tt.mode || p.Width < 2300 || p.Width > 2700 || p.Height < 3200 || p.Height > 3800 {
+					t.Errorf("page %+v: want mode %s at 300 dpi (about 2480 x 3508)", p, tt.mode)
+				}
+			}
+			out := Compare(o, truthOrder(d.Truth))
+			if o.Channel != order.ChannelFax || !out.Header["customer_id"] || out.LinesRight == 0 {
+				t.Errorf("channel %s, wrong %v", o.Channel, out.Wrong)
+			}
+		})
+	}
+	bomb := []byte("II*\x00\x08\x00\x00\x00\x02\x00\x00\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x01\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x00\x00\x00\x00")
+	if _, _, err := c.Capture(context.Background(), Input{Kind: InputImage, Bytes: bomb, Name: "bomb.tif"}, Options{}); !errors.Is(err, ocr.ErrLimit) {
+		t.Errorf("a 40000 x 40000 TIFF: %v, want ErrLimit", err)
+	}
 }

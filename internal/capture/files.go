@@ -10,12 +10,14 @@ import (
 )
 
 // KindForFile returns the input kind for a file name by its extension:
-// .pdf, .csv, .txt; false for others (.eml and .xlsx are read by
+// .pdf, .tif, .tiff, .png (a fax as an image), .csv, .txt; false for others (.eml and .xlsx are read by
 // normalize/mail, whose parts then come here as text, PDF or rows).
 func KindForFile(name string) (InputKind, bool) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".pdf":
 		return InputPDF, true
+	case ".tif", ".tiff", ".png":
+		return InputImage, true
 	case ".csv":
 		return InputCSV, true
 	case ".txt":

@@ -267,6 +267,9 @@ type Channel struct {
 	FaxSenders        []string `mapstructure:"fax_senders"`
 	MaxMessageBytes   ByteSize `mapstructure:"max_message_bytes"`
 	Idle              bool     `mapstructure:"idle"`
+	// PleaseResend: a fax or order mail nothing could be read from gets a
+	// "please resend" mail (when mail is configured).
+	PleaseResend bool `mapstructure:"please_resend"`
 
 	// web
 	MaxBodyBytes ByteSize `mapstructure:"max_body_bytes"`

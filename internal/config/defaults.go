@@ -136,6 +136,7 @@ func (ch *Channel) setDefaults(d defaulter, at string, httpMaxBody ByteSize) {
 		d.str(&ch.Kind, "auto")
 		d.size(at+".max_message_bytes", &ch.MaxMessageBytes, DefaultMaxMessageBytes)
 		d.bool(at+".idle", &ch.Idle, true)
+		d.bool(at+".please_resend", &ch.PleaseResend, true)
 		d.dur(at+".poll", &ch.Poll, time.Minute)
 	case ChannelWeb:
 		d.size(at+".max_body_bytes", &ch.MaxBodyBytes, httpMaxBody)

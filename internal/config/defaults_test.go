@@ -16,7 +16,7 @@ channels:
   - {name: zero, type: dir, path: ./z, min_age: 0s}
   - {name: s, type: sftp, host: h, user: u, private_key_file: k, known_hosts: kh, inbox: /o, delete_after_ingest: true}
   - {name: m, type: imap, host: h, user: u, password_env: P}
-  - {name: m2, type: imap, host: h, user: u, password_env: P, idle: false, done_mailbox: Done, insecure_plaintext: true}
+  - {name: m2, type: imap, host: h, user: u, password_env: P, idle: false, done_mailbox: Done, insecure_plaintext: true, please_resend: false}
   - {name: srv, type: sftpserver, host_key_file: hk, users: [{name: u, partner: nord, public_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMKBV/U38VhwnZsVfzaN5lP0pMDecbsJkMShauzc3c+S x"]}]}
 backends:
   - {name: w, type: webhook, url: "https://x.example/"}
@@ -83,6 +83,8 @@ backends:
 		{"imap plaintext port", m2.Port, 143},
 		{"imap plaintext tls", m2.TLS, ""},
 		{"imap idle: false kept", m2.Idle, false},
+		{"imap please_resend", m.PleaseResend, true},
+		{"imap please_resend: false kept", m2.PleaseResend, false},
 		{"imap after_ingest with done_mailbox", m2.AfterIngest, "move"},
 		{"sftpserver listen", srv.Listen, "127.0.0.1:2222"},
 		{"sftpserver root_dir", srv.RootDir, "./data/sftp"},

@@ -38,7 +38,8 @@ var (
 			"min_age", "done_file", "max_files_per_poll", "max_concurrent", "page_size", "partner", "max_file_bytes"},
 		ChannelSFTPServer: {"listen", "host_key_file", "root_dir", "max_file_bytes", "quota_bytes", "users"},
 		ChannelIMAP: {"host", "port", "tls", "insecure_plaintext", "user", "password_env", "password_file", "mailbox",
-			"done_mailbox", "error_mailbox", "ca_file", "after_ingest", "kind", "fax_senders", "max_message_bytes", "idle", "poll"},
+			"done_mailbox", "error_mailbox", "ca_file", "after_ingest", "kind", "fax_senders", "max_message_bytes", "idle", "poll",
+			"please_resend"},
 		ChannelWeb:  {"max_body_bytes"},
 		ChannelDesk: {},
 	}

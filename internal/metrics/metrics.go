@@ -22,8 +22,10 @@ type Metrics struct {
 	StageLatency *prometheus.HistogramVec // stage
 	Deliveries   *prometheus.CounterVec   // backend, outcome
 	Acks         *prometheus.CounterVec   // kind, outcome
-	// Captured counts captured drafts by sender (its domain, or its fax
-	// number's last digits hidden) and outcome (touchless, review).
+	// Captured counts captured drafts by sender (its mail domain; for a
+	// fax "fax:" and its fax number with the last three digits hidden, or
+	// "fax:customer:" and the customer it was matched to) and outcome
+	// (touchless, review).
 	Captured *prometheus.CounterVec // sender, outcome
 	// ReviewedFields counts the fields of reviewed drafts by sender, field
 	// and outcome (correct, corrected): the per-field accuracy after

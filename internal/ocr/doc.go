@@ -11,5 +11,9 @@
 // only fight on a shared machine) and in a temporary directory removed
 // afterwards. A PDF that is too large, has too many pages or pages too
 // large to rasterise, or that poppler cannot read is refused with an
-// error wrapping ErrUnreadable; a limit hit is ErrLimit.
+// error wrapping ErrUnreadable; a limit hit is ErrLimit. An image whose
+// declared size (pdfimages -list) is over Limits.MaxPixels is refused
+// before anything is rasterised, with an error wrapping both (an inflate
+// bomb); the prlimit limits are the backstop for what the declared sizes
+// do not show.
 package ocr

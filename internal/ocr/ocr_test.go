@@ -2,10 +2,13 @@ package ocr
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -92,27 +95,117 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
-// A content stream that draws a million tiny rectangles inflates from a
-// few kilobytes: the time limit stops it.
+// imageBomb is a PDF with one A4 page showing a w x h 1-bit image whose
+// all-zero data inflates from a few hundred kilobytes.
+func imageBomb(w, h int) []byte {
+	z := zeroStream(int64((w+7)/8) * int64(h))
+	content := "q 595 0 0 842 0 0 cm /Im1 Do Q"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream",
+			w, h, len(z), z),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+// zeroStream is a zlib stream of n zero bytes, made without compressing
+// them all: after a megabyte of zeros the deflate output of the next
+// megabyte is the same whatever came before, so it is repeated.
+func zeroStream(n int64) []byte {
+	const chunk = 1 << 20
+	zeros := make([]byte, chunk)
+	var buf bytes.Buffer
+	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	out := []byte{0x78, 0x01}
+	left := n
+	var again []byte
+	for i := 0; left >= chunk; i++ {
+		if i >= 2 {
+			out = append(out, again...)
+		} else {
+			fw.Write(zeros)
+			fw.Flush()
+			again = bytes.Clone(buf.Bytes())
+			out = append(out, again...)
+			buf.Reset()
+		}
+		left -= chunk
+	}
+	fw.Write(zeros[:left])
+	fw.Close()
+	out = append(out, buf.Bytes()...)
+	// Adler-32 of n zeros: a stays 1, b adds 1 per byte.
+	b := uint32(n % 65521)
+	return binary.BigEndian.AppendUint32(out, b<<16|1)
+}
+
+func mustZlib(b []byte) io.Reader {
+	r, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// TestDecompressionBombHitsTheLimit: an image of 40000 x 40000 pixels
+// (200 MB inflated from about 200 KB) on an A4 page is refused by its
+// declared size before rasterising; with that check out of the way
+// (MaxPixels raised), the subprocess limits stop pdftoppm. Both end in
+// ErrLimit, fast.
 func TestDecompressionBombHitsTheLimit(t *testing.T) {
 	needTools(t)
-	var content bytes.Buffer
-	for range 400000 {
-		content.WriteString("0 0 1 1 re f 1 0 0 1 0.001 0 cm\n")
+	z, err := io.ReadAll(mustZlib(zeroStream(3<<20 + 5)))
+	if err != nil || len(z) != 3<<20+5 || bytes.ContainsFunc(z, func(r rune) bool { return r != 0 }) {
+		t.Fatalf("zeroStream inflates to %d bytes, %v", len(z), err)
 	}
-	pdf := minimalPDF([]string{"/MediaBox [0 0 595 842]"}, content.Bytes(), true)
-	r := New(Options{Limits: Limits{CPUSeconds: 2, AddressSpace: 1 << 30, Timeout: 3 * time.Second, MaxBytes: 20 << 20,
-		MaxPages: 20, MaxPixels: 40_000_000, MaxOutput: 8 << 20}})
-	start := time.Now()
-	_, err := r.Recognize(context.Background(), pdf)
-	if err == nil {
-		t.Skip("this machine rendered the page within the limits")
+	bomb := imageBomb(40000, 40000)
+	if len(bomb) > 1<<20 {
+		t.Fatalf("the bomb is %d bytes; it should be small", len(bomb))
 	}
-	if !errors.Is(err, ErrLimit) && !errors.Is(err, ErrUnreadable) {
-		t.Errorf("err = %v, want a limit or unreadable", err)
-	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("took %s, the limits did not hold", d)
+	limits := Limits{CPUSeconds: 1, AddressSpace: 256 << 20, Timeout: 2 * time.Second, MaxBytes: 20 << 20,
+		MaxPages: 20, MaxPixels: 40_000_000, MaxOutput: 8 << 20}
+	backstop := limits
+	backstop.MaxPixels = 1 << 40
+	for _, tt := range []struct {
+		name   string
+		limits Limits
+		within time.Duration
+		says   string
+	}{
+		{"refused by its declared size", limits, 2 * time.Second, "40000 x 40000 pixels"},
+		{"stopped by the subprocess limits", backstop, 4 * time.Second, "pdftoppm"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(Options{Limits: tt.limits})
+			start := time.Now()
+			rec, err := r.Recognize(context.Background(), bomb)
+			if !errors.Is(err, ErrLimit) {
+				t.Fatalf("Recognize = %v, %v; want an error wrapping ErrLimit", rec, err)
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %q does not say %q", err, tt.says)
+			}
+			if d := time.Since(start); d > tt.within {
+				t.Errorf("took %s, want under %s", d, tt.within)
+			}
+			t.Logf("%s: %v", time.Since(start), err)
+		})
 	}
 }
 

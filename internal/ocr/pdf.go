@@ -112,6 +112,16 @@ func (r *Runner) info(ctx context.Context, dir string) (Info, error) {
 		return Info{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	in.Images = parseImageList(out)
+	for _, im := range in.Images {
+		// An image's declared size is what the rasteriser decodes, however
+		// small the page and the compressed stream (an inflate bomb of a
+		// few hundred kilobytes can declare 40000 x 40000 pixels): refused
+		// before it is decoded.
+		if px := int64(im.Width) * int64(im.Height); px > r.limits.MaxPixels || im.Width < 0 || im.Height < 0 {
+			return Info{}, fmt.Errorf("%w: %w: page %d has an image of %d x %d pixels, over the limit of %d",
+				ErrUnreadable, ErrLimit, im.Page, im.Width, im.Height, r.limits.MaxPixels)
+		}
+	}
 	return in, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -111,6 +112,16 @@ func (r *Runner) Recognize(ctx context.Context, pdf []byte) (*Recognition, error
 	if err != nil {
 		return nil, err
 	}
+	modes := make([]string, len(imgs))
+	for i := range imgs {
+		modes[i] = info.FaxMode(i + 1)
+	}
+	return r.recognizePages(ctx, dir, imgs, modes)
+}
+
+// recognizePages cleans up and recognises page images (300 dpi, grey) in
+// dir.
+func (r *Runner) recognizePages(ctx context.Context, dir string, imgs []*image.Gray, modes []string) (*Recognition, error) {
 	rec := &Recognition{Doc: &capture.Document{Kind: capture.KindOCR}}
 	for i, img := range imgs {
 		start := time.Now()
@@ -132,7 +143,7 @@ func (r *Runner) Recognize(ctx context.Context, pdf []byte) (*Recognition, error
 			return nil, fmt.Errorf("page %d: %w", i+1, err)
 		}
 		rec.Doc.Pages = append(rec.Doc.Pages, capture.Page{Number: i + 1, Width: float64(b.W), Height: float64(b.H), Words: words})
-		rec.Pages = append(rec.Pages, PageResult{TSV: tsv, Width: b.W, Height: b.H, Skew: skew, Mode: info.FaxMode(i + 1), Elapsed: time.Since(start)})
+		rec.Pages = append(rec.Pages, PageResult{TSV: tsv, Width: b.W, Height: b.H, Skew: skew, Mode: modes[i], Elapsed: time.Since(start)})
 	}
 	return rec, nil
 }

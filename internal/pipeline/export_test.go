@@ -1,5 +1,10 @@
 package pipeline
 
+import "github.com/ordergate/ordergate/internal/metrics"
+
+// MetricsOf returns p's metrics.
+func MetricsOf(p *Pipeline) *metrics.Metrics { return p.d.Metrics }
+
 // HandoffStats says how often the stages took an order handed off.
 type HandoffStats struct {
 	Normalize, Delivery, DeliveryStale int64

@@ -53,6 +53,8 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		json    bool
 		jsonOrd *order.Order
 		jsonErr error
+		// A mail's key in the message layer of duplicate detection.
+		mailKey string
 	}
 	prep := make([]prepared, len(docs))
 	var wg sync.WaitGroup
@@ -76,6 +78,9 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 						// A mail: classified by the parse stage (EDI
 						// attachments, faxes, order mails).
 						in.Standard, in.ContentType = StandardEmail, ContentTypeEmail
+						if raw, err := io.ReadAll(io.LimitReader(doc.Body.Reader(), maxMailBytes)); err == nil {
+							prep[i].mailKey = mailKey(raw)
+						}
 					}
 				}
 			}
@@ -161,6 +166,16 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			if _, err := tx.AddEvent(ctx, store.EventInput{DocumentID: stored.ID, Actor: doc.Channel, Kind: "received",
 				Reason: fmt.Sprintf("%s (%d bytes) from channel %s", doc.Name, prep[i].in.Size, doc.Channel)}); err != nil {
 				return err
+			}
+			if prep[i].mailKey != "" {
+				dup, err := p.claimMail(ctx, tx, stored.ID, prep[i].mailKey)
+				if err != nil {
+					return err
+				}
+				if dup {
+					out[i].Doc.Status = store.DocumentDuplicate
+					continue
+				}
 			}
 			if prep[i].json {
 				if err := p.storeOrderJSON(ctx, tx, pub, nil, stored, prep[i].jsonOrd, prep[i].jsonErr); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -123,6 +124,9 @@ func (p *Pipeline) parseMail(ctx context.Context, tx *store.Tx, pub message.Publ
 		status, reason := store.DocumentParsed, ""
 		if len(drafts) == 0 {
 			status, reason = store.DocumentRejected, "no order found in the "+string(cls.Kind)
+			if err := p.askToResend(ctx, tx, doc, m, cls, errors.New(reason)); err != nil {
+				return err
+			}
 		}
 		if err := tx.SetDocumentStatus(ctx, doc.ID, status, reason); err != nil {
 			return err
@@ -161,7 +165,7 @@ func (p *Pipeline) recordDraft(ctx context.Context, tx *store.Tx, pub message.Pu
 	if o.Status == order.StatusReview {
 		outcome = "review"
 	}
-	p.d.Metrics.Captured.WithLabelValues(senderLabel(doc.Metadata["from"]), outcome).Inc()
+	p.d.Metrics.Captured.WithLabelValues(captureSender(doc, o), outcome).Inc()
 	if o.Status == order.StatusReview {
 		return nil
 	}
@@ -239,7 +243,7 @@ func partnerOfSender(cfg *config.Config, addr string) string {
 // a "please resend" mail to its sender, when mail is configured.
 func (p *Pipeline) askToResend(ctx context.Context, tx *store.Tx, doc store.Document, m *mail.Mail, cls mail.Classification, why error) error {
 	cfg := p.d.Config()
-	if !cfg.Mail.Enabled() || m.From == "" {
+	if ch, ok := cfg.Channel(doc.Channel); !cfg.Mail.Enabled() || m.From == "" || (ok && !ch.PleaseResend) {
 		return nil
 	}
 	to := m.From

@@ -54,6 +54,7 @@ partners:
 channels:
   - {name: inbox, type: dir, path: %[1]s/inbox, outbox: %[1]s/outbox, min_age: 0s}
   - {name: mail, type: imap, enabled: false, host: localhost, user: orders, password_env: OG_TEST_IMAP_PASSWORD, fax_senders: ["*@fax.example.com"]}
+  - {name: mail-quiet, type: imap, enabled: false, host: localhost, user: orders, password_env: OG_TEST_IMAP_PASSWORD, fax_senders: ["*@fax.example.com"], please_resend: false}
 routes:
 %[4]s
 %[5]s

@@ -50,7 +50,7 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 		// Per-field accuracy after review: each captured field the
 		// reviewer kept is correct, each one changed was not.
 		if doc, err := tx.GetDocument(ctx, rec.DocumentID); err == nil {
-			sender := senderLabel(doc.Metadata["from"])
+			sender := captureSender(doc, draft)
 			out := capture.Compare(draft, &o)
 			wrong := map[string]bool{}
 			for _, w := range out.Wrong {
@@ -71,7 +71,7 @@ func (p *Pipeline) AcceptDraft(ctx context.Context, id string, corrected *order.
 			where, _ := draft.Provenance.Get(path)
 			return ncapture.ReadText(where)
 		}
-		corrections := ncapture.Corrections(doc.Metadata["from"], draft, &o, read, nil)
+		corrections := ncapture.Corrections(doc.Metadata["from"], draft, &o, read, ncapture.PageSize(draft))
 		data, _ := json.Marshal(map[string]any{"changes": changes, "sender": doc.Metadata["from"], "corrections": corrections})
 		reason := "draft accepted after review"
 		if comment != "" {

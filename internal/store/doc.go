@@ -122,7 +122,7 @@
 // on (order, backend, order revision) and InsertQuarantine on (topic,
 // message uuid) return the stored row and created=false on a repeat.
 // ClaimKey records duplicate keys per layer (transport, envelope,
-// business) with an expiry.
+// business, message: a mail's sender and Message-ID) with an expiry.
 //
 // IDs are prefixed ULIDs (doc_, ord_, evt_, ack_, dlv_, qua_) that sort by
 // creation time. Times are stored as 64-bit unix nanoseconds UTC and

@@ -19,6 +19,9 @@ const (
 	LayerEnvelope KeyLayer = "envelope"
 	// LayerBusiness: customer + PO number + purpose.
 	LayerBusiness KeyLayer = "business"
+	// LayerMessage: a mail's sender + Message-ID, or the hash of the mail
+	// without its trace header fields when it has no Message-ID.
+	LayerMessage KeyLayer = "message"
 )
 
 // DuplicateKey is the holder of a key: the document (and order) that

@@ -14,6 +14,12 @@
 // fields, column hints. Reviewer corrections (Correction) are labelled
 // data from which ProposeProfile derives a profile.
 //
+// Free-text remarks go to Order.Notes with their box and provenance
+// (notes[i]), never interpreted and without a confidence: a block after a
+// remark label (Bemerkung, Hinweis, Anmerkung, Remarks, Note) on any
+// document, and on an e-mail body every line that is not a header field,
+// an order line, the total, a greeting, the lead-in or the signature.
+//
 // Every field of the draft gets a confidence in 0..1 and the box it was
 // read from. Master data (the MasterData interface, implemented over the
 // store in internal/capture) confirms or corrects what was read: the

@@ -34,6 +34,10 @@ func rawOf(ws []Word) raw {
 type rawLine struct {
 	pos, item, gtin, desc, qty, unit, price, amount raw
 	row                                             int // index in the document's rows
+	// unlabelled are the cells under the table's header titles the core
+	// does not know, by title: what a reviewer's corrections can teach
+	// (a column hint).
+	unlabelled map[string]raw
 }
 
 // reading is everything the core read from a document.
@@ -47,6 +51,7 @@ type reading struct {
 	faxDate  raw   // the date of the fax header line
 	currency string
 	locale   Locale // the locale the document's labels and numbers suggest
+	notes    []raw  // free-text remarks (readNotes)
 }
 
 var (
@@ -85,6 +90,7 @@ func read(d *Document, p *Profile) *reading {
 	} else {
 		readFreeLines(r, lines, d.Kind)
 	}
+	readNotes(r, lines, faxLine, tableAt)
 	return r
 }
 
@@ -107,6 +113,21 @@ func readFaxHeader(r *reading, lines []textLine, d *Document) int {
 		}
 	}
 	return 0
+}
+
+// FaxHeaderNumber returns the sender's number in a recognised fax's
+// header line ("" when the document has none): the first phone number
+// there.
+func FaxHeaderNumber(d *Document) string {
+	lines := docLines(d)
+	if d.Kind != KindOCR || len(lines) == 0 {
+		return ""
+	}
+	r := &reading{}
+	if readFaxHeader(r, lines, d) < 0 || len(r.phones) == 0 {
+		return ""
+	}
+	return r.phones[0].text
 }
 
 // wordsIn returns the words of l that overlap the byte range [from, to)
@@ -370,7 +391,12 @@ func readPhones(r *reading, lines []textLine, skip int) {
 type column struct {
 	kind        string
 	left, right float64
+	end         int // the header word after the title (while finding it)
 }
+
+// unlabelledPrefix marks the kind of a column whose title the core does
+// not know: its cells are kept per line, never read as a field.
+const unlabelledPrefix = "?"
 
 // findTable finds the header row of the line table: a line naming at least
 // three column kinds, one of them the quantity. It returns its index and
@@ -391,7 +417,7 @@ func findTable(lines []textLine, kind Kind, p *Profile) (int, []column) {
 		}
 	}
 	for li, l := range lines {
-		var cols []column
+		var cols, unknown []column
 		seen := map[string]bool{}
 		for i := 0; i < len(l.words); {
 			matched := false
@@ -416,10 +442,21 @@ func findTable(lines []textLine, kind Kind, p *Profile) (int, []column) {
 				}
 			}
 			if !matched {
+				w := l.words[i]
+				if n := len(unknown); n > 0 && unknown[n-1].end == i && tight(l, i-1, 2) {
+					unknown[n-1].kind += " " + w.Text
+					unknown[n-1].right, unknown[n-1].end = w.X+w.W, i+1
+				} else if hasAlnum(w.Text) {
+					unknown = append(unknown, column{kind: w.Text, left: w.X, right: w.X + w.W, end: i + 1})
+				}
 				i++
 			}
 		}
 		if len(cols) >= 3 && seen[ColQty] && (seen[ColItem] || seen[ColDesc] || seen[ColGTIN]) {
+			for _, u := range unknown {
+				u.kind = unlabelledPrefix + strings.TrimRight(u.kind, ":.")
+				cols = append(cols, u)
+			}
 			return li, cols
 		}
 	}
@@ -461,7 +498,15 @@ func assign(cols []column, left, right, pad float64) int {
 	return best
 }
 
-func readTable(r *reading, lines []textLine, at int, cols []column, kind Kind) {
+func readTable(r *reading, lines []textLine, at int, all []column, kind Kind) {
+	var cols, unknown []column
+	for _, c := range all {
+		if strings.HasPrefix(c.kind, unlabelledPrefix) {
+			unknown = append(unknown, c)
+		} else {
+			cols = append(cols, c)
+		}
+	}
 	head := lines[at]
 	lh := head.height()
 	pad := lh * 0.3
@@ -480,6 +525,10 @@ func readTable(r *reading, lines []textLine, at int, cols []column, kind Kind) {
 		}
 		parts := map[string][]Word{}
 		for _, c := range l.cells(kind) {
+			if len(unknown) > 0 && strings.HasPrefix(all[assign(all, c.left(), c.right(), pad)].kind, unlabelledPrefix) {
+				// Under a title the core does not know (unlabelledCells).
+				continue
+			}
 			ci := assign(cols, c.left(), c.right(), pad)
 			// A cell spanning several columns (too narrow a gap) is split
 			// word by word.
@@ -505,6 +554,7 @@ func readTable(r *reading, lines []textLine, at int, cols []column, kind Kind) {
 		hasItem := rl.item.found || rl.gtin.found || rl.desc.found
 		switch {
 		case qok && hasItem:
+			rl.unlabelled = unlabelledCells(l, unknown, kind, pad)
 			r.lines = append(r.lines, rl)
 			prevBottom = l.bottom()
 		case len(r.lines) > 0 && !rl.qty.found && !rl.price.found && !rl.amount.found && rl.desc.found && hasAlnum(rl.desc.text) &&
@@ -515,6 +565,24 @@ func readTable(r *reading, lines []textLine, at int, cols []column, kind Kind) {
 			prevBottom = l.bottom()
 		}
 	}
+}
+
+// unlabelledCells returns the cells of a table row under the columns of
+// unknown titles (the cell overlapping the title most), by title.
+func unlabelledCells(l textLine, unknown []column, kind Kind, pad float64) map[string]raw {
+	if len(unknown) == 0 {
+		return nil
+	}
+	out := map[string]raw{}
+	for _, c := range l.cells(kind) {
+		for _, u := range unknown {
+			if math.Min(c.right(), u.right+pad)-math.Max(c.left(), u.left-pad) > 0 {
+				out[strings.TrimPrefix(u.kind, unlabelledPrefix)] = rawOf(c.words)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func isTotalLine(l textLine) bool {

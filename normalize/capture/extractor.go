@@ -80,6 +80,7 @@ type extraction struct {
 	opts Options
 	md   MasterData
 	ref  order.Date // reference date for plausibility
+	cur  *rawLine   // the line being extracted
 }
 
 func (x *extraction) set(path string, r raw, value string, conf float64, reason string) {
@@ -88,6 +89,8 @@ func (x *extraction) set(path string, r raw, value string, conf float64, reason 
 	x.o.Confidence[path] = conf
 	if r.found && r.box.Page > 0 {
 		x.o.Boxes[path] = r.box
+	} else if b, ok := x.evidenceBox(path); ok {
+		x.o.Boxes[path] = b
 	}
 	if r.found && r.text != "" {
 		// Where the value was read, with the text as read: the reviewer's
@@ -95,6 +98,54 @@ func (x *extraction) set(path string, r raw, value string, conf float64, reason 
 		x.o.SetProvenance(path, ReadProvenance(r.box.Page, r.text))
 	}
 	x.rep.Fields = append(x.rep.Fields, FieldReport{Path: path, Read: r.text, Value: value, Confidence: conf, Reason: reason})
+}
+
+// evidenceBox is the box of a field that was not read from one place
+// but confirmed or derived: a line's field (a unit from the item master,
+// an amount computed) points at its line, the lines at the table, a
+// customer found by its fax number or name at where those were read.
+func (x *extraction) evidenceBox(path string) (order.Box, bool) {
+	var ws []order.Box
+	add := func(r raw) {
+		if r.found && r.box.Page > 0 {
+			ws = append(ws, r.box)
+		}
+	}
+	addLine := func(rl *rawLine) {
+		for _, r := range []raw{rl.pos, rl.item, rl.gtin, rl.desc, rl.qty, rl.unit, rl.price, rl.amount} {
+			add(r)
+		}
+	}
+	switch {
+	case path == "lines":
+		for i := range x.rd.lines {
+			addLine(&x.rd.lines[i])
+		}
+	case strings.HasPrefix(path, "lines[") && x.cur != nil:
+		addLine(x.cur)
+	case path == "customer_id":
+		for _, p := range x.rd.phones {
+			add(p)
+		}
+		if len(ws) == 0 && len(x.rd.names) > 0 {
+			add(x.rd.names[0])
+		}
+		ws = ws[:min(1, len(ws))]
+	}
+	if len(ws) == 0 {
+		return order.Box{}, false
+	}
+	// The union, on the first box's page.
+	u := ws[0]
+	for _, b := range ws[1:] {
+		if b.Page != u.Page {
+			continue
+		}
+		x0, y0 := math.Min(u.X, b.X), math.Min(u.Y, b.Y)
+		x1, y1 := math.Max(u.X+u.W, b.X+b.W), math.Max(u.Y+u.H, b.Y+b.H)
+		u = order.Box{Page: u.Page, X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+	}
+	return u, true
 }
 
 // Extract turns a captured document into a draft order with a confidence
@@ -148,6 +199,23 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 		return nil, nil, err
 	}
 	x.totals()
+	for _, pg := range d.Pages {
+		if pg.Width > 0 && pg.Height > 0 {
+			// The page's size, with the fields' boxes: a reviewer's
+			// correction is placed on the page by it (a region learned).
+			o.Boxes[PagePath(pg.Number)] = order.Box{Page: pg.Number, W: pg.Width, H: pg.Height}
+		}
+	}
+	for i, n := range rd.notes {
+		// Free text for whoever handles the order, with where it was read;
+		// no confidence: a note is passed on, never interpreted.
+		path := fmt.Sprintf("notes[%d]", i)
+		o.Notes = append(o.Notes, n.text)
+		if n.box.Page > 0 {
+			o.Boxes[path] = n.box
+		}
+		o.SetProvenance(path, ReadProvenance(n.box.Page, n.text))
+	}
 	rep.Touchless = len(o.Lines) > 0 && o.PONumber != ""
 	for _, c := range o.Confidence {
 		if c < opts.Threshold {
@@ -161,6 +229,18 @@ func Extract(ctx context.Context, d *Document, opts Options) (*order.Order, *Rep
 	}
 	sort.SliceStable(rep.Fields, func(i, j int) bool { return fieldOrder(rep.Fields[i].Path) < fieldOrder(rep.Fields[j].Path) })
 	return o, rep, nil
+}
+
+// PagePath is the key of page n's own box (its size) in a draft's Boxes.
+func PagePath(n int) string { return fmt.Sprintf("pages[%d]", n) }
+
+// PageSize returns a draft's page size from its boxes (0, 0 when it has
+// none), for Corrections.
+func PageSize(o *order.Order) func(page int) (w, h float64) {
+	return func(page int) (float64, float64) {
+		b := o.Boxes[PagePath(page)]
+		return b.W, b.H
+	}
 }
 
 func fieldOrder(p string) int {
@@ -463,8 +543,20 @@ func (x *extraction) lines() error {
 		if err := x.line(i, rl); err != nil {
 			return err
 		}
+		for _, title := range SortedFields(rl.unlabelled) {
+			// What stood under a title the core does not know: a reviewer's
+			// correction equal to it teaches a column hint.
+			x.o.SetProvenance(UnlabelledPath(i, title), ReadProvenance(rl.unlabelled[title].box.Page, rl.unlabelled[title].text))
+		}
 	}
 	return nil
+}
+
+// UnlabelledPath is the provenance path of what line i held under the
+// table column titled title, which the core does not know:
+// `lines[0].column "Stückpreis"`.
+func UnlabelledPath(i int, title string) string {
+	return fmt.Sprintf("lines[%d].column %q", i, title)
 }
 
 func (x *extraction) number(r raw) (Number, bool) {
@@ -475,6 +567,8 @@ func (x *extraction) number(r raw) (Number, bool) {
 }
 
 func (x *extraction) line(i int, rl rawLine) error {
+	x.cur = &rl
+	defer func() { x.cur = nil }()
 	l := order.Line{LineNo: fmt.Sprint(i + 1)}
 	if rl.pos.found {
 		if n, ok := ParseNumber(rl.pos.text, LocaleDE); ok && n.Value.IsInt() && n.Value.IsPos() {

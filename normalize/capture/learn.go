@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ordergate/ordergate/normalize/order"
@@ -25,6 +26,9 @@ type Correction struct {
 	Box   *order.Box `json:"box,omitempty"`
 	PageW float64    `json:"page_w,omitempty"`
 	PageH float64    `json:"page_h,omitempty"`
+	// Columns are, for a line's field, the texts the line held under
+	// table column titles the core does not know, by title.
+	Columns map[string]string `json:"columns,omitempty"`
 }
 
 // Corrections compares a draft with the order as the reviewer released
@@ -40,6 +44,19 @@ func Corrections(sender string, draft, final *order.Order, read func(path string
 		c := Correction{Sender: sender, Path: path, Draft: d, Value: v}
 		if read != nil {
 			c.Read = read(path)
+		}
+		if strings.HasPrefix(path, "lines[") {
+			line := path[:strings.IndexByte(path, ']')+1]
+			for k, where := range draft.Provenance.Map() {
+				if title, ok := strings.CutPrefix(k, line+".column "); ok {
+					if t, err := strconv.Unquote(title); err == nil {
+						if c.Columns == nil {
+							c.Columns = map[string]string{}
+						}
+						c.Columns[t] = ReadText(where)
+					}
+				}
+			}
 		}
 		if b, ok := draft.Boxes[path]; ok {
 			bb := b
@@ -94,18 +111,28 @@ type Proposal struct {
 // corrections: the date order when dates were corrected to the other
 // reading of day and month, the locale when numbers were corrected to the
 // other reading of the separators, a PO number pattern from the corrected
-// PO numbers, and regions for header fields the reviewer had to find on
-// the page. It proposes only what at least two corrections agree on and
-// none contradicts.
+// PO numbers, regions for header fields the reviewer had to find on the
+// page (placed by the draft's page sizes, PagePath), and column hints:
+// the unknown table column title under which corrected line values stood
+// (UnlabelledPath). It proposes only what at least two corrections agree
+// on and none contradicts.
 func ProposeProfile(name string, cs []Correction) Proposal {
 	p := Proposal{Profile: Profile{Name: name}}
 	votes := map[string]int{}
 	var pos []string
 	regions := map[string][]Correction{}
+	columns := map[string]int{} // column kind NUL title -> votes
 	for _, c := range cs {
 		field := c.Path
 		if i := strings.IndexByte(field, '.'); i >= 0 && strings.HasPrefix(field, "lines[") {
 			field = field[i+1:]
+		}
+		if kind := lineColumn[field]; kind != "" {
+			for title, text := range c.Columns {
+				if sameValue(text, c.Value) {
+					columns[kind+"\x00"+title]++
+				}
+			}
 		}
 		switch field {
 		case "po_date", "requested_delivery":
@@ -160,6 +187,22 @@ func ProposeProfile(name string, cs []Correction) Proposal {
 		p.Profile.PONumberPattern = pat
 		p.Why = append(p.Why, fmt.Sprintf("po_pattern %s: %d corrected PO numbers", pat, len(pos)))
 	}
+	titles := map[string][]string{}
+	for _, k := range SortedFields(columns) {
+		kind, title, _ := strings.Cut(k, "\x00")
+		if columns[k] >= 2 {
+			titles[kind] = append(titles[kind], title)
+		}
+	}
+	for _, kind := range SortedFields(titles) {
+		if ts := titles[kind]; len(ts) == 1 {
+			if p.Profile.Columns == nil {
+				p.Profile.Columns = map[string][]string{}
+			}
+			p.Profile.Columns[kind] = ts
+			p.Why = append(p.Why, fmt.Sprintf("columns.%s %q: %d corrections found the value under that title", kind, ts[0], columns[kind+"\x00"+ts[0]]))
+		}
+	}
 	for _, f := range SortedFields(regions) {
 		rs := regions[f]
 		if len(rs) < 2 {
@@ -179,6 +222,31 @@ func ProposeProfile(name string, cs []Correction) Proposal {
 		p.Why = append(p.Why, fmt.Sprintf("fields.%s.region: %d corrections found it there", f, len(rs)))
 	}
 	return p
+}
+
+// lineColumn is the table column kind of a line field.
+var lineColumn = map[string]string{"sku": ColItem, "quantity": ColQty, "unit": ColUnit, "unit_price": ColPrice}
+
+// sameValue reports whether text as read is the value: equal as text, or
+// as a number in either locale.
+func sameValue(text, value string) bool {
+	text, value = strings.TrimSpace(text), strings.TrimSpace(value)
+	if text == "" || value == "" {
+		return false
+	}
+	if strings.EqualFold(text, value) {
+		return true
+	}
+	want, ok := ParseNumber(value, LocaleEN)
+	if !ok {
+		return false
+	}
+	for _, loc := range []Locale{LocaleDE, LocaleEN} {
+		if n, ok := ParseNumber(text, loc); ok && n.Value.Cmp(want.Value) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func headerField(path string) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/xuri/excelize/v2"
 )
 
 // Doc is one generated order of a layout and seed.
@@ -90,28 +91,62 @@ func (d *Doc) TextPDF() ([]byte, error) {
 	return output(pdf)
 }
 
+// remarks are the free-text remarks some e-mail bodies carry.
+var remarks = [][2]string{
+	{"Bitte an Tor 3 liefern.", "Please deliver to gate 3."},
+	{"Anlieferung nur vormittags.", "Deliveries in the morning only."},
+	{"Bitte vor der Lieferung anrufen.", "Please call before delivery."},
+}
+
+// Remark is the remark of the order's e-mail body: every third seed has
+// one (drawn from the seed alone, so the order and the faxes are the same
+// with or without it); "" for the others.
+func (d *Doc) Remark() string {
+	if d.seed%3 != 0 {
+		return ""
+	}
+	r := remarks[(d.seed/3)%uint64(len(remarks))]
+	if d.layout.english {
+		return r[1]
+	}
+	return r[0]
+}
+
 // Email returns the order as a plain-text e-mail body: German senders
-// write sentences with "x" and "à", English ones an aligned table.
+// write sentences with "x" and "à", English ones an aligned table; with
+// the Remark, if any, after the total.
 func (d *Doc) Email() string {
 	t := d.Truth
 	var b strings.Builder
+	remark := ""
+	if r := d.Remark(); r != "" {
+		remark = r + "\n\n"
+	}
 	if d.layout.english {
-		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n\n", t.PONumber,
+		fmt.Fprintf(&b, "Hello,\n\nplease supply the following.\n\nPO Number: %s\nDate: %s\nCustomer No.: %s\n", t.PONumber,
 			mustDate(t.PODate).Format("2006-01-02"), t.CustomerID)
+		if t.Delivery != "" {
+			fmt.Fprintf(&b, "Delivery date: %s\n", mustDate(t.Delivery).Format("2006-01-02"))
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", "Item", "Description", "Qty", "Unit", "Price", "Amount")
 		for _, l := range t.Lines {
 			fmt.Fprintf(&b, "%-16s %-30s %8s  %-5s %10s %12s\n", l.Printed, l.Desc, fmtNum(l.qty, false, 0), enUnit(l.Unit),
 				fmtNum(l.price, false, 2), fmtAmount(0, l, false))
 		}
-		fmt.Fprintf(&b, "\nTotal EUR %s\n\nKind regards\n%s\n", fmtTotal(&t, false), t.SenderName)
+		fmt.Fprintf(&b, "\nTotal EUR %s\n\n%sKind regards\n%s\n", fmtTotal(&t, false), remark, t.SenderName)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n\n",
+	fmt.Fprintf(&b, "Sehr geehrte Damen und Herren,\n\nhiermit bestellen wir:\n\nBestellnummer: %s\nDatum: %s\nKunden-Nr.: %s\n",
 		t.PONumber, deDate(t.PODate), t.CustomerID)
+	if t.Delivery != "" {
+		fmt.Fprintf(&b, "Liefertermin: %s\n", deDate(t.Delivery))
+	}
+	b.WriteString("\n")
 	for _, l := range t.Lines {
 		fmt.Fprintf(&b, "%s %s %s %s à %s EUR\n", fmtNum(l.qty, true, 0), deUnit(l.Unit), l.Printed, l.Desc, fmtNum(l.price, true, 2))
 	}
-	fmt.Fprintf(&b, "\nGesamtsumme: %s EUR\n\nMit freundlichen Grüßen\n%s\n", fmtTotal(&t, true), t.SenderName)
+	fmt.Fprintf(&b, "\nGesamtsumme: %s EUR\n\n%sMit freundlichen Grüßen\n%s\n", fmtTotal(&t, true), remark, t.SenderName)
 	return b.String()
 }
 
@@ -129,6 +164,14 @@ func (d *Doc) Rows() [][]string {
 			{"PO Number", t.PONumber}, {"Order Date", mustDate(t.PODate).Format("2006-01-02")}, {"Customer No.", t.CustomerID}, {},
 			{"Line", "Item", "Description", "Quantity", "Unit", "Unit Price", "Amount"},
 		}
+	}
+	if t.Delivery != "" {
+		// After the header fields, before the blank row.
+		d := []string{"Liefertermin", deDate(t.Delivery)}
+		if !de {
+			d = []string{"Delivery Date", mustDate(t.Delivery).Format("2006-01-02")}
+		}
+		rows = append(rows[:3], append([][]string{d}, rows[3:]...)...)
 	}
 	for i, l := range t.Lines {
 		unit := deUnit(l.Unit)
@@ -154,4 +197,33 @@ func (d *Doc) CSV() []byte {
 	}
 	w.WriteAll(d.Rows())
 	return buf.Bytes()
+}
+
+// XLSX returns Rows as a spreadsheet (one sheet, text cells). The same
+// seed gives the same bytes: the workbook's properties carry a fixed
+// date, and the zip entries none.
+func (d *Doc) XLSX() ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	fixed := "2026-01-01T00:00:00Z"
+	if err := f.SetDocProps(&excelize.DocProperties{Created: fixed, Modified: fixed, Creator: "faxgen", LastModifiedBy: "faxgen"}); err != nil {
+		return nil, fmt.Errorf("writing XLSX properties: %w", err)
+	}
+	sheet := f.GetSheetName(0)
+	for y, row := range d.Rows() {
+		for x, v := range row {
+			cell, err := excelize.CoordinatesToCellName(x+1, y+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := f.SetCellStr(sheet, cell, v); err != nil {
+				return nil, fmt.Errorf("writing XLSX cell %s: %w", cell, err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, fmt.Errorf("writing XLSX: %w", err)
+	}
+	return buf.Bytes(), nil
 }

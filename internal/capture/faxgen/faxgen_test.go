@@ -28,7 +28,11 @@ func TestSameSeedSameBytes(t *testing.T) {
 					t.Fatal(err)
 				}
 				sums[k][0] = sha(text)
-				sums[k][1] = sha([]byte(d.Email())) + sha(d.CSV())
+				x, err := d.XLSX()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sums[k][1] = sha([]byte(d.Email())) + sha(d.CSV()) + sha(x)
 				if res, ok := faxes[name]; ok {
 					fax, err := d.Fax(res)
 					if err != nil {
@@ -60,7 +64,10 @@ func TestFaxModes(t *testing.T) {
 		res  Resolution
 		h    int
 		dpiY float64
-	}{{Standard, 1146, 98}} {
+	}{{Standard, 1146, 98}, {Fine, 2292, 196}} {
+		if got := tt.res.dpiY(); got != tt.dpiY {
+			t.Errorf("%s: %v dpi vertically, want %v", tt.res, got, tt.dpiY)
+		}
 		img := d.FaxImage(tt.res)
 		if got := img.Bounds().Dx(); got != 1728 {
 			t.Errorf("%s: width %d, want 1728", tt.res, got)
