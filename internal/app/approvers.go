@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ordergate/ordergate/internal/httpapi"
 	"github.com/ordergate/ordergate/internal/pipeline"
@@ -19,22 +20,39 @@ type approvers struct{ st *store.Store }
 var _ httpapi.Approvers = approvers{}
 
 // Authenticate checks a user's name and password (an unknown user costs
-// a hash like a known one, so timing does not tell them apart).
-func (a approvers) Authenticate(ctx context.Context, name, password string) (httpapi.Approver, error) {
-	u, err := a.st.GetUser(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		_, _ = web.VerifyPassword(dummyHash(), password)
-		return httpapi.Approver{}, httpapi.ErrBadCredentials
-	}
+// a hash like a known one, so timing does not tell them apart). Failed
+// attempts are throttled per user name and remote address exactly as the
+// web UI's sign-in is, and share its counts.
+func (a approvers) Authenticate(ctx context.Context, name, password, remote string) (httpapi.Approver, error) {
+	now := time.Now()
+	until, err := web.LoginLockedUntil(ctx, a.st, name, remote)
 	if err != nil {
 		return httpapi.Approver{}, err
 	}
-	ok, err := web.VerifyPassword(u.PasswordHash, password)
-	if err != nil {
+	if now.Before(until) {
+		return httpapi.Approver{}, &httpapi.ThrottledError{Wait: until.Sub(now)}
+	}
+	u, err := a.st.GetUser(ctx, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return httpapi.Approver{}, err
+	}
+	known := err == nil
+	hash := dummyHash()
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, err := web.VerifyPassword(hash, password)
+	if err != nil && known {
 		return httpapi.Approver{}, fmt.Errorf("verifying the password of %s: %w", u.Name, err)
 	}
-	if !ok || u.Disabled {
+	if !known || !ok || u.Disabled {
+		if err := web.LoginFailed(ctx, a.st, name, remote, now); err != nil {
+			return httpapi.Approver{}, err
+		}
 		return httpapi.Approver{}, httpapi.ErrBadCredentials
+	}
+	if err := web.LoginSucceeded(ctx, a.st, name); err != nil {
+		return httpapi.Approver{}, err
 	}
 	return httpapi.Approver{Name: u.Name, Roles: u.ApprovalRoles, Admin: u.Role == web.RoleAdmin}, nil
 }

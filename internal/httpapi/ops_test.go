@@ -47,10 +47,14 @@ func (stubOps) Decide(_ context.Context, d pipeline.Decision) (pipeline.Decision
 }
 
 // stubApprovers knows ann (approver), fay (finance) and root (an admin
-// without approval roles); every password is "pw".
+// without approval roles); every password is "pw". "locked" has failed
+// too often.
 type stubApprovers struct{}
 
-func (stubApprovers) Authenticate(_ context.Context, name, password string) (Approver, error) {
+func (stubApprovers) Authenticate(_ context.Context, name, password, _ string) (Approver, error) {
+	if name == "locked" {
+		return Approver{}, &ThrottledError{Wait: 90 * time.Second}
+	}
 	users := map[string]Approver{"ann": {Name: "ann", Roles: []string{"approver"}}, "fay": {Name: "fay", Roles: []string{"finance"}},
 		"root": {Name: "root", Admin: true}}
 	u, ok := users[name]
@@ -157,6 +161,7 @@ func TestOps(t *testing.T) {
 		{"fay", "pw", "/api/v1/orders/ord_held/approve", `{"user":"ann"}`, 400, "you decide as yourself, fay"},
 		{"root", "pw", "/api/v1/orders/ord_held/approve", `{}`, 200, `"override": true`},
 		{"ann", "wrong", "/api/v1/orders/ord_held/approve", `{}`, 401, "wrong password"},
+		{"locked", "pw", "/api/v1/orders/ord_held/approve", `{}`, 429, "try again in 91 s"},
 		{"ann", "pw", "/api/v1/approvals", "", 200, `"limit": "100.00"`},
 		{"ann", "pw", "/api/v1/reprocess", `{"ids":["ord_1"]}`, 401, "bearer token"},
 	} {

@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -142,10 +144,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) auth(a access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if name, password, basic := r.BasicAuth(); basic && a == approver && s.opts.Approvers != nil {
-			p, err := s.opts.Approvers.Authenticate(r.Context(), name, password)
+			p, err := s.opts.Approvers.Authenticate(r.Context(), name, password, remoteAddr(r))
+			var throttled *ThrottledError
 			switch {
 			case err == nil:
 				h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), approverCtxKey{}, p)))
+			case errors.As(err, &throttled):
+				secs := int(throttled.Wait.Seconds()) + 1
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				writeProblem(w, r, Problem{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf("too many failed sign-ins; try again in %d s", secs)})
 			case errors.Is(err, ErrBadCredentials):
 				w.Header().Set("WWW-Authenticate", `Basic realm="ordergate"`)
 				writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Detail: "unknown user, wrong password or disabled user"})
@@ -183,6 +190,22 @@ type customerCtxKey struct{}
 
 type approverCtxKey struct{}
 
+// ThrottledError: Approvers.Authenticate refused to check the password
+// because of earlier failures (per user name or remote address).
+type ThrottledError struct{ Wait time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("httpapi: too many failed sign-ins, locked for %s", e.Wait)
+}
+
+// remoteAddr is the request's remote host, without the port.
+func remoteAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
 // ErrBadCredentials: Approvers.Authenticate found no enabled user with
 // that name and password.
 var ErrBadCredentials = errors.New("httpapi: bad credentials")
@@ -198,7 +221,7 @@ type Approver struct {
 
 // Approvers authenticates gateway users (their name and password).
 type Approvers interface {
-	Authenticate(ctx context.Context, name, password string) (Approver, error)
+	Authenticate(ctx context.Context, name, password, remote string) (Approver, error)
 }
 
 // approverOf returns the person a request was authenticated as; false for

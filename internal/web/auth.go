@@ -308,3 +308,48 @@ func (u *UI) SweepSessions(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// LoginAttempts is what the throttling of failed sign-ins keeps
+// (*store.Store implements it).
+type LoginAttempts interface {
+	GetLoginAttempts(ctx context.Context, key string) (store.LoginAttempts, error)
+	RecordLoginFailure(ctx context.Context, key string, at time.Time, resetAfter time.Duration) (store.LoginAttempts, error)
+	ClearLoginAttempts(ctx context.Context, key string) error
+}
+
+// LoginLockedUntil applies the web UI's throttling of failed sign-ins to
+// other ways of signing in (the approvals API): when the lockout of the
+// user name or of the remote address ends, the zero time when there is
+// none.
+func LoginLockedUntil(ctx context.Context, la LoginAttempts, name, remote string) (time.Time, error) {
+	var until time.Time
+	for _, k := range []struct {
+		key  string
+		free int
+	}{{"user:" + strings.ToLower(name), freeFailuresUser}, {"ip:" + remote, freeFailuresIP}} {
+		a, err := la.GetLoginAttempts(ctx, k.key)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("reading login attempts: %w", err)
+		}
+		if t := lockedUntil(a, k.free); t.After(until) {
+			until = t
+		}
+	}
+	return until, nil
+}
+
+// LoginFailed counts a failed sign-in of name from remote, as the web UI
+// does for its own.
+func LoginFailed(ctx context.Context, la LoginAttempts, name, remote string, now time.Time) error {
+	for _, key := range []string{"user:" + strings.ToLower(name), "ip:" + remote} {
+		if _, err := la.RecordLoginFailure(ctx, key, now, failureMemory); err != nil {
+			return fmt.Errorf("recording a login failure: %w", err)
+		}
+	}
+	return nil
+}
+
+// LoginSucceeded forgets the failed sign-ins of name.
+func LoginSucceeded(ctx context.Context, la LoginAttempts, name string) error {
+	return la.ClearLoginAttempts(ctx, "user:"+strings.ToLower(name))
+}
