@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -599,6 +600,42 @@ func TestReserveControlNumbers(t *testing.T) {
 		}
 		if want := []int64{1, 101, 102, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("reservations = %v, want %v", got, want)
+		}
+	})
+}
+
+// TestApproversKeepTheirRoleAcrossMigration11: users with the UI role
+// approver decided holds of the rules' role "approver" before users had
+// approval roles of their own; migration 0011 gives them that role, and
+// no one else any.
+func TestApproversKeepTheirRoleAcrossMigration11(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := drv.open(t, nil)
+		ctx := context.Background()
+		db := s.testDB()
+		// Back to the schema before 0011, with two users made then.
+		for _, q := range []string{
+			`ALTER TABLE users DROP COLUMN approval_roles`,
+			`ALTER TABLE orders DROP COLUMN content_hash`,
+			`DROP TABLE exchange_rates`,
+			`DELETE FROM schema_migrations WHERE version >= 11`,
+			`INSERT INTO users (id, name, password_hash, role, disabled, created_at, updated_at) VALUES ('usr_1', 'anna', 'h', 'approver', 0, 0, 0), ('usr_2', 'dora', 'h', 'desk', 0, 0, 0)`,
+		} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if _, err := s.migrate(ctx); err != nil {
+			t.Fatalf("migrating again: %v", err)
+		}
+		for name, want := range map[string][]string{"anna": {"approver"}, "dora": nil} {
+			u, err := s.GetUser(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(u.ApprovalRoles, want) {
+				t.Errorf("%s: approval roles %q, want %q", name, u.ApprovalRoles, want)
+			}
 		}
 	})
 }

@@ -24,3 +24,6 @@ CREATE TABLE exchange_rates (
 -- '' for none. The UI role (admin, approver, desk) says which screens a
 -- user sees; these say which holds the user may clear.
 ALTER TABLE users ADD COLUMN approval_roles TEXT NOT NULL DEFAULT '';
+-- Before this, an approver decided the holds of the rules' role
+-- "approver": they keep it.
+UPDATE users SET approval_roles = 'approver' WHERE role = 'approver';
