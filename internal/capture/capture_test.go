@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ordergate/ordergate/internal/capture/faxgen"
 	"github.com/ordergate/ordergate/internal/ocr"
@@ -333,5 +335,36 @@ func TestFaxAsImage(t *testing.T) {
 	bomb := []byte("II*\x00\x08\x00\x00\x00\x02\x00\x00\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x01\x01\x04\x00\x01\x00\x00\x00\x40\x9c\x00\x00\x00\x00\x00\x00")
 	if _, _, err := c.Capture(context.Background(), Input{Kind: InputImage, Bytes: bomb, Name: "bomb.tif"}, Options{}); !errors.Is(err, ocr.ErrLimit) {
 		t.Errorf("a 40000 x 40000 TIFF: %v, want ErrLimit", err)
+	}
+}
+
+// TestStoreMasterDataConcurrent: the pipeline's capture workers share one
+// StoreMasterData; lookups from several goroutines, with the snapshot
+// expiring all the time, give the same answers. scripts/test.sh runs this
+// test under the race detector (the package's page tests run without).
+func TestStoreMasterDataConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := openDemoStore(t)
+	md := NewStoreMasterData(st, StoreOptions{SnapshotTTL: time.Nanosecond, PartnerOf: func(c string) string { return partners[c] }})
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				if cs, err := md.FindItems(ctx, "Claw hamer 500 g", 2); err != nil || len(cs) == 0 || cs[0].Item.SKU != "HAM-200" {
+					errs <- fmt.Sprintf("fuzzy description: %+v %v", cs, err)
+					return
+				}
+				if cs, err := md.CustomersByPhone(ctx, "040 1234560"); err != nil || len(cs) != 1 || cs[0].Number != "C-1001" {
+					errs <- fmt.Sprintf("phone: %+v %v", cs, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
