@@ -78,7 +78,7 @@ func TestImportChangedLineUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := strings.Replace(string(b), "Claw hammer 500 g", "Claw hammer 600 g", 1)
-	changed += "NEW-1,A new product,EA,,,\n"
+	changed += "NEW-1,A new product,EA,,,,\n"
 	rep, err := Import(ctx, st, Products, strings.NewReader(changed))
 	if err != nil {
 		t.Fatal(err)
@@ -328,5 +328,54 @@ func TestParseDecimal(t *testing.T) {
 		if (reason == "") != tt.ok || (tt.ok && d.String() != tt.want) {
 			t.Errorf("parseDecimal(%q): got %s, %q; want %s, ok %v", tt.in, d, reason, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestImportProductAttributes(t *testing.T) {
+	const header = "sku,description,base_unit,attributes\n"
+	tests := []struct {
+		name string
+		line string
+		want map[string]string
+		err  string // the rendered line error; "" for none
+	}{
+		{"none", "A,Alpha,EA,", nil, ""},
+		{"two", "A,Alpha,EA,hazmat=true;Temperature=frozen", map[string]string{"hazmat": "true", "temperature": "frozen"}, ""},
+		{"spaces and trailing ;", "A,Alpha,EA, warehouse = north ;", map[string]string{"warehouse": "north"}, ""},
+		{"no =", "A,Alpha,EA,hazmat", nil, `-:2: column attributes: "hazmat" is not KEY=VALUE (e.g. hazmat=true;temperature=frozen)`},
+		{"bad key", "A,Alpha,EA,haz-mat=true", nil, `-:2: column attributes: key "haz-mat" is not letters a-z, digits and _`},
+		{"empty value", "A,Alpha,EA,hazmat=", nil, "-:2: column attributes: hazmat: empty value"},
+		{"twice", "A,Alpha,EA,hazmat=true;HAZMAT=false", nil, "-:2: column attributes: hazmat appears twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			ctx := context.Background()
+			rep, err := Import(ctx, st, Products, strings.NewReader(header+tt.line+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.err != "" {
+				if len(rep.Errors) != 1 || rep.Errors[0].Error() != tt.err || rep.Inserted != 0 {
+					t.Fatalf("got %d inserted, errors %v; want the error %q", rep.Inserted, rep.Errors, tt.err)
+				}
+				return
+			}
+			if !rep.OK() || rep.Inserted != 1 {
+				t.Fatalf("got %d inserted, errors %v", rep.Inserted, rep.Errors)
+			}
+			p, err := st.GetProduct(ctx, "A")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(p.Attributes) != fmt.Sprint(tt.want) {
+				t.Errorf("attributes: got %v, want %v", p.Attributes, tt.want)
+			}
+			// The same attributes written another way are the same row.
+			rep, err = Import(ctx, st, Products, strings.NewReader(header+tt.line+"\n"))
+			if err != nil || rep.Unchanged != 1 {
+				t.Errorf("re-import: got %+v, %v; want 1 unchanged", rep, err)
+			}
+		})
 	}
 }

@@ -105,7 +105,7 @@ func parseCustomers(recs []record) ([]pending, []LineError) {
 
 var productColumns = []column{
 	{"sku", true}, {"description", true}, {"base_unit", true},
-	{"gtin", false}, {"pack_sizes", false}, {"min_order_qty", false},
+	{"gtin", false}, {"pack_sizes", false}, {"min_order_qty", false}, {"attributes", false},
 }
 
 func parseProducts(recs []record) ([]pending, []LineError) {
@@ -123,6 +123,7 @@ func parseProducts(recs []record) ([]pending, []LineError) {
 			MinOrderQty: f.decimal("min_order_qty", false, false),
 		}
 		p.PackUnits = parsePackSizes(f, "pack_sizes", p.BaseUnit)
+		p.Attributes = parseAttributes(f, "attributes")
 		if len(f.errs) == 0 && !seen.dup(f, "sku", p.SKU) && p.GTIN != "" {
 			if prev, ok := gtins[store.GTIN14(p.GTIN)]; ok {
 				f.add("gtin", "GTIN %s is also the GTIN of line %d", p.GTIN, prev)
@@ -184,6 +185,41 @@ func parsePackSizes(f *fieldErrs, col, base string) []store.PackUnit {
 		}
 		seen[unit] = true
 		out = append(out, store.PackUnit{Unit: unit, Factor: d})
+	}
+	return out
+}
+
+// parseAttributes reads "hazmat=true;temperature=frozen": facts about
+// a product that routes decide on. Keys are [a-z0-9_]+ (lower-cased
+// here), values are trimmed and not empty.
+func parseAttributes(f *fieldErrs, col string) map[string]string {
+	v := f.text(col, false)
+	if v == "" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, part := range strings.Split(v, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue // "a=1;" is fine
+		}
+		key, val, ok := strings.Cut(part, "=")
+		key, val = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(val)
+		switch {
+		case !ok:
+			f.add(col, "%q is not KEY=VALUE (e.g. hazmat=true;temperature=frozen)", strings.TrimSpace(part))
+			return nil
+		case !store.ValidAttributeKey(key):
+			f.add(col, "key %q is not letters a-z, digits and _", key)
+			return nil
+		case val == "":
+			f.add(col, "%s: empty value", key)
+			return nil
+		}
+		if _, dup := out[key]; dup {
+			f.add(col, "%s appears twice", key)
+			return nil
+		}
+		out[key] = val
 	}
 	return out
 }

@@ -83,3 +83,64 @@ func testRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutingOnLineAttributes: a route condition on a line's item
+// attributes sees the product master's attributes of the line's resolved
+// SKU (order.lines[i].attributes).
+func TestRoutingOnLineAttributes(t *testing.T) { forEachDriver(t, testRoutingOnLineAttributes) }
+
+func testRoutingOnLineAttributes(t *testing.T) {
+	routes := `  - {name: hazmat, when: "any(order.lines, .attributes.hazmat == 'true')", to: copies}
+  - {name: default, to: files}`
+	tests := []struct {
+		name   string
+		hazmat string // SCR-002's hazmat attribute; "" for none
+		want   map[string]int
+	}{
+		{"attribute matches", "true", map[string]int{"copies": 1, "outbound": 0}},
+		{"attribute differs", "false", map[string]int{"copies": 0, "outbound": 1}},
+		{"no attribute", "", map[string]int{"copies": 0, "outbound": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{routes: routes})
+			var attrs map[string]string
+			if tt.hazmat != "" {
+				attrs = map[string]string{"hazmat": tt.hazmat, "warehouse": "north"}
+			}
+			err := h.st.Write(h.ctx, func(tx *store.Tx) error {
+				for _, p := range []store.Product{
+					{SKU: "SCR-001", Description: "Wood screws", BaseUnit: "EA"},
+					{SKU: "SCR-002", Description: "Solvent", BaseUnit: "EA", Attributes: attrs},
+				} {
+					if _, err := tx.UpsertProduct(h.ctx, p); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.src.push("a", fixtures.X12850(4711, "PO-HZ", 2))
+			doc := h.documentIn("a", store.DocumentParsed)
+			rec := h.orderOf(doc.ID, order.StatusDelivered)
+			o, err := rec.Order()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Lines[1].SKU != "SCR-002" {
+				t.Fatalf("line 2 SKU = %q, want SCR-002", o.Lines[1].SKU)
+			}
+			for dir, n := range tt.want {
+				files, err := os.ReadDir(filepath.Join(h.dir, dir))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(files) != n {
+					t.Errorf("%s: %d files, want %d", dir, len(files), n)
+				}
+			}
+		})
+	}
+}

@@ -347,6 +347,33 @@ func (p *Pipeline) route(ctx context.Context, tx *store.Tx, _ message.Publisher,
 	return p.routeOrder(ctx, tx, rec, o)
 }
 
+// lineAttributes returns the product master's attributes of each line's
+// (resolved) SKU, by line index, for order.lines[i].attributes in route
+// conditions: nil for a line without a SKU or with an unknown one. One
+// query for all lines.
+func lineAttributes(ctx context.Context, tx *store.Tx, o *order.Order) ([]map[string]string, error) {
+	skus := make([]string, 0, len(o.Lines))
+	for _, l := range o.Lines {
+		if l.SKU != "" {
+			skus = append(skus, l.SKU)
+		}
+	}
+	if len(skus) == 0 {
+		return nil, nil
+	}
+	products, err := tx.Products(ctx, skus)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]string, len(o.Lines))
+	for i, l := range o.Lines {
+		if p, ok := products[l.SKU]; ok && l.SKU != "" {
+			out[i] = p.Attributes
+		}
+	}
+	return out, nil
+}
+
 // routeOrder matches an accepted order against the route table and
 // queues one delivery per backend of the matching routes in the routing
 // outbox, in the route's format (rendered here, once, so every attempt
@@ -358,7 +385,11 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	if err != nil {
 		return fmt.Errorf("route: %w: %w", ErrPermanent, err)
 	}
-	targets, err := targetsOf(cfg, tab, routetable.Input{Order: o, Partner: rec.PartnerID})
+	attrs, err := lineAttributes(ctx, tx, o)
+	if err != nil {
+		return fmt.Errorf("route %s: %w", rec.ID, err)
+	}
+	targets, err := targetsOf(cfg, tab, routetable.Input{Order: o, Partner: rec.PartnerID, LineAttributes: attrs})
 	if err != nil {
 		return fmt.Errorf("route %s: %w", rec.ID, err)
 	}

@@ -89,7 +89,11 @@ type Product struct {
 	BaseUnit    string
 	PackUnits   []PackUnit       // sorted by Unit
 	MinOrderQty *decimal.Decimal // in the base unit; nil: none
-	UpdatedAt   time.Time
+	// Attributes are facts routes decide on (hazmat=true,
+	// temperature=frozen): keys [a-z0-9_]+, values without ';'. nil or
+	// empty: none.
+	Attributes map[string]string
+	UpdatedAt  time.Time
 }
 
 // Factor returns how many base units one unit holds: 1 for the base unit,
@@ -268,6 +272,56 @@ func encodePackUnits(us []PackUnit) string {
 	return strings.Join(parts, ";")
 }
 
+// ValidAttributeKey reports whether k is a product attribute key:
+// one or more of a-z, 0-9 and _.
+func ValidAttributeKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// EncodeAttributes writes product attributes as the products.attributes
+// column holds them: "key=value;key=value" sorted by key ("" for none).
+func EncodeAttributes(m map[string]string) (string, error) {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if !ValidAttributeKey(k) {
+			return "", fmt.Errorf("attribute key %q is not [a-z0-9_]+", k)
+		}
+		if strings.ContainsAny(v, ";\n\r") {
+			return "", fmt.Errorf("attribute %s: value %q contains ';' or a line break", k, v)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ";"), nil
+}
+
+func decodeAttributes(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || !ValidAttributeKey(k) {
+			return nil, fmt.Errorf("attribute %q: not key=value", part)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 func decodePackUnits(s string) ([]PackUnit, error) {
 	if s == "" {
 		return nil, nil
@@ -401,9 +455,13 @@ func (t *Tx) UpsertProduct(ctx context.Context, p Product) (Upsert, error) {
 	if p.MinOrderQty != nil {
 		moq = canonQty(*p.MinOrderQty)
 	}
+	attrs, err := EncodeAttributes(p.Attributes)
+	if err != nil {
+		return 0, fmt.Errorf("upserting product %s: %w: %w", p.SKU, ErrInvalid, err)
+	}
 	u, err := t.upsertRow(ctx, "products", []string{"sku"}, []any{p.SKU},
-		[]string{"gtin", "gtin14", "description", "base_unit", "pack_units", "min_order_qty", "search_sku", "search_description"},
-		[]any{p.GTIN, g14, p.Description, p.BaseUnit, encodePackUnits(p.PackUnits), moq, searchKey(p.SKU), searchKey(p.Description)})
+		[]string{"gtin", "gtin14", "description", "base_unit", "pack_units", "min_order_qty", "attributes", "search_sku", "search_description"},
+		[]any{p.GTIN, g14, p.Description, p.BaseUnit, encodePackUnits(p.PackUnits), moq, attrs, searchKey(p.SKU), searchKey(p.Description)})
 	if err != nil {
 		return 0, fmt.Errorf("upserting product %s: %w", p.SKU, err)
 	}
@@ -625,17 +683,20 @@ func shipTos(ctx context.Context, q querier, customer string) ([]ShipTo, error) 
 	return out, nil
 }
 
-const productColumns = `sku, gtin, description, base_unit, pack_units, min_order_qty, updated_at`
+const productColumns = `sku, gtin, description, base_unit, pack_units, min_order_qty, attributes, updated_at`
 
 func scanProduct(row interface{ Scan(...any) error }) (Product, error) {
 	var p Product
-	var packs, moq string
+	var packs, moq, attrs string
 	var updated int64
-	if err := row.Scan(&p.SKU, &p.GTIN, &p.Description, &p.BaseUnit, &packs, &moq, &updated); err != nil {
+	if err := row.Scan(&p.SKU, &p.GTIN, &p.Description, &p.BaseUnit, &packs, &moq, &attrs, &updated); err != nil {
 		return Product{}, err
 	}
 	var err error
 	if p.PackUnits, err = decodePackUnits(packs); err != nil {
+		return Product{}, fmt.Errorf("product %s: %w", p.SKU, err)
+	}
+	if p.Attributes, err = decodeAttributes(attrs); err != nil {
 		return Product{}, fmt.Errorf("product %s: %w", p.SKU, err)
 	}
 	if p.MinOrderQty, err = parseDecimalColumn(moq, "min_order_qty"); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -270,6 +271,42 @@ func TestProducts(t *testing.T) {
 		})
 		if u != Unchanged {
 			t.Errorf("same product again: got %v, want unchanged", u)
+		}
+		// Attributes round trip (Products, which routing reads, too),
+		// whatever order the map has; a bad key is ErrInvalid.
+		attrs := map[string]string{"temperature": "frozen", "hazmat": "true"}
+		write(t, s, func(tx *Tx) (err error) {
+			u, err = tx.UpsertProduct(ctx, Product{SKU: "FRZ-1", Description: "Frozen peas", BaseUnit: "KG", Attributes: attrs})
+			return err
+		})
+		if u != Inserted {
+			t.Errorf("product with attributes: got %v, want inserted", u)
+		}
+		byKey, err := s.Products(ctx, []string{"FRZ-1", "SCR-100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := byKey["FRZ-1"].Attributes; !maps.Equal(got, attrs) {
+			t.Errorf("attributes: got %v, want %v", got, attrs)
+		}
+		if got := byKey["SCR-100"].Attributes; len(got) != 0 {
+			t.Errorf("attributes of a product without: got %v", got)
+		}
+		write(t, s, func(tx *Tx) (err error) {
+			u, err = tx.UpsertProduct(ctx, Product{SKU: "FRZ-1", Description: "Frozen peas", BaseUnit: "KG", Attributes: map[string]string{"hazmat": "true", "temperature": "frozen"}})
+			return err
+		})
+		if u != Unchanged {
+			t.Errorf("same attributes again: got %v, want unchanged", u)
+		}
+		for _, bad := range []map[string]string{{"Haz": "x"}, {"hazmat": "a;b"}} {
+			err = s.Write(ctx, func(tx *Tx) error {
+				_, err := tx.UpsertProduct(ctx, Product{SKU: "FRZ-1", Description: "Frozen peas", BaseUnit: "KG", Attributes: bad})
+				return err
+			})
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("attributes %v: got %v, want ErrInvalid", bad, err)
+			}
 		}
 		err = s.Write(ctx, func(tx *Tx) error {
 			_, err := tx.UpsertProduct(ctx, Product{SKU: "X", Description: "x", BaseUnit: "EA", GTIN: "12345"})
