@@ -539,4 +539,22 @@ func (g *gateway) uiPost(c *http.Cookie, path string) int {
 	return resp.StatusCode
 }
 
+// uiGet reads a page with the session and returns its body (200 or the
+// test fails).
+func (g *gateway) uiGet(c *http.Cookie, path string) string {
+	g.t.Helper()
+	req, _ := http.NewRequest("GET", g.url(path), nil)
+	req.AddCookie(c)
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		g.t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return string(b)
+}
+
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

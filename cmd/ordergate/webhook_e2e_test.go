@@ -162,24 +162,37 @@ func TestWebhookEndToEnd(t *testing.T) {
 	waitFor(t, time.Minute, "3 failed orders", func() bool { return len(g.orders("status=failed")) == 3 })
 	var dead struct {
 		Deliveries []struct {
+			ID        string `json:"id"`
 			OrderID   string `json:"order_id"`
 			LastError string `json:"last_error"`
 		} `json:"deliveries"`
 	}
 	g.getJSON("/api/v1/dead-letters", &dead)
+	if len(dead.Deliveries) != 3 {
+		t.Fatalf("dead letters %+v, want 3 with their order ids", dead.Deliveries)
+	}
+	// The admin sees them on the dead-letters page too.
+	addUser(t, dir, "root", "admin")
+	admin := g.uiLogin("root")
+	page := g.uiGet(admin, "/admin/dead-letters")
 	args := []string{"reprocess", "--config", "config.yaml", "--comment", "article added"}
 	for _, d := range dead.Deliveries {
 		if !strings.Contains(d.LastError, "422") {
 			t.Errorf("dead letter of %s: %q, want the 422", d.OrderID, d.LastError)
 		}
+		if !strings.Contains(page, `href="/orders/`+d.OrderID+`"`) || !strings.Contains(page, `action="/admin/dead-letters/`+d.ID+`/retry"`) {
+			t.Errorf("the dead-letters page lacks %s of %s", d.ID, d.OrderID)
+		}
 		args = append(args, d.OrderID)
-	}
-	if len(args) != 8 {
-		t.Fatalf("dead letters %+v, want 3 with their order ids", dead.Deliveries)
 	}
 	recv.mu.Lock()
 	recv.refuse = false
 	recv.mu.Unlock()
+	// The first is retried from the page, the others by the CLI.
+	if got := g.uiPost(admin, "/admin/dead-letters/"+dead.Deliveries[0].ID+"/retry"); got != http.StatusOK {
+		t.Fatalf("retry from the page: %d", got)
+	}
+	args = append(args[:5], args[6:]...)
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {

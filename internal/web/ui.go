@@ -188,6 +188,9 @@ func (u *UI) routeTable() []route {
 		{"POST", "/admin/users/{name}/role", areaAdmin, u.adminSetRole},
 		{"POST", "/admin/users/{name}/disabled", areaAdmin, u.adminSetDisabled},
 		{"GET", "/admin/audit", areaAdmin, u.adminAudit},
+		{"GET", "/admin/dead-letters", areaAdmin, u.deadLettersPage},
+		{"POST", "/admin/dead-letters/retry", areaAdmin, u.retryDeadLetters},
+		{"POST", "/admin/dead-letters/{id}/retry", areaAdmin, u.retryDeadLetter},
 	}
 }
 

@@ -31,7 +31,8 @@ type Service struct {
 	orders    map[string]*entry
 	drafts    map[string]*draft
 	channels  []web.ChannelStatus
-	tasks     []web.Task // open tasks (tasks.go)
+	tasks     []web.Task       // open tasks (tasks.go)
+	dead      []web.DeadLetter // dead letters (deadletters.go)
 	// Submitted records the orders handed to SubmitPhoneOrder, in order.
 	Submitted []*order.Order
 }
