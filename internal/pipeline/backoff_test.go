@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,49 +52,6 @@ func (c *scaledClock) Now() time.Time {
 	return c.base.Add(time.Duration(int64(time.Since(c.base)) * c.factor))
 }
 
-// outageReceiver is a webhook receiver that is down (503) until a time of
-// the compressed clock, and flaky otherwise: 30% 500s, 10% answers past
-// the client's timeout. It records each request's Idempotency-Key per
-// order.
-type outageReceiver struct {
-	clock *scaledClock
-	mu    sync.Mutex
-	rng   *rand.Rand
-	until time.Time // down before this
-	calm  bool      // no random failures
-	keys  map[string]map[string]int
-	taken map[string]bool
-}
-
-func (f *outageReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	key := r.Header.Get("Idempotency-Key")
-	id, _, _ := strings.Cut(key, ".r")
-	f.mu.Lock()
-	if f.keys[id] == nil {
-		f.keys[id] = map[string]int{}
-	}
-	f.keys[id][key]++
-	down, calm, roll := f.clock.Now().Before(f.until), f.calm, f.rng.Float64()
-	f.mu.Unlock()
-	switch {
-	case down:
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-		return
-	case calm:
-	case roll < 0.3:
-		http.Error(w, "boom", http.StatusInternalServerError)
-		return
-	case roll < 0.4:
-		time.Sleep(300 * time.Millisecond) // past the client's timeout
-		return
-	}
-	f.mu.Lock()
-	f.taken[key] = true
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"id":"wms-%s"}`, id)
-}
-
 // TestWebhookOutageCompressedClock: the delivery worker runs on a clock
 // 100 times as fast as the wall clock, with the backend's backoff 1 s
 // to 4 s (the jitter's spread is TestBackoffDelay's). The receiver is
@@ -110,7 +64,7 @@ func (f *outageReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // back, they are delivered.
 func TestWebhookOutageCompressedClock(t *testing.T) {
 	clock := &scaledClock{base: time.Now(), factor: 100}
-	recv := &outageReceiver{clock: clock, rng: rand.New(rand.NewPCG(3, 4)), until: clock.Now().Add(10 * time.Minute),
+	recv := &flakyReceiver{clock: clock, rng: rand.New(rand.NewPCG(3, 4)), until: clock.Now().Add(10 * time.Minute),
 		keys: map[string]map[string]int{}, taken: map[string]bool{}}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
@@ -196,8 +150,9 @@ func TestWebhookOutageCompressedClock(t *testing.T) {
 		}
 	}
 	recv.mu.Lock()
-	recv.until, recv.calm = time.Time{}, true
+	recv.until = time.Time{}
 	recv.mu.Unlock()
+	recv.calm.Store(true)
 	for _, r := range h2.p.Reprocess(h2.ctx, dead, pipeline.ReprocessOptions{Actor: "tester"}) {
 		if r.Error != "" {
 			t.Errorf("reprocess %s: %s", r.ID, r.Error)

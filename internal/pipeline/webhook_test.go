@@ -20,12 +20,15 @@ import (
 
 // flakyReceiver is a webhook receiver that fails like a real one: 30% of
 // the requests get a 500, 10% hang past the client's timeout, and while
-// down every request fails. It records the Idempotency-Key of each
+// down every request fails: while down is set, or until the time until
+// of clock when clock is set. It records the Idempotency-Key of each
 // request per order and dedupes on it.
 type flakyReceiver struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	down     atomic.Bool
+	clock    *scaledClock // with until (under mu): down before until
+	until    time.Time
 	calm     atomic.Bool               // no random failures (a receiver back from its outage)
 	keys     map[string]map[string]int // order id -> idempotency keys seen -> times
 	taken    map[string]bool           // idempotency keys taken (2xx)
@@ -42,9 +45,10 @@ func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.keys[id][key]++
 	roll := f.rng.Float64()
+	downUntil := f.clock != nil && f.clock.Now().Before(f.until)
 	f.mu.Unlock()
 	switch {
-	case f.down.Load():
+	case f.down.Load() || downUntil:
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	case f.calm.Load():
