@@ -1,12 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ordergate/ordergate/internal/httpapi"
@@ -19,25 +16,7 @@ import (
 // per address), not global.
 func TestApproversThrottleFailures(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "og.yaml")
-	cfg := fmt.Sprintf(`store: {dsn: %[1]s/og.db, archive_dir: %[1]s/archive}
-log: {level: error}
-channels:
-  - {name: inbox, type: dir, path: %[1]s/inbox}
-routes:
-  - {name: default, to: out}
-backends:
-  - {name: out, type: filedrop, dir: %[1]s/out}
-`, dir)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tools, err := OpenTools(ctx, cfgPath, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tools.Close(ctx)
+	tools := openTestTools(t)
 	hash, err := web.HashPassword("right horse battery")
 	if err != nil {
 		t.Fatal(err)

@@ -19,25 +19,7 @@ import (
 // document as EDI.
 func TestReplayCapturedOrder(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "og.yaml")
-	cfg := fmt.Sprintf(`store: {dsn: %[1]s/og.db, archive_dir: %[1]s/archive}
-log: {level: error}
-channels:
-  - {name: inbox, type: dir, path: %[1]s/inbox}
-routes:
-  - {name: default, to: out}
-backends:
-  - {name: out, type: filedrop, dir: %[1]s/out}
-`, dir)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tools, err := OpenTools(ctx, cfgPath, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tools.Close(ctx)
+	tools := openTestTools(t)
 
 	raw := []byte("From: einkauf@baumarkt-nord.example\r\nSubject: Bestellung 4711\r\n\r\nBitte 10 Schrauben SCR-100 liefern.\r\n")
 	h, n, err := tools.Store.Archive().Put(ctx, bytes.NewReader(raw))
@@ -67,4 +49,31 @@ backends:
 	if len(got.Order.Lines) != 1 || got.Order.Lines[0].Quantity.String() != "18" || got.Order.PONumber != "4711" {
 		t.Errorf("replayed order = %+v, want the reviewed one (18 of SCR-100)", got.Order)
 	}
+}
+
+// openTestTools opens the tools (store, archive) of a minimal
+// configuration in a temp dir, closed when the test ends.
+func openTestTools(t *testing.T) *Tools {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "og.yaml")
+	cfg := fmt.Sprintf(`store: {dsn: %[1]s/og.db, archive_dir: %[1]s/archive}
+log: {level: error}
+channels:
+  - {name: inbox, type: dir, path: %[1]s/inbox}
+routes:
+  - {name: default, to: out}
+backends:
+  - {name: out, type: filedrop, dir: %[1]s/out}
+`, dir)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tools, err := OpenTools(ctx, cfgPath, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tools.Close(ctx) })
+	return tools
 }
