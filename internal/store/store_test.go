@@ -625,7 +625,13 @@ func TestApproversKeepTheirRoleAcrossMigration11(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if _, err := s.migrate(ctx); err != nil {
+		ms, err := loadMigrations(migrationFiles, migrationDir(drv.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Up to 0011 only: the later ones are applied already (their
+		// records are gone, their changes not).
+		if _, err := s.applyMigrations(ctx, ms[:11]); err != nil {
 			t.Fatalf("migrating again: %v", err)
 		}
 		for name, want := range map[string][]string{"anna": {"approver"}, "dora": nil} {
