@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/flate"
-	binenc "encoding/binary"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,56 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/testenv/dovecot"
 )
-
-// pdfBomb is a one-page PDF showing a 40000 x 40000 1-bit image whose
-// 200 MB of zeros inflate from about 200 KB (the deflate output of a
-// megabyte of zeros after zeros is the same every time: it is repeated).
-func pdfBomb() []byte {
-	const w, h = 40000, 40000
-	n := int64(w/8) * h
-	zeros := make([]byte, 1<<20)
-	var buf bytes.Buffer
-	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	z := []byte{0x78, 0x01}
-	var again []byte
-	for i := int64(0); i < n>>20; i++ {
-		if i < 2 {
-			fw.Write(zeros)
-			fw.Flush()
-			again = bytes.Clone(buf.Bytes())
-			buf.Reset()
-		}
-		z = append(z, again...)
-	}
-	fw.Write(zeros[:n%(1<<20)])
-	fw.Close()
-	z = append(z, buf.Bytes()...)
-	z = binenc.BigEndian.AppendUint32(z, uint32(n%65521)<<16|1)
-	content := "q 595 0 0 842 0 0 cm /Im1 Do Q"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream", w, h, len(z), z),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
-}
 
 // TestHostileMailsEndToEnd: a 50 MB mail, a mail of 10,000 MIME parts, a
 // fax whose PDF is a decompression bomb and a fax whose PDF is broken
@@ -100,7 +51,7 @@ func TestHostileMailsEndToEnd(t *testing.T) {
 	mails := map[string][]byte{
 		"huge":   huge.Bytes(),
 		"parts":  []byte(parts.String()),
-		"bomb":   attachmentMail("gateway@fax.example.com", "Fax from +49 40 1234560", "bomb.pdf", "application/pdf", pdfBomb()),
+		"bomb":   attachmentMail("gateway@fax.example.com", "Fax from +49 40 1234560", "bomb.pdf", "application/pdf", fixtures.ImageBombPDF(40000, 40000)),
 		"broken": attachmentMail("gateway@fax.example.com", "Fax from +49 40 1234561", "broken.pdf", "application/pdf", []byte("%PDF-1.4\n1 0 obj << /Type /Catalog")),
 	}
 	g := start(t, dir, port, "OG_TEST_IMAP_PASSWORD="+dv.Password)

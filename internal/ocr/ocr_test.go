@@ -2,12 +2,11 @@ package ocr
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/zlib"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ordergate/ordergate/internal/fixtures"
 	"io"
 	"os/exec"
 	"strings"
@@ -39,20 +38,7 @@ func minimalPDF(pages []string, content []byte, compress bool) []byte {
 	for _, p := range pages {
 		objs = append(objs, "<< /Type /Page /Parent 2 0 R /Contents 3 0 R "+p+" >>")
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
+	return fixtures.PDF(objs)
 }
 
 func needTools(t *testing.T) {
@@ -95,66 +81,6 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
-// imageBomb is a PDF with one A4 page showing a w x h 1-bit image whose
-// all-zero data inflates from a few hundred kilobytes.
-func imageBomb(w, h int) []byte {
-	z := zeroStream(int64((w+7)/8) * int64(h))
-	content := "q 595 0 0 842 0 0 cm /Im1 Do Q"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream",
-			w, h, len(z), z),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
-}
-
-// zeroStream is a zlib stream of n zero bytes, made without compressing
-// them all: after a megabyte of zeros the deflate output of the next
-// megabyte is the same whatever came before, so it is repeated.
-func zeroStream(n int64) []byte {
-	const chunk = 1 << 20
-	zeros := make([]byte, chunk)
-	var buf bytes.Buffer
-	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-	out := []byte{0x78, 0x01}
-	left := n
-	var again []byte
-	for i := 0; left >= chunk; i++ {
-		if i >= 2 {
-			out = append(out, again...)
-		} else {
-			fw.Write(zeros)
-			fw.Flush()
-			again = bytes.Clone(buf.Bytes())
-			out = append(out, again...)
-			buf.Reset()
-		}
-		left -= chunk
-	}
-	fw.Write(zeros[:left])
-	fw.Close()
-	out = append(out, buf.Bytes()...)
-	// Adler-32 of n zeros: a stays 1, b adds 1 per byte.
-	b := uint32(n % 65521)
-	return binary.BigEndian.AppendUint32(out, b<<16|1)
-}
-
 func mustZlib(b []byte) io.Reader {
 	r, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -170,11 +96,11 @@ func mustZlib(b []byte) io.Reader {
 // ErrLimit, fast.
 func TestDecompressionBombHitsTheLimit(t *testing.T) {
 	needTools(t)
-	z, err := io.ReadAll(mustZlib(zeroStream(3<<20 + 5)))
+	z, err := io.ReadAll(mustZlib(fixtures.ZeroStream(3<<20 + 5)))
 	if err != nil || len(z) != 3<<20+5 || bytes.ContainsFunc(z, func(r rune) bool { return r != 0 }) {
-		t.Fatalf("zeroStream inflates to %d bytes, %v", len(z), err)
+		t.Fatalf("ZeroStream inflates to %d bytes, %v", len(z), err)
 	}
-	bomb := imageBomb(40000, 40000)
+	bomb := fixtures.ImageBombPDF(40000, 40000)
 	if len(bomb) > 1<<20 {
 		t.Fatalf("the bomb is %d bytes; it should be small", len(bomb))
 	}
