@@ -45,6 +45,25 @@ func TestMain(m *testing.M) {
 // gatewayConfig is the config the end-to-end tests run: the inbox channel
 // of the example, one partner for the fixtures' senders, a filedrop
 // backend.
+// backendTestHead starts the configs of the delivery backends' tests
+// (webhook, NATS, RabbitMQ, reroute): the store, the API on port %d, the
+// demo partner and a folder inbox polled every 10 ms; each test adds its
+// routes and backends.
+const backendTestHead = `
+store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
+http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
+log: {level: info}
+partners:
+  - id: baumarkt-nord
+    customer_id: C-1001
+    match:
+      x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
+      edifact: [{qualifier: "14", id: "4012345000009"}]
+    acks: {functional: "997", contrl: always}
+channels:
+  - {name: inbox, type: dir, path: ./inbox, done_dir: ./inbox/done, error_dir: ./inbox/error, outbox: ./outbox, poll: 10ms, min_age: 0s}
+`
+
 const gatewayConfig = `
 store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
 http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}

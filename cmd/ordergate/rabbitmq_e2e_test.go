@@ -15,20 +15,7 @@ import (
 
 // rabbitConfig routes every order to a durable queue on the test's
 // RabbitMQ.
-const rabbitConfig = `
-store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
-http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
-log: {level: info}
-partners:
-  - id: baumarkt-nord
-    customer_id: C-1001
-    match:
-      x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
-      edifact: [{qualifier: "14", id: "4012345000009"}]
-    acks: {functional: "997", contrl: always}
-channels:
-  - {name: inbox, type: dir, path: ./inbox, done_dir: ./inbox/done, error_dir: ./inbox/error, outbox: ./outbox, poll: 10ms, min_age: 0s}
-routes:
+const rabbitConfig = backendTestHead + `routes:
   - {name: default, to: [broker]}
 backends:
   - {name: broker, type: rabbitmq, url_env: OG_RABBITMQ_URL, queue: e2e-orders, initial_backoff: 50ms, max_backoff: 500ms}

@@ -13,20 +13,7 @@ import (
 // rerouteConfig routes every order to a backend that cannot deliver (a
 // webhook to a port nobody listens on) with one attempt, so orders end as
 // dead letters.
-const rerouteConfig = `
-store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
-http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
-log: {level: info}
-partners:
-  - id: baumarkt-nord
-    customer_id: C-1001
-    match:
-      x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
-      edifact: [{qualifier: "14", id: "4012345000009"}]
-    acks: {functional: "997", contrl: always}
-channels:
-  - {name: inbox, type: dir, path: ./inbox, done_dir: ./inbox/done, error_dir: ./inbox/error, outbox: ./outbox, poll: 10ms, min_age: 0s}
-routes:
+const rerouteConfig = backendTestHead + `routes:
   - {name: default, to: [%s]}
 backends:
   - {name: broken, type: webhook, url: "http://127.0.0.1:%d/orders", max_attempts: 1}

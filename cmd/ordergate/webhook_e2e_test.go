@@ -20,20 +20,7 @@ import (
 
 // webhookConfig routes every order to a signed webhook; the secret comes
 // from OG_WMS_SECRET.
-const webhookConfig = `
-store: {dsn: ./data/ordergate.db, archive_dir: ./data/archive}
-http: {listen: "127.0.0.1:%d", admin_token_env: OG_TEST_TOKEN}
-log: {level: info}
-partners:
-  - id: baumarkt-nord
-    customer_id: C-1001
-    match:
-      x12: [{qualifier: ZZ, id: BAUMARKTNORD}]
-      edifact: [{qualifier: "14", id: "4012345000009"}]
-    acks: {functional: "997", contrl: always}
-channels:
-  - {name: inbox, type: dir, path: ./inbox, done_dir: ./inbox/done, error_dir: ./inbox/error, outbox: ./outbox, poll: 10ms, min_age: 0s}
-routes:
+const webhookConfig = backendTestHead + `routes:
   - {name: default, to: [wms]}
 backends:
   - {name: wms, type: webhook, url: "%s/orders", secret_env: OG_WMS_SECRET, timeout: 5s, initial_backoff: 10ms, max_backoff: 50ms}
