@@ -55,6 +55,9 @@ type SQLiteQueue struct {
 // wait for the write lock (sqliteq's default when zero); poll and batch
 // configure the subscribers (sqliteq's defaults when zero).
 //
+// A stage looks for new messages in the read pool and takes the write
+// lock only when there are some (sqliteq.Config.Peek).
+//
 // While intake is busy (an intake commit asked for the write lock in the
 // last second), the stages take at most busyBatch messages per
 // transaction: a stage holds the lock for its whole batch, and an API
@@ -69,7 +72,7 @@ func NewSQLiteQueue(st *store.Store, lockTimeout, poll time.Duration, batch int,
 	return &SQLiteQueue{
 		w:      sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, lockTimeout),
 		db:     st.DB(),
-		cfg:    sqliteq.Config{PollInterval: poll, BatchSize: batch, BatchLimit: limit},
+		cfg:    sqliteq.Config{PollInterval: poll, BatchSize: batch, BatchLimit: limit, Peek: st.ReadDB()},
 		logger: WatermillLogger(logger),
 	}
 }

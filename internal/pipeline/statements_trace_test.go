@@ -27,6 +27,9 @@ type statementCounter struct {
 	stmts  map[string]int       // statement -> count
 	kinds  map[string]int       // first statement -> statements in such transactions
 	writes int                  // statements in write transactions, BEGIN and COMMIT included
+	nanos  map[string]int64     // statement -> SQLite's run time, every statement
+	runs   map[string]int       // statement -> runs, every statement
+	sqlOf  map[uintptr]string   // statement handle -> its SQL, from its last TraceStmt
 }
 
 var (
@@ -38,19 +41,27 @@ func (c *statementCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stmts, c.kinds, c.writes = map[string]int{}, map[string]int{}, 0
+	c.nanos, c.runs, c.sqlOf = map[string]int64{}, map[string]int{}, map[uintptr]string{}
 }
 
 func (c *statementCounter) trace(info sqlite3.TraceInfo) int {
-	if info.EventCode != sqlite3.TraceStmt || strings.HasPrefix(info.StmtOrTrigger, "--") {
+	if info.EventCode != sqlite3.TraceStmt && info.EventCode != sqlite3.TraceProfile || strings.HasPrefix(info.StmtOrTrigger, "--") {
 		return 0
 	}
 	s := sqlWords.ReplaceAllString(strings.TrimSpace(info.StmtOrTrigger), " ")
 	s = sqlSavepoints.ReplaceAllString(s, "${1}N")
 	if len(s) > 100 {
-		s = s[:100] + "..."
+		s = s[:60] + "..." + s[len(s)-90:]
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if info.EventCode == sqlite3.TraceProfile {
+		s = c.sqlOf[info.StmtHandle]
+		c.nanos[s] += info.RunTimeNanosec
+		c.runs[s]++
+		return 0
+	}
+	c.sqlOf[info.StmtHandle] = s
 	upper := strings.ToUpper(s)
 	switch {
 	case strings.HasPrefix(upper, "BEGIN"):
@@ -98,6 +109,18 @@ func (c *statementCounter) report(t *testing.T, orders int) {
 	t.Logf("statements per order by kind of write transaction (its first statement):%s", lines(c.kinds))
 	t.Logf("statements per order in write transactions:%s", lines(c.stmts))
 	t.Logf("%d orders: %d statements in write transactions, BEGIN and COMMIT included: %.1f per order", orders, c.writes, float64(c.writes)/float64(orders))
+	keys := make([]string, 0, len(c.nanos))
+	var total int64
+	for k, v := range c.nanos {
+		keys = append(keys, k)
+		total += v
+	}
+	sort.Slice(keys, func(i, j int) bool { return c.nanos[keys[i]] > c.nanos[keys[j]] })
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n\t%8.1f µs %6.2f runs  %s", float64(c.nanos[k])/1e3/float64(orders), float64(c.runs[k])/float64(orders), k)
+	}
+	t.Logf("SQLite's run time per order by statement (every statement), %.1f µs in all:%s", float64(total)/1e3/float64(orders), b.String())
 }
 
 // TestStatementsPerOrder reports the statements SQLite runs per 30-line
@@ -115,13 +138,13 @@ func TestStatementsPerOrder(t *testing.T) {
 	c := &statementCounter{open: map[uintptr][]string{}}
 	c.reset()
 	drv.ConnectHook = func(conn *sqlite3.SQLiteConn) error {
-		return conn.SetTrace(&sqlite3.TraceConfig{Callback: c.trace, EventMask: sqlite3.TraceStmt})
+		return conn.SetTrace(&sqlite3.TraceConfig{Callback: c.trace, EventMask: sqlite3.TraceStmt | sqlite3.TraceProfile})
 	}
 	defer func() { drv.ConnectHook = nil }()
 
 	t.Run("sqlite", func(t *testing.T) {
 		h := newHarness(t, harnessOptions{})
-		const n = 50
+		const n = 300
 		c.reset()
 		for i := range n {
 			h.src.push(fmt.Sprintf("f%03d", i), fixtures.X12850(1000+i, fmt.Sprintf("PO-%04d", i), 30))

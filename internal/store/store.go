@@ -332,6 +332,11 @@ func escapePath(p string) string {
 // idempotent inserts to see rows committed concurrently.
 func (s *Store) DB() *sql.DB { return s.writer }
 
+// ReadDB returns the read pool: on SQLite query-only connections that
+// never wait for the write lock (WAL readers see the last commit); on
+// PostgreSQL the one pool.
+func (s *Store) ReadDB() *sql.DB { return s.reader }
+
 // Archive returns the raw-content archive: the file archive in ArchiveDir,
 // or, with ArchiveInDB, the database's. Put content there before
 // committing the row that refers to it, or, where ArchiveInTx says so,

@@ -70,6 +70,10 @@
 //     transaction instead of waiting.
 //   - Subscribing takes the lock only to create missing tables or register
 //     a new consumer group, never while tables and group exist.
+//   - Polling takes it for each poll's transaction, found or not, unless
+//     Config.Peek names a read-only handle (the read pool): then a poll
+//     looks there first and takes the lock only when the topic has
+//     something for the group, so idle topics do not queue other writers.
 //
 // # Deliveries, nacks and stops
 //

@@ -19,6 +19,13 @@ const writerDSN = "?_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_busy_
 // Writer and the *sql.DB (for reads in assertions).
 func openDB(t testing.TB) (*sqliteq.Writer, *sql.DB) {
 	t.Helper()
+	_, w, db := openDBAt(t)
+	return w, db
+}
+
+// openDBAt is openDB that also returns the database file's path.
+func openDBAt(t testing.TB) (string, *sqliteq.Writer, *sql.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "queue.db")
 	db, err := sql.Open("sqlite3", "file:"+path+writerDSN)
 	if err != nil {
@@ -28,7 +35,7 @@ func openDB(t testing.TB) (*sqliteq.Writer, *sql.DB) {
 	if err := db.Ping(); err != nil {
 		t.Fatalf("pinging %s: %v", path, err)
 	}
-	return sqliteq.NewWriter(db, 0), db
+	return path, sqliteq.NewWriter(db, 0), db
 }
 
 func initTopics(t testing.TB, w *sqliteq.Writer, topics ...string) {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -514,5 +516,70 @@ func TestLargePublish(t *testing.T) {
 	}
 	if last != "11999" {
 		t.Errorf("last payload = %s, want 11999 (order kept)", last)
+	}
+}
+
+// TestPeekKeepsIdlePollsOffTheLock: with Config.Peek, a subscriber whose
+// topic has nothing for its group does not take the write lock to find
+// that out, and still receives (and acks, once) what is published later.
+// Without a peek every poll takes the lock.
+func TestPeekKeepsIdlePollsOffTheLock(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		peek      bool
+		idleLocks func(n int64) bool
+		want      string
+	}{
+		{"peek", true, func(n int64) bool { return n == 0 }, "no lock"},
+		{"no peek", false, func(n int64) bool { return n >= 1 }, "some"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, _, db := openDBAt(t)
+			var taken atomic.Int64
+			var mu sync.Mutex
+			w := sqliteq.NewWriterWithLock(db, func(ctx context.Context) (func(), error) {
+				mu.Lock()
+				taken.Add(1)
+				return mu.Unlock, nil
+			}, 0)
+			initTopics(t, w, "t")
+			cfg := sqliteq.Config{ConsumerGroup: "g", PollInterval: time.Millisecond}
+			if tc.peek {
+				// Another pool, as the store's read pool is.
+				reader, err := sql.Open("sqlite3", "file:"+path+"?_query_only=1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { reader.Close() })
+				cfg.Peek = reader
+			}
+			sub := newSubscriber(t, w, cfg)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := sub.Subscribe(ctx, "t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := taken.Load() // Subscribe registers the group under the lock
+			time.Sleep(50 * time.Millisecond)
+			if idle := taken.Load() - start; !tc.idleLocks(idle) {
+				t.Errorf("an idle topic took the write lock %d times in 50 polls, want %s", idle, tc.want)
+			}
+			publish(t, newPublisher(t, w), "t", "a", "b")
+			for _, want := range []string{"a", "b"} {
+				m := receive(t, ch)
+				if string(m.Payload) != want {
+					t.Fatalf("received %q, want %q", m.Payload, want)
+				}
+				m.Ack()
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for depth(t, db, "t", "g") != 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the acks were not committed within 30s")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
 	}
 }

@@ -62,6 +62,16 @@ type Config struct {
 	// InitializeSchema creates the topic's tables on Subscribe. Prefer
 	// InitializeSchema at start-up.
 	InitializeSchema bool
+
+	// Peek, when set, is a read-only handle on the same database that
+	// does not wait for the write lock (best the read pool of a WAL
+	// database). Before each poll's transaction the subscriber looks there
+	// whether the topic has a message the group has not acked, and takes
+	// the write lock only when it has: an idle topic then costs a read
+	// per PollInterval instead of a write transaction, which every other
+	// writer would queue behind. A message committed just after the look
+	// is found at the next poll.
+	Peek Queryer
 }
 
 func (c *Config) setDefaults() {
@@ -120,7 +130,7 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 	ackDeadline := cfg.AckDeadline
 	stopCtx, stop := context.WithCancel(context.Background())
 	inner, err := wsql.NewSubscriber(
-		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx},
+		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx, peek: cfg.Peek},
 		wsql.SubscriberConfig{
 			ConsumerGroup:  cfg.ConsumerGroup,
 			AckDeadline:    &ackDeadline,
@@ -161,7 +171,9 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err := registerGroup(ctx, s.w, topic, s.cfg.ConsumerGroup); err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", topic, err)
 	}
-	in, err := s.inner.Subscribe(ctx, topic)
+	// The poll transactions are begun with (a context derived from) this
+	// one: it names the topic for the beginner's peek.
+	in, err := s.inner.Subscribe(context.WithValue(ctx, topicKey{}, topic), topic)
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", topic, err)
 	}
@@ -259,6 +271,8 @@ func (b backoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err err
 		return b.poll
 	case err == nil:
 		return 0
+	case errors.Is(err, errNothingNew):
+		return b.poll
 	case errors.Is(err, ErrLockTimeout):
 		logger.Info("Write lock busy, querying again", watermill.LogFields{"err": err.Error()})
 		return 0

@@ -190,11 +190,33 @@ type beginner struct {
 	group string
 	grace time.Duration
 	stop  context.Context // done on the subscriber's Close: stop waiting for the lock
+	peek  Queryer         // Config.Peek; nil: every poll takes the lock
+}
+
+// topicKey is the context key naming a subscription's topic (Subscribe
+// puts it in the context its poll transactions are begun with).
+type topicKey struct{}
+
+// errNothingNew is BeginTx's answer to a poll when the peek found no
+// message to read: no transaction, wait PollInterval.
+var errNothingNew = errors.New("no message to read")
+
+// hasNew reports whether topic has a message group has not acked, as the
+// peek handle sees it; true when it cannot tell (an error: the poll's
+// transaction will find out).
+func (b beginner) hasNew(ctx context.Context, topic string) bool {
+	var one int
+	err := b.peek.QueryRowContext(ctx, `SELECT 1 FROM `+MessagesTable(topic)+` WHERE "offset" >
+	COALESCE((SELECT offset_acked FROM `+OffsetsTable(topic)+` WHERE consumer_group = ?), 0) LIMIT 1`, b.group).Scan(&one)
+	return !errors.Is(err, sql.ErrNoRows)
 }
 
 var _ wsql.Beginner = beginner{}
 
 func (b beginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if topic, ok := ctx.Value(topicKey{}).(string); ok && b.peek != nil && !b.hasNew(ctx, topic) {
+		return nil, errNothingNew
+	}
 	// The batch's transaction must outlive the subscription's context: a
 	// router cancels it on Close, and database/sql would then roll the batch
 	// back under a running handler. watermill-sql always ends it itself.
