@@ -246,6 +246,9 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil || rec == nil {
 		return err
 	}
+	// Normalize, decide and route each write the order's row: the store
+	// writes the last of them only, once, at the flush below.
+	tx.DeferOrderWrites(rec.ID)
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
 	// The order intake stored, when it did so in this process; else as
@@ -301,7 +304,10 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	return p.decideOrder(ctx, tx, reads, &updated, stored, sh)
+	if err := p.decideOrder(ctx, tx, reads, &updated, stored, sh); err != nil {
+		return err
+	}
+	return tx.FlushOrderWrites(ctx)
 }
 
 // normalizedData is the data of a "normalized" event (the keys in the

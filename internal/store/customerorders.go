@@ -22,6 +22,9 @@ type PriorOrder struct {
 // number, except the order except, oldest first: the candidates for the
 // business layer of duplicate detection (the same PO through any channel).
 func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string) ([]PriorOrder, error) {
+	if err := t.flushOrdersExcept(ctx, except); err != nil {
+		return nil, err
+	}
 	if customer == "" || po == "" {
 		return nil, nil
 	}
@@ -46,6 +49,9 @@ func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string
 // CustomerHasOtherOrders reports whether the customer has an order other
 // than except that was not rejected (customer.first_order of the rules).
 func (t *Tx) CustomerHasOtherOrders(ctx context.Context, customer, except string) (bool, error) {
+	if err := t.flushOrdersExcept(ctx, except); err != nil {
+		return false, err
+	}
 	var n int
 	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM orders
 		WHERE customer_id = ? AND id <> ? AND status <> ? LIMIT 1) AS other`, customer, except, order.StatusRejected).Scan(&n)
@@ -61,6 +67,9 @@ func (t *Tx) CustomerHasOtherOrders(ctx context.Context, customer, except string
 // of the credit exposure that the open balance (as of since) does not
 // include yet.
 func (t *Tx) OpenOrderTotals(ctx context.Context, customer string, since time.Time, except string) (totals, currencies []string, err error) {
+	if err := t.flushOrdersExcept(ctx, except); err != nil {
+		return nil, nil, err
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT total, currency FROM orders
 		WHERE customer_id = ? AND created_at >= ? AND id <> ? AND status IN (?, ?, ?)`,
 		customer, nanos(since), except, order.StatusAccepted, order.StatusRouted, order.StatusDelivered)

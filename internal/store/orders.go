@@ -154,6 +154,9 @@ func deriveOrder(id string, o *order.Order) (orderFields, error) {
 // on (DocumentID, MessageIndex): when that order exists it returns the
 // stored row and created=false, changing nothing.
 func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, created bool, err error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return OrderRecord{}, false, err
+	}
 	if in.DocumentID == "" || in.MessageIndex < 0 {
 		return OrderRecord{}, false, fmt.Errorf("inserting order: %w: document id and message index are required", ErrInvalid)
 	}
@@ -209,6 +212,12 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 	if u.Read != nil && (u.Read.ID != u.ID || u.Read.Revision != u.Revision) {
 		return OrderRecord{}, fmt.Errorf("updating order %s: %w: the record read is %s at revision %d, not revision %d",
 			u.ID, ErrInvalid, u.Read.ID, u.Read.Revision, u.Revision)
+	}
+	if t.deferID == u.ID && u.Read != nil && (t.held == nil || t.held.rec.ID == u.ID) {
+		return t.holdUpdate(u)
+	}
+	if err := t.flushOrders(ctx); err != nil {
+		return OrderRecord{}, err
 	}
 	f, err := deriveOrder(u.ID, u.Order)
 	if err != nil {
@@ -279,6 +288,9 @@ func getOrder(ctx context.Context, q querier, id string) (OrderRecord, error) {
 
 // GetOrder returns the order with id, or ErrNotFound.
 func (t *Tx) GetOrder(ctx context.Context, id string) (OrderRecord, error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return OrderRecord{}, err
+	}
 	return getOrder(ctx, t.tx, id)
 }
 
@@ -312,6 +324,9 @@ func ordersOfDocument(ctx context.Context, q querier, docID string) ([]OrderReco
 // OrdersOfDocument returns the orders extracted from a document, by
 // message index.
 func (t *Tx) OrdersOfDocument(ctx context.Context, docID string) ([]OrderRecord, error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return nil, err
+	}
 	return ordersOfDocument(ctx, t.tx, docID)
 }
 
@@ -399,6 +414,9 @@ func listOrders(ctx context.Context, q querier, f OrderFilter, cursor string, li
 // (created_at, id), starting after cursor ("" for the first page). limit
 // is capped at MaxPageSize (DefaultPageSize when 0).
 func (t *Tx) ListOrders(ctx context.Context, f OrderFilter, cursor string, limit int) (OrderPage, error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return OrderPage{}, err
+	}
 	return listOrders(ctx, t.tx, f, cursor, limit)
 }
 
@@ -419,6 +437,9 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter, cursor string, li
 // patched here, re-encoded as InsertOrder encodes it, since jsonb would
 // reorder its keys.
 func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return OrderRecord{}, err
+	}
 	if t.s.driver == DriverPostgres {
 		return t.setOrderStatusPG(ctx, id, revision, status)
 	}
@@ -441,6 +462,14 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 // SetOrderStatusRevision is SetOrderStatus for a caller that needs only
 // the order's new revision: on SQLite the row is not read back.
 func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
+	if t.deferID == id {
+		if rev, ok, err := t.holdStatus(id, revision, status); ok {
+			return rev, err
+		}
+	}
+	if err := t.flushOrders(ctx); err != nil {
+		return 0, err
+	}
 	if t.s.driver == DriverPostgres {
 		rec, err := t.setOrderStatusPG(ctx, id, revision, status)
 		return rec.Revision, err

@@ -538,6 +538,9 @@ type Tx struct {
 	raw *sql.Tx
 	tx  querier
 	s   *Store
+
+	deferID string     // DeferOrderWrites: the order whose row writes are held back
+	held    *heldOrder // those writes, until flushOrders
 }
 
 // WrapTx returns the repository methods over a transaction the caller owns

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// heldOrder is an order row whose writes a Tx holds back (DeferOrderWrites):
+// the record as those writes leave it.
+type heldOrder struct {
+	base        int64       // the revision the row has in the database
+	rec         OrderRecord // the record after the held writes (rec.Revision is the last)
+	poDate      string      // rec's dates as the row stores them
+	delivery    string
+	contentHash string // "" leaves the column as it is
+}
+
+// DeferOrderWrites makes t hold back its writes of order id's row: an
+// UpdateOrder with a Read record and the SetOrderStatusRevision calls after
+// it change the record in memory only, revision by revision as they would
+// in the row, and FlushOrderWrites writes the result as one UPDATE
+// (checking that the row is still at the revision the first write saw).
+// A stage that changes one order several times in a transaction
+// (normalize, decide and route on the automatic path) writes its large
+// row once instead of three times.
+//
+// Every other method of t that reads or writes the orders table first
+// writes what is held (unless it leaves that order out, as the queries
+// of a customer's other orders do), so t always reads what it wrote. The caller must
+// call FlushOrderWrites before the transaction commits; a Tx rolled back
+// (or a savepoint released without the flush) loses the held writes with
+// it. A conflict the held writes would have met is reported by the flush.
+func (t *Tx) DeferOrderWrites(id string) {
+	t.deferID = id
+}
+
+// FlushOrderWrites writes the order row DeferOrderWrites held back, if
+// any, and stops holding writes back.
+func (t *Tx) FlushOrderWrites(ctx context.Context) error {
+	err := t.flushOrders(ctx)
+	t.deferID = ""
+	return err
+}
+
+// flushOrders writes the held order row, if any. Every method that reads
+// or writes the orders table calls it first.
+func (t *Tx) flushOrders(ctx context.Context) error {
+	h := t.held
+	if h == nil {
+		return nil
+	}
+	t.held = nil
+	r := h.rec
+	query := `UPDATE orders SET revision = ?, status = ?, channel = ?, partner_id = ?,
+		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
+		updated_at = ?, canonical = ?`
+	args := []any{r.Revision, r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose, h.poDate,
+		h.delivery, r.Currency, r.Total, nanos(r.UpdatedAt), string(r.Canonical)}
+	if h.contentHash != "" {
+		query += `, content_hash = ?`
+		args = append(args, h.contentHash)
+	}
+	query += ` WHERE id = ? AND revision = ?`
+	args = append(args, r.ID, h.base)
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("updating order %s: %w", r.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("updating order %s: %w", r.ID, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	cur, err := getOrder(ctx, t.tx, r.ID)
+	if err != nil {
+		return fmt.Errorf("updating order: %w", err)
+	}
+	return fmt.Errorf("updating order %s: revision is %d, not %d: %w", r.ID, cur.Revision, h.base, ErrConflict)
+}
+
+// flushOrdersExcept is flushOrders for a query that leaves the order
+// except out: the held writes of that order need not be written for it.
+func (t *Tx) flushOrdersExcept(ctx context.Context, except string) error {
+	if t.held != nil && t.held.rec.ID == except {
+		return nil
+	}
+	return t.flushOrders(ctx)
+}
+
+// holdUpdate is UpdateOrder for the order whose writes t holds back.
+func (t *Tx) holdUpdate(u OrderUpdate) (OrderRecord, error) {
+	h := t.held
+	if h != nil && h.rec.Revision != u.Revision {
+		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, h.rec.Revision, u.Revision, ErrConflict)
+	}
+	f, err := deriveOrder(u.ID, u.Order)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	}
+	if h == nil {
+		h = &heldOrder{base: u.Revision}
+	}
+	o := u.Order
+	h.poDate, h.delivery = o.PODate.String(), o.RequestedDelivery.String()
+	if u.ContentHash != "" {
+		h.contentHash = u.ContentHash
+	}
+	rec := OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
+		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
+		UpdatedAt: fromNanos(nanos(t.s.clock())), Canonical: json.RawMessage(f.canonical),
+		DocumentID: u.Read.DocumentID, MessageIndex: u.Read.MessageIndex, CreatedAt: u.Read.CreatedAt}
+	if err := rec.setDates(h.poDate, h.delivery); err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order: %w", err)
+	}
+	h.rec = rec
+	t.held = h
+	return rec, nil
+}
+
+// holdStatus is SetOrderStatusRevision for the order whose writes t holds
+// back, once it holds a write of it; ok is false when it holds none.
+func (t *Tx) holdStatus(id string, revision int64, status order.Status) (int64, bool, error) {
+	h := t.held
+	if h == nil || h.rec.ID != id {
+		return 0, false, nil
+	}
+	if h.rec.Revision != revision {
+		return 0, true, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, h.rec.Revision, revision, ErrConflict)
+	}
+	patched, err := jsonSetTop(string(h.rec.Canonical), "status", string(status))
+	if err != nil {
+		return 0, true, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	h.rec.Status = status
+	h.rec.Canonical = json.RawMessage(patched)
+	h.rec.Revision++
+	h.rec.UpdatedAt = fromNanos(nanos(t.s.clock()))
+	return h.rec.Revision, true, nil
+}

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/govalues/decimal"
+	"github.com/ordergate/ordergate/normalize/order"
+)
+
+// heldOrderSteps are the automatic path's writes of one order in one
+// transaction (normalize, decide, route), rec being the order as read.
+func heldOrderSteps(ctx context.Context, tx *Tx, rec OrderRecord) (OrderRecord, error) {
+	o, err := rec.Order()
+	if err != nil {
+		return OrderRecord{}, err
+	}
+	o.CustomerID = "C-2000"
+	o.Lines[0].SKU = "SKU-<1>"
+	normalized, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o,
+		Read: &rec, ContentHash: "hash-1"})
+	if err != nil {
+		return OrderRecord{}, err
+	}
+	o.Status = order.StatusAccepted
+	o.Notes = append(o.Notes, "ändern & \"prüfen\"")
+	accepted, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: normalized.Revision, PartnerID: rec.PartnerID, Order: o,
+		Read: &normalized})
+	if err != nil {
+		return OrderRecord{}, err
+	}
+	if _, err := tx.SetOrderStatusRevision(ctx, rec.ID, accepted.Revision, order.StatusRouted); err != nil {
+		return OrderRecord{}, err
+	}
+	return tx.GetOrder(ctx, rec.ID)
+}
+
+// TestDeferOrderWritesSameRow: the writes of an order held back and
+// flushed once leave the row (every column, the canonical JSON byte for
+// byte, the content hash, the revision) as the same writes made one by
+// one do, and a read in the transaction sees them.
+func TestDeferOrderWritesSameRow(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s := drv.open(t, newFakeClock())
+		o := testOrder("PO-<&>-1")
+		qty := decimal.MustParse("12.5")
+		o.Lines[0].Quantity = qty
+		o.Lines[0].Description = "Schraube M8 \u00fc <b>"
+		direct := insertOrder(t, s, "direct", o)
+		held := insertOrder(t, s, "held", o)
+		var viaDirect, viaHeld, readInTx OrderRecord
+		write(t, s, func(tx *Tx) (err error) {
+			viaDirect, err = heldOrderSteps(ctx, tx, direct)
+			return err
+		})
+		write(t, s, func(tx *Tx) (err error) {
+			tx.DeferOrderWrites(held.ID)
+			if readInTx, err = heldOrderSteps(ctx, tx, held); err != nil {
+				return err
+			}
+			return tx.FlushOrderWrites(ctx)
+		})
+		viaHeld = getOrderT(t, s, held.ID)
+		if readInTx.Revision != 4 || readInTx.Status != order.StatusRouted {
+			t.Errorf("read in the transaction: revision %d, status %s; want 4, routed", readInTx.Revision, readInTx.Status)
+		}
+		same := func(r OrderRecord) OrderRecord {
+			r.ID, r.DocumentID = "", ""
+			r.Canonical = []byte(strings.ReplaceAll(string(r.Canonical), `"`+held.ID+`"`, `"`+direct.ID+`"`))
+			return r
+		}
+		d, h := same(viaDirect), same(viaHeld)
+		if string(d.Canonical) != string(h.Canonical) {
+			t.Errorf("canonical JSON differs:\ndirect %s\nheld   %s", d.Canonical, h.Canonical)
+		}
+		d.Canonical, h.Canonical = nil, nil
+		if !d.CreatedAt.Equal(h.CreatedAt) || !d.UpdatedAt.Equal(h.UpdatedAt) {
+			t.Errorf("times differ: direct %v/%v, held %v/%v", d.CreatedAt, d.UpdatedAt, h.CreatedAt, h.UpdatedAt)
+		}
+		d.CreatedAt, d.UpdatedAt = h.CreatedAt, h.UpdatedAt
+		if fmt.Sprintf("%+v", d) != fmt.Sprintf("%+v", h) {
+			t.Errorf("rows differ:\ndirect %+v\nheld   %+v", d, h)
+		}
+		var hashDirect, hashHeld string
+		db := s.testDB()
+		if err := db.QueryRow(`SELECT content_hash FROM orders WHERE id = ?`, direct.ID).Scan(&hashDirect); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT content_hash FROM orders WHERE id = ?`, held.ID).Scan(&hashHeld); err != nil {
+			t.Fatal(err)
+		}
+		if hashDirect != "hash-1" || hashHeld != hashDirect {
+			t.Errorf("content hash: direct %q, held %q; want hash-1 both", hashDirect, hashHeld)
+		}
+	})
+}
+
+// TestDeferOrderWritesReadsAndConflicts: every transaction method that
+// reads the orders table sees the held writes; a held write whose base
+// revision moved under it fails with ErrConflict at the flush; a
+// transaction that ends without the flush leaves the row alone.
+func TestDeferOrderWritesReadsAndConflicts(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, newFakeClock())
+	base := insertOrder(t, s, "reads", testOrder("PO-R"))
+	hold := func(tx *Tx) OrderRecord {
+		t.Helper()
+		tx.DeferOrderWrites(base.ID)
+		o, err := base.Order()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.CustomerID, o.Status = "C-HELD", order.StatusAccepted
+		rec, err := tx.UpdateOrder(ctx, OrderUpdate{ID: base.ID, Revision: base.Revision, PartnerID: base.PartnerID, Order: o, Read: &base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	reads := []struct {
+		name string
+		see  func(tx *Tx) (bool, error)
+	}{
+		{"GetOrder", func(tx *Tx) (bool, error) {
+			r, err := tx.GetOrder(ctx, base.ID)
+			return r.CustomerID == "C-HELD", err
+		}},
+		{"OrdersOfDocument", func(tx *Tx) (bool, error) {
+			rs, err := tx.OrdersOfDocument(ctx, base.DocumentID)
+			return len(rs) == 1 && rs[0].CustomerID == "C-HELD", err
+		}},
+		{"ListOrders", func(tx *Tx) (bool, error) {
+			p, err := tx.ListOrders(ctx, OrderFilter{CustomerID: "C-HELD"}, "", 10)
+			return len(p.Orders) == 1, err
+		}},
+		{"OrdersOfCustomerPO", func(tx *Tx) (bool, error) {
+			rs, err := tx.OrdersOfCustomerPO(ctx, "C-HELD", "PO-R", "none")
+			return len(rs) == 1, err
+		}},
+		{"CustomerHasOtherOrders", func(tx *Tx) (bool, error) {
+			return tx.CustomerHasOtherOrders(ctx, "C-HELD", "none")
+		}},
+		{"OpenOrderTotals", func(tx *Tx) (bool, error) {
+			_, curs, err := tx.OpenOrderTotals(ctx, "C-HELD", base.CreatedAt.Add(-1), "none")
+			return len(curs) == 1, err
+		}},
+		{"SetOrderStatus", func(tx *Tx) (bool, error) {
+			r, err := tx.SetOrderStatus(ctx, base.ID, base.Revision+1, order.StatusRouted)
+			return r.CustomerID == "C-HELD" && r.Revision == base.Revision+2, err
+		}},
+	}
+	for _, rd := range reads {
+		t.Run(rd.name, func(t *testing.T) {
+			err := s.Write(ctx, func(tx *Tx) error {
+				hold(tx)
+				saw, err := rd.see(tx)
+				if err != nil {
+					return err
+				}
+				if !saw {
+					t.Errorf("%s did not see the held write", rd.name)
+				}
+				return errRollback
+			})
+			if !errors.Is(err, errRollback) {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Run("conflict at the flush", func(t *testing.T) {
+		err := s.Write(ctx, func(tx *Tx) error {
+			hold(tx)
+			// Another writer of the row, past the held writes' back.
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1 WHERE id = ?`, base.ID); err != nil {
+				return err
+			}
+			return tx.FlushOrderWrites(ctx)
+		})
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("flush after the row moved = %v, want ErrConflict", err)
+		}
+	})
+	t.Run("no flush, no write", func(t *testing.T) {
+		err := s.Write(ctx, func(tx *Tx) error {
+			hold(tx)
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if r := getOrderT(t, s, base.ID); r.Revision != base.Revision || r.CustomerID != base.CustomerID {
+			t.Errorf("row changed: revision %d, customer %s", r.Revision, r.CustomerID)
+		}
+	})
+	t.Run("held revision checked", func(t *testing.T) {
+		err := s.Write(ctx, func(tx *Tx) error {
+			rec := hold(tx)
+			_, err := tx.SetOrderStatusRevision(ctx, base.ID, rec.Revision-1, order.StatusRouted)
+			return err
+		})
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("status change at a stale revision = %v, want ErrConflict", err)
+		}
+	})
+}
+
+var errRollback = errors.New("roll back")
+
+func getOrderT(t *testing.T, s *Store, id string) OrderRecord {
+	t.Helper()
+	r, err := s.GetOrder(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestDeferOrderWritesOtherOrders: the queries of a customer's other
+// orders, which leave the held order out, do not write it early (the
+// decide stage asks them between the normalize and decide writes).
+func TestDeferOrderWritesOtherOrders(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, newFakeClock())
+	rec := insertOrder(t, s, "other", testOrder("PO-O"))
+	write(t, s, func(tx *Tx) error {
+		tx.DeferOrderWrites(rec.ID)
+		o, err := rec.Order()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o, Read: &rec}); err != nil {
+			return err
+		}
+		if _, err := tx.OrdersOfCustomerPO(ctx, o.CustomerID, o.PONumber, rec.ID); err != nil {
+			return err
+		}
+		if _, err := tx.CustomerHasOtherOrders(ctx, o.CustomerID, rec.ID); err != nil {
+			return err
+		}
+		if _, _, err := tx.OpenOrderTotals(ctx, o.CustomerID, rec.CreatedAt, rec.ID); err != nil {
+			return err
+		}
+		if tx.held == nil {
+			t.Error("a query leaving the held order out wrote it")
+		}
+		return tx.FlushOrderWrites(ctx)
+	})
+	if r := getOrderT(t, s, rec.ID); r.Revision != rec.Revision+1 {
+		t.Errorf("revision %d after the flush, want %d", r.Revision, rec.Revision+1)
+	}
+}
