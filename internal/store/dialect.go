@@ -41,21 +41,34 @@ type rawQuerier interface {
 type querier struct {
 	q  rawQuerier
 	rb *rebinder
+	// whole: the statements run to their end whatever their context
+	// (the statements of an SQLite transaction, which its owner ends: the
+	// driver would start a goroutine per statement to watch a context
+	// that can be cancelled, and the write lock's holder would wait for
+	// it to be scheduled).
+	whole bool
+}
+
+func (q querier) ctx(ctx context.Context) context.Context {
+	if q.whole {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // ExecContext runs query (with ? placeholders) without returning rows.
 func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.q.ExecContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
+	return q.q.ExecContext(q.ctx(ctx), q.rb.bind(query), q.rb.texts(args)...)
 }
 
 // QueryContext runs query (with ? placeholders) and returns its rows.
 func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.q.QueryContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
+	return q.q.QueryContext(q.ctx(ctx), q.rb.bind(query), q.rb.texts(args)...)
 }
 
 // QueryRowContext runs query (with ? placeholders) and returns its first row.
 func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.q.QueryRowContext(ctx, q.rb.bind(query), q.rb.texts(args)...)
+	return q.q.QueryRowContext(q.ctx(ctx), q.rb.bind(query), q.rb.texts(args)...)
 }
 
 // texts makes the string arguments storable as PostgreSQL text, which

@@ -548,7 +548,7 @@ type Tx struct {
 // context. The transaction must have been begun on DB(); on PostgreSQL at
 // the default READ COMMITTED isolation.
 func (s *Store) WrapTx(sqlTx *sql.Tx) *Tx {
-	return &Tx{raw: sqlTx, tx: querier{q: sqlTx, rb: s.rb}, s: s}
+	return &Tx{raw: sqlTx, tx: querier{q: sqlTx, rb: s.rb, whole: s.driver != DriverPostgres}, s: s}
 }
 
 // SQL returns the underlying transaction, for publishing messages in it.
