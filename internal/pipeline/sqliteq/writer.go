@@ -304,7 +304,9 @@ func (h *handle) joinExec(ctx context.Context, query string, args ...any) (wsql.
 	if done {
 		return nil, ErrTxEnded
 	}
-	return h.tx.ExecContext(ctx, query, args...)
+	// Run to its end, as the batch's other statements do: the batch's
+	// owner ends the transaction.
+	return h.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // begin opens the savepoint of one delivery of the message at offset.
