@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -92,17 +90,25 @@ func (t *Tx) InsertDelivery(ctx context.Context, in DeliveryInput) (d Delivery, 
 	if format == "" {
 		format = "json"
 	}
-	d, err = scanDelivery(t.tx.QueryRowContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
+	// No RETURNING: on SQLite its rows go through a temporary table, which
+	// cost more than the insert; the row inserted is known.
+	id := t.s.newID("dlv", now)
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?)
-		ON CONFLICT (order_id, backend, order_revision) DO NOTHING
-		RETURNING `+deliveryColumns,
-		t.s.newID("dlv", now), in.OrderID, in.OrderRevision, in.Route, in.Backend, DeliveryPending, nanos(next), nanos(now), nanos(now),
-		format, in.Payload))
-	if err == nil {
-		return d, true, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+		ON CONFLICT (order_id, backend, order_revision) DO NOTHING`,
+		id, in.OrderID, in.OrderRevision, in.Route, in.Backend, DeliveryPending, nanos(next), nanos(now), nanos(now),
+		format, in.Payload)
+	if err != nil {
 		return Delivery{}, false, fmt.Errorf("inserting delivery of %s to %s: %w", in.OrderID, in.Backend, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("inserting delivery of %s to %s: %w", in.OrderID, in.Backend, err)
+	}
+	if n == 1 {
+		return Delivery{ID: id, OrderID: in.OrderID, OrderRevision: in.OrderRevision, Route: in.Route, Backend: in.Backend,
+			Status: DeliveryPending, NextAttemptAt: fromNanos(nanos(next)), CreatedAt: fromNanos(nanos(now)),
+			UpdatedAt: fromNanos(nanos(now)), Format: format, Payload: in.Payload}, true, nil
 	}
 	// The delivery was there: the stored row.
 	d, err = scanDelivery(t.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
