@@ -251,14 +251,10 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if len(due) == 0 {
 			return false
 		}
-		type leased struct {
-			d   store.Delivery
-			rec store.OrderRecord
-		}
-		var work []leased
+		var ds []store.Delivery
 		err = p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			tx := p.d.Store.WrapTx(sqlTx)
-			work = work[:0]
+			ds = ds[:0]
 			for _, d := range due {
 				d, err := tx.StartAttempt(ctx, d.ID, p.d.Now().Add(time.Minute))
 				if errors.Is(err, store.ErrTransition) {
@@ -267,11 +263,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 				if err != nil {
 					return err
 				}
-				rec, err := tx.GetOrder(ctx, d.OrderID)
-				if err != nil {
-					return err
-				}
-				work = append(work, leased{d, rec})
+				ds = append(ds, d)
 			}
 			return nil
 		})
@@ -281,10 +273,23 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			}
 			return false
 		}
-		ds := make([]store.Delivery, len(work))
-		recs := make([]store.OrderRecord, len(work))
-		for i, w := range work {
-			ds[i], recs[i] = w.d, w.rec
+		// The orders are read after the lease, outside the write lock: as
+		// committed then, which is also what a change after the lease
+		// would leave the send with.
+		ids := make([]string, len(ds))
+		for i, d := range ds {
+			ids[i] = d.OrderID
+		}
+		byID, err := p.d.Store.OrdersByID(ctx, ids)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("reading the orders of leased deliveries", "err", err)
+			}
+			return false // the leases run out; the deliveries are tried again
+		}
+		recs := make([]store.OrderRecord, len(ds))
+		for i, d := range ds {
+			recs[i] = byID[d.OrderID]
 		}
 		receipts, errs := p.deliverAll(ctx, ds, recs)
 		if ctx.Err() != nil {
@@ -292,8 +297,8 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		}
 		werr := p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			tx := p.d.Store.WrapTx(sqlTx)
-			for i, w := range work {
-				if err := p.recordDelivery(ctx, tx, w.d, receipts[i], errs[i]); err != nil {
+			for i, d := range ds {
+				if err := p.recordDelivery(ctx, tx, d, receipts[i], errs[i]); err != nil {
 					return err
 				}
 			}
@@ -502,14 +507,14 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 // markOrder sets an order's status once all its deliveries agree:
 // delivered when none is left pending, failed as soon as one is dead.
 func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, status order.Status) error {
-	rec, err := tx.GetOrder(ctx, orderID)
+	revision, current, err := tx.OrderState(ctx, orderID)
 	if err != nil {
 		return err
 	}
-	if rec.Status == status || rec.Status == order.StatusFailed {
+	if current == status || current == order.StatusFailed {
 		return nil
 	}
-	_, err = tx.SetOrderStatusRevision(ctx, rec.ID, rec.Revision, status)
+	_, err = tx.SetOrderStatusRevision(ctx, orderID, revision, status)
 	return err
 }
 

@@ -253,3 +253,57 @@ func TestDeferOrderWritesOtherOrders(t *testing.T) {
 		t.Errorf("revision %d after the flush, want %d", r.Revision, rec.Revision+1)
 	}
 }
+
+// TestOrdersByIDAndOrderState: the worker's reads of orders by id (one
+// snapshot) and of an order's revision and status (which sees a held
+// write).
+func TestOrdersByIDAndOrderState(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s := drv.open(t, newFakeClock())
+		a := insertOrder(t, s, "a", testOrder("PO-A"))
+		b := insertOrder(t, s, "b", testOrder("PO-B"))
+		got, err := s.OrdersByID(ctx, []string{a.ID, "ord_none", b.ID, a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[a.ID].PONumber != "PO-A" || got[b.ID].PONumber != "PO-B" || string(got[b.ID].Canonical) != string(b.Canonical) {
+			t.Errorf("OrdersByID = %d orders %+v", len(got), got)
+		}
+		write(t, s, func(tx *Tx) error {
+			if _, _, err := tx.OrderState(ctx, "ord_none"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("OrderState of no order = %v, want ErrNotFound", err)
+			}
+			tx.DeferOrderWrites(a.ID)
+			if _, err := tx.SetOrderStatusRevision(ctx, a.ID, a.Revision, order.StatusHeld); err != nil {
+				return err
+			}
+			o, err := a.Order()
+			if err != nil {
+				return err
+			}
+			o.Status = order.StatusAccepted
+			read := getOrderInTx(t, tx, a.ID)
+			if _, err := tx.UpdateOrder(ctx, OrderUpdate{ID: a.ID, Revision: read.Revision, PartnerID: read.PartnerID, Order: o, Read: &read}); err != nil {
+				return err
+			}
+			rev, st, err := tx.OrderState(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			if rev != a.Revision+2 || st != order.StatusAccepted {
+				t.Errorf("OrderState = %d, %s; want %d, accepted", rev, st, a.Revision+2)
+			}
+			return tx.FlushOrderWrites(ctx)
+		})
+	})
+}
+
+func getOrderInTx(t *testing.T, tx *Tx, id string) OrderRecord {
+	t.Helper()
+	r, err := tx.GetOrder(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -529,3 +529,45 @@ func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, st
 	}
 	return rec, nil
 }
+
+// OrdersByID returns the committed orders with these ids, by id (an id
+// without an order is left out), read in one snapshot outside the write
+// lock: what a worker reads after leasing work on them.
+func (s *Store) OrdersByID(ctx context.Context, ids []string) (map[string]OrderRecord, error) {
+	out := make(map[string]OrderRecord, len(ids))
+	err := s.View(ctx, func(tx *Tx) error {
+		clear(out)
+		return chunks(distinct(ids), func(part []string) error {
+			rows, err := tx.tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id IN (`+inList(len(part))+`)`, args(part)...)
+			if err != nil {
+				return fmt.Errorf("reading orders: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				r, err := scanOrder(rows)
+				if err != nil {
+					return fmt.Errorf("reading orders: %w", err)
+				}
+				out[r.ID] = r
+			}
+			return rows.Err()
+		})
+	})
+	return out, err
+}
+
+// OrderState returns an order's revision and status without its content
+// (ErrNotFound when there is no such order).
+func (t *Tx) OrderState(ctx context.Context, id string) (revision int64, status order.Status, err error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return 0, "", err
+	}
+	err = t.tx.QueryRowContext(ctx, `SELECT revision, status FROM orders WHERE id = ?`, id).Scan(&revision, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", fmt.Errorf("reading order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("reading order %s: %w", id, err)
+	}
+	return revision, status, nil
+}
