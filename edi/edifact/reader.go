@@ -338,14 +338,15 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 // the buffer with only printable ASCII bytes, no release character and no
 // line break inside is used where it lies, without a copy, its separators
 // left in place (r.gap 1). It records the bounds and reports true, or
-// false (having consumed nothing) for readCopy to do the work.
+// false (having consumed nothing) for readCopy to do the work. One pass
+// finds the terminator and the separators: the terminator is a separator
+// class of its own, so plain bytes cost one table lookup each.
 func (r *Reader) readPlain() bool {
 	b := r.buf[r.pos:r.end]
-	t := bytes.IndexByte(b, r.seps.Terminator)
-	if t < 0 {
-		return false
+	if len(b) > r.cfg.limits.MaxSegmentBytes {
+		// A longer segment goes to readCopy, which reports it.
+		b = b[:r.cfg.limits.MaxSegmentBytes]
 	}
-	b = b[:t]
 	class := &r.class
 	bounds := r.bounds[:0]
 	nReps, nElems := 0, 0
@@ -355,27 +356,26 @@ func (r *Reader) readPlain() bool {
 			continue
 		}
 		if k < clsComponent { // release character, line break, byte outside printable ASCII
-			r.bounds = bounds
-			return false
+			break
 		}
 		// A separator, counted without further branches.
 		bounds = append(bounds, bound{end: int32(i), kind: k})
+		if k == clsTerminator {
+			if cap(bounds) == cap(r.bounds) {
+				r.bounds = r.bounds[:len(bounds)] // no pointer write, no GC write barrier
+			} else {
+				r.bounds = bounds
+			}
+			r.pos += i + 1
+			r.raw, r.gap, r.special = b[:i], 1, false
+			r.nReps, r.nElems = nReps+1, nElems+1
+			return true
+		}
 		nReps += int(endsRep[k&7])
 		nElems += int(endsElem[k&7])
 	}
-	bounds = append(bounds, bound{end: int32(t), kind: clsTerminator})
-	if cap(bounds) == cap(r.bounds) {
-		r.bounds = r.bounds[:len(bounds)] // no pointer write, no GC write barrier
-	} else {
-		r.bounds = bounds
-	}
-	if len(b)+1 > r.cfg.limits.MaxSegmentBytes { // the unescaped bytes and the separators
-		return false // readCopy reports it
-	}
-	r.pos += t + 1
-	r.raw, r.gap, r.special = b, 1, false
-	r.nReps, r.nElems = nReps+1, nElems+1
-	return true
+	r.bounds = bounds
+	return false
 }
 
 // readCopy reads a segment byte by byte into r.own, removing release
@@ -506,16 +506,40 @@ func toValidUTF8(b []byte) []byte {
 }
 
 func validTag(t []byte) bool {
-	if len(t) != 3 {
-		return false
-	}
-	for _, c := range t {
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	_, ok := packTag(t)
+	return ok
 }
+
+// tagByte marks the bytes of a segment tag: capital letters and digits.
+var tagByte = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// packTag returns a valid tag's three bytes as one number, t[0] highest
+// (edi.Tags.Intern3 takes it), so that finish compares tags as numbers.
+func packTag(t []byte) (uint32, bool) {
+	if len(t) != 3 || !tagByte[t[0]] || !tagByte[t[1]] || !tagByte[t[2]] {
+		return 0, false
+	}
+	return uint32(t[0])<<16 | uint32(t[1])<<8 | uint32(t[2]), true
+}
+
+// packed tags of the service segments finish tells apart
+const (
+	tagUN  = 'U'<<8 | 'N' // the first two bytes of every service segment
+	tagUNB = tagUN<<8 | 'B'
+	tagUNE = tagUN<<8 | 'E'
+	tagUNG = tagUN<<8 | 'G'
+	tagUNH = tagUN<<8 | 'H'
+	tagUNT = tagUN<<8 | 'T'
+	tagUNZ = tagUN<<8 | 'Z'
+)
 
 // component returns the raw bytes of component c (0-based, in bounds order).
 func (r *Reader) component(k int) []byte {
@@ -557,7 +581,8 @@ func (r *Reader) compAt(off int) int {
 func (r *Reader) finish(start int64) (*edi.Segment, error) {
 	r.index++
 	tag := r.raw[:r.bounds[0].end]
-	if !validTag(tag) {
+	key, ok := packTag(tag)
+	if !ok {
 		t := toValidUTF8(tag)
 		if len(t) > 12 {
 			t = append(t[:12:12], "..."...)
@@ -569,28 +594,27 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 			Err: classErr(ErrEnvelope, "%q is not a segment tag", t)}
 	}
 	var problem *SyntaxError
-	isUNT := false
 	grouped := r.arena != nil && r.arena.grouped
-	switch string(tag) {
-	case "UNB", "UNH", "UNZ", "UNG", "UNE":
+	switch key {
+	case tagUNB, tagUNH, tagUNZ, tagUNG, tagUNE:
 		if grouped {
 			r.arena.boundary() // the segment may end a message: its values are not the message's
 		}
-	}
-	switch string(tag) {
-	case "UNB":
-		r.startInterchange()
-	case "UNH":
-		r.inMsg = 1
-	case "UNZ", "UNG", "UNE":
-		r.inMsg = 0
+		switch key {
+		case tagUNB:
+			r.startInterchange()
+		case tagUNH:
+			r.inMsg = 1
+		default:
+			r.inMsg = 0
+		}
 	default:
 		if r.inMsg > 0 {
 			r.inMsg++
 		}
 	}
 	pos := edi.Position{Offset: start, Index: r.index, InMessage: r.inMsg}
-	isUNT = string(tag) == "UNT"
+	isUNT := key == tagUNT
 	if isUNT {
 		r.inMsg = 0
 	}
@@ -609,9 +633,9 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 	}
 	if r.gap == 1 {
 		// data is where it lies in the buffer (readPlain).
-		r.build(r.text(int(start-r.base), len(data)), tag)
+		r.build(r.text(int(start-r.base), len(data)), key)
 	} else {
-		r.build(string(data), tag)
+		r.build(string(data), key)
 	}
 	r.seg.Pos = pos
 	if isUNT && grouped {
@@ -623,7 +647,7 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		// Only a segment longer than the limit can hold a value longer.
 		problem = r.checkLengths(pos, r.seg.Tag)
 	}
-	if r.seg.Tag == "UNZ" {
+	if key == tagUNZ {
 		r.endInterchange()
 	}
 	if problem != nil {
@@ -784,8 +808,9 @@ func (r *Reader) text(p, n int) string {
 
 // build turns the unescaped data and bounds into r.seg, with every value a
 // substring of s, in the flat form of edi.Segment: the values, and the
-// element and repetition starts unless every element is simple.
-func (r *Reader) build(s string, tag []byte) {
+// element and repetition starts unless every element is simple. tag is
+// the packed tag (packTag).
+func (r *Reader) build(s string, tag uint32) {
 	bounds, gap := r.bounds, r.gap
 	// The tag's own element ends at the first element separator (or the
 	// terminator); components or repetitions of the tag are dropped.
@@ -812,21 +837,24 @@ func (r *Reader) build(s string, tag []byte) {
 		}
 		strs, ints = r.strs[:nVals], r.ints[:nInts]
 	}
-	r.seg.Tag = r.tags.Intern(tag)
+	r.seg.Tag = r.tags.Intern3(tag)
 	start := bounds[k0].end + gap
 	strs = strs[:len(after)]
-	for k, b := range after {
-		strs[k] = s[start:b.end]
-		start = b.end + gap
-	}
 	if nInts == 0 {
+		for k, b := range after {
+			strs[k] = s[start:b.end]
+			start = b.end + gap
+		}
 		r.seg.SetFlat(strs, nil, nil)
 		return
 	}
+	// One pass for the values and the element and repetition starts.
 	elem, reps := ints[:nEl+1], ints[nEl+1:]
 	elem[0] = 0
 	ei, ri := 1, 0
 	for k, b := range after {
+		strs[k] = s[start:b.end]
+		start = b.end + gap
 		switch b.kind {
 		case clsElement, clsTerminator:
 			elem[ei] = int32(k + 1)
