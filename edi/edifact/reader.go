@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/edi"
@@ -56,7 +57,8 @@ type config struct {
 	ctx          context.Context
 	reuse        bool
 	readAhead    bool
-	aheadBatch   int // segments per read-ahead batch; 0 is readAheadBatch
+	aheadBatch   int  // segments per read-ahead batch; 0 is readAheadBatch
+	unfused      bool // decode ISO 8859 in decodeCharset only, not while copying (tests)
 }
 
 func newConfig(opts []Option) config {
@@ -165,6 +167,18 @@ type Reader struct {
 	conv          []byte
 	badFor        *charset  // the charset bad was made for
 	bad           [256]bool // bytes badFor's repertoire does not allow
+	// fuse is the part of ISO 8859 that readCopy decodes while copying
+	// the segment (nil when decodeCharset does it); extra is how many
+	// bytes the decoding added to own, badAt the offset in own of the
+	// first character fuse does not allow (-1 if none) and badByte that
+	// character.
+	fuse    *charset
+	extra   int
+	badAt   int
+	badByte byte
+	// kept holds the values of the segments readCopy copied: a block of
+	// textBlock bytes or more, whose strings are never written again.
+	kept strings.Builder
 
 	seg edi.Segment
 	// blk is a copy of the input from file offset blkOff: the strings of
@@ -390,6 +404,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 	released := false
 	overflow := false
 	max := r.cfg.limits.MaxSegmentBytes
+	r.startFuse()
 	for {
 		if r.pos == r.end && !r.more() {
 			r.own, r.raw, r.bounds = raw, raw, bounds
@@ -407,8 +422,11 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				i++
 			}
 			if i < len(b) {
-				raw = append(raw, b[i])
-				special = special || b[i] < 0x20 || b[i] >= 0x7F
+				if c := b[i]; c < 0x20 || c >= 0x7F {
+					raw, special = r.copySpecial(raw, c, bounds, special)
+				} else {
+					raw = append(raw, c)
+				}
 				released = false
 				i++
 			}
@@ -424,8 +442,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				raw = append(raw, b[i:j]...)
 				i = j
 			case clsSpecial:
-				raw = append(raw, c)
-				special = true
+				raw, special = r.copySpecial(raw, c, bounds, special)
 				i++
 			case clsSkip:
 				i++
@@ -437,8 +454,11 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				if i == len(b) {
 					released = true
 				} else {
-					raw = append(raw, b[i])
-					special = special || b[i] < 0x20 || b[i] >= 0x7F
+					if c := b[i]; c < 0x20 || c >= 0x7F {
+						raw, special = r.copySpecial(raw, c, bounds, special)
+					} else {
+						raw = append(raw, c)
+					}
 					i++
 				}
 			case clsTerminator:
@@ -446,7 +466,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				r.pos += i + 1
 				r.own, r.raw, r.bounds, r.special = raw, raw, bounds, special
 				r.nReps, r.nElems = nReps+1, nElems+1
-				if overflow || len(raw)+len(bounds) > max {
+				if overflow || len(raw)-r.extra+len(bounds) > max {
 					r.index++
 					if r.inMsg > 0 {
 						r.inMsg++
@@ -470,8 +490,9 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 			}
 		}
 		r.pos = r.end
-		if len(raw)+len(bounds) > max {
-			// Keep scanning to the terminator without holding the data.
+		if len(raw)-r.extra+len(bounds) > max {
+			// Keep scanning to the terminator without holding the data
+			// (the tag, kept, has no decoded bytes: see copySpecial).
 			if !overflow && len(bounds) > 0 {
 				raw = raw[:bounds[0].end]
 				bounds = bounds[:1]
@@ -480,10 +501,82 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				raw = raw[:0]
 				bounds = bounds[:0]
 			}
+			r.extra = 0
 			nReps, nElems = 0, 0
 			overflow = true
 		}
 	}
+}
+
+// startFuse decides, at the start of readCopy, whether the segment's
+// bytes above 0x7E are decoded as they are copied: for a part of ISO 8859
+// (UNOC..UNOK, or no UNB yet), unless UTF-8 may be tolerated, which needs
+// the bytes as sent. It spares decodeCharset's two passes over the segment.
+func (r *Reader) startFuse() {
+	cs := r.cs
+	if cs == nil {
+		cs = fallbackCharset
+	}
+	r.fuse, r.extra, r.badAt = nil, 0, -1
+	if cs.kind == kindLatin && !r.cfg.tolerateUTF8 && !r.cfg.unfused {
+		r.fuse = cs
+	}
+}
+
+// copySpecial appends c, a control character or a byte above 0x7E, to
+// the copy raw of the segment whose bounds so far are bounds. Decoding
+// while copying (r.fuse), it appends c's UTF-8 and notes the first
+// character the part of ISO 8859 does not allow, as decodeCharset would;
+// it does so only past the tag, so that the tag keeps the bytes sent for
+// errors about it, and not in a UNB, whose syntax identifier decides the
+// charset only once it is read. Otherwise it appends c as it is and
+// reports the segment special, for decodeCharset. special is what the
+// segment was so far: once special, no byte is decoded here.
+func (r *Reader) copySpecial(raw []byte, c byte, bounds []bound, special bool) ([]byte, bool) {
+	cs := r.fuse
+	if cs == nil || special || len(bounds) == 0 || bounds[0].end == 3 && string(raw[:3]) == "UNB" {
+		return append(raw, c), true
+	}
+	if r.badAt < 0 && cs.badByte(c) {
+		r.badAt, r.badByte = len(raw), c
+	}
+	if c < 0x80 {
+		return append(raw, c), false
+	}
+	u := cs.decode[c-0x80]
+	if u == nil {
+		u = replacement
+	}
+	r.extra += len(u) - 1
+	return append(raw, u...), false
+}
+
+// replacement is U+FFFD in UTF-8.
+var replacement = []byte("\uFFFD")
+
+// fusedProblem is the problem decodeCharset would report for the
+// character that copySpecial noted, or nil.
+func (r *Reader) fusedProblem(cs *charset) *SyntaxError {
+	if r.badAt < 0 {
+		return nil
+	}
+	e, c := r.locate(r.compAt(r.badAt))
+	if e == 0 {
+		e, c = 0, 0
+	}
+	return &SyntaxError{Element: e, Component: c, Code: CodeInvalidCharacter,
+		Err: classErr(ErrCharset, "character %s is not allowed in %s", describeByte(r.badByte), levelName(cs))}
+}
+
+// keep returns data as a string in the block of copied values.
+func (r *Reader) keep(data []byte) string {
+	if r.kept.Cap()-r.kept.Len() < len(data) {
+		r.kept = strings.Builder{}
+		r.kept.Grow(max(len(data), textBlock))
+	}
+	n := r.kept.Len()
+	r.kept.Write(data)
+	return r.kept.String()[n:]
 }
 
 // partialTag returns the tag of a segment being read, for errors about it.
@@ -630,12 +723,14 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		if err != nil {
 			return nil, err
 		}
+	} else if r.gap == 0 && r.fuse != nil {
+		problem = r.fusedProblem(cs) // readCopy decoded the segment
 	}
 	if r.gap == 1 {
 		// data is where it lies in the buffer (readPlain).
 		r.build(r.text(int(start-r.base), len(data)), key)
 	} else {
-		r.build(string(data), key)
+		r.build(r.keep(data), key)
 	}
 	r.seg.Pos = pos
 	if isUNT && grouped {
