@@ -374,6 +374,19 @@ func (t *Tags) Intern(b []byte) string {
 	for i, c := range b {
 		k |= uint32(c) << (16 - 8*i)
 	}
+	return t.intern(k)
+}
+
+// Intern3 is Intern of the three bytes packed as b[0]<<16 | b[1]<<8 |
+// b[2], for a reader that has packed them already (to compare tags as
+// numbers): it spares the packing.
+func (t *Tags) Intern3(packed uint32) string {
+	return t.intern(3<<24 | packed&0xFFFFFF)
+}
+
+// intern looks up the tag of key k: its length in the top byte, its
+// bytes below it, first byte highest.
+func (t *Tags) intern(k uint32) string {
 	h := (k * 0x9E3779B1) >> 24
 	for p := range uint32(4) {
 		sl := &t.slots[(h+p)&255]
@@ -381,11 +394,17 @@ func (t *Tags) Intern(b []byte) string {
 			return sl.tag
 		}
 		if sl.key == 0 {
-			sl.key, sl.tag = k, string(b)
+			sl.key, sl.tag = k, keyTag(k)
 			return sl.tag
 		}
 	}
 	sl := &t.slots[h]
-	sl.key, sl.tag = k, string(b)
+	sl.key, sl.tag = k, keyTag(k)
 	return sl.tag
+}
+
+// keyTag returns the tag of key k as a new string.
+func keyTag(k uint32) string {
+	b := [3]byte{byte(k >> 16), byte(k >> 8), byte(k)}
+	return string(b[:k>>24])
 }

@@ -80,6 +80,22 @@ func TestTagsIntern(t *testing.T) {
 			t.Errorf("Intern(%q) = %q", tag, got)
 		}
 	}
+	if c := tags.Intern3('P'<<16 | 'O'<<8 | '1'); c != "PO1" || unsafeData(c) != unsafeData(a) {
+		t.Errorf("Intern3: %q, shared %v", c, unsafeData(c) == unsafeData(a))
+	}
+	if c := tags.Intern3('Q'<<16 | 'T'<<8 | 'Y'); c != "QTY" || tags.Intern([]byte("QTY")) != "QTY" {
+		t.Errorf("Intern3 = %q", c)
+	}
+	// Tags that collide beyond the four probes replace each other and
+	// still come back right.
+	for range 2 {
+		for c := range 2000 {
+			want := string([]byte{byte('A' + c%26), byte('A' + c/26%26), byte('0' + c/676)})
+			if got := tags.Intern3(uint32(want[0])<<16 | uint32(want[1])<<8 | uint32(want[2])); got != want {
+				t.Fatalf("Intern3(%q) = %q", want, got)
+			}
+		}
+	}
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }

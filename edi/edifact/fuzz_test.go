@@ -13,7 +13,8 @@ import (
 )
 
 // FuzzDecode: any input decodes without panic, within the limits, and
-// its report can be acknowledged; read ahead, it decodes the same.
+// its report can be acknowledged; read ahead, and with ISO 8859 decoded
+// by decodeCharset rather than while copying, it decodes the same.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(baseInterchange))
 	f.Add([]byte(matrixSecondInterchange))
@@ -54,6 +55,12 @@ func FuzzDecode(f *testing.F) {
 		want := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim))
 		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), WithReadAhead(), withReadAheadBatch(2)); got != want {
 			t.Fatalf("read ahead gives\n%s\nwant\n%s", got, want)
+		}
+		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), withoutFusedDecoding()); got != want {
+			t.Fatalf("decoding ISO 8859 in decodeCharset gives\n%s\nwant (decoded while copying)\n%s", got, want)
+		}
+		if got, want := segmentTrace(data, false, WithLimits(lim), withoutFusedDecoding()), segmentTrace(data, false, WithLimits(lim)); got != want {
+			t.Fatalf("reading segments with decodeCharset gives\n%s\nwant (decoded while copying)\n%s", got, want)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/edi"
@@ -56,7 +57,8 @@ type config struct {
 	ctx          context.Context
 	reuse        bool
 	readAhead    bool
-	aheadBatch   int // segments per read-ahead batch; 0 is readAheadBatch
+	aheadBatch   int  // segments per read-ahead batch; 0 is readAheadBatch
+	unfused      bool // decode ISO 8859 in decodeCharset only, not while copying (tests)
 }
 
 func newConfig(opts []Option) config {
@@ -165,6 +167,18 @@ type Reader struct {
 	conv          []byte
 	badFor        *charset  // the charset bad was made for
 	bad           [256]bool // bytes badFor's repertoire does not allow
+	// fuse is the part of ISO 8859 that readCopy decodes while copying
+	// the segment (nil when decodeCharset does it); extra is how many
+	// bytes the decoding added to own, badAt the offset in own of the
+	// first character fuse does not allow (-1 if none) and badByte that
+	// character.
+	fuse    *charset
+	extra   int
+	badAt   int
+	badByte byte
+	// kept holds the values of the segments readCopy copied: a block of
+	// textBlock bytes or more, whose strings are never written again.
+	kept strings.Builder
 
 	seg edi.Segment
 	// blk is a copy of the input from file offset blkOff: the strings of
@@ -338,14 +352,15 @@ func (r *Reader) readBody(start int64) (*edi.Segment, error) {
 // the buffer with only printable ASCII bytes, no release character and no
 // line break inside is used where it lies, without a copy, its separators
 // left in place (r.gap 1). It records the bounds and reports true, or
-// false (having consumed nothing) for readCopy to do the work.
+// false (having consumed nothing) for readCopy to do the work. One pass
+// finds the terminator and the separators: the terminator is a separator
+// class of its own, so plain bytes cost one table lookup each.
 func (r *Reader) readPlain() bool {
 	b := r.buf[r.pos:r.end]
-	t := bytes.IndexByte(b, r.seps.Terminator)
-	if t < 0 {
-		return false
+	if len(b) > r.cfg.limits.MaxSegmentBytes {
+		// A longer segment goes to readCopy, which reports it.
+		b = b[:r.cfg.limits.MaxSegmentBytes]
 	}
-	b = b[:t]
 	class := &r.class
 	bounds := r.bounds[:0]
 	nReps, nElems := 0, 0
@@ -355,27 +370,26 @@ func (r *Reader) readPlain() bool {
 			continue
 		}
 		if k < clsComponent { // release character, line break, byte outside printable ASCII
-			r.bounds = bounds
-			return false
+			break
 		}
 		// A separator, counted without further branches.
 		bounds = append(bounds, bound{end: int32(i), kind: k})
+		if k == clsTerminator {
+			if cap(bounds) == cap(r.bounds) {
+				r.bounds = r.bounds[:len(bounds)] // no pointer write, no GC write barrier
+			} else {
+				r.bounds = bounds
+			}
+			r.pos += i + 1
+			r.raw, r.gap, r.special = b[:i], 1, false
+			r.nReps, r.nElems = nReps+1, nElems+1
+			return true
+		}
 		nReps += int(endsRep[k&7])
 		nElems += int(endsElem[k&7])
 	}
-	bounds = append(bounds, bound{end: int32(t), kind: clsTerminator})
-	if cap(bounds) == cap(r.bounds) {
-		r.bounds = r.bounds[:len(bounds)] // no pointer write, no GC write barrier
-	} else {
-		r.bounds = bounds
-	}
-	if len(b)+1 > r.cfg.limits.MaxSegmentBytes { // the unescaped bytes and the separators
-		return false // readCopy reports it
-	}
-	r.pos += t + 1
-	r.raw, r.gap, r.special = b, 1, false
-	r.nReps, r.nElems = nReps+1, nElems+1
-	return true
+	r.bounds = bounds
+	return false
 }
 
 // readCopy reads a segment byte by byte into r.own, removing release
@@ -390,6 +404,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 	released := false
 	overflow := false
 	max := r.cfg.limits.MaxSegmentBytes
+	r.startFuse()
 	for {
 		if r.pos == r.end && !r.more() {
 			r.own, r.raw, r.bounds = raw, raw, bounds
@@ -407,8 +422,11 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				i++
 			}
 			if i < len(b) {
-				raw = append(raw, b[i])
-				special = special || b[i] < 0x20 || b[i] >= 0x7F
+				if c := b[i]; c < 0x20 || c >= 0x7F {
+					raw, special = r.copySpecial(raw, c, bounds, special)
+				} else {
+					raw = append(raw, c)
+				}
 				released = false
 				i++
 			}
@@ -424,8 +442,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				raw = append(raw, b[i:j]...)
 				i = j
 			case clsSpecial:
-				raw = append(raw, c)
-				special = true
+				raw, special = r.copySpecial(raw, c, bounds, special)
 				i++
 			case clsSkip:
 				i++
@@ -437,8 +454,11 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				if i == len(b) {
 					released = true
 				} else {
-					raw = append(raw, b[i])
-					special = special || b[i] < 0x20 || b[i] >= 0x7F
+					if c := b[i]; c < 0x20 || c >= 0x7F {
+						raw, special = r.copySpecial(raw, c, bounds, special)
+					} else {
+						raw = append(raw, c)
+					}
 					i++
 				}
 			case clsTerminator:
@@ -446,7 +466,7 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				r.pos += i + 1
 				r.own, r.raw, r.bounds, r.special = raw, raw, bounds, special
 				r.nReps, r.nElems = nReps+1, nElems+1
-				if overflow || len(raw)+len(bounds) > max {
+				if overflow || len(raw)-r.extra+len(bounds) > max {
 					r.index++
 					if r.inMsg > 0 {
 						r.inMsg++
@@ -470,8 +490,9 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 			}
 		}
 		r.pos = r.end
-		if len(raw)+len(bounds) > max {
-			// Keep scanning to the terminator without holding the data.
+		if len(raw)-r.extra+len(bounds) > max {
+			// Keep scanning to the terminator without holding the data
+			// (the tag, kept, has no decoded bytes: see copySpecial).
 			if !overflow && len(bounds) > 0 {
 				raw = raw[:bounds[0].end]
 				bounds = bounds[:1]
@@ -480,10 +501,82 @@ func (r *Reader) readCopy(start int64) (*edi.Segment, error) {
 				raw = raw[:0]
 				bounds = bounds[:0]
 			}
+			r.extra = 0
 			nReps, nElems = 0, 0
 			overflow = true
 		}
 	}
+}
+
+// startFuse decides, at the start of readCopy, whether the segment's
+// bytes above 0x7E are decoded as they are copied: for a part of ISO 8859
+// (UNOC..UNOK, or no UNB yet), unless UTF-8 may be tolerated, which needs
+// the bytes as sent. It spares decodeCharset's two passes over the segment.
+func (r *Reader) startFuse() {
+	cs := r.cs
+	if cs == nil {
+		cs = fallbackCharset
+	}
+	r.fuse, r.extra, r.badAt = nil, 0, -1
+	if cs.kind == kindLatin && !r.cfg.tolerateUTF8 && !r.cfg.unfused {
+		r.fuse = cs
+	}
+}
+
+// copySpecial appends c, a control character or a byte above 0x7E, to
+// the copy raw of the segment whose bounds so far are bounds. Decoding
+// while copying (r.fuse), it appends c's UTF-8 and notes the first
+// character the part of ISO 8859 does not allow, as decodeCharset would;
+// it does so only past the tag, so that the tag keeps the bytes sent for
+// errors about it, and not in a UNB, whose syntax identifier decides the
+// charset only once it is read. Otherwise it appends c as it is and
+// reports the segment special, for decodeCharset. special is what the
+// segment was so far: once special, no byte is decoded here.
+func (r *Reader) copySpecial(raw []byte, c byte, bounds []bound, special bool) ([]byte, bool) {
+	cs := r.fuse
+	if cs == nil || special || len(bounds) == 0 || bounds[0].end == 3 && string(raw[:3]) == "UNB" {
+		return append(raw, c), true
+	}
+	if r.badAt < 0 && cs.badByte(c) {
+		r.badAt, r.badByte = len(raw), c
+	}
+	if c < 0x80 {
+		return append(raw, c), false
+	}
+	u := cs.decode[c-0x80]
+	if u == nil {
+		u = replacement
+	}
+	r.extra += len(u) - 1
+	return append(raw, u...), false
+}
+
+// replacement is U+FFFD in UTF-8.
+var replacement = []byte("\uFFFD")
+
+// fusedProblem is the problem decodeCharset would report for the
+// character that copySpecial noted, or nil.
+func (r *Reader) fusedProblem(cs *charset) *SyntaxError {
+	if r.badAt < 0 {
+		return nil
+	}
+	e, c := r.locate(r.compAt(r.badAt))
+	if e == 0 {
+		e, c = 0, 0
+	}
+	return &SyntaxError{Element: e, Component: c, Code: CodeInvalidCharacter,
+		Err: classErr(ErrCharset, "character %s is not allowed in %s", describeByte(r.badByte), levelName(cs))}
+}
+
+// keep returns data as a string in the block of copied values.
+func (r *Reader) keep(data []byte) string {
+	if r.kept.Cap()-r.kept.Len() < len(data) {
+		r.kept = strings.Builder{}
+		r.kept.Grow(max(len(data), textBlock))
+	}
+	n := r.kept.Len()
+	r.kept.Write(data)
+	return r.kept.String()[n:]
 }
 
 // partialTag returns the tag of a segment being read, for errors about it.
@@ -506,16 +599,40 @@ func toValidUTF8(b []byte) []byte {
 }
 
 func validTag(t []byte) bool {
-	if len(t) != 3 {
-		return false
-	}
-	for _, c := range t {
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	_, ok := packTag(t)
+	return ok
 }
+
+// tagByte marks the bytes of a segment tag: capital letters and digits.
+var tagByte = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// packTag returns a valid tag's three bytes as one number, t[0] highest
+// (edi.Tags.Intern3 takes it), so that finish compares tags as numbers.
+func packTag(t []byte) (uint32, bool) {
+	if len(t) != 3 || !tagByte[t[0]] || !tagByte[t[1]] || !tagByte[t[2]] {
+		return 0, false
+	}
+	return uint32(t[0])<<16 | uint32(t[1])<<8 | uint32(t[2]), true
+}
+
+// packed tags of the service segments finish tells apart
+const (
+	tagUN  = 'U'<<8 | 'N' // the first two bytes of every service segment
+	tagUNB = tagUN<<8 | 'B'
+	tagUNE = tagUN<<8 | 'E'
+	tagUNG = tagUN<<8 | 'G'
+	tagUNH = tagUN<<8 | 'H'
+	tagUNT = tagUN<<8 | 'T'
+	tagUNZ = tagUN<<8 | 'Z'
+)
 
 // component returns the raw bytes of component c (0-based, in bounds order).
 func (r *Reader) component(k int) []byte {
@@ -557,7 +674,8 @@ func (r *Reader) compAt(off int) int {
 func (r *Reader) finish(start int64) (*edi.Segment, error) {
 	r.index++
 	tag := r.raw[:r.bounds[0].end]
-	if !validTag(tag) {
+	key, ok := packTag(tag)
+	if !ok {
 		t := toValidUTF8(tag)
 		if len(t) > 12 {
 			t = append(t[:12:12], "..."...)
@@ -569,28 +687,27 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 			Err: classErr(ErrEnvelope, "%q is not a segment tag", t)}
 	}
 	var problem *SyntaxError
-	isUNT := false
 	grouped := r.arena != nil && r.arena.grouped
-	switch string(tag) {
-	case "UNB", "UNH", "UNZ", "UNG", "UNE":
+	switch key {
+	case tagUNB, tagUNH, tagUNZ, tagUNG, tagUNE:
 		if grouped {
 			r.arena.boundary() // the segment may end a message: its values are not the message's
 		}
-	}
-	switch string(tag) {
-	case "UNB":
-		r.startInterchange()
-	case "UNH":
-		r.inMsg = 1
-	case "UNZ", "UNG", "UNE":
-		r.inMsg = 0
+		switch key {
+		case tagUNB:
+			r.startInterchange()
+		case tagUNH:
+			r.inMsg = 1
+		default:
+			r.inMsg = 0
+		}
 	default:
 		if r.inMsg > 0 {
 			r.inMsg++
 		}
 	}
 	pos := edi.Position{Offset: start, Index: r.index, InMessage: r.inMsg}
-	isUNT = string(tag) == "UNT"
+	isUNT := key == tagUNT
 	if isUNT {
 		r.inMsg = 0
 	}
@@ -606,12 +723,14 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		if err != nil {
 			return nil, err
 		}
+	} else if r.gap == 0 && r.fuse != nil {
+		problem = r.fusedProblem(cs) // readCopy decoded the segment
 	}
 	if r.gap == 1 {
 		// data is where it lies in the buffer (readPlain).
-		r.build(r.text(int(start-r.base), len(data)), tag)
+		r.build(r.text(int(start-r.base), len(data)), key)
 	} else {
-		r.build(string(data), tag)
+		r.build(r.keep(data), key)
 	}
 	r.seg.Pos = pos
 	if isUNT && grouped {
@@ -623,7 +742,7 @@ func (r *Reader) finish(start int64) (*edi.Segment, error) {
 		// Only a segment longer than the limit can hold a value longer.
 		problem = r.checkLengths(pos, r.seg.Tag)
 	}
-	if r.seg.Tag == "UNZ" {
+	if key == tagUNZ {
 		r.endInterchange()
 	}
 	if problem != nil {
@@ -784,8 +903,9 @@ func (r *Reader) text(p, n int) string {
 
 // build turns the unescaped data and bounds into r.seg, with every value a
 // substring of s, in the flat form of edi.Segment: the values, and the
-// element and repetition starts unless every element is simple.
-func (r *Reader) build(s string, tag []byte) {
+// element and repetition starts unless every element is simple. tag is
+// the packed tag (packTag).
+func (r *Reader) build(s string, tag uint32) {
 	bounds, gap := r.bounds, r.gap
 	// The tag's own element ends at the first element separator (or the
 	// terminator); components or repetitions of the tag are dropped.
@@ -812,21 +932,24 @@ func (r *Reader) build(s string, tag []byte) {
 		}
 		strs, ints = r.strs[:nVals], r.ints[:nInts]
 	}
-	r.seg.Tag = r.tags.Intern(tag)
+	r.seg.Tag = r.tags.Intern3(tag)
 	start := bounds[k0].end + gap
 	strs = strs[:len(after)]
-	for k, b := range after {
-		strs[k] = s[start:b.end]
-		start = b.end + gap
-	}
 	if nInts == 0 {
+		for k, b := range after {
+			strs[k] = s[start:b.end]
+			start = b.end + gap
+		}
 		r.seg.SetFlat(strs, nil, nil)
 		return
 	}
+	// One pass for the values and the element and repetition starts.
 	elem, reps := ints[:nEl+1], ints[nEl+1:]
 	elem[0] = 0
 	ei, ri := 1, 0
 	for k, b := range after {
+		strs[k] = s[start:b.end]
+		start = b.end + gap
 		switch b.kind {
 		case clsElement, clsTerminator:
 			elem[ei] = int32(k + 1)
