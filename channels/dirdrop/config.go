@@ -16,6 +16,11 @@ import (
 const (
 	DefaultPoll   = time.Second
 	DefaultMinAge = 2 * time.Second
+	// NoMinAge, as Config.MinAge, takes a file on the first listing
+	// after the one that found it whose size and mtime are the same, with
+	// no wait beyond the poll (writers that rename finished files into
+	// place). Config.MinAge's zero is DefaultMinAge.
+	NoMinAge time.Duration = -1
 )
 
 // Config configures a Dir.
@@ -36,8 +41,9 @@ type Config struct {
 	// default DefaultPoll.
 	Poll time.Duration
 	// MinAge is how long a file's size and mtime must stay unchanged
-	// across listings before it is taken; default DefaultMinAge. A file is
-	// never taken on its first sighting (except in done-file mode).
+	// across listings before it is taken; default DefaultMinAge, none
+	// with NoMinAge. A file is never taken on its first sighting (except
+	// in done-file mode).
 	MinAge time.Duration
 	// DoneFileSuffix switches on done-file mode when set (e.g. ".ok"):
 	// a file X is taken only when X+DoneFileSuffix exists, at once and
@@ -109,7 +115,7 @@ func (c Config) Validate() error {
 	if c.Poll < 0 {
 		bad("dirdrop %s: poll %v is negative", c.Name, c.Poll)
 	}
-	if c.MinAge < 0 {
+	if c.MinAge < 0 && c.MinAge != NoMinAge {
 		bad("dirdrop %s: min_age %v is negative", c.Name, c.MinAge)
 	}
 	if c.MaxFileBytes < 0 {

@@ -114,6 +114,36 @@ func bodyOf(t *testing.T, doc channels.Document) string {
 	return string(b)
 }
 
+// TestMinAgeNone: with NoMinAge a file is taken on the second listing
+// that finds it unchanged, the clock standing still; with the default
+// it waits DefaultMinAge.
+func TestMinAgeNone(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		minAge time.Duration
+		second []string // ready on the second listing, no time passed
+		after  []string // ready once DefaultMinAge passed (not taken: still ready)
+	}{
+		{"none", NoMinAge, []string{"po.edi"}, []string{"po.edi"}},
+		{"default", 0, nil, []string{"po.edi"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, inbox, clock := testDir(t, Config{MinAge: tc.minAge})
+			write(t, filepath.Join(inbox, "po.edi"), "ISA*00*", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+			if got := ready(t, d); len(got) != 0 {
+				t.Fatalf("first listing: ready = %q, want none", got)
+			}
+			if got := ready(t, d); !slices.Equal(got, tc.second) {
+				t.Fatalf("second listing: ready = %q, want %q", got, tc.second)
+			}
+			clock.Advance(DefaultMinAge)
+			if got := ready(t, d); !slices.Equal(got, tc.after) {
+				t.Fatalf("after DefaultMinAge: ready = %q, want %q", got, tc.after)
+			}
+		})
+	}
+}
+
 func TestHalfWrittenFileWaitsUntilStable(t *testing.T) {
 	d, inbox, clock := testDir(t, Config{MinAge: 10 * time.Second})
 	file := filepath.Join(inbox, "po.edi")
@@ -565,7 +595,8 @@ func TestConfigValidate(t *testing.T) {
 		{"valid", Config{Name: "a", Path: "/in"}, nil},
 		{"missing all", Config{}, []string{"name is required", "path is required"}},
 		{"bad pattern", Config{Name: "a", Path: "/in", Patterns: []string{"[", "a/b"}}, []string{`pattern "["`, `pattern "a/b"`}},
-		{"negative durations", Config{Name: "a", Path: "/in", Poll: -1, MinAge: -1}, []string{"poll -1ns is negative", "min_age -1ns is negative"}},
+		{"negative durations", Config{Name: "a", Path: "/in", Poll: -1, MinAge: -2}, []string{"poll -1ns is negative", "min_age -2ns is negative"}},
+		{"no min age", Config{Name: "a", Path: "/in", MinAge: NoMinAge}, nil},
 		{"negative max", Config{Name: "a", Path: "/in", MaxFileBytes: -1}, []string{"max_file_bytes -1"}},
 		{"suffix with slash", Config{Name: "a", Path: "/in", DoneFileSuffix: "/ok"}, []string{"done_file_suffix"}},
 		{"done is inbox", Config{Name: "a", Path: "/in", DoneDir: "/in"}, []string{"done_dir is the inbox"}},

@@ -232,8 +232,16 @@ func TestNew(t *testing.T) {
 		{"archive is inbox", func(c *sftpdrop.Config) { c.Archive = "." }, "archive is the inbox"},
 		{"bad pattern", func(c *sftpdrop.Config) { c.Patterns = []string{"a/*"} }, "not a file name glob"},
 		{"negative", func(c *sftpdrop.Config) { c.MaxConcurrent = -1 }, "max_concurrent -1"},
+		{"negative min_age", func(c *sftpdrop.Config) { c.MinAge = -2 }, "min_age -2ns is negative"},
 		{"no host", func(c *sftpdrop.Config) { c.Server.Host = "" }, "host is required"},
 	}
+	t.Run("no min age is valid", func(t *testing.T) {
+		cfg := testConfig(srv)
+		cfg.MinAge = sftpdrop.NoMinAge
+		if _, err := sftpdrop.New(cfg, nil); err != nil {
+			t.Errorf("New with NoMinAge = %v", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(srv)

@@ -14,6 +14,10 @@ import (
 const (
 	DefaultPoll            = time.Minute
 	DefaultMinAge          = 10 * time.Second
+	// NoMinAge, as Config.MinAge, takes a file on the first listing
+	// after the one that found it whose size and mtime are the same, with
+	// no wait beyond the poll. Config.MinAge's zero is DefaultMinAge.
+	NoMinAge time.Duration = -1
 	DefaultMaxFilesPerPoll = 500
 	DefaultMaxConcurrent   = 4
 	DefaultPageSize        = 1000
@@ -50,7 +54,8 @@ type Config struct {
 	// default DefaultPoll.
 	Poll time.Duration
 	// MinAge is how long a file's size and mtime must stay unchanged
-	// across listings before it is taken; default DefaultMinAge.
+	// across listings before it is taken; default DefaultMinAge, none
+	// with NoMinAge.
 	MinAge time.Duration
 	// DoneFileSuffix switches on done-file mode (e.g. ".ok"): a file X is
 	// taken only when X+DoneFileSuffix exists, without waiting for MinAge;
@@ -166,7 +171,7 @@ func (c Config) Validate() error {
 		name string
 		v    time.Duration
 	}{{"poll", c.Poll}, {"min_age", c.MinAge}, {"reconnect_min", c.ReconnectMin}, {"reconnect_max", c.ReconnectMax}} {
-		if d.v < 0 {
+		if d.v < 0 && !(d.name == "min_age" && d.v == NoMinAge) {
 			bad("%s %v is negative", d.name, d.v)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/dirdrop"
@@ -37,6 +38,16 @@ type builtChannels struct {
 }
 
 // buildChannels makes the enabled channels.
+// minAge is a channel's min_age for its package: the configuration's 0
+// (written in the file: the defaults fill in an absent key) means no
+// wait, which the packages spell none, their zero being their default.
+func minAge(configured, none time.Duration) time.Duration {
+	if configured == 0 {
+		return none
+	}
+	return configured
+}
+
 func buildChannels(cfg *config.Config, st *store.Store, log *slog.Logger) (*builtChannels, error) {
 	b := &builtChannels{sources: map[string]channels.Source{}, outbounds: map[string]channels.Outbound{},
 		partnerOutbounds: map[string]func(string) (channels.Outbound, error){}}
@@ -63,7 +74,7 @@ func buildChannels(cfg *config.Config, st *store.Store, log *slog.Logger) (*buil
 				}
 			}
 			src, err := dirdrop.New(dirdrop.Config{Name: ch.Name, Path: ch.Path, DoneDir: ch.DoneDir, ErrorDir: ch.ErrorDir,
-				Patterns: ch.Patterns, Poll: ch.Poll, MinAge: ch.MinAge, DoneFileSuffix: ch.DoneFile,
+				Patterns: ch.Patterns, Poll: ch.Poll, MinAge: minAge(ch.MinAge, dirdrop.NoMinAge), DoneFileSuffix: ch.DoneFile,
 				MaxFileBytes: int64(ch.MaxFileBytes), Logger: clog})
 			if err != nil {
 				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
@@ -99,7 +110,7 @@ func buildChannels(cfg *config.Config, st *store.Store, log *slog.Logger) (*buil
 			}
 			src, err := sftpdrop.New(sftpdrop.Config{Name: ch.Name, Server: ep, Inbox: ch.Inbox, Archive: ch.Archive,
 				DeleteAfterIngest: ch.DeleteAfterIngest, ErrorDir: ch.ErrorDir, Outbox: ch.Outbox, Patterns: ch.Patterns,
-				Poll: ch.Poll, MinAge: ch.MinAge, DoneFileSuffix: ch.DoneFile, MaxFilesPerPoll: ch.MaxFilesPerPoll,
+				Poll: ch.Poll, MinAge: minAge(ch.MinAge, sftpdrop.NoMinAge), DoneFileSuffix: ch.DoneFile, MaxFilesPerPoll: ch.MaxFilesPerPoll,
 				MaxConcurrent: ch.MaxConcurrent, PageSize: ch.PageSize, MaxFileBytes: int64(ch.MaxFileBytes)}, clog)
 			if err != nil {
 				return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
