@@ -12,17 +12,17 @@ import (
 
 // Defaults of a Config.
 const (
-	DefaultPoll            = time.Minute
-	DefaultMinAge          = 10 * time.Second
+	DefaultPoll   = time.Minute
+	DefaultMinAge = 10 * time.Second
 	// NoMinAge, as Config.MinAge, takes a file on the first listing
 	// after the one that found it whose size and mtime are the same, with
 	// no wait beyond the poll. Config.MinAge's zero is DefaultMinAge.
-	NoMinAge time.Duration = -1
-	DefaultMaxFilesPerPoll = 500
-	DefaultMaxConcurrent   = 4
-	DefaultPageSize        = 1000
-	DefaultReconnectMin    = time.Second
-	DefaultReconnectMax    = time.Minute
+	NoMinAge               time.Duration = -1
+	DefaultMaxFilesPerPoll               = 500
+	DefaultMaxConcurrent                 = 4
+	DefaultPageSize                      = 1000
+	DefaultReconnectMin                  = time.Second
+	DefaultReconnectMax                  = time.Minute
 )
 
 // Config configures a Channel. Secrets in Server are resolved values.
