@@ -287,10 +287,21 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			}
 			return false // the leases run out; the deliveries are tried again
 		}
-		recs := make([]store.OrderRecord, len(ds))
-		for i, d := range ds {
-			recs[i] = byID[d.OrderID]
+		recs := make([]store.OrderRecord, 0, len(ds))
+		kept := ds[:0]
+		for _, d := range ds {
+			rec, ok := byID[d.OrderID]
+			if !ok {
+				// Not in the snapshot (orders are never deleted, so this
+				// should not happen): its lease runs out and it is tried
+				// again.
+				p.log.Warn("leased delivery without its order", "delivery_id", d.ID, "order_id", d.OrderID)
+				continue
+			}
+			kept = append(kept, d)
+			recs = append(recs, rec)
 		}
+		ds = kept
 		receipts, errs := p.deliverAll(ctx, ds, recs)
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again

@@ -7,8 +7,20 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// SelfCPU returns the user and system time this process has used, to the
+// microsecond (benchmarks report CPU per operation with it: on a shared
+// machine it moves less than wall time).
+func SelfCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
 
 // CPUTime reads the user and system time a process has used.
 func CPUTime(pid int) (time.Duration, error) {

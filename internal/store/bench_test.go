@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/proc"
 	"github.com/ordergate/ordergate/internal/store/archive"
 	"github.com/ordergate/ordergate/normalize/order"
 )
@@ -82,11 +82,11 @@ func BenchmarkWriteArchived(b *testing.B) {
 
 // cpuTime is the process's user and system time so far.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := proc.SelfCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // insertReceived writes what intake writes for one order document: the

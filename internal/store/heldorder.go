@@ -54,17 +54,9 @@ func (t *Tx) flushOrders(ctx context.Context) error {
 	}
 	t.held = nil
 	r := h.rec
-	query := `UPDATE orders SET revision = ?, status = ?, channel = ?, partner_id = ?,
-		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
-		updated_at = ?, canonical = ?`
-	args := []any{r.Revision, r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose, h.poDate,
-		h.delivery, r.Currency, r.Total, nanos(r.UpdatedAt), string(r.Canonical)}
-	if h.contentHash != "" {
-		query += `, content_hash = ?`
-		args = append(args, h.contentHash)
-	}
-	query += ` WHERE id = ? AND revision = ?`
-	args = append(args, r.ID, h.base)
+	set, args := setOrderColumns(r, h.poDate, h.delivery, h.contentHash)
+	query := `UPDATE orders SET revision = ?, ` + set + ` WHERE id = ? AND revision = ?`
+	args = append(append([]any{r.Revision}, args...), r.ID, h.base)
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("updating order %s: %w", r.ID, err)
@@ -98,22 +90,18 @@ func (t *Tx) holdUpdate(u OrderUpdate) (OrderRecord, error) {
 	if h != nil && h.rec.Revision != u.Revision {
 		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, h.rec.Revision, u.Revision, ErrConflict)
 	}
-	f, err := deriveOrder(u.ID, u.Order)
+	rec, err := t.updatedRecord(u)
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		return OrderRecord{}, err
 	}
+	rec.DocumentID, rec.MessageIndex, rec.CreatedAt = u.Read.DocumentID, u.Read.MessageIndex, u.Read.CreatedAt
 	if h == nil {
 		h = &heldOrder{base: u.Revision}
 	}
-	o := u.Order
-	h.poDate, h.delivery = o.PODate.String(), o.RequestedDelivery.String()
+	h.poDate, h.delivery = u.Order.PODate.String(), u.Order.RequestedDelivery.String()
 	if u.ContentHash != "" {
 		h.contentHash = u.ContentHash
 	}
-	rec := OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
-		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
-		UpdatedAt: fromNanos(nanos(t.s.clock())), Canonical: json.RawMessage(f.canonical),
-		DocumentID: u.Read.DocumentID, MessageIndex: u.Read.MessageIndex, CreatedAt: u.Read.CreatedAt}
 	if err := rec.setDates(h.poDate, h.delivery); err != nil {
 		return OrderRecord{}, fmt.Errorf("updating order: %w", err)
 	}

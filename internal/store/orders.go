@@ -219,26 +219,13 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 	if err := t.flushOrders(ctx); err != nil {
 		return OrderRecord{}, err
 	}
-	f, err := deriveOrder(u.ID, u.Order)
+	rec, err := t.updatedRecord(u)
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+		return OrderRecord{}, err
 	}
-	o := u.Order
-	now := nanos(t.s.clock())
-	poDate, delivery := o.PODate.String(), o.RequestedDelivery.String()
-	rec := OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
-		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
-		UpdatedAt: fromNanos(now), Canonical: json.RawMessage(f.canonical)}
-	query := `UPDATE orders SET revision = revision + 1, status = ?, channel = ?, partner_id = ?,
-		customer_id = ?, po_number = ?, purpose = ?, po_date = ?, requested_delivery = ?, currency = ?, total = ?,
-		updated_at = ?, canonical = ?`
-	args := []any{f.status, o.Channel, u.PartnerID, o.CustomerID, o.PONumber, o.Purpose, poDate,
-		delivery, o.Currency, f.total, now, string(f.canonical)}
-	if u.ContentHash != "" {
-		query += `, content_hash = ?`
-		args = append(args, u.ContentHash)
-	}
-	query += ` WHERE id = ? AND revision = ?`
+	poDate, delivery := u.Order.PODate.String(), u.Order.RequestedDelivery.String()
+	set, args := setOrderColumns(rec, poDate, delivery, u.ContentHash)
+	query := `UPDATE orders SET revision = revision + 1, ` + set + ` WHERE id = ? AND revision = ?`
 	args = append(args, u.ID, u.Revision)
 	updated := true
 	if u.Read != nil {
@@ -273,6 +260,35 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 		return OrderRecord{}, fmt.Errorf("updating order: %w", err)
 	}
 	return rec, nil
+}
+
+// updatedRecord is the record UpdateOrder makes of u, at revision
+// u.Revision+1; the columns an update leaves as they are (document,
+// message index, creation time) are not set.
+func (t *Tx) updatedRecord(u OrderUpdate) (OrderRecord, error) {
+	f, err := deriveOrder(u.ID, u.Order)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
+	}
+	o := u.Order
+	return OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
+		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
+		UpdatedAt: fromNanos(nanos(t.s.clock())), Canonical: json.RawMessage(f.canonical)}, nil
+}
+
+// setOrderColumns is the SET list of an order row's content and derived
+// columns, revision aside, with its arguments: r's, with the row's forms
+// of its dates; contentHash "" leaves that column as it is.
+func setOrderColumns(r OrderRecord, poDate, delivery, contentHash string) (string, []any) {
+	set := `status = ?, channel = ?, partner_id = ?, customer_id = ?, po_number = ?, purpose = ?,
+		po_date = ?, requested_delivery = ?, currency = ?, total = ?, updated_at = ?, canonical = ?`
+	args := []any{r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose, poDate,
+		delivery, r.Currency, r.Total, nanos(r.UpdatedAt), string(r.Canonical)}
+	if contentHash != "" {
+		set += `, content_hash = ?`
+		args = append(args, contentHash)
+	}
+	return set, args
 }
 
 func getOrder(ctx context.Context, q querier, id string) (OrderRecord, error) {

@@ -22,12 +22,18 @@ func Depth(ctx context.Context, db Queryer, topic, consumerGroup string) (int64,
 		return 0, fmt.Errorf("reading depth: %w", err)
 	}
 	var n int64
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+MessagesTable(topic)+` WHERE "offset" >
-	COALESCE((SELECT offset_acked FROM `+OffsetsTable(topic)+` WHERE consumer_group = ?), 0)`, consumerGroup).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+unacked(topic), consumerGroup).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("reading depth of %s for %q: %w", topic, consumerGroup, err)
 	}
 	return n, nil
+}
+
+// unacked is the FROM ... WHERE of the topic's messages that the consumer
+// group (its one argument) has not acked.
+func unacked(topic string) string {
+	return MessagesTable(topic) + ` WHERE "offset" >
+	COALESCE((SELECT offset_acked FROM ` + OffsetsTable(topic) + ` WHERE consumer_group = ?), 0)`
 }
 
 // Trim deletes the topic's messages that every registered consumer group

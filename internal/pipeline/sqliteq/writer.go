@@ -206,8 +206,7 @@ var errNothingNew = errors.New("no message to read")
 // transaction will find out).
 func (b beginner) hasNew(ctx context.Context, topic string) bool {
 	var one int
-	err := b.peek.QueryRowContext(ctx, `SELECT 1 FROM `+MessagesTable(topic)+` WHERE "offset" >
-	COALESCE((SELECT offset_acked FROM `+OffsetsTable(topic)+` WHERE consumer_group = ?), 0) LIMIT 1`, b.group).Scan(&one)
+	err := b.peek.QueryRowContext(ctx, `SELECT 1 FROM `+unacked(topic)+` LIMIT 1`, b.group).Scan(&one)
 	return !errors.Is(err, sql.ErrNoRows)
 }
 

@@ -214,15 +214,8 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 // printStages prints the mean handler time per pipeline stage from the
 // gateway's metrics.
 func printStages(port int) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
 	sums, counts := map[string]float64{}, map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	scrape(port, func(line string) {
 		for _, kind := range []string{"_sum", "_count"} {
 			prefix := "ordergate_stage_duration_seconds" + kind + `{stage="`
 			rest, ok := strings.CutPrefix(line, prefix)
@@ -238,7 +231,7 @@ func printStages(port int) {
 				counts[stage] = v
 			}
 		}
-	}
+	})
 	for _, st := range []string{"parse", "normalize", "decide", "route"} {
 		if counts[st] > 0 {
 			fmt.Printf("stage %-10s %6.0f messages, mean %s\n", st, counts[st], time.Duration(sums[st]/counts[st]*float64(time.Second)).Round(time.Microsecond))
@@ -250,7 +243,6 @@ func printStages(port int) {
 // orders reaches n and returns when it saw that (zero when stopped
 // first).
 func countRouted(port, n int, stop <-chan struct{}) time.Time {
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -259,32 +251,39 @@ func countRouted(port, n int, stop <-chan struct{}) time.Time {
 			return time.Time{}
 		case <-tick.C:
 		}
-		if routedCount(url) >= float64(n) {
+		if routedCount(port) >= float64(n) {
 			return time.Now()
 		}
 	}
 }
 
 // routedCount sums ordergate_orders_total{stage="route",status="routed"}.
-func routedCount(url string) float64 {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
+func routedCount(port int) float64 {
 	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	scrape(port, func(line string) {
 		if !strings.HasPrefix(line, "ordergate_orders_total{") || !strings.Contains(line, `stage="route"`) || !strings.Contains(line, `status="routed"`) {
-			continue
+			return
 		}
 		var v float64
 		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
 			sum += v
 		}
-	}
+	})
 	return sum
+}
+
+// scrape hands each line of the gateway's /metrics to fn; nothing when
+// the gateway does not answer.
+func scrape(port int, fn func(line string)) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		fn(sc.Text())
+	}
 }
 
 // watch records when each order file appears in dir until n were seen.
