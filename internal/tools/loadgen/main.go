@@ -16,17 +16,23 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/proc"
@@ -98,8 +104,9 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	var logBuf bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--config", "config.yaml")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &logBuf, &logBuf
+	cmd.Env = append(os.Environ(), "ORDERGATE_ADMIN_TOKEN="+adminToken)
 	if dsn != "" {
-		cmd.Env = append(os.Environ(), "OG_DSN="+dsn, "ORDERGATE_ADMIN_TOKEN=loadgen-0123456789abcdef0123456789abcdef")
+		cmd.Env = append(cmd.Env, "OG_DSN="+dsn)
 	}
 	// The server dies with the load tool, however that ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -130,17 +137,14 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 		}
 	}
 	visible := make(map[string]time.Time, n)
-	routed := make(map[string]time.Time, n)
+	delivered := make(map[string]time.Time, n)
 	done := make(chan error, 1)
 	outbound := filepath.Join(dir, "outbound")
-	go func() { done <- watch(outbound, n, routed, timeout) }()
-	// The issue's measure ends when the order is routed (its delivery
-	// queued); the files in outbound/ come after the delivery worker sent
-	// them. The gateway's counter of routed orders gives the first.
-	routedAll := make(chan time.Time, 1)
-	stopCount := make(chan struct{})
-	defer close(stopCount)
-	go func() { routedAll <- countRouted(port, n, stopCount) }()
+	watching := make(chan error, 1)
+	go func() { done <- watch(outbound, n, delivered, timeout, watching) }()
+	if err := <-watching; err != nil {
+		return err
+	}
 
 	start := time.Now()
 	var interval time.Duration
@@ -168,44 +172,43 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	if err := <-done; err != nil {
 		return fmt.Errorf("%w\n%s", err, proc.Tail(logBuf.String(), 40))
 	}
-	var last time.Time
-	lat := make([]time.Duration, 0, n)
-	for po, at := range routed {
-		v, ok := visible[po]
-		if !ok {
-			return fmt.Errorf("routed an unknown PO %s", po)
-		}
-		lat = append(lat, at.Sub(v))
-		if at.After(last) {
-			last = at
-		}
+	// The issue's measure ends when the order is routed (its delivery
+	// queued), which the order's timeline records; the files in
+	// outbound/ come after the delivery worker sent them. Nothing polls
+	// the gateway during the run: the timelines are read after it.
+	cpu, cpuErr := proc.CPUTime(cmd.Process.Pid) // before the API reads below
+	routed, err := routedTimes(port, n)
+	if err != nil {
+		return err
 	}
-	slices.Sort(lat)
-	total := last.Sub(start)
 	fmt.Printf("files            %d x %d lines (%.1f MB)%s\n", n, lines, float64(bytesIn)/1e6, map[bool]string{true: ", X12 and EDIFACT", false: ", X12"}[edifact])
 	if rate > 0 {
 		fmt.Printf("offered rate     %.0f files/s (dropped in %s)\n", rate, dropped.Round(time.Millisecond))
 	} else {
 		fmt.Printf("offered          all at once (dropped in %s)\n", dropped.Round(time.Millisecond))
 	}
-	select {
-	case at := <-routedAll:
-		if !at.IsZero() {
-			t := at.Sub(start)
-			fmt.Printf("routed           %d orders in %s: %.0f orders/s (file visible -> order routed, its delivery queued; from the gateway's counter, sampled every 20 ms)\n",
-				n, t.Round(time.Millisecond), float64(n)/t.Seconds())
+	for _, m := range []struct {
+		name, what string
+		at         map[string]time.Time
+	}{
+		{"routed", "file visible -> order routed, its delivery queued (the order's timeline)", routed},
+		{"delivered", "file visible -> order file written by the backend", delivered},
+	} {
+		lat, last, err := latencies(visible, m.at)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
 		}
-	case <-time.After(time.Second):
+		total := last.Sub(start)
+		fmt.Printf("%-16s %d orders in %s: %.0f orders/s (%s)\n", m.name, len(lat), total.Round(time.Millisecond), float64(len(lat))/total.Seconds(), m.what)
+		fmt.Printf("  latency        p50 %s  p90 %s  p99 %s  max %s\n",
+			proc.Pct(lat, 50), proc.Pct(lat, 90), proc.Pct(lat, 99), lat[len(lat)-1].Round(time.Millisecond))
 	}
-	fmt.Printf("delivered        %d orders in %s: %.0f orders/s (file visible -> order file written by the backend)\n", len(routed), total.Round(time.Millisecond), float64(len(routed))/total.Seconds())
-	fmt.Printf("latency          p50 %s  p90 %s  p99 %s  max %s (file visible -> order file written)\n",
-		proc.Pct(lat, 50), proc.Pct(lat, 90), proc.Pct(lat, 99), lat[len(lat)-1].Round(time.Millisecond))
 	if rss, err := proc.PeakRSS(cmd.Process.Pid); err == nil {
 		fmt.Printf("server peak RSS  %s\n", rss)
 	}
-	if cpu, err := proc.CPUTime(cmd.Process.Pid); err == nil {
+	if cpuErr == nil {
 		fmt.Printf("server CPU       %s user+system, %s per order (less sensitive to other load than wall time)\n",
-			cpu.Round(time.Millisecond), (cpu / time.Duration(len(routed))).Round(time.Microsecond))
+			cpu.Round(time.Millisecond), (cpu / time.Duration(n)).Round(time.Microsecond))
 	}
 	printStages(port)
 	return nil
@@ -239,37 +242,115 @@ func printStages(port int) {
 	}
 }
 
-// countRouted polls the gateway's metrics until its counter of routed
-// orders reaches n and returns when it saw that (zero when stopped
-// first).
-func countRouted(port, n int, stop <-chan struct{}) time.Time {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return time.Time{}
-		case <-tick.C:
-		}
-		if routedCount(port) >= float64(n) {
-			return time.Now()
-		}
+// adminToken is the API token the load tool gives the gateway.
+const adminToken = "loadgen-0123456789abcdef0123456789abcdef"
+
+// routedTimes reads, after the run, when each order was routed (its
+// "routed" timeline event), by PO number: the order list, then each
+// order's timeline, four requests at a time.
+func routedTimes(port, n int) (map[string]time.Time, error) {
+	base := fmt.Sprintf("http://127.0.0.1:%d/api/v1/orders", port)
+	type summary struct {
+		ID       string `json:"id"`
+		PONumber string `json:"po_number"`
 	}
+	var all []summary
+	for cursor := ""; ; {
+		var page struct {
+			Orders []summary `json:"orders"`
+			Next   string    `json:"next_cursor"`
+		}
+		if err := getJSON(base+"?limit=1000&cursor="+url.QueryEscape(cursor), &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Orders...)
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(all) != n {
+		return nil, fmt.Errorf("the API lists %d orders, want %d", len(all), n)
+	}
+	out := make(map[string]time.Time, n)
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan summary)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for o := range next {
+				var detail struct {
+					Timeline []struct {
+						At   time.Time `json:"at"`
+						Kind string    `json:"kind"`
+					} `json:"timeline"`
+				}
+				err := getJSON(base+"/"+url.PathEscape(o.ID), &detail)
+				var at time.Time
+				for _, e := range detail.Timeline {
+					if e.Kind == "routed" {
+						at = e.At
+					}
+				}
+				if err == nil && at.IsZero() {
+					err = fmt.Errorf("order %s (PO %s) has no routed event", o.ID, o.PONumber)
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				out[o.PONumber] = at
+				mu.Unlock()
+			}
+		})
+	}
+	for _, o := range all {
+		next <- o
+	}
+	close(next)
+	wg.Wait()
+	return out, firstErr
 }
 
-// routedCount sums ordergate_orders_total{stage="route",status="routed"}.
-func routedCount(port int) float64 {
-	var sum float64
-	scrape(port, func(line string) {
-		if !strings.HasPrefix(line, "ordergate_orders_total{") || !strings.Contains(line, `stage="route"`) || !strings.Contains(line, `status="routed"`) {
-			return
+func getJSON(u string, v any) error {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// latencies returns, for every PO in at, the time from the file being
+// visible to at, sorted, and the latest at.
+func latencies(visible, at map[string]time.Time) ([]time.Duration, time.Time, error) {
+	var last time.Time
+	lat := make([]time.Duration, 0, len(at))
+	for po, t := range at {
+		v, ok := visible[po]
+		if !ok {
+			return nil, last, fmt.Errorf("an unknown PO %s", po)
 		}
-		var v float64
-		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
-			sum += v
+		lat = append(lat, t.Sub(v))
+		if t.After(last) {
+			last = t
 		}
-	})
-	return sum
+	}
+	if len(lat) == 0 {
+		return nil, last, fmt.Errorf("no orders")
+	}
+	slices.Sort(lat)
+	return lat, last, nil
 }
 
 // scrape hands each line of the gateway's /metrics to fn; nothing when
@@ -287,42 +368,86 @@ func scrape(port int, fn func(line string)) {
 }
 
 // watch records when each order file appears in dir until n were seen.
-func watch(dir string, n int, routed map[string]time.Time, timeout time.Duration) error {
+// It waits for inotify's events (renames of the backend's .part files)
+// rather than listing the folder, and lists it once a second in case
+// the kernel's event queue overflowed. It reports on watching once it
+// watches.
+func watch(dir string, n int, seenAt map[string]time.Time, timeout time.Duration, watching chan<- error) error {
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		err = w.Add(dir)
+	}
+	watching <- err
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	seen := map[string]bool{}
-	deadline := time.Now().Add(timeout)
-	for len(routed) < n {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d orders routed after %s", len(routed), n, timeout)
+	record := func(name string, at time.Time) error {
+		if seen[name] || strings.HasSuffix(name, ".part") {
+			return nil
 		}
-		entries, err := os.ReadDir(dir)
+		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return err
+			return nil // gone or not yet there: the listing finds it
 		}
-		now := time.Now()
-		for _, e := range entries {
-			name := e.Name()
-			if seen[name] || strings.HasSuffix(name, ".part") {
-				continue
+		po, ok := poNumber(b)
+		if !ok {
+			return nil
+		}
+		seen[name] = true
+		if _, dup := seenAt[po]; dup {
+			return fmt.Errorf("PO %s written twice", po)
+		}
+		seenAt[po] = at
+		return nil
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	list := time.NewTicker(time.Second)
+	defer list.Stop()
+	for len(seenAt) < n {
+		select {
+		case ev := <-w.Events:
+			if err := record(filepath.Base(ev.Name), time.Now()); err != nil {
+				return err
 			}
-			b, err := os.ReadFile(filepath.Join(dir, name))
+		case err := <-w.Errors:
+			if !errors.Is(err, fsnotify.ErrEventOverflow) {
+				return err
+			}
+		case <-list.C:
+			entries, err := os.ReadDir(dir)
 			if err != nil {
-				continue
+				return err
 			}
-			var o struct {
-				PONumber string `json:"po_number"`
+			now := time.Now()
+			for _, e := range entries {
+				if err := record(e.Name(), now); err != nil {
+					return err
+				}
 			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				continue
-			}
-			seen[name] = true
-			if _, dup := routed[o.PONumber]; dup {
-				return fmt.Errorf("PO %s routed twice", o.PONumber)
-			}
-			routed[o.PONumber] = now
+		case <-deadline.C:
+			return fmt.Errorf("only %d of %d order files written after %s", len(seenAt), n, timeout)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
+}
+
+// poNumber finds the "po_number" of a canonical order's JSON without
+// decoding all of it.
+func poNumber(b []byte) (string, bool) {
+	const key = `"po_number":"`
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	rest := b[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return "", false
+	}
+	return string(rest[:j]), true
 }
 
 // storeYAML is the store section: sqlite in the working directory, or the
