@@ -410,6 +410,25 @@ func (p *Pipeline) write(ctx context.Context, fn func(tx *store.Tx, pub message.
 		if err != nil {
 			return err
 		}
-		return fn(p.d.Store.WrapTx(sqlTx), pub)
+		return batchedEvents(ctx, p.d.Store.WrapTx(sqlTx), func(tx *store.Tx) error { return fn(tx, pub) })
 	})
+}
+
+// writeTx is write without a publisher.
+func (p *Pipeline) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
+		return batchedEvents(ctx, p.d.Store.WrapTx(sqlTx), fn)
+	})
+}
+
+// batchedEvents runs fn with tx holding its timeline events back
+// (store.Tx.DeferEvents) and writes them after fn, in a few multi-row
+// inserts: a batch of intake or of deliveries adds one or two events per
+// item.
+func batchedEvents(ctx context.Context, tx *store.Tx, fn func(tx *store.Tx) error) error {
+	tx.DeferEvents()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.FlushEvents(ctx)
 }

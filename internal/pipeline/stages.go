@@ -249,6 +249,7 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	// Normalize, decide and route each write the order's row: the store
 	// writes the last of them only, once, at the flush below.
 	tx.DeferOrderWrites(rec.ID)
+	tx.DeferEvents()
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
 	// The order intake stored, when it did so in this process; else as
@@ -307,7 +308,10 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err := p.decideOrder(ctx, tx, reads, &updated, stored, sh); err != nil {
 		return err
 	}
-	return tx.FlushOrderWrites(ctx)
+	if err := tx.FlushOrderWrites(ctx); err != nil {
+		return err
+	}
+	return tx.FlushEvents(ctx)
 }
 
 // normalizedData is the data of a "normalized" event (the keys in the

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,8 +80,7 @@ func (p *Pipeline) runAckSender(ctx context.Context) {
 		if ctx.Err() != nil {
 			return false
 		}
-		werr := p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
-			tx := p.d.Store.WrapTx(sqlTx)
+		werr := p.writeTx(ctx, func(tx *store.Tx) error {
 			for i, a := range acks {
 				if err := p.recordAck(ctx, tx, a, errs[i]); err != nil {
 					return err
@@ -252,8 +250,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 			return false
 		}
 		var ds []store.Delivery
-		err = p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
-			tx := p.d.Store.WrapTx(sqlTx)
+		err = p.writeTx(ctx, func(tx *store.Tx) error {
 			ds = ds[:0]
 			for _, d := range due {
 				d, err := tx.StartAttempt(ctx, d.ID, p.d.Now().Add(time.Minute))
@@ -306,8 +303,7 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again
 		}
-		werr := p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
-			tx := p.d.Store.WrapTx(sqlTx)
+		werr := p.writeTx(ctx, func(tx *store.Tx) error {
 			for i, d := range ds {
 				if err := p.recordDelivery(ctx, tx, d, receipts[i], errs[i]); err != nil {
 					return err

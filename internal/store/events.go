@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -91,13 +92,63 @@ func (t *Tx) AddEvent(ctx context.Context, in EventInput) (Event, error) {
 	}
 	e := Event{ID: t.s.newID("evt", now), OrderID: in.OrderID, DocumentID: in.DocumentID, At: at.UTC(),
 		Actor: in.Actor, Kind: in.Kind, Reason: in.Reason, Data: in.Data}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO order_events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, nullString(e.OrderID), nullString(e.DocumentID), nanos(at), e.Actor, e.Kind, e.Reason, data)
-	if err != nil {
+	row := []any{e.ID, nullString(e.OrderID), nullString(e.DocumentID), nanos(at), e.Actor, e.Kind, e.Reason, data}
+	if t.deferEvents {
+		t.events = append(t.events, row...)
+		return e, nil
+	}
+	if _, err := t.tx.ExecContext(ctx, insertEvents(1), row...); err != nil {
 		return Event{}, fmt.Errorf("adding %s event: %w", in.Kind, err)
 	}
 	return e, nil
 }
+
+// DeferEvents makes t hold back the inserts of AddEvent (which still
+// checks its input at once) until FlushEvents, which writes them with
+// one statement per eventsPerInsert events instead of one each. A read of
+// the timeline in t writes what is held first. The caller must call
+// FlushEvents before the transaction commits; a Tx rolled back loses
+// the held events with it. Do not open a savepoint of t's transaction
+// while events are held: a rollback to it would not take them back.
+func (t *Tx) DeferEvents() { t.deferEvents = true }
+
+// FlushEvents writes the events DeferEvents held back and stops holding
+// them back.
+func (t *Tx) FlushEvents(ctx context.Context) error {
+	t.deferEvents = false
+	return t.flushEvents(ctx)
+}
+
+// eventsPerInsert bounds the rows of one INSERT of held events (eight
+// parameters each), which also bounds the statements the statement cache
+// holds for it.
+const eventsPerInsert = 32
+
+func (t *Tx) flushEvents(ctx context.Context) error {
+	const cols = 8
+	for len(t.events) > 0 {
+		n := min(len(t.events)/cols, eventsPerInsert)
+		if _, err := t.tx.ExecContext(ctx, insertEvents(n), t.events[:n*cols]...); err != nil {
+			t.events = nil
+			return fmt.Errorf("adding %d event(s): %w", n, err)
+		}
+		t.events = t.events[n*cols:]
+	}
+	t.events = nil
+	return nil
+}
+
+// insertEvents returns the INSERT of n events, 1 <= n <= eventsPerInsert.
+func insertEvents(n int) string { return insertEventsSQL[n] }
+
+// insertEventsSQL holds the INSERT of n events at n.
+var insertEventsSQL = func() (out [eventsPerInsert + 1]string) {
+	for n := 1; n <= eventsPerInsert; n++ {
+		out[n] = `INSERT INTO order_events (` + eventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)` +
+			strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?)", n-1)
+	}
+	return out
+}()
 
 func queryEvents(ctx context.Context, q querier, col, id string) ([]Event, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM order_events WHERE `+col+` = ? ORDER BY at, id`, id)
@@ -122,6 +173,9 @@ func queryEvents(ctx context.Context, q querier, col, id string) ([]Event, error
 // Timeline returns the events of an order, oldest first (by time, then by
 // id, which grows with insertion).
 func (t *Tx) Timeline(ctx context.Context, orderID string) ([]Event, error) {
+	if err := t.flushEvents(ctx); err != nil {
+		return nil, err
+	}
 	return queryEvents(ctx, t.tx, "order_id", orderID)
 }
 
@@ -135,6 +189,9 @@ func (s *Store) Timeline(ctx context.Context, orderID string) ([]Event, error) {
 // DocumentEvents returns the events recorded against a document, oldest
 // first.
 func (t *Tx) DocumentEvents(ctx context.Context, docID string) ([]Event, error) {
+	if err := t.flushEvents(ctx); err != nil {
+		return nil, err
+	}
 	return queryEvents(ctx, t.tx, "document_id", docID)
 }
 

@@ -541,6 +541,9 @@ type Tx struct {
 
 	deferID string     // DeferOrderWrites: the order whose row writes are held back
 	held    *heldOrder // those writes, until flushOrders
+
+	deferEvents bool  // DeferEvents: AddEvent holds its inserts back
+	events      []any // the held events' parameters, eight per event
 }
 
 // WrapTx returns the repository methods over a transaction the caller owns
