@@ -121,6 +121,7 @@ func Serve(ctx context.Context, opts Options) error {
 		BackendSet: set.acquire, Outbounds: chans.outbounds, PartnerOutbounds: chans.partnerOutbounds,
 		Metrics: m, Logger: log, Fault: opts.Fault, Capture: captureFunc(capturer, holder.Current, ""),
 		Singleton: nd.singleton, Consumers: consumers(cfg), WorkerPoll: workerPoll(cfg),
+		IntakeBacklog: cfg.Pipeline.IntakeBacklog,
 	})
 	if err != nil {
 		return err

@@ -106,6 +106,10 @@ type Pipeline struct {
 	// Consumers is how many subscribers each stage runs per node: 1 on
 	// sqlite, 4 on postgres when zero.
 	Consumers int `mapstructure:"consumers"`
+	// IntakeBacklog is how many documents and orders may wait for the
+	// parse and normalize stages before the intake of pulled channels
+	// (folders, SFTP, mailboxes) pauses: 256 when zero, no limit when -1.
+	IntakeBacklog int `mapstructure:"intake_backlog"`
 	// Broker, when set, carries the stage messages: each stage still
 	// writes them into the database's outbox in its transaction, and a
 	// forwarder on every node moves them to the broker.

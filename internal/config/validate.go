@@ -268,6 +268,9 @@ func (c *Config) validateStore(v *validator) {
 	}
 	v.positive("store.busy_timeout", s.BusyTimeout)
 	v.atLeast("store.max_conns", s.MaxConns, 4)
+	if b := c.Pipeline.IntakeBacklog; b < -1 {
+		v.add("pipeline.intake_backlog", "must be -1 (no limit), 0 (the default, 256) or more")
+	}
 	n := c.Pipeline.Consumers
 	if n < 0 || n > 64 {
 		v.add("pipeline.consumers", "must be 0 (automatic) to 64")

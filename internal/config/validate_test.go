@@ -62,6 +62,8 @@ func TestBadConfigs(t *testing.T) {
 			4, "store.max_conns", ""},
 		{"short lease", "cluster:\n  lease_ttl: 100ms\n",
 			2, "cluster.lease_ttl", "at least 1s"},
+		{"negative backlog", "pipeline:\n  intake_backlog: -5\n",
+			2, "pipeline.intake_backlog", "must be -1 (no limit), 0 (the default, 256) or more"},
 		{"broker without url", "pipeline:\n  broker: {type: rabbitmq}\n",
 			2, "pipeline.broker.url_env", ""},
 		{"unknown broker", "pipeline:\n  broker: {type: kafka, url_env: OG_BROKER}\n",

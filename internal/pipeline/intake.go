@@ -509,6 +509,7 @@ func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Sour
 			<-readerDone
 			return
 		}
+		p.waitForBacklog(ctx, log)
 		batch := []item{first}
 	fill:
 		for len(batch) < maxIntakeBatch {
@@ -611,5 +612,48 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// intakeBacklogMax is how many orders and documents may wait for the
+// parse and normalize stages before a pulled source's intake pauses
+// (Deps.IntakeBacklog when set). A burst of files then waits in its
+// folder or mailbox, where it is safe, instead of in the queue; the
+// stages keep working on what they have, and the orders intake hands
+// them are still in memory when they get to them (orderHandoff).
+const intakeBacklogMax = 256
+
+// backlogPoll is how often a paused intake looks at the backlog again.
+const backlogPoll = 10 * time.Millisecond
+
+// waitForBacklog waits while the parse and normalize stages have more
+// than the allowed backlog waiting, until ctx ends. It does not wait when
+// the queue cannot say (the error is logged once per pause).
+func (p *Pipeline) waitForBacklog(ctx context.Context, log *slog.Logger) {
+	limit := p.d.IntakeBacklog
+	if limit == 0 {
+		limit = intakeBacklogMax
+	}
+	if limit < 0 {
+		return
+	}
+	for {
+		var waiting int64
+		for _, t := range []string{TopicDocReceived, TopicOrderParsed} {
+			n, err := p.d.Queue.Depth(ctx, t, stageOf[t])
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("reading the stages' backlog; taking documents in regardless", "err", err)
+				}
+				return
+			}
+			waiting += n
+		}
+		if waiting < int64(limit) {
+			return
+		}
+		if !sleepCtx(ctx, backlogPoll) {
+			return
+		}
 	}
 }

@@ -82,6 +82,11 @@ type Deps struct {
 	// (the delivery, outbound-ack and retention workers): under a lease,
 	// returning when ctx ends. Nil runs fn at once (one node).
 	Singleton func(ctx context.Context, name string, fn func(ctx context.Context))
+	// IntakeBacklog is how many documents and orders may wait for the
+	// parse and normalize stages before the intake of pulled sources
+	// (folders, SFTP, mailboxes) pauses: 256 when zero, no limit when
+	// negative. Pushed documents (the API) are never held back.
+	IntakeBacklog int
 	// Consumers is how many subscribers each stage runs on this node (1
 	// when zero). More than one pays where the queue lets consumers
 	// compete and the database takes concurrent writers (postgres); on

@@ -83,18 +83,26 @@ type harnessOptions struct {
 	// "initial_backoff: 10ms, max_backoff: 50ms" when "".
 	backoff string
 	now     func() time.Time // the pipeline's clock; time.Now when nil
+	// intakeBacklog is Deps.IntakeBacklog.
+	intakeBacklog int
+	// stagesLater leaves the stages stopped until startStages (the
+	// source's intake runs from the start).
+	stagesLater bool
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
 type harness struct {
-	t      *testing.T
-	ctx    context.Context
-	dir    string
-	st     *store.Store
-	q      pipeline.Queue
-	p      *pipeline.Pipeline
-	src    *fakeSource
-	outbox string
+	t   *testing.T
+	ctx context.Context
+	dir string
+	st  *store.Store
+	q   pipeline.Queue
+	p   *pipeline.Pipeline
+	src *fakeSource
+	// startStages starts the stages (newHarness does, unless
+	// stagesLater).
+	startStages func()
+	outbox      string
 }
 
 func TestMain(m *testing.M) { os.Exit(postgres.RunMain(m)) }
@@ -192,11 +200,12 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	h.p, err = pipeline.New(pipeline.Deps{
 		Store: st, Queue: h.q, Config: func() *config.Config { return cfg }, Processor: ediproc.Processor{},
-		Backends:    map[string]routing.Backend{"files": backend, "copies": copies},
-		Outbounds:   map[string]channels.Outbound{"inbox": outbound},
-		BreakerOpen: 50 * time.Millisecond,
-		Capture:     o.capture,
-		Now:         o.now,
+		Backends:      map[string]routing.Backend{"files": backend, "copies": copies},
+		Outbounds:     map[string]channels.Outbound{"inbox": outbound},
+		BreakerOpen:   50 * time.Millisecond,
+		Capture:       o.capture,
+		Now:           o.now,
+		IntakeBacklog: o.intakeBacklog,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
@@ -208,7 +217,21 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 
 	runCtx, stopRun := context.WithCancel(h.ctx)
 	runDone := make(chan error, 1)
-	go func() { runDone <- h.p.Run(runCtx) }()
+	h.startStages = func() {
+		go func() { runDone <- h.p.Run(runCtx) }()
+		h.eventually("the pipeline runs", func() (bool, string) {
+			err := h.p.Ready(h.ctx)
+			return err == nil, fmt.Sprint(err)
+		})
+	}
+	if o.stagesLater {
+		if err := h.p.Init(h.ctx); err != nil { // the queue's tables, for intake
+			t.Fatal(err)
+		}
+		runDone <- nil // until startStages: nothing to wait for
+		start := h.startStages
+		h.startStages = func() { <-runDone; start() }
+	}
 	srcCtx, stopSrc := context.WithCancel(h.ctx)
 	srcDone := make(chan struct{})
 	go func() { defer close(srcDone); h.p.RunSource(srcCtx, "inbox", h.src) }()
@@ -229,10 +252,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			t.Errorf("closing store: %v", err)
 		}
 	})
-	h.eventually("the pipeline runs", func() (bool, string) {
-		err := h.p.Ready(h.ctx)
-		return err == nil, fmt.Sprint(err)
-	})
+	if !o.stagesLater {
+		h.startStages()
+	}
 	return h
 }
 
@@ -900,4 +922,47 @@ func TestHandoffSameAsDecoding(t *testing.T) {
 		}
 	}
 	t.Logf("handoffs taken of %d orders: %+v", files, on)
+}
+
+// TestIntakeBacklog: with the parse and normalize stages behind by
+// IntakeBacklog documents or more, a pulled source's next document stays
+// in the source; once the stages catch up it is taken, and every order
+// is routed.
+func TestIntakeBacklog(t *testing.T) { forEachDriver(t, testIntakeBacklog) }
+
+func testIntakeBacklog(t *testing.T) {
+	h := newHarness(t, harnessOptions{intakeBacklog: 2, stagesLater: true})
+	// Taken in: its order waits for the (stopped) stages. The source's
+	// ack waits for the pipeline's workers, stopped too.
+	waiting := func() int64 {
+		d, err := h.p.Depths(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d[pipeline.TopicDocReceived] + d[pipeline.TopicOrderParsed]
+	}
+	for i, key := range []string{"a", "b"} {
+		h.src.push(key, fixtures.X12850(9100+i, "PO-BACKLOG-"+key, 2))
+		h.eventually("document "+key+" taken", func() (bool, string) { n := waiting(); return n == int64(i+1), fmt.Sprint(n) })
+	}
+	h.src.push("c", fixtures.X12850(9102, "PO-BACKLOG-c", 2))
+	// The backlog (two orders waiting for normalize) holds c back. This
+	// waits a while: the intake looks at the backlog every 10 ms.
+	time.Sleep(300 * time.Millisecond)
+	if n := waiting(); n != 2 {
+		t.Fatalf("%d documents and orders wait for the stages, want 2: document c was taken", n)
+	}
+	h.startStages()
+	for _, key := range []string{"a", "b", "c"} {
+		po := "PO-BACKLOG-" + key
+		h.eventually("order "+po+" routed", func() (bool, string) {
+			page, err := h.st.ListOrders(h.ctx, store.OrderFilter{PONumber: po}, "", 10)
+			if err != nil || len(page.Orders) != 1 {
+				return false, fmt.Sprint(len(page.Orders), err)
+			}
+			st := page.Orders[0].Status
+			return st == order.StatusRouted || st == order.StatusDelivered, string(st)
+		})
+		h.eventually("document "+key+" acked", func() (bool, string) { r := h.src.results(key); return len(r) > 0, fmt.Sprint(r) })
+	}
 }

@@ -71,7 +71,7 @@ func NewSQLiteQueue(st *store.Store, lockTimeout, poll time.Duration, batch int,
 	}
 	return &SQLiteQueue{
 		w:      sqliteq.NewWriterWithLock(st.DB(), st.LockWrites, lockTimeout),
-		db:     st.DB(),
+		db:     st.ReadDB(), // Depth: a read, no lock
 		cfg:    sqliteq.Config{PollInterval: poll, BatchSize: batch, BatchLimit: limit, Peek: st.ReadDB()},
 		logger: WatermillLogger(logger),
 	}
