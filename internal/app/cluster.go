@@ -239,6 +239,15 @@ type stageQueue struct {
 	close   func() error
 }
 
+// Changed is the queue's commit signal when it has one (sqliteq's
+// writer), else nil.
+func (q *stageQueue) Changed() <-chan struct{} {
+	if c, ok := q.Queue.(interface{ Changed() <-chan struct{} }); ok {
+		return c.Changed()
+	}
+	return nil
+}
+
 // newQueue is the pipeline's queue on the store's database, through the
 // configured broker when there is one.
 func newQueue(cfg *config.Config, st *store.Store, log *slog.Logger) (*stageQueue, error) {

@@ -119,6 +119,10 @@ func (q *SQLiteQueue) TxFromContext(ctx context.Context) (*sql.Tx, bool) {
 	return sqliteq.TxFromContext(ctx)
 }
 
+// Changed is the writer's commit signal (sqliteq.Writer.Changed): the
+// delivery and ack workers wait on it when idle.
+func (q *SQLiteQueue) Changed() <-chan struct{} { return q.w.Changed() }
+
 func (q *SQLiteQueue) Depth(ctx context.Context, topic, group string) (int64, error) {
 	return sqliteq.Depth(ctx, q.db, topic, group)
 }

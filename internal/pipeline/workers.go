@@ -20,20 +20,50 @@ import (
 )
 
 // pollLoop calls fn until ctx ends: at once again while fn reports it did
-// work, after interval when it found none.
-func pollLoop(ctx context.Context, interval time.Duration, fn func(ctx context.Context) (busy bool)) {
+// work, after interval when it found none. With changed (the queue's
+// commit signal, nil when it has none) it calls fn again as soon as a
+// write transaction commits, and while none does it waits twice as long
+// after each idle round, up to idleMax.
+func pollLoop(ctx context.Context, interval, idleMax time.Duration, changed func() <-chan struct{}, fn func(ctx context.Context) (busy bool)) {
+	wait := interval
 	for ctx.Err() == nil {
+		var woken <-chan struct{}
+		if changed != nil {
+			woken = changed() // before fn: a commit while it runs is not missed
+		}
 		if fn(ctx) {
+			wait = interval
 			continue
 		}
-		t := time.NewTimer(interval)
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
+			if changed != nil {
+				wait = min(2*wait, max(idleMax, interval))
+			}
+		case <-woken:
+			t.Stop()
+			wait = interval
 		case <-ctx.Done():
 			t.Stop()
 			return
 		}
 	}
+}
+
+// workerIdleMax is how long the delivery and ack workers wait between
+// looks when nothing commits (on a queue that signals commits): how late
+// a retry falls due is noticed at most, and work written by another
+// process.
+const workerIdleMax = 200 * time.Millisecond
+
+// changes returns the queue's commit signal, or nil when it has none
+// (its Changed returns nil: a wrapper around a queue without one).
+func (p *Pipeline) changes() func() <-chan struct{} {
+	if c, ok := p.d.Queue.(interface{ Changed() <-chan struct{} }); ok && c.Changed() != nil {
+		return c.Changed
+	}
+	return nil
 }
 
 // backoffDelay is the capped exponential backoff with jitter before
@@ -65,7 +95,7 @@ const ackMaxAttempts = 10
 // a batch at a time: sends in parallel, outcomes in one transaction.
 func (p *Pipeline) runAckSender(ctx context.Context) {
 	const batch = 100
-	pollLoop(ctx, 2*p.d.WorkerPoll, func(ctx context.Context) bool {
+	pollLoop(ctx, 2*p.d.WorkerPoll, workerIdleMax, p.changes(), func(ctx context.Context) bool {
 		acks, err := p.d.Store.PendingAcks(ctx, batch)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -233,7 +263,7 @@ const deliveryWorkers = 16
 // outside any transaction, record the outcomes in one transaction.
 func (p *Pipeline) runDeliveries(ctx context.Context) {
 	const batch = 256
-	pollLoop(ctx, p.d.WorkerPoll, func(ctx context.Context) bool {
+	pollLoop(ctx, p.d.WorkerPoll, workerIdleMax, p.changes(), func(ctx context.Context) bool {
 		due, err := p.d.Store.DueDeliveries(ctx, p.d.Now(), batch)
 		if err != nil {
 			if ctx.Err() == nil {

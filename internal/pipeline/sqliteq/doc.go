@@ -74,6 +74,8 @@
 //     Config.Peek names a read-only handle (the read pool): then a poll
 //     looks there first and takes the lock only when the topic has
 //     something for the group, so idle topics do not queue other writers.
+//     Finding nothing, it waits for the next commit through the Writer
+//     (Writer.Changed) and looks again, for at most Config.IdleWait.
 //
 // # Deliveries, nacks and stops
 //

@@ -583,3 +583,70 @@ func TestPeekKeepsIdlePollsOffTheLock(t *testing.T) {
 		})
 	}
 }
+
+// TestChangedWakesIdlePolls: Writer.Changed is closed by a commit, not by
+// a rollback; an idle subscriber with Peek waits for it, so a message
+// published through the Writer is delivered at once although the idle
+// wait is long, and one written behind the Writer's back is found after
+// the idle wait.
+func TestChangedWakesIdlePolls(t *testing.T) {
+	path, w, _ := openDBAt(t)
+	initTopics(t, w, "t")
+
+	changed := w.Changed()
+	if err := w.InTx(context.Background(), func(tx *sql.Tx) error { return errors.New("roll back") }); err == nil {
+		t.Fatal("InTx with a failing function succeeded")
+	}
+	select {
+	case <-changed:
+		t.Fatal("a rollback closed Changed")
+	default:
+	}
+	if err := w.InTx(context.Background(), func(tx *sql.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("a commit did not close Changed")
+	}
+
+	reader, err := sql.Open("sqlite3", "file:"+path+"?_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() })
+	const idle = 2 * time.Second
+	sub := newSubscriber(t, w, sqliteq.Config{ConsumerGroup: "g", PollInterval: time.Millisecond, Peek: reader, IdleWait: idle})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := sub.Subscribe(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // idle: the poll waits
+	start := time.Now()
+	publish(t, newPublisher(t, w), "t", "a")
+	m := receive(t, ch)
+	m.Ack()
+	if d := time.Since(start); d >= idle/2 {
+		t.Errorf("a message published through the writer took %s, want well under the idle wait %s", d, idle)
+	}
+
+	// Behind the writer's back (another process): found after the idle
+	// wait at the latest.
+	time.Sleep(50 * time.Millisecond)
+	other, err := sql.Open("sqlite3", "file:"+path+writerDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	otherW := sqliteq.NewWriter(other, 0)
+	start = time.Now()
+	publish(t, newPublisher(t, otherW), "t", "b")
+	m = receive(t, ch)
+	m.Ack()
+	if d := time.Since(start); d > idle+time.Second {
+		t.Errorf("a message written by another writer took %s, want at most about the idle wait %s", d, idle)
+	}
+}

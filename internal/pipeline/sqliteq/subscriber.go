@@ -67,11 +67,18 @@ type Config struct {
 	// does not wait for the write lock (best the read pool of a WAL
 	// database). Before each poll's transaction the subscriber looks there
 	// whether the topic has a message the group has not acked, and takes
-	// the write lock only when it has: an idle topic then costs a read
-	// per PollInterval instead of a write transaction, which every other
-	// writer would queue behind. A message committed just after the look
-	// is found at the next poll.
+	// the write lock only when it has: an idle topic costs no write
+	// transaction, which every other writer would queue behind. A poll
+	// that found nothing waits for the next commit through the Writer
+	// (which may have published one) and looks again, for at most
+	// IdleWait: an idle topic costs a read per IdleWait and per commit.
 	Peek Queryer
+
+	// IdleWait bounds how long a poll with Peek waits for a commit through
+	// the Writer before it gives up (and polls again after PollInterval):
+	// it is how late a message written by another process, or on the
+	// database directly, is found. Default 250ms.
+	IdleWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -95,6 +102,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HandlerGrace == 0 {
 		c.HandlerGrace = time.Second
+	}
+	if c.IdleWait <= 0 {
+		c.IdleWait = 250 * time.Millisecond
 	}
 }
 
@@ -130,7 +140,7 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 	ackDeadline := cfg.AckDeadline
 	stopCtx, stop := context.WithCancel(context.Background())
 	inner, err := wsql.NewSubscriber(
-		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx, peek: cfg.Peek},
+		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx, peek: cfg.Peek, idle: cfg.IdleWait},
 		wsql.SubscriberConfig{
 			ConsumerGroup:  cfg.ConsumerGroup,
 			AckDeadline:    &ackDeadline,

@@ -49,6 +49,39 @@ type Writer struct {
 	db      *sql.DB
 	lockFn  LockFunc
 	timeout time.Duration
+	changed signal // fired by every commit
+}
+
+// Changed returns a channel that is closed when the next write
+// transaction through w commits (a publish, a handler's batch, an InTx).
+// A poller takes it before it looks for work and waits on it after
+// finding none: no commit between the look and the wait is missed.
+// Writes by other processes, or on the database handle directly, do not
+// close it.
+func (w *Writer) Changed() <-chan struct{} { return w.changed.wait() }
+
+// signal is a broadcast: wait returns a channel that fire closes.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+func (s *signal) fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
 }
 
 // NewWriter returns a Writer for db with a lock of its own. db must be
@@ -154,10 +187,15 @@ type Tx struct {
 	released atomic.Bool
 }
 
-// Commit commits the transaction and releases the write lock.
+// Commit commits the transaction and releases the write lock. A commit
+// closes the channel Changed returned.
 func (t *Tx) Commit() error {
 	defer t.release()
-	return t.Tx.Commit()
+	if err := t.Tx.Commit(); err != nil {
+		return err
+	}
+	t.w.changed.fire()
+	return nil
 }
 
 // Rollback rolls the transaction back and releases the write lock. Like
@@ -191,14 +229,15 @@ type beginner struct {
 	grace time.Duration
 	stop  context.Context // done on the subscriber's Close: stop waiting for the lock
 	peek  Queryer         // Config.Peek; nil: every poll takes the lock
+	idle  time.Duration   // Config.IdleWait
 }
 
 // topicKey is the context key naming a subscription's topic (Subscribe
 // puts it in the context its poll transactions are begun with).
 type topicKey struct{}
 
-// errNothingNew is BeginTx's answer to a poll when the peek found no
-// message to read: no transaction, wait PollInterval.
+// errNothingNew is BeginTx's answer to a poll when the peeks found no
+// message to read for IdleWait: no transaction, wait PollInterval.
 var errNothingNew = errors.New("no message to read")
 
 // hasNew reports whether topic has a message group has not acked, as the
@@ -210,10 +249,34 @@ func (b beginner) hasNew(ctx context.Context, topic string) bool {
 	return !errors.Is(err, sql.ErrNoRows)
 }
 
+// waitForNew peeks for a message of topic, and while there is none waits
+// for a commit through the Writer (which may have published one) and
+// peeks again, for at most the idle wait; it reports whether it found
+// one. It gives up early when ctx or the subscriber stops.
+func (b beginner) waitForNew(ctx context.Context, topic string) bool {
+	timer := time.NewTimer(b.idle)
+	defer timer.Stop()
+	for {
+		changed := b.w.Changed()
+		if b.hasNew(ctx, topic) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-b.stop.Done():
+			return false
+		}
+	}
+}
+
 var _ wsql.Beginner = beginner{}
 
 func (b beginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
-	if topic, ok := ctx.Value(topicKey{}).(string); ok && b.peek != nil && !b.hasNew(ctx, topic) {
+	if topic, ok := ctx.Value(topicKey{}).(string); ok && b.peek != nil && !b.waitForNew(ctx, topic) {
 		return nil, errNothingNew
 	}
 	// The batch's transaction must outlive the subscription's context: a
