@@ -32,7 +32,7 @@ func (s *testSignal) fire() {
 }
 
 // TestPollLoopWakes: an idle poll loop with a commit signal runs again as
-// soon as the signal fires, though its interval is an hour; without a
+// soon as the signal fires, though its idle waits have grown; without a
 // signal it keeps its interval; with one and no commits its waits grow
 // to idleMax.
 func TestPollLoopWakes(t *testing.T) {
@@ -41,15 +41,23 @@ func TestPollLoopWakes(t *testing.T) {
 		calls := make(chan time.Time, 10)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		go pollLoop(ctx, time.Hour, time.Hour, sig.wait, func(context.Context) bool { calls <- time.Now(); return false })
-		<-calls
+		go pollLoop(ctx, time.Millisecond, time.Hour, sig.wait, func(context.Context) bool { calls <- time.Now(); return false })
+		// Idle for a second: the waits have grown to half a second and
+		// more (1, 2, 4, ... ms).
+		deadline := time.Now().Add(time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case <-calls:
+			case <-time.After(time.Until(deadline)):
+			}
+		}
 		for i := range 3 {
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond)
 			sig.fire()
 			select {
 			case <-calls:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("wake %d: no call within 10s of the signal", i)
+			case <-time.After(200 * time.Millisecond):
+				t.Fatalf("wake %d: no call within 200ms of the signal", i)
 			}
 		}
 	})

@@ -21,9 +21,10 @@ import (
 
 // pollLoop calls fn until ctx ends: at once again while fn reports it did
 // work, after interval when it found none. With changed (the queue's
-// commit signal, nil when it has none) it calls fn again as soon as a
-// write transaction commits, and while none does it waits twice as long
-// after each idle round, up to idleMax.
+// commit signal, nil when it has none) an idle round waits for the next
+// commit instead, but at least interval since the last call (a busy
+// writer commits far more often) and at most a wait that doubles after
+// each idle round without commits, up to idleMax.
 func pollLoop(ctx context.Context, interval, idleMax time.Duration, changed func() <-chan struct{}, fn func(ctx context.Context) (busy bool)) {
 	wait := interval
 	for ctx.Err() == nil {
@@ -31,6 +32,7 @@ func pollLoop(ctx context.Context, interval, idleMax time.Duration, changed func
 		if changed != nil {
 			woken = changed() // before fn: a commit while it runs is not missed
 		}
+		last := time.Now()
 		if fn(ctx) {
 			wait = interval
 			continue
@@ -41,12 +43,23 @@ func pollLoop(ctx context.Context, interval, idleMax time.Duration, changed func
 			if changed != nil {
 				wait = min(2*wait, max(idleMax, interval))
 			}
+			continue
 		case <-woken:
 			t.Stop()
 			wait = interval
 		case <-ctx.Done():
 			t.Stop()
 			return
+		}
+		// Woken: no sooner than interval after the last call.
+		if d := time.Until(last.Add(interval)); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
 		}
 	}
 }

@@ -140,7 +140,7 @@ func NewSubscriber(w *Writer, cfg Config, logger watermill.LoggerAdapter) (*Subs
 	ackDeadline := cfg.AckDeadline
 	stopCtx, stop := context.WithCancel(context.Background())
 	inner, err := wsql.NewSubscriber(
-		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx, peek: cfg.Peek, idle: cfg.IdleWait},
+		beginner{w: w, group: cfg.ConsumerGroup, grace: cfg.HandlerGrace, stop: stopCtx, peek: cfg.Peek, idle: cfg.IdleWait, poll: cfg.PollInterval},
 		wsql.SubscriberConfig{
 			ConsumerGroup:  cfg.ConsumerGroup,
 			AckDeadline:    &ackDeadline,

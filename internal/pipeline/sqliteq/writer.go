@@ -230,6 +230,7 @@ type beginner struct {
 	stop  context.Context // done on the subscriber's Close: stop waiting for the lock
 	peek  Queryer         // Config.Peek; nil: every poll takes the lock
 	idle  time.Duration   // Config.IdleWait
+	poll  time.Duration   // Config.PollInterval: the least time between two peeks
 }
 
 // topicKey is the context key naming a subscription's topic (Subscribe
@@ -253,11 +254,16 @@ func (b beginner) hasNew(ctx context.Context, topic string) bool {
 // for a commit through the Writer (which may have published one) and
 // peeks again, for at most the idle wait; it reports whether it found
 // one. It gives up early when ctx or the subscriber stops.
+//
+// It peeks at most once per poll interval however often commits come,
+// so that a busy writer does not make every idle topic peek at each of
+// its commits.
 func (b beginner) waitForNew(ctx context.Context, topic string) bool {
 	timer := time.NewTimer(b.idle)
 	defer timer.Stop()
 	for {
 		changed := b.w.Changed()
+		last := time.Now()
 		if b.hasNew(ctx, topic) {
 			return true
 		}
@@ -270,6 +276,28 @@ func (b beginner) waitForNew(ctx context.Context, topic string) bool {
 		case <-b.stop.Done():
 			return false
 		}
+		if !sleepUntil(ctx, b.stop, last.Add(b.poll)) {
+			return false
+		}
+	}
+}
+
+// sleepUntil waits until t, or returns false when ctx or stop is done
+// first.
+func sleepUntil(ctx, stop context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-stop.Done():
+		return false
 	}
 }
 
