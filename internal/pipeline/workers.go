@@ -52,14 +52,8 @@ func pollLoop(ctx context.Context, interval, idleMax time.Duration, changed func
 			return
 		}
 		// Woken: no sooner than interval after the last call.
-		if d := time.Until(last.Add(interval)); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return
-			}
+		if d := time.Until(last.Add(interval)); d > 0 && !sleepCtx(ctx, d) {
+			return
 		}
 	}
 }
