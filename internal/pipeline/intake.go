@@ -626,9 +626,9 @@ const intakeBacklogMax = 256
 // backlogPoll is how often a paused intake looks at the backlog again.
 const backlogPoll = 10 * time.Millisecond
 
-// waitForBacklog waits while the parse and normalize stages have more
-// than the allowed backlog waiting, until ctx ends. It does not wait when
-// the queue cannot say (the error is logged once per pause).
+// waitForBacklog waits while the parse and normalize stages have the
+// allowed backlog or more waiting, until ctx ends. It does not wait when
+// the queue cannot say (the error is logged).
 func (p *Pipeline) waitForBacklog(ctx context.Context, log *slog.Logger) {
 	limit := p.d.IntakeBacklog
 	if limit == 0 {
