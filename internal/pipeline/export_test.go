@@ -5,23 +5,25 @@ import "github.com/ordergate/ordergate/internal/metrics"
 // MetricsOf returns p's metrics.
 func MetricsOf(p *Pipeline) *metrics.Metrics { return p.d.Metrics }
 
-// HandoffStats says how often the stages took an order handed off.
+// HandoffStats says how many orders intake normalized in its
+// transaction and how often the delivery worker took an order handed off.
 type HandoffStats struct {
-	Normalize, Delivery, DeliveryStale int64
+	NormalizedAtIntake, Delivery, DeliveryStale int64
 }
 
 // Handoffs returns p's handoff counts.
 func Handoffs(p *Pipeline) HandoffStats {
-	p.handoff.mu.Lock()
-	defer p.handoff.mu.Unlock()
 	p.routed.mu.Lock()
 	defer p.routed.mu.Unlock()
-	return HandoffStats{Normalize: p.handoff.taken, Delivery: p.routed.taken, DeliveryStale: p.routedStale.Load()}
+	return HandoffStats{NormalizedAtIntake: p.normalizedAtIntake.Load(), Delivery: p.routed.taken, DeliveryStale: p.routedStale.Load()}
 }
 
-// DisableHandoffs makes the stages decode every order they read.
-func DisableHandoffs(p *Pipeline) {
-	p.handoff = newOrderHandoff(0, handoffTTL, p.handoff.now)
+// StagesOnly makes p run every order through the stages' topics, each
+// stage decoding what it reads: intake publishes the orders it parsed
+// instead of normalizing them, and routing hands nothing off to the
+// delivery worker.
+func StagesOnly(p *Pipeline) {
+	p.stagesOnly = true
 	p.routed = newOrderHandoff(0, handoffTTL, p.routed.now)
 }
 

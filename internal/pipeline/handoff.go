@@ -7,18 +7,19 @@ import (
 	"github.com/ordergate/ordergate/normalize/order"
 )
 
-// orderHandoff passes the orders intake stored to the normalize stage of
-// the same process, so that normalize need not decode the JSON intake
+// orderHandoff passes the orders routing stored to the delivery worker of
+// the same process, so that the worker need not decode the JSON routing
 // just encoded. An entry is an order as decoding its stored JSON gives it
 // (store.OrderRecord.OrderFrom), keyed by order id and revision, put in
-// only after the transaction that stored that revision committed. take
-// hands it out once: the taker owns it and may change it. Normalize falls
-// back to decoding the stored JSON on a miss (a restart, an order intake
-// stored on another node, an entry dropped).
+// before the transaction that stored that revision commits (the taker
+// checks the revision against what was committed). take hands it out
+// once: the taker owns it and may change it. The worker falls back to
+// decoding the stored JSON on a miss (a restart, an order routed on
+// another node, an entry dropped).
 //
 // The handoff is bounded: when full, new orders are not put in (the
-// oldest are the next to be normalized); entries not taken within
-// handoffTTL (an order another node normalizes) are dropped.
+// oldest are the next to be delivered); entries not taken within
+// handoffTTL (an order another node delivers) are dropped.
 type orderHandoff struct {
 	mu      sync.Mutex
 	entries map[handoffKey]handoffEntry

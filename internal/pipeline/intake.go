@@ -35,10 +35,11 @@ type Taken struct {
 // for the batch). When the store keeps the bytes in the database on
 // SQLite (Store.ArchiveInTx), they are hashed in parallel and written in
 // that transaction instead, whose commit is then the only fsync. An EDI
-// document of up to 1 MiB is also parsed here,
-// before the transaction and outside the write lock, and its orders,
-// acks and outcome are committed with it; other documents (and those with
-// an interchange seen before) get a doc.received message for the parse
+// document of up to 1 MiB is also parsed here, before the transaction and
+// outside the write lock, and its orders, acks and outcome are committed
+// with it, its orders normalized, decided and routed in the same
+// transaction (normalizeParsed); other documents (and those with an
+// interchange seen before) get a doc.received message for the parse
 // stage. A document whose
 // source key the channel delivered before is not stored again: its
 // stored row comes back with Created = false. Only after TakeBatch returns
@@ -132,9 +133,9 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	// A sender waits for this commit (an API client's answer, a file that
 	// stays in place until it): it queues for the write lock before the
 	// stages (store.UrgentWrite).
-	var handed []storedOrder // the orders for normalize, handed off after the commit
+	var parsed []parsedOrder // the orders intake parsed, normalized after the documents
 	err := p.write(store.UrgentWrite(ctx), func(tx *store.Tx, pub message.Publisher) error {
-		handed = handed[:0]
+		parsed = parsed[:0]
 		for i, doc := range docs {
 			if inTx {
 				body := io.Reader(bytes.NewReader(nil))
@@ -187,7 +188,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				}
 				continue
 			}
-			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre, &handed)
+			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre, &parsed)
 			if err != nil {
 				return err
 			}
@@ -199,12 +200,11 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				return err
 			}
 		}
-		return nil
+		return p.normalizeParsed(ctx, tx, pub, parsed)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storing %d document(s): %w", len(docs), err)
 	}
-	p.handoff.put(handed)
 	for i, t := range out {
 		status := "received"
 		switch {
@@ -286,7 +286,7 @@ func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channel
 // the parse stage applies the partner's duplicate policy): done reports
 // whether it did.
 // Its orders for the normalize stage are added to stored.
-func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]storedOrder) (done bool, err error) {
+func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]parsedOrder) (done bool, err error) {
 	if pre == nil {
 		return false, nil
 	}
@@ -321,6 +321,42 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 		}
 	}
 	return true, p.finishDocument(ctx, tx, doc, pre.sum)
+}
+
+// parsedOrder is an order intake stored, as decoding its stored JSON
+// gives it (store.OrderRecord.OrderFrom).
+type parsedOrder struct {
+	rec store.OrderRecord
+	o   *order.Order
+}
+
+// normalizeParsed runs the normalize stage (and with it decide and route)
+// on the orders intake parsed, in intake's transaction: each in a
+// savepoint, so that an order the stage fails on goes to the stage's
+// topic instead (order.parsed), to be retried or quarantined there, and
+// the documents are stored all the same. Every order thus costs one
+// transaction instead of two: one queue message, one read of the order
+// and one write of its row less.
+func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, parsed []parsedOrder) error {
+	for _, po := range parsed {
+		start := time.Now()
+		rec := po.rec
+		failed, err := tx.Attempt(ctx, func() error { return p.normalizeOrder(ctx, tx, &rec, po.o) })
+		p.d.Metrics.ObserveStage("normalize", start)
+		if err != nil {
+			return err
+		}
+		if failed == nil {
+			p.normalizedAtIntake.Add(1)
+		} else {
+			p.log.Warn("normalize at intake failed: the order goes to the normalize stage", "order", rec.ID,
+				"partner", rec.PartnerID, "channel", rec.Channel, "err", failed)
+			if err := publish(pub, TopicOrderParsed, nil, payload{OrderID: rec.ID}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // envelopeKey is the key of an interchange in the envelope layer of

@@ -111,9 +111,13 @@ type Pipeline struct {
 	routes   routeTables
 	engines  engines
 	sources  sourceStates
-	// handoff passes the orders intake stored to normalize; routed, the
-	// orders routing stored to the delivery worker.
-	handoff, routed *orderHandoff
+	// routed passes the orders routing stored to the delivery worker.
+	routed *orderHandoff
+	// stagesOnly makes intake publish the orders it parsed instead of
+	// normalizing them in its transaction (tests: the stage path).
+	stagesOnly bool
+	// normalizedAtIntake counts the orders intake normalized.
+	normalizedAtIntake atomic.Int64
 	// routedStale counts the orders routing handed off that were not
 	// the order as committed.
 	routedStale atomic.Int64
@@ -151,8 +155,7 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Singleton == nil {
 		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
 	}
-	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger), handoff: newOrderHandoff(handoffMax, handoffTTL, time.Now),
-		routed: newOrderHandoff(handoffMax, handoffTTL, time.Now)}
+	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger), routed: newOrderHandoff(handoffMax, handoffTTL, time.Now)}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
 	open := d.BreakerOpen

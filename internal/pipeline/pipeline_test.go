@@ -78,7 +78,7 @@ type harnessOptions struct {
 	response    string                             // the partner's order_response; none when ""
 	mail        string                             // further keys of the mail section ("  confirmations: ...")
 	capture     pipeline.Capture
-	noHandoff   bool // every stage decodes the orders it reads
+	stagesOnly  bool // every order goes through the stages' topics, each stage decoding what it reads
 	// backoff is the files backend's initial_backoff and max_backoff;
 	// "initial_backoff: 10ms, max_backoff: 50ms" when "".
 	backoff string
@@ -210,8 +210,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
 	}
-	if o.noHandoff {
-		pipeline.DisableHandoffs(h.p)
+	if o.stagesOnly {
+		pipeline.StagesOnly(h.p)
 	}
 	h.src = newFakeSource("inbox")
 
@@ -857,12 +857,13 @@ func testDelivery(t *testing.T) {
 
 var deliveryIDs = regexp.MustCompile(`dlv_[0-9A-Z]+`)
 
-// TestHandoffSameAsDecoding runs orders through the pipeline with the
-// in-process handoffs (intake to normalize, routing to delivery) and
-// without them, each stage decoding what it reads: the stored orders,
-// their revisions, statuses and timelines, and what the backend got must
-// be the same, but for the ids.
-func TestHandoffSameAsDecoding(t *testing.T) {
+// TestIntakeNormalizeSameAsStages runs orders through the pipeline as
+// the gateway does (intake normalizes, decides and routes the orders it
+// parsed in its own transaction; routing hands the routed order to the
+// delivery worker) and through the stages' topics, each stage decoding
+// what it reads: the stored orders, their revisions, statuses and
+// timelines, and what the backend got must be the same, but for the ids.
+func TestIntakeNormalizeSameAsStages(t *testing.T) {
 	const files = 5
 	type outcome struct {
 		Revision  int64
@@ -871,8 +872,8 @@ func TestHandoffSameAsDecoding(t *testing.T) {
 		Timeline  []string
 		Delivered string
 	}
-	run := func(t *testing.T, handoff bool) ([]outcome, pipeline.HandoffStats) {
-		h := newHarness(t, harnessOptions{noHandoff: !handoff})
+	run := func(t *testing.T, asGateway bool) ([]outcome, pipeline.HandoffStats) {
+		h := newHarness(t, harnessOptions{stagesOnly: !asGateway})
 		for i := range files {
 			h.src.push(fmt.Sprintf("f%d", i), fixtures.X12850(4700+i, fmt.Sprintf("PO-%d", i), 30))
 		}
@@ -905,10 +906,10 @@ func TestHandoffSameAsDecoding(t *testing.T) {
 	want, off := run(t, false)
 	got, on := run(t, true)
 	if off != (pipeline.HandoffStats{}) {
-		t.Errorf("handoffs off: %+v, want none taken", off)
+		t.Errorf("through the stages: %+v, want no order normalized at intake, none handed off", off)
 	}
-	if on.Normalize == 0 || on.Delivery == 0 || on.DeliveryStale != 0 {
-		t.Errorf("handoffs on: %+v of %d orders, want some taken by each stage, none stale", on, files)
+	if on.NormalizedAtIntake != files || on.Delivery == 0 || on.DeliveryStale != 0 {
+		t.Errorf("as the gateway runs: %+v of %d orders, want every order normalized at intake, some handed off to delivery, none stale", on, files)
 	}
 	for i := range want {
 		g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i])
@@ -918,10 +919,51 @@ func TestHandoffSameAsDecoding(t *testing.T) {
 				at++
 			}
 			from := max(at-200, 0)
-			t.Errorf("order %d differs at byte %d; with handoffs:\n...%s...\nwithout (decoding):\n...%s...", i, at, g[from:min(at+200, len(g))], w[from:min(at+200, len(w))])
+			t.Errorf("order %d differs at byte %d; as the gateway runs:\n...%s...\nthrough the stages:\n...%s...", i, at, g[from:min(at+200, len(g))], w[from:min(at+200, len(w))])
 		}
 	}
-	t.Logf("handoffs taken of %d orders: %+v", files, on)
+	t.Logf("of %d orders: %+v", files, on)
+}
+
+// TestIntakeNormalizeFails: when normalizing an order at intake fails
+// (here: its route renders X12 850, and an EDIFACT supplier part holds
+// X12's element separator), what normalize wrote is rolled back, the
+// document is stored with its order and ack all the same, and the order
+// goes to the normalize stage, which fails on it too and puts its
+// message in quarantine.
+func TestIntakeNormalizeFails(t *testing.T) { forEachDriver(t, testIntakeNormalizeFails) }
+
+func testIntakeNormalizeFails(t *testing.T) {
+	h := newHarness(t, harnessOptions{routes: "  - {name: erp, to: copies, format: x12-850}"})
+	body := bytes.Replace(fixtures.EDIFACTOrders(7301, "PO-STAR", 2), []byte("PIA+5+SCR-001:SA"), []byte("PIA+5+SCR*001:SA"), 1)
+	if !bytes.Contains(body, []byte("SCR*001")) {
+		t.Fatal("the fixture has no supplier part SCR-001 to change")
+	}
+	h.src.push("star", body)
+	doc := h.documentIn("star", store.DocumentParsed)
+	h.sentAcks(doc.ID, 1)
+	var entries []store.QuarantineEntry
+	h.eventually("the order's message in quarantine", func() (bool, string) {
+		var err error
+		entries, err = h.st.ListQuarantine(h.ctx, pipeline.TopicOrderParsed, 10)
+		return err == nil && len(entries) > 0, fmt.Sprint(len(entries), err)
+	})
+	if len(entries) != 1 || !strings.Contains(entries[0].Error, "rendering X12 850") {
+		t.Fatalf("quarantine = %+v, want one entry for the X12 850 rendering", entries)
+	}
+	rec := h.orderOf(doc.ID, order.StatusReceived)
+	if got, want := h.orderKinds(rec.ID), []string{"parsed", "quarantined"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("timeline = %v, want %v: what normalize wrote at intake is rolled back", got, want)
+	}
+	if rec.Revision != 1 {
+		t.Errorf("revision = %d, want 1", rec.Revision)
+	}
+	if got := pipeline.Handoffs(h.p).NormalizedAtIntake; got != 0 {
+		t.Errorf("normalized at intake = %d, want 0", got)
+	}
+	if got, want := h.sourceResult("star"), channels.Committed(); got != want {
+		t.Errorf("source ack = %+v, want %+v", got, want)
+	}
 }
 
 // TestIntakeBacklog: with the parse and normalize stages behind by
@@ -931,7 +973,8 @@ func TestHandoffSameAsDecoding(t *testing.T) {
 func TestIntakeBacklog(t *testing.T) { forEachDriver(t, testIntakeBacklog) }
 
 func testIntakeBacklog(t *testing.T) {
-	h := newHarness(t, harnessOptions{intakeBacklog: 2, stagesLater: true})
+	// Through the stages: intake would normalize these orders itself.
+	h := newHarness(t, harnessOptions{intakeBacklog: 2, stagesLater: true, stagesOnly: true})
 	// Taken in: its order waits for the (stopped) stages. The source's
 	// ack waits for the pipeline's workers, stopped too.
 	waiting := func() int64 {

@@ -90,7 +90,7 @@ func (p *Pipeline) claimInterchange(ctx context.Context, tx *store.Tx, docID str
 // its "parsed" event and its order.parsed message), or an event saying why
 // there is none. An order for the normalize stage is added to stored,
 // when not nil, to be handed off once the transaction commits.
-func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]storedOrder) error {
+func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]parsedOrder) error {
 	switch {
 	case m.Duplicate && policyOf(m.Partner) != policyHold:
 		return nil
@@ -122,18 +122,15 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
 		return err
 	}
-	if err := publish(pub, TopicOrderParsed, parent, payload{OrderID: rec.ID}); err != nil {
-		return err
-	}
-	if stored != nil {
-		// As decoding the stored JSON gives it (OrderFrom), made here so
-		// that the handoff after the commit is quick: normalize may run
-		// as soon as the transaction commits.
+	if stored != nil && !p.stagesOnly {
+		// Intake normalizes it in this transaction (normalizeParsed), as
+		// decoding the stored JSON gives it (OrderFrom).
 		if so, err := rec.OrderFrom(o); err == nil {
-			*stored = append(*stored, storedOrder{rec.ID, rec.Revision, so})
+			*stored = append(*stored, parsedOrder{rec, so})
+			return nil
 		}
 	}
-	return nil
+	return publish(pub, TopicOrderParsed, parent, payload{OrderID: rec.ID})
 }
 
 // finishDocument stores a parsed document's acks and its outcome.
@@ -246,20 +243,23 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil || rec == nil {
 		return err
 	}
+	o, err := rec.Order()
+	if err != nil {
+		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
+	}
+	return p.normalizeOrder(ctx, tx, rec, o)
+}
+
+// normalizeOrder resolves a received order against the master data and
+// runs the automatic stages on it in tx: decide, and route what it
+// accepts. o is rec's order (as rec.Order() gives it), which it changes.
+func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) error {
 	// Normalize, decide and route each write the order's row: the store
 	// writes the last of them only, once, at the flush below.
 	tx.DeferOrderWrites(rec.ID)
 	tx.DeferEvents()
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
-	// The order intake stored, when it did so in this process; else as
-	// stored.
-	o := p.handoff.take(rec.ID, rec.Revision)
-	if o == nil {
-		if o, err = rec.Order(); err != nil {
-			return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
-		}
-	}
 	o.ID = rec.ID
 	reads := newMasterReads(tx)
 	res, err := masterdata.ResolveWith(ctx, reads, o, rec.PartnerID, partner.CustomerID)

@@ -22,6 +22,34 @@ func SelfCPU() (time.Duration, error) {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }
 
+// MachineCPU reads the machine's CPU time from /proc/stat, summed over
+// its cores: busy (every state but idle and iowait) and total. The
+// difference of two readings tells how busy the machine was between them.
+func MachineCPU() (busy, total time.Duration, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return 0, 0, fmt.Errorf("unexpected first line of /proc/stat: %q", line)
+	}
+	const ticks = 100 // USER_HZ on Linux
+	var sum, idle int64
+	for i, f := range fields[1:] {
+		var v int64
+		if _, err := fmt.Sscan(f, &v); err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		sum += v
+		if i == 3 || i == 4 { // idle, iowait
+			idle += v
+		}
+	}
+	return time.Duration(sum-idle) * time.Second / ticks, time.Duration(sum) * time.Second / ticks, nil
+}
+
 // CPUTime reads the user and system time a process has used.
 func CPUTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

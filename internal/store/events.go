@@ -109,7 +109,8 @@ func (t *Tx) AddEvent(ctx context.Context, in EventInput) (Event, error) {
 // the timeline in t writes what is held first. The caller must call
 // FlushEvents before the transaction commits; a Tx rolled back loses
 // the held events with it. Do not open a savepoint of t's transaction
-// while events are held: a rollback to it would not take them back.
+// while events are held, but through Attempt: a rollback to it would not
+// take them back.
 func (t *Tx) DeferEvents() { t.deferEvents = true }
 
 // FlushEvents writes the events DeferEvents held back and stops holding

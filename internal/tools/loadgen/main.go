@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -147,6 +148,8 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	}
 
 	start := time.Now()
+	busy0, total0, machineErr := proc.MachineCPU()
+	self0, selfErr := proc.SelfCPU()
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Duration(float64(time.Second) / rate)
@@ -177,6 +180,10 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	// outbound/ come after the delivery worker sent them. Nothing polls
 	// the gateway during the run: the timelines are read after it.
 	cpu, cpuErr := proc.CPUTime(cmd.Process.Pid) // before the API reads below
+	busy1, total1, err := proc.MachineCPU()
+	machineErr = errors.Join(machineErr, err)
+	self1, err := proc.SelfCPU()
+	selfErr = errors.Join(selfErr, err)
 	routed, err := routedTimes(port, n)
 	if err != nil {
 		return err
@@ -209,6 +216,12 @@ func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout tim
 	if cpuErr == nil {
 		fmt.Printf("server CPU       %s user+system, %s per order (less sensitive to other load than wall time)\n",
 			cpu.Round(time.Millisecond), (cpu / time.Duration(n)).Round(time.Microsecond))
+	}
+	if selfErr == nil {
+		fmt.Printf("load tool CPU    %s user+system (writing the files, watching the backend's folder)\n", (self1 - self0).Round(time.Millisecond))
+	}
+	if machineErr == nil && total1 > total0 {
+		fmt.Printf("machine busy     %.0f %% of %d cores over the run\n", 100*float64(busy1-busy0)/float64(total1-total0), runtime.NumCPU())
 	}
 	printStages(port)
 	return nil
