@@ -27,5 +27,9 @@ func StagesOnly(p *Pipeline) {
 	p.routed = newOrderHandoff(0, handoffTTL, p.routed.now)
 }
 
+// SetIntakeNormalizeMax sets how many orders intake normalizes per
+// transaction.
+func SetIntakeNormalizeMax(p *Pipeline, n int) { p.intakeNormalizeMax = n }
+
 // BackoffDelay is the delivery worker's backoff.
 var BackoffDelay = backoffDelay

@@ -116,6 +116,9 @@ type Pipeline struct {
 	// stagesOnly makes intake publish the orders it parsed instead of
 	// normalizing them in its transaction (tests: the stage path).
 	stagesOnly bool
+	// intakeNormalizeMax bounds the orders intake normalizes per
+	// transaction (intakeNormalizeMax; tests set it lower).
+	intakeNormalizeMax int
 	// normalizedAtIntake counts the orders intake normalized.
 	normalizedAtIntake atomic.Int64
 	// routedStale counts the orders routing handed off that were not
@@ -155,7 +158,8 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Singleton == nil {
 		d.Singleton = func(ctx context.Context, _ string, fn func(context.Context)) { fn(ctx) }
 	}
-	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger), routed: newOrderHandoff(handoffMax, handoffTTL, time.Now)}
+	p := &Pipeline{d: d, log: d.Logger, wlog: WatermillLogger(d.Logger), routed: newOrderHandoff(handoffMax, handoffTTL, time.Now),
+		intakeNormalizeMax: intakeNormalizeMax}
 	p.acks = newSourceAcks(p)
 	p.blocks.p = p
 	open := d.BreakerOpen

@@ -966,6 +966,29 @@ func testIntakeNormalizeFails(t *testing.T) {
 	}
 }
 
+// TestIntakeNormalizeBound: intake normalizes at most so many orders per
+// transaction; the batch's other orders go through the normalize stage,
+// and every order is delivered.
+func TestIntakeNormalizeBound(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	pipeline.SetIntakeNormalizeMax(h.p, 1)
+	var docs []channels.Document
+	for i := range 3 {
+		docs = append(docs, channels.Document{Channel: "inbox", SourceKey: fmt.Sprintf("bound-%d", i), Name: fmt.Sprintf("po%d.x12", i),
+			Body: channels.BytesBody(fixtures.X12850(5300+i, fmt.Sprintf("PO-BOUND-%d", i), 2)), Received: time.Now()})
+	}
+	taken, err := h.p.TakeBatch(h.ctx, docs)
+	if err != nil {
+		t.Fatalf("TakeBatch: %v", err)
+	}
+	for _, tk := range taken {
+		h.orderOf(tk.Doc.ID, order.StatusDelivered)
+	}
+	if got := pipeline.Handoffs(h.p).NormalizedAtIntake; got != 1 {
+		t.Errorf("normalized at intake = %d, want 1 (the bound)", got)
+	}
+}
+
 // TestIntakeBacklog: with the parse and normalize stages behind by
 // IntakeBacklog documents or more, a pulled source's next document stays
 // in the source; once the stages catch up it is taken, and every order
