@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -285,7 +286,8 @@ func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channel
 // transaction, unless one of its interchanges was received before (then
 // the parse stage applies the partner's duplicate policy): done reports
 // whether it did.
-// Its orders for the normalize stage are added to stored.
+// Its orders for the normalize stage are added to stored, for
+// normalizeParsed.
 func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]parsedOrder) (done bool, err error) {
 	if pre == nil {
 		return false, nil
@@ -350,7 +352,17 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 		}
 		start := time.Now()
 		rec := po.rec
-		failed, err := tx.Attempt(ctx, func() error { return p.normalizeOrder(ctx, tx, &rec, po.o) })
+		failed, err := tx.Attempt(ctx, func() (err error) {
+			// A panic fails this order only, as the stage's recoverer
+			// would: the stage then tries it under that recoverer.
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%w: panic: %v\n%s", ErrPermanent, r, debug.Stack())
+				}
+			}()
+			p.d.Fault("intake-normalize")
+			return p.normalizeOrder(ctx, tx, &rec, po.o)
+		})
 		p.d.Metrics.ObserveStage("normalize", start)
 		if err != nil {
 			return err

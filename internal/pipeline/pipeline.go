@@ -76,7 +76,9 @@ type Deps struct {
 	// BreakerOpen is how long a backend's circuit breaker stays open
 	// after it trips; 30 s when zero.
 	BreakerOpen time.Duration
-	// Fault, when set, is called at named points (crash tests): "after-intake-commit".
+	// Fault, when set, is called at named points (crash tests):
+	// "after-intake-commit", and "intake-normalize" before intake
+	// normalizes one of the orders it parsed, in its transaction.
 	Fault func(point string)
 	// Singleton runs fn where exactly one node of a cluster must run it
 	// (the delivery, outbound-ack and retention workers): under a lease,

@@ -88,6 +88,7 @@ type harnessOptions struct {
 	// stagesLater leaves the stages stopped until startStages (the
 	// source's intake runs from the start).
 	stagesLater bool
+	fault       func(point string) // Deps.Fault
 }
 
 // harness is a pipeline on a temp dir with a fake source on channel inbox.
@@ -206,6 +207,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		Capture:       o.capture,
 		Now:           o.now,
 		IntakeBacklog: o.intakeBacklog,
+		Fault:         o.fault,
 	})
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
@@ -962,6 +964,33 @@ func testIntakeNormalizeFails(t *testing.T) {
 		t.Errorf("normalized at intake = %d, want 0", got)
 	}
 	if got, want := h.sourceResult("star"), channels.Committed(); got != want {
+		t.Errorf("source ack = %+v, want %+v", got, want)
+	}
+}
+
+// TestIntakeNormalizePanics: a panic while intake normalizes an order
+// fails that order only; the document is stored and the order goes
+// through the normalize stage.
+func TestIntakeNormalizePanics(t *testing.T) {
+	var panics atomic.Int32
+	h := newHarness(t, harnessOptions{fault: func(point string) {
+		if point == "intake-normalize" && panics.Add(1) == 1 {
+			panic("boom")
+		}
+	}})
+	h.src.push("panic", fixtures.X12850(5400, "PO-PANIC", 2))
+	doc := h.documentIn("panic", store.DocumentParsed)
+	rec := h.orderOf(doc.ID, order.StatusDelivered)
+	if panics.Load() != 1 {
+		t.Fatalf("intake-normalize reached %d times, want once", panics.Load())
+	}
+	if got := pipeline.Handoffs(h.p).NormalizedAtIntake; got != 0 {
+		t.Errorf("normalized at intake = %d, want 0", got)
+	}
+	if got, want := h.orderKinds(rec.ID)[:2], []string{"parsed", "normalized"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("timeline starts %v, want %v", got, want)
+	}
+	if got, want := h.sourceResult("panic"), channels.Committed(); got != want {
 		t.Errorf("source ack = %+v, want %+v", got, want)
 	}
 }

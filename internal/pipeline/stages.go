@@ -88,8 +88,9 @@ func (p *Pipeline) claimInterchange(ctx context.Context, tx *store.Tx, docID str
 
 // recordMessage stores what parsing found in one message: an order (with
 // its "parsed" event and its order.parsed message), or an event saying why
-// there is none. An order for the normalize stage is added to stored,
-// when not nil, to be handed off once the transaction commits.
+// there is none. When stored is not nil (intake), an order for the
+// normalize stage is added to it instead of getting its message: intake
+// normalizes it in the same transaction (normalizeParsed).
 func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]parsedOrder) error {
 	switch {
 	case m.Duplicate && policyOf(m.Partner) != policyHold:

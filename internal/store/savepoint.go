@@ -9,8 +9,10 @@ import (
 // Attempt runs fn in a savepoint of the transaction, so that a failure of
 // fn takes back only what fn wrote and the transaction goes on. The order
 // writes and timeline events held back before (DeferOrderWrites,
-// DeferEvents) are written first; those fn holds back are written before
-// the savepoint is released, or dropped with it when fn fails.
+// DeferEvents) are written first, and order writes are no longer held
+// back; those fn holds back are written before the savepoint is
+// released, or dropped with it when fn fails. Events stay held back after
+// Attempt if they were before.
 //
 // failed is fn's error, after the rollback to the savepoint. err is the
 // transaction's: a savepoint statement failed, and the caller must roll
