@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,15 +32,22 @@ func MachineCPU() (busy, total time.Duration, err error) {
 		return 0, 0, err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
+	return cpuLine(line)
+}
+
+// cpuLine reads the first line of /proc/stat: "cpu" and the ticks spent
+// in user, nice, system, idle, iowait, irq, softirq, steal, guest and
+// guest_nice. guest and guest_nice are counted in user and nice already.
+func cpuLine(line string) (busy, total time.Duration, err error) {
 	fields := strings.Fields(line)
-	if len(fields) < 6 || fields[0] != "cpu" {
+	if len(fields) < 5 || fields[0] != "cpu" {
 		return 0, 0, fmt.Errorf("unexpected first line of /proc/stat: %q", line)
 	}
 	const ticks = 100 // USER_HZ on Linux
 	var sum, idle int64
-	for i, f := range fields[1:] {
-		var v int64
-		if _, err := fmt.Sscan(f, &v); err != nil {
+	for i, f := range fields[1:min(len(fields), 9)] {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
 			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
 		}
 		sum += v
