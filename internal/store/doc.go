@@ -25,7 +25,9 @@
 // synchronous=FULL (an intake commit survives power loss) and foreign keys
 // on; Open reads these settings back and refuses to run with unsafe ones
 // (ErrUnsafeSettings). The read pool is deferred and query-only, for API
-// reads that must never take the write lock.
+// reads that must never take the write lock. The log's checkpoints run
+// in the background, outside the write lock (walcheckpoint.go): a writer
+// checkpoints in its own commit only when the log passes 16 MB.
 //
 // Store.Write runs a function in one write transaction. Write transactions
 // are serialized by the store (a context-aware gate serving writers in

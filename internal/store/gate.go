@@ -19,7 +19,8 @@ type writeGate struct {
 	maxDefer time.Duration
 	now      func() time.Time
 
-	lastUrgent atomic.Int64 // when an urgent writer last asked, unix nanoseconds
+	lastUrgent atomic.Int64  // when an urgent writer last asked, unix nanoseconds
+	releases   atomic.Uint64 // how many holders released the gate
 
 	mu     sync.Mutex
 	held   bool
@@ -76,6 +77,7 @@ func (g *writeGate) acquire(ctx context.Context, urgent bool) error {
 
 // release hands the gate to the next waiter, or frees it.
 func (g *writeGate) release() {
+	g.releases.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var next *gateWaiter

@@ -138,6 +138,9 @@ type Store struct {
 	// UrgentWrite) first (SQLite's own lock waiting is not fair).
 	// PostgreSQL has none.
 	gate *writeGate
+	// checkpoints copies SQLite's log into the database in the
+	// background (nil on PostgreSQL).
+	checkpoints *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -169,6 +172,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("opening store %s: %w", opts.target(), err)
+	}
+	if s.driver != DriverPostgres {
+		s.checkpoints = s.startCheckpointer()
 	}
 	return s, nil
 }
@@ -236,7 +242,7 @@ func connect(ctx context.Context, opts Options, withArchive bool) (*Store, error
 			return nil, err
 		}
 		busyMS := opts.BusyTimeout.Milliseconds()
-		s.writer, err = sql.Open("sqlite3", writerDSN(opts.Path, busyMS))
+		s.writer, err = openSQLiteWriter(writerDSN(opts.Path, busyMS))
 		if err != nil {
 			return nil, err
 		}
@@ -355,6 +361,9 @@ func (s *Store) Close(ctx context.Context) error {
 			} else {
 				defer s.gate.release()
 			}
+		}
+		if s.checkpoints != nil {
+			s.checkpoints.close()
 		}
 		if s.reader != s.writer {
 			s.closeErr = s.reader.Close()
