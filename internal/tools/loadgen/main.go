@@ -10,6 +10,16 @@
 //	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 5000 -lines 30
 //	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 3000 -lines 30 -rate 200
 //	go run ./internal/tools/loadgen -bin /tmp/ordergate -n 2000 -lines 30 -archive files
+//
+// The working directory is made in -dir (default: $TMPDIR or /tmp). Give
+// it a folder on the file system the gateway would run on: the gateway
+// writes two files per order there (its acknowledgement and the order
+// file) besides the dropped file. On an ext4 without a journal (this
+// project's benchmark VM mounts its root so) creating a file costs
+// hundreds of microseconds of CPU for minutes after many files were
+// deleted (every run deletes its working directory), and the figures then
+// depend on the runs before; docs/benchmarks.md says how to mount a
+// journaled ext4 for the runs.
 package main
 
 import (
@@ -67,19 +77,20 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	dsn := flag.String("postgres", "", "run on postgres: the `DSN` of an empty database (default: sqlite)")
 	arch := flag.String("archive", "database", "where the raw files are archived: `files` (archive_dir) or database (store.archive)")
+	parent := flag.String("dir", "", "make the working directory in this `folder` (default: $TMPDIR or /tmp)")
 	flag.Parse()
 	if *arch != "files" && *arch != "database" {
 		fmt.Fprintf(os.Stderr, "loadgen: -archive %q: want files or database\n", *arch)
 		os.Exit(2)
 	}
-	if err := run(*bin, *n, *lines, *rate, *edifact, *keep, *timeout, storeYAML(*dsn, *arch), *dsn); err != nil {
+	if err := run(*bin, *parent, *n, *lines, *rate, *edifact, *keep, *timeout, storeYAML(*dsn, *arch), *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration, storeCfg, dsn string) error {
-	dir, err := os.MkdirTemp("", "loadgen")
+func run(bin, parent string, n, lines int, rate float64, edifact, keep bool, timeout time.Duration, storeCfg, dsn string) error {
+	dir, err := os.MkdirTemp(parent, "loadgen")
 	if err != nil {
 		return err
 	}
