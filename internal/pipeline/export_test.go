@@ -8,14 +8,14 @@ func MetricsOf(p *Pipeline) *metrics.Metrics { return p.d.Metrics }
 // HandoffStats says how many orders intake normalized in its
 // transaction and how often the delivery worker took an order handed off.
 type HandoffStats struct {
-	NormalizedAtIntake, Delivery, DeliveryStale int64
+	NormalizedAtIntake, GuardedRetries, Delivery, DeliveryStale int64
 }
 
 // Handoffs returns p's handoff counts.
 func Handoffs(p *Pipeline) HandoffStats {
 	p.routed.mu.Lock()
 	defer p.routed.mu.Unlock()
-	return HandoffStats{NormalizedAtIntake: p.normalizedAtIntake.Load(), Delivery: p.routed.taken, DeliveryStale: p.routedStale.Load()}
+	return HandoffStats{NormalizedAtIntake: p.normalizedAtIntake.Load(), GuardedRetries: p.guardedRetries.Load(), Delivery: p.routed.taken, DeliveryStale: p.routedStale.Load()}
 }
 
 // StagesOnly makes p run every order through the stages' topics, each

@@ -135,8 +135,13 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	// stays in place until it): it queues for the write lock before the
 	// stages (store.UrgentWrite).
 	var parsed []parsedOrder // the orders intake parsed, normalized after the documents
-	err := p.write(store.UrgentWrite(ctx), func(tx *store.Tx, pub message.Publisher) error {
-		parsed = parsed[:0]
+	var normalized int       // of them, those normalized in the transaction
+	// The first run normalizes the parsed orders without savepoints; when
+	// one fails, the transaction is rolled back and the batch runs again,
+	// guarded: each order in a savepoint (normalizeParsed).
+	guarded := false
+	write := func(tx *store.Tx, pub message.Publisher) error {
+		parsed, normalized = parsed[:0], 0
 		for i, doc := range docs {
 			if inTx {
 				body := io.Reader(bytes.NewReader(nil))
@@ -201,11 +206,21 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				return err
 			}
 		}
-		return p.normalizeParsed(ctx, tx, pub, parsed)
-	})
+		var err error
+		normalized, err = p.normalizeParsed(ctx, tx, pub, parsed, guarded)
+		return err
+	}
+	err := p.write(store.UrgentWrite(ctx), write)
+	if errors.Is(err, errNormalizeUnguarded) {
+		p.log.Warn("normalize at intake failed: the batch is stored again with each order in a savepoint", "documents", len(docs), "err", err)
+		p.guardedRetries.Add(1)
+		guarded = true
+		err = p.write(store.UrgentWrite(ctx), write)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storing %d document(s): %w", len(docs), err)
 	}
+	p.normalizedAtIntake.Add(int64(normalized))
 	for i, t := range out {
 		status := "received"
 		switch {
@@ -332,52 +347,76 @@ type parsedOrder struct {
 	o   *order.Order
 }
 
+// errNormalizeUnguarded: an order failed while intake normalized it
+// without a savepoint; TakeBatch rolls the transaction back and stores
+// the batch again, guarded.
+var errNormalizeUnguarded = errors.New("an order failed while normalized at intake")
+
 // normalizeParsed runs the normalize stage (and with it decide and route)
-// on the orders intake parsed, in intake's transaction: each in a
-// savepoint, so that an order the stage fails on goes to the stage's
-// topic instead (order.parsed), to be retried or quarantined there, and
-// the documents are stored all the same. Every order thus costs one
-// transaction instead of two: one queue message, one read of the order
-// and one write of its row less. Past the first intakeNormalizeMax orders
-// (a batch of files with many purchase orders each), the rest go to the
-// stage, which takes them in transactions of its own: the write lock,
-// which API senders wait for too, is held for a bounded time.
-func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, parsed []parsedOrder) error {
+// on the orders intake parsed, in intake's transaction, and returns how
+// many it normalized. Every order thus costs one transaction instead of
+// two: one queue message, one read of the order and one write of its row
+// less. Past the first intakeNormalizeMax orders (a batch of files with
+// many purchase orders each), the rest go to the stage, which takes them
+// in transactions of its own: the write lock, which API senders wait for
+// too, is held for a bounded time.
+//
+// Unguarded, the orders run one after the other in the transaction, and
+// the first that fails (or panics) fails it with errNormalizeUnguarded.
+// Guarded, each order runs in a savepoint, so that an order the stage
+// fails on goes to the stage's topic instead (order.parsed), to be
+// retried or quarantined there, and the documents are stored all the
+// same. A savepoint has SQLite copy every page the order changes to its
+// statement journal first (about 100 KB an order), which is why intake
+// takes that road only for a batch that needs it.
+func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, parsed []parsedOrder, guarded bool) (int, error) {
+	normalized := 0
 	for i, po := range parsed {
 		if i >= p.intakeNormalizeMax {
 			if err := publish(pub, TopicOrderParsed, nil, payload{OrderID: po.rec.ID}); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
 		start := time.Now()
 		rec := po.rec
-		failed, err := tx.Attempt(ctx, func() (err error) {
-			// A panic fails this order only, as the stage's recoverer
-			// would: the stage then tries it under that recoverer.
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("%w: panic: %v\n%s", ErrPermanent, r, debug.Stack())
-				}
-			}()
-			p.d.Fault("intake-normalize")
-			return p.normalizeOrder(ctx, tx, &rec, po.o)
-		})
+		if !guarded {
+			err := p.normalizeAtIntake(ctx, tx, &rec, po.o)
+			p.d.Metrics.ObserveStage("normalize", start)
+			if err != nil {
+				return 0, fmt.Errorf("%w: order %s: %w", errNormalizeUnguarded, rec.ID, err)
+			}
+			normalized++
+			continue
+		}
+		failed, err := tx.Attempt(ctx, func() error { return p.normalizeAtIntake(ctx, tx, &rec, po.o) })
 		p.d.Metrics.ObserveStage("normalize", start)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if failed == nil {
-			p.normalizedAtIntake.Add(1)
+			normalized++
 		} else {
 			p.log.Warn("normalize at intake failed: the order goes to the normalize stage", "order", rec.ID,
 				"partner", rec.PartnerID, "channel", rec.Channel, "err", failed)
 			if err := publish(pub, TopicOrderParsed, nil, payload{OrderID: rec.ID}); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	return nil
+	return normalized, nil
+}
+
+// normalizeAtIntake is normalizeOrder for an order intake parsed: a panic
+// is its error, as the stage's recoverer would make it.
+func (p *Pipeline) normalizeAtIntake(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: panic: %v\n%s", ErrPermanent, r, debug.Stack())
+		}
+	}()
+	p.d.Fault("intake-normalize")
+	return p.normalizeOrder(ctx, tx, rec, o)
 }
 
 // envelopeKey is the key of an interchange in the envelope layer of

@@ -123,6 +123,9 @@ type Pipeline struct {
 	intakeNormalizeMax int
 	// normalizedAtIntake counts the orders intake normalized.
 	normalizedAtIntake atomic.Int64
+	// guardedRetries counts the intake batches stored again with each
+	// order in a savepoint (normalizeParsed).
+	guardedRetries atomic.Int64
 	// routedStale counts the orders routing handed off that were not
 	// the order as committed.
 	routedStale atomic.Int64

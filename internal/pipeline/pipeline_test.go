@@ -960,8 +960,8 @@ func testIntakeNormalizeFails(t *testing.T) {
 	if rec.Revision != 1 {
 		t.Errorf("revision = %d, want 1", rec.Revision)
 	}
-	if got := pipeline.Handoffs(h.p).NormalizedAtIntake; got != 0 {
-		t.Errorf("normalized at intake = %d, want 0", got)
+	if got := pipeline.Handoffs(h.p); got.NormalizedAtIntake != 0 || got.GuardedRetries != 1 {
+		t.Errorf("normalized at intake = %d, guarded retries = %d, want 0 and 1", got.NormalizedAtIntake, got.GuardedRetries)
 	}
 	if got, want := h.sourceResult("star"), channels.Committed(); got != want {
 		t.Errorf("source ack = %+v, want %+v", got, want)
@@ -970,28 +970,74 @@ func testIntakeNormalizeFails(t *testing.T) {
 
 // TestIntakeNormalizePanics: a panic while intake normalizes an order
 // fails that order only; the document is stored and the order goes
-// through the normalize stage.
+// through the normalize stage. The panic comes in both of intake's runs:
+// the unguarded one and the guarded one.
 func TestIntakeNormalizePanics(t *testing.T) {
 	var panics atomic.Int32
 	h := newHarness(t, harnessOptions{fault: func(point string) {
-		if point == "intake-normalize" && panics.Add(1) == 1 {
+		if point == "intake-normalize" && panics.Add(1) <= 2 {
 			panic("boom")
 		}
 	}})
 	h.src.push("panic", fixtures.X12850(5400, "PO-PANIC", 2))
 	doc := h.documentIn("panic", store.DocumentParsed)
 	rec := h.orderOf(doc.ID, order.StatusDelivered)
-	if panics.Load() != 1 {
-		t.Fatalf("intake-normalize reached %d times, want once", panics.Load())
+	if panics.Load() != 2 {
+		t.Fatalf("intake-normalize reached %d times, want twice", panics.Load())
 	}
-	if got := pipeline.Handoffs(h.p).NormalizedAtIntake; got != 0 {
-		t.Errorf("normalized at intake = %d, want 0", got)
+	if got := pipeline.Handoffs(h.p); got.NormalizedAtIntake != 0 || got.GuardedRetries != 1 {
+		t.Errorf("normalized at intake = %d, guarded retries = %d, want 0 and 1", got.NormalizedAtIntake, got.GuardedRetries)
 	}
 	if got, want := h.orderKinds(rec.ID)[:2], []string{"parsed", "normalized"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("timeline starts %v, want %v", got, want)
 	}
 	if got, want := h.sourceResult("panic"), channels.Committed(); got != want {
 		t.Errorf("source ack = %+v, want %+v", got, want)
+	}
+}
+
+// TestIntakeNormalizeRetried: an order that fails only in intake's
+// unguarded run (a panic once) rolls the batch back; the guarded run
+// stores every document, order, ack and event once, and normalizes the
+// order at intake after all.
+func TestIntakeNormalizeRetried(t *testing.T) {
+	var calls atomic.Int32
+	h := newHarness(t, harnessOptions{fault: func(point string) {
+		// The second order of the batch, in the first run.
+		if point == "intake-normalize" && calls.Add(1) == 2 {
+			panic("once")
+		}
+	}})
+	var docs []channels.Document
+	for i := range 3 {
+		docs = append(docs, channels.Document{Channel: "inbox", SourceKey: fmt.Sprintf("retried-%d", i), Name: fmt.Sprintf("po%d.x12", i),
+			Body: channels.BytesBody(fixtures.X12850(5500+i, fmt.Sprintf("PO-RETRIED-%d", i), 2)), Received: time.Now()})
+	}
+	taken, err := h.p.TakeBatch(h.ctx, docs)
+	if err != nil {
+		t.Fatalf("TakeBatch: %v", err)
+	}
+	for _, tk := range taken {
+		if !tk.Created || tk.Doc.Status != store.DocumentParsed {
+			t.Errorf("document %s: created %v, status %s; want created and parsed", tk.Doc.SourceKey, tk.Created, tk.Doc.Status)
+		}
+		rec := h.orderOf(tk.Doc.ID, order.StatusDelivered)
+		if got, want := h.orderKinds(rec.ID)[:2], []string{"parsed", "normalized"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("order %s: timeline starts %v, want %v", rec.ID, got, want)
+		}
+		if got := h.documentKinds(tk.Doc.ID); len(got) == 0 || got[0] != "received" || slices.Index(got[1:], "received") >= 0 {
+			t.Errorf("document %s: events %v, want one received", tk.Doc.SourceKey, got)
+		}
+		h.sentAcks(tk.Doc.ID, 1)
+	}
+	if got := h.allOrders(); len(got) != 3 {
+		t.Errorf("%d orders, want 3", len(got))
+	}
+	if got := pipeline.Handoffs(h.p); got.NormalizedAtIntake != 3 || got.GuardedRetries != 1 {
+		t.Errorf("normalized at intake = %d, guarded retries = %d, want 3 and 1", got.NormalizedAtIntake, got.GuardedRetries)
+	}
+	if got := calls.Load(); got != 5 {
+		t.Errorf("intake-normalize reached %d times, want 5 (2 in the first run, 3 in the guarded one)", got)
 	}
 }
 
