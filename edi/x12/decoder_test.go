@@ -275,7 +275,10 @@ func decodeTrace(input []byte, opts ...Option) string {
 // TestReuseSegments checks that a Decoder reusing segment memory gives,
 // set by set, what the default one gives, on the corpus and the fuzz
 // seeds, and that a set over the size limit does not grow its slabs.
-func TestReuseSegments(t *testing.T) {
+// decoderInputs are the X12 files of testdata and the shared corpus (when
+// it is there), the base 850, and sets cut off by the next ST.
+func decoderInputs(t *testing.T) [][]byte {
+	t.Helper()
 	var inputs [][]byte
 	dirs := []string{"testdata"}
 	_, here, _, _ := runtime.Caller(0)
@@ -313,6 +316,11 @@ func TestReuseSegments(t *testing.T) {
 	}
 	cut.WriteString("SE*302*0003~\nGE*3*4711~\nIEA*1*000004711~\n")
 	inputs = append(inputs, []byte(cut.String()))
+	return inputs
+}
+
+func TestReuseSegments(t *testing.T) {
+	inputs := decoderInputs(t)
 	for i, in := range inputs {
 		for _, opts := range [][]Option{nil, {MaxSetSize(300)}, {CompactReport()}} {
 			want := decodeTrace(in, opts...)
@@ -342,4 +350,40 @@ func TestReuseSegments(t *testing.T) {
 func dirExists(dir string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir()
+}
+
+// TestSizeHint: a Decoder told its input's size, right or wrong, gives
+// what one with the default buffer gives, also for a segment longer than
+// the hint (the buffer grows).
+func TestSizeHint(t *testing.T) {
+	inputs := decoderInputs(t)
+	long := strings.Replace(base850, "BEG*", "MSG*"+strings.Repeat("x", 5000)+"~\nBEG*", 1)
+	inputs = append(inputs, []byte(long))
+	for i, in := range inputs {
+		want := decodeTrace(in)
+		for _, hint := range []int64{1, int64(len(in) / 3), int64(len(in)), int64(len(in)) + 1, 10 * int64(len(in)), 1 << 30} {
+			if got := decodeTrace(in, SizeHint(hint)); got != want {
+				t.Errorf("input %d (%d bytes) with SizeHint(%d):\n%s\nwant:\n%s", i, len(in), hint, got, want)
+			}
+		}
+	}
+}
+
+// TestSizeHintBuffer: the read buffer starts at the hinted size plus
+// one, within 512 bytes and 64 KiB.
+func TestSizeHintBuffer(t *testing.T) {
+	for _, tt := range []struct {
+		opts []Option
+		want int
+	}{
+		{nil, chunkSize},
+		{[]Option{SizeHint(0)}, chunkSize},
+		{[]Option{SizeHint(10)}, isaWindow},
+		{[]Option{SizeHint(2500)}, 2501},
+		{[]Option{SizeHint(1 << 20)}, chunkSize},
+	} {
+		if got := len(newReader(strings.NewReader(""), newConfig(tt.opts)).buf); got != tt.want {
+			t.Errorf("%d option(s): buffer of %d bytes, want %d", len(tt.opts), got, tt.want)
+		}
+	}
 }

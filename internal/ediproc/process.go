@@ -24,7 +24,14 @@ type Processor struct{}
 // envelope) are in Summary.Errors, not in the returned error, which is
 // reserved for I/O failures, ctx and emit.
 func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	// A document of known size (the gateway's are in memory or spooled)
+	// gets buffers of its size, up to 64 KiB: most are a few KB.
+	bufSize, size := 64<<10, int64(0)
+	if sz, ok := r.(interface{ Size() int64 }); ok && sz.Size() > 0 {
+		size = sz.Size()
+		bufSize = int(min(max(size+1, edi.SniffLen), 64<<10))
+	}
+	br := bufio.NewReaderSize(r, bufSize)
 	head, err := br.Peek(edi.SniffLen)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
@@ -37,7 +44,7 @@ func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Opt
 	}
 	switch edi.Sniff(head) {
 	case edi.X12:
-		return processX12(ctx, br, file, opts, emit)
+		return processX12(ctx, br, file, size, opts, emit)
 	case edi.EDIFACT:
 		return processEDIFACT(ctx, br, file, opts, emit)
 	}

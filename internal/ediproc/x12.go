@@ -28,8 +28,11 @@ func x12Envelope(h x12.ISAHeader) edi.Envelope {
 	}
 }
 
-func processX12(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
+func processX12(ctx context.Context, r io.Reader, file string, size int64, opts Options, emit func(*Message) error) (*Summary, error) {
 	var decOpts []x12.Option
+	if size > 0 {
+		decOpts = append(decOpts, x12.SizeHint(size))
+	}
 	if opts.NoAcks {
 		decOpts = append(decOpts, x12.CompactReport())
 	}
