@@ -53,6 +53,9 @@ func FuzzDecode(f *testing.F) {
 		if want, got := decodeTrace(data, fuzzOpts...), decodeTrace(data, append(fuzzOpts[:len(fuzzOpts):len(fuzzOpts)], ReuseSegments())...); got != want {
 			t.Fatalf("with ReuseSegments:\n%s\nwant:\n%s", got, want)
 		}
+		if want, got := decodeTrace(data, fuzzOpts...), decodeTrace(data, append(fuzzOpts[:len(fuzzOpts):len(fuzzOpts)], SizeHint(int64(len(data)/2+1)))...); got != want {
+			t.Fatalf("with SizeHint(%d):\n%s\nwant:\n%s", len(data)/2+1, got, want)
+		}
 	})
 }
 
