@@ -8,13 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ordergate/ordergate/channels"
 	"github.com/ordergate/ordergate/channels/dirdrop"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
-	"github.com/ordergate/ordergate/internal/fixtures"
 	"github.com/ordergate/ordergate/internal/pipeline"
 	"github.com/ordergate/ordergate/internal/proc"
 	"github.com/ordergate/ordergate/internal/store"
@@ -67,12 +65,7 @@ func BenchmarkIntake(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs := make([]channels.Document, b.N)
-	for i := range docs {
-		name := fmt.Sprintf("%07d.x12", i)
-		docs[i] = channels.Document{Channel: "inbox", SourceKey: name, Name: name, Received: time.Now(),
-			Body: channels.BytesBody(fixtures.X12850(i+1, fmt.Sprintf("LOAD-%07d", i), 30))}
-	}
+	docs := inboxBatch("load", 1, b.N, 30)
 	cpu0, err := proc.SelfCPU()
 	if err != nil {
 		b.Fatal(err)

@@ -996,6 +996,19 @@ func TestIntakeNormalizePanics(t *testing.T) {
 	}
 }
 
+// inboxBatch returns n documents of the channel inbox, as the folder
+// channel hands them to intake: X12 850s of lines lines each, with the
+// interchange control numbers icn, icn+1, ..., keyed key-0, key-1, ...
+func inboxBatch(key string, icn, n, lines int) []channels.Document {
+	docs := make([]channels.Document, n)
+	for i := range docs {
+		docs[i] = channels.Document{Channel: "inbox", SourceKey: fmt.Sprintf("%s-%d", key, i), Name: fmt.Sprintf("po%d.x12", i),
+			Body:     channels.BytesBody(fixtures.X12850(icn+i, fmt.Sprintf("PO-%s-%d", strings.ToUpper(key), i), lines)),
+			Received: time.Now()}
+	}
+	return docs
+}
+
 // TestIntakeNormalizeRetried: an order that fails only in intake's
 // unguarded run (a panic once) rolls the batch back; the guarded run
 // stores every document, order, ack and event once, and normalizes the
@@ -1008,12 +1021,7 @@ func TestIntakeNormalizeRetried(t *testing.T) {
 			panic("once")
 		}
 	}})
-	var docs []channels.Document
-	for i := range 3 {
-		docs = append(docs, channels.Document{Channel: "inbox", SourceKey: fmt.Sprintf("retried-%d", i), Name: fmt.Sprintf("po%d.x12", i),
-			Body: channels.BytesBody(fixtures.X12850(5500+i, fmt.Sprintf("PO-RETRIED-%d", i), 2)), Received: time.Now()})
-	}
-	taken, err := h.p.TakeBatch(h.ctx, docs)
+	taken, err := h.p.TakeBatch(h.ctx, inboxBatch("retried", 5500, 3, 2))
 	if err != nil {
 		t.Fatalf("TakeBatch: %v", err)
 	}
@@ -1047,12 +1055,7 @@ func TestIntakeNormalizeRetried(t *testing.T) {
 func TestIntakeNormalizeBound(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	pipeline.SetIntakeNormalizeMax(h.p, 1)
-	var docs []channels.Document
-	for i := range 3 {
-		docs = append(docs, channels.Document{Channel: "inbox", SourceKey: fmt.Sprintf("bound-%d", i), Name: fmt.Sprintf("po%d.x12", i),
-			Body: channels.BytesBody(fixtures.X12850(5300+i, fmt.Sprintf("PO-BOUND-%d", i), 2)), Received: time.Now()})
-	}
-	taken, err := h.p.TakeBatch(h.ctx, docs)
+	taken, err := h.p.TakeBatch(h.ctx, inboxBatch("bound", 5300, 3, 2))
 	if err != nil {
 		t.Fatalf("TakeBatch: %v", err)
 	}
