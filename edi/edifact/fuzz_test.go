@@ -56,6 +56,9 @@ func FuzzDecode(f *testing.F) {
 		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), WithReadAhead(), withReadAheadBatch(2)); got != want {
 			t.Fatalf("read ahead gives\n%s\nwant\n%s", got, want)
 		}
+		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), SizeHint(int64(len(data)/2+1))); got != want {
+			t.Fatalf("with SizeHint(%d) gives\n%s\nwant\n%s", len(data)/2+1, got, want)
+		}
 		if got := fullTrace(t, bytes.NewReader(data), 1, WithLimits(lim), withoutFusedDecoding()); got != want {
 			t.Fatalf("decoding ISO 8859 in decodeCharset gives\n%s\nwant (decoded while copying)\n%s", got, want)
 		}

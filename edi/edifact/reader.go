@@ -59,6 +59,7 @@ type config struct {
 	readAhead    bool
 	aheadBatch   int  // segments per read-ahead batch; 0 is readAheadBatch
 	unfused      bool // decode ISO 8859 in decodeCharset only, not while copying (tests)
+	sizeHint     int64
 }
 
 func newConfig(opts []Option) config {
@@ -81,6 +82,20 @@ type Option func(*config)
 
 // WithLimits sets the memory limits; zero fields keep their defaults.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// SizeHint tells the Reader (or Decoder) that its input is about n
+// bytes: the read buffer is that size plus one byte (at least 512 bytes,
+// at most the default 64 KiB) instead of 64 KiB, which spares a gateway
+// that reads many small documents most of that allocation. A segment
+// that does not lie whole in the buffer is read across refills, as
+// always; a wrong hint costs speed, not correctness.
+func SizeHint(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.sizeHint = n
+		}
+	}
+}
 
 // WithTolerantUTF8 makes the reader decode a segment of a UNOC..UNOK
 // interchange as UTF-8 when its bytes are valid UTF-8 with at least one
@@ -132,7 +147,12 @@ var (
 	endsElem = [8]uint8{clsElement: 1, clsTerminator: 1}
 )
 
-const bufSize = 64 << 10
+// bufSize is the read buffer's size; minHintedBuf the smallest one a
+// SizeHint gives.
+const (
+	bufSize      = 64 << 10
+	minHintedBuf = 512
+)
 
 // Reader reads the segments of EDIFACT interchanges from a stream with
 // bounded memory. It applies each interchange's UNA and syntax
@@ -198,7 +218,12 @@ type Reader struct {
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader, opts ...Option) *Reader {
-	rd := &Reader{r: r, cfg: newConfig(opts), buf: make([]byte, bufSize)}
+	cfg := newConfig(opts)
+	size := bufSize
+	if cfg.sizeHint > 0 {
+		size = int(min(max(cfg.sizeHint+1, minHintedBuf), bufSize))
+	}
+	rd := &Reader{r: r, cfg: cfg, buf: make([]byte, size)}
 	rd.setSeparators(DefaultSeparators)
 	return rd
 }

@@ -19,7 +19,7 @@ func edifactEnvelope(ic *edifact.InterchangeReport) edi.Envelope {
 	}
 }
 
-func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
+func processEDIFACT(ctx context.Context, r io.Reader, file string, size int64, opts Options, emit func(*Message) error) (*Summary, error) {
 	// observe runs on the decoding goroutine right after the decoder
 	// returned a message: it copies the headers of the interchanges the
 	// report gained since the message before, as the report then has them,
@@ -39,7 +39,11 @@ func processEDIFACT(ctx context.Context, r io.Reader, file string, opts Options,
 		}
 		return ics
 	}
-	f = normalize.NewEDIFACTFile(r, normalize.FileOptions{File: file, Workers: opts.Workers}, observe)
+	var decOpts []edifact.Option
+	if size > 0 {
+		decOpts = append(decOpts, edifact.SizeHint(size))
+	}
+	f = normalize.NewEDIFACTFile(r, normalize.FileOptions{File: file, Workers: opts.Workers}, observe, decOpts...)
 	sum := &Summary{Standard: edi.EDIFACT}
 	// open adds the interchange ric to sum.Interchanges, resolving its
 	// partner and asking about duplicates once.

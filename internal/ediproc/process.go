@@ -25,7 +25,8 @@ type Processor struct{}
 // reserved for I/O failures, ctx and emit.
 func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Options, emit func(*Message) error) (*Summary, error) {
 	// A document of known size (the gateway's are in memory or spooled)
-	// gets buffers of its size, up to 64 KiB: most are a few KB.
+	// gets buffers of its size, up to 64 KiB (the bufio reader's, and the
+	// X12 and EDIFACT readers'): most are a few KB.
 	bufSize, size := 64<<10, int64(0)
 	if sz, ok := r.(interface{ Size() int64 }); ok && sz.Size() > 0 {
 		size = sz.Size()
@@ -46,7 +47,7 @@ func (Processor) Process(ctx context.Context, r io.Reader, file string, opts Opt
 	case edi.X12:
 		return processX12(ctx, br, file, size, opts, emit)
 	case edi.EDIFACT:
-		return processEDIFACT(ctx, br, file, opts, emit)
+		return processEDIFACT(ctx, br, file, size, opts, emit)
 	}
 	start := head
 	if len(start) > 16 {
