@@ -215,6 +215,14 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		p.log.Warn("normalize at intake failed: the batch is stored again with each order in a savepoint", "documents", len(docs), "err", err)
 		p.guardedRetries.Add(1)
 		guarded = true
+		// The first run changed the orders it parsed (normalize resolves
+		// their lines in place): the guarded run takes them as parsed,
+		// from the documents again.
+		for i := range prep {
+			if prep[i].pre != nil {
+				prep[i].pre = p.preParse(ctx, cfg, docs[i], prep[i].in.PartnerID)
+			}
+		}
 		err = p.write(store.UrgentWrite(ctx), write)
 	}
 	if err != nil {

@@ -1012,7 +1012,8 @@ func inboxBatch(key string, icn, n, lines int) []channels.Document {
 // TestIntakeNormalizeRetried: an order that fails only in intake's
 // unguarded run (a panic once) rolls the batch back; the guarded run
 // stores every document, order, ack and event once, and normalizes the
-// order at intake after all.
+// order at intake after all, from the orders as parsed (the first run
+// resolved the lines of the first order in place).
 func TestIntakeNormalizeRetried(t *testing.T) {
 	var calls atomic.Int32
 	h := newHarness(t, harnessOptions{fault: func(point string) {
@@ -1021,6 +1022,7 @@ func TestIntakeNormalizeRetried(t *testing.T) {
 			panic("once")
 		}
 	}})
+	h.putWarehouse() // product SCR-001: line 1 of each order resolves to it
 	taken, err := h.p.TakeBatch(h.ctx, inboxBatch("retried", 5500, 3, 2))
 	if err != nil {
 		t.Fatalf("TakeBatch: %v", err)
@@ -1032,6 +1034,13 @@ func TestIntakeNormalizeRetried(t *testing.T) {
 		rec := h.orderOf(tk.Doc.ID, order.StatusDelivered)
 		if got, want := h.orderKinds(rec.ID)[:2], []string{"parsed", "normalized"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("order %s: timeline starts %v, want %v", rec.ID, got, want)
+		}
+		o, err := rec.Order()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.Provenance.Map()["lines[0].sku"]; !strings.HasPrefix(got, "masterdata: ") {
+			t.Errorf("order %s: provenance of lines[0].sku = %q, want the master data's (the line as parsed, resolved once)", rec.ID, got)
 		}
 		if got := h.documentKinds(tk.Doc.ID); len(got) == 0 || got[0] != "received" || slices.Index(got[1:], "received") >= 0 {
 			t.Errorf("document %s: events %v, want one received", tk.Doc.SourceKey, got)
