@@ -149,8 +149,22 @@ func NewDecoder(r io.Reader, opts ...Option) *Decoder {
 	d.rd.arena = &d.arena
 	d.cfg = d.rd.cfg
 	d.arena.own = !d.cfg.reuse
+	d.arena.size = hintedBlock(d.cfg.sizeHint)
 	d.knownSender = d.cfg.knownSender
 	return d
+}
+
+// hintedBlock is the arena's block length for an input of about hint
+// bytes (SizeHint): what its values are likely to need (a value takes 4
+// bytes or more in most messages) plus a margin, from 512 to arenaBlock;
+// 0 (arenaBlock) without a hint. A message that needs more takes more
+// blocks, so a wrong hint costs allocations, never correctness. A 2.5 KB
+// ORDERS takes blocks of 881 values instead of 4,096.
+func hintedBlock(hint int64) int {
+	if hint <= 0 {
+		return 0
+	}
+	return int(min(max(hint/4+256, 512), arenaBlock))
 }
 
 // Next returns the next message of the file in order, io.EOF after the

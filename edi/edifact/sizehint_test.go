@@ -17,8 +17,21 @@ func TestSizeHint(t *testing.T) {
 	for name, data := range in {
 		want := fullTrace(t, bytes.NewReader(data), -1)
 		for _, hint := range []int64{1, int64(len(data) / 3), int64(len(data)), int64(len(data)) + 1, 1 << 30} {
-			if got := fullTrace(t, bytes.NewReader(data), -1, SizeHint(hint)); got != want {
-				t.Fatalf("%s (%d bytes) with SizeHint(%d) gives\n%s\nwant\n%s", name, len(data), hint, got, want)
+			// Messages kept, released one by one (their blocks reused
+			// by later messages), and decoded with WithMessageReuse.
+			for _, mode := range []struct {
+				name string
+				lag  int
+				opts []Option
+			}{
+				{"kept", -1, nil},
+				{"released", 0, nil},
+				{"released after 2", 2, nil},
+				{"WithMessageReuse", -1, []Option{WithMessageReuse()}},
+			} {
+				if got := fullTrace(t, bytes.NewReader(data), mode.lag, append(mode.opts, SizeHint(hint))...); got != want {
+					t.Fatalf("%s (%d bytes), %s, with SizeHint(%d) gives\n%s\nwant\n%s", name, len(data), mode.name, hint, got, want)
+				}
 			}
 		}
 	}
@@ -39,6 +52,30 @@ func TestSizeHintBuffer(t *testing.T) {
 	} {
 		if got := len(NewReader(strings.NewReader(""), tt.opts...).buf); got != tt.want {
 			t.Errorf("%d option(s): buffer of %d bytes, want %d", len(tt.opts), got, tt.want)
+		}
+	}
+}
+
+// TestSizeHintBlocks: with a hint, the arena's blocks are sized to what
+// the input's values are likely to need, from 512 to 4,096 values.
+func TestSizeHintBlocks(t *testing.T) {
+	for _, tt := range []struct {
+		hint int64
+		want int // 0: arenaBlock
+	}{
+		{0, 0},
+		{1, 512},
+		{1024, 512},
+		{2500, 881},
+		{10000, 2756},
+		{1 << 20, arenaBlock},
+	} {
+		var opts []Option
+		if tt.hint > 0 {
+			opts = append(opts, SizeHint(tt.hint))
+		}
+		if got := NewDecoder(strings.NewReader(""), opts...).arena.size; got != tt.want {
+			t.Errorf("SizeHint(%d): blocks of %d values, want %d", tt.hint, got, tt.want)
 		}
 	}
 }

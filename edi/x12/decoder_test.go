@@ -365,7 +365,46 @@ func TestSizeHint(t *testing.T) {
 			if got := decodeTrace(in, SizeHint(hint)); got != want {
 				t.Errorf("input %d (%d bytes) with SizeHint(%d):\n%s\nwant:\n%s", i, len(in), hint, got, want)
 			}
+			// The slabs of ReuseSegments are sized by the hint too.
+			if got := decodeTrace(in, SizeHint(hint), ReuseSegments()); got != want {
+				t.Errorf("input %d (%d bytes) with SizeHint(%d) and ReuseSegments:\n%s\nwant:\n%s", i, len(in), hint, got, want)
+			}
 		}
+	}
+}
+
+// TestSizeHintSlabs: with a hint, a new slab holds what the rest of the
+// input is likely to need, from 512 to 4,096 values; without one, 4,096.
+func TestSizeHintSlabs(t *testing.T) {
+	for _, tt := range []struct {
+		hint int64
+		want int
+	}{
+		{0, slabSize},
+		{1, 2 * slabLow},
+		{2500, 881},
+		{10000, 2756},
+		{1 << 20, slabSize},
+	} {
+		var opts []Option
+		if tt.hint > 0 {
+			opts = append(opts, SizeHint(tt.hint))
+		}
+		if got := newReader(strings.NewReader(""), newConfig(opts)).slabCap(); got != tt.want {
+			t.Errorf("SizeHint(%d): slabs of %d values, want %d", tt.hint, got, tt.want)
+		}
+	}
+	// Later slabs are sized by what is left of the input.
+	in := []byte(base850)
+	r := newReader(bytes.NewReader(in), newConfig([]Option{SizeHint(int64(len(in)) + 4000)}))
+	first := r.slabCap()
+	for range 5 {
+		if _, err := r.Read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := r.slabCap(), first-int(r.Offset())/4; got < want-1 || got > want+1 {
+		t.Errorf("after %d bytes read: slabs of %d values, want about %d (%d at the start)", r.Offset(), got, want, first)
 	}
 }
 
