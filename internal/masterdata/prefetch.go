@@ -105,7 +105,26 @@ func fill(ctx context.Context, m map[string]*store.Product, keys []string, get f
 	return nil
 }
 
-func missing(what string) error { return fmt.Errorf("reading %s: %w", what, store.ErrNotFound) }
+// prefetchMiss is a prefetched lookup's answer for a value the store does
+// not have: store.ErrNotFound, with the message the store's own lookup
+// gives ("reading product X: not found"), formatted only when asked for.
+// The resolver asks for most values of an order with unknown items and
+// only checks the error's kind, so formatting each answer cost more than
+// the lookups themselves.
+type prefetchMiss struct {
+	what, partner, key string
+	xref               bool // the key is the partner's: "partner/key"
+}
+
+func (e *prefetchMiss) Error() string {
+	key := e.key
+	if e.xref {
+		key = e.partner + "/" + e.key
+	}
+	return fmt.Sprintf("reading %s %s: %v", e.what, key, store.ErrNotFound)
+}
+
+func (e *prefetchMiss) Unwrap() error { return store.ErrNotFound }
 
 func (p *prefetched) GetProduct(ctx context.Context, sku string) (store.Product, error) {
 	pr, asked := p.products[sku]
@@ -113,7 +132,7 @@ func (p *prefetched) GetProduct(ctx context.Context, sku string) (store.Product,
 	case !asked:
 		return p.Lookup.GetProduct(ctx, sku)
 	case pr == nil:
-		return store.Product{}, missing("product " + sku)
+		return store.Product{}, &prefetchMiss{what: "product", key: sku}
 	}
 	return *pr, nil
 }
@@ -124,7 +143,7 @@ func (p *prefetched) ProductByGTIN(ctx context.Context, gtin string) (store.Prod
 	case !asked:
 		return p.Lookup.ProductByGTIN(ctx, gtin)
 	case pr == nil:
-		return store.Product{}, missing("product by GTIN " + gtin)
+		return store.Product{}, &prefetchMiss{what: "product by GTIN", key: gtin}
 	}
 	return *pr, nil
 }
@@ -135,7 +154,7 @@ func (p *prefetched) ItemXref(ctx context.Context, partner, item string) (store.
 	case !asked || partner != p.partner:
 		return p.Lookup.ItemXref(ctx, partner, item)
 	case x == nil:
-		return store.ItemXref{}, missing("item xref " + partner + "/" + item)
+		return store.ItemXref{}, &prefetchMiss{what: "item xref", partner: partner, key: item, xref: true}
 	}
 	return *x, nil
 }
@@ -146,7 +165,7 @@ func (p *prefetched) UnitXref(ctx context.Context, partner, unit string) (store.
 	case !asked || partner != p.partner:
 		return p.Lookup.UnitXref(ctx, partner, unit)
 	case x == nil:
-		return store.UnitXref{}, missing("unit xref " + partner + "/" + unit)
+		return store.UnitXref{}, &prefetchMiss{what: "unit xref", partner: partner, key: unit, xref: true}
 	}
 	return *x, nil
 }
