@@ -140,10 +140,7 @@ func (p *Pipeline) finishDocument(ctx context.Context, tx *store.Tx, doc store.D
 		return err
 	}
 	status, reason := documentOutcome(sum)
-	if err := tx.SetDocumentPartner(ctx, doc.ID, firstPartner(sum, doc.PartnerID), sum.Standard.String()); err != nil {
-		return err
-	}
-	if err := tx.SetDocumentStatus(ctx, doc.ID, status, reason); err != nil {
+	if err := tx.SetDocumentOutcome(ctx, doc.ID, firstPartner(sum, doc.PartnerID), sum.Standard.String(), status, reason); err != nil {
 		return err
 	}
 	summary := fmt.Sprintf("%d message(s), %d accepted, %d order(s)", sum.Messages, sum.Accepted, sum.Orders)

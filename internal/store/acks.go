@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -103,10 +104,11 @@ func (t *Tx) InsertAck(ctx context.Context, in AckInput) (ack Ack, created bool,
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)
 	}
 	now := t.s.clock()
+	id := t.s.newID("ack", now)
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO acks (`+ackColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, '', ?)
 		ON CONFLICT (document_id, kind) DO NOTHING`,
-		t.s.newID("ack", now), in.DocumentID, in.PartnerID, in.Kind, in.SHA256.String(), in.Destination, AckPending,
+		id, in.DocumentID, in.PartnerID, in.Kind, in.SHA256.String(), in.Destination, AckPending,
 		nanos(now), nanos(now), in.Body)
 	if err != nil {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)
@@ -115,12 +117,20 @@ func (t *Tx) InsertAck(ctx context.Context, in AckInput) (ack Ack, created bool,
 	if err != nil {
 		return Ack{}, false, fmt.Errorf("inserting %s ack of %s: %w", in.Kind, in.DocumentID, err)
 	}
+	if n == 1 {
+		// The row is what was inserted (TestInsertAckReturnsRow).
+		tx := t.tx.rb.text
+		return Ack{ID: id, DocumentID: tx(in.DocumentID), PartnerID: tx(in.PartnerID), Kind: tx(in.Kind), SHA256: in.SHA256,
+			Destination: tx(in.Destination), Status: AckPending, NextAttemptAt: fromNanos(nanos(now)),
+			CreatedAt: fromNanos(nanos(now)), Body: bytes.Clone(in.Body)}, true, nil
+	}
+	// The ack was there: the stored row.
 	ack, err = scanAck(t.tx.QueryRowContext(ctx, `SELECT `+ackColumns+` FROM acks WHERE document_id = ? AND kind = ?`,
 		in.DocumentID, in.Kind))
 	if err != nil {
 		return Ack{}, false, fmt.Errorf("reading %s ack of %s: %w", in.Kind, in.DocumentID, err)
 	}
-	return ack, n == 1, nil
+	return ack, false, nil
 }
 
 func queryAcks(ctx context.Context, q querier, doing, where string, args ...any) ([]Ack, error) {

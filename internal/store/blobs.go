@@ -111,7 +111,16 @@ func (t *Tx) PutContent(ctx context.Context, r io.Reader, size int64, h archive.
 	if !ok {
 		return t.s.archive.PutExpect(ctx, r, size, h)
 	}
-	return b.put(ctx, t.tx, r, size, h)
+	h, n, err := b.put(ctx, t.tx, r, size, h)
+	if err == nil {
+		// InsertDocument and InsertAck check that their content is
+		// stored: in this transaction, it is.
+		if t.put == nil {
+			t.put = make(map[archive.Hash]int64)
+		}
+		t.put[h] = n
+	}
+	return h, n, err
 }
 
 // ArchiveInTx reports whether intake should store raw content with
@@ -133,7 +142,11 @@ func (s *Store) ArchiveInTx() bool {
 // Larger content of unknown hash is stored under a temporary key, unique
 // to the call, and renamed once hashed.
 func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize int64, wantHash archive.Hash) (archive.Hash, int64, error) {
-	if !wantHash.IsZero() {
+	// Small content of known size is read and stored (or its stored
+	// copy touched) in one statement; other content announced by its
+	// hash is looked for first, so that it is not read when stored.
+	small := wantSize >= 0 && wantSize < BlobChunk
+	if !wantHash.IsZero() && !small {
 		if h, n, found, err := a.stored(ctx, q, wantHash, wantSize); found || err != nil {
 			return h, n, err
 		}
@@ -152,16 +165,19 @@ func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize 
 		if (wantSize >= 0 && int64(k) != wantSize) || (!wantHash.IsZero() && got != wantHash) {
 			return archive.Hash{}, 0, mismatch(int64(k), got, wantSize, wantHash)
 		}
-		if wantHash.IsZero() {
-			if h, n, found, err := a.stored(ctx, q, got, wantSize); found || err != nil {
-				return h, n, err
-			}
-		}
-		// A concurrent Put of the same content (PostgreSQL) stores it once.
-		_, err := q.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (sha256) DO NOTHING`, got.String(), k, buf[:k], nanos(a.s.clock()))
+		// Stored once, also by a concurrent Put of the same content
+		// (PostgreSQL); content stored before is touched instead (as
+		// stored does), and its size must be this one.
+		var n int64
+		err := q.QueryRowContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at
+			RETURNING size`, got.String(), k, buf[:k], nanos(a.s.clock())).Scan(&n)
 		if err != nil {
 			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %w", got, err)
+		}
+		if n != int64(k) {
+			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %d bytes, stored content has %d: %w",
+				got, k, n, archive.ErrMismatch)
 		}
 		return got, int64(k), nil
 	}
@@ -514,6 +530,9 @@ func (s *Store) readQuerier() querier { return querier{q: s.reader, rb: s.rb} }
 // statContent returns the size of the content with hash h in the store's
 // archive, read in the transaction when the archive is the database's.
 func (t *Tx) statContent(ctx context.Context, h archive.Hash) (int64, error) {
+	if n, ok := t.put[h]; ok {
+		return n, nil
+	}
 	if b, ok := t.s.archive.(*blobArchive); ok {
 		return b.statOrFile(ctx, t.tx, h)
 	}

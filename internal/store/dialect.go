@@ -99,6 +99,16 @@ func (r *rebinder) texts(args []any) []any {
 	return out
 }
 
+// text is what a string argument s becomes in its column (texts): what
+// reading the column back gives, so that an insert need not read its row
+// back.
+func (r *rebinder) text(s string) string {
+	if r == nil || !r.dollar || (utf8.ValidString(s) && strings.IndexByte(s, 0) < 0) {
+		return s
+	}
+	return escapeText(s)
+}
+
 // escapeText writes NUL and the bytes of invalid UTF-8 sequences as \xNN.
 func escapeText(s string) string {
 	var b strings.Builder

@@ -142,13 +142,27 @@ func (t *Tx) InsertDocument(ctx context.Context, in DocumentInput) (doc Document
 	if err != nil {
 		return Document{}, false, fmt.Errorf("inserting document %s/%s: %w", in.Channel, in.SourceKey, err)
 	}
+	if n == 1 {
+		// The row is what was inserted (TestInsertDocumentReturnsRow).
+		tx := t.tx.rb.text
+		doc = Document{ID: id, Channel: tx(in.Channel), SourceKey: tx(in.SourceKey), SHA256: in.SHA256, Size: in.Size,
+			Filename: tx(in.Filename), ContentType: tx(in.ContentType), ReceivedAt: fromNanos(nanos(received)),
+			PartnerID: tx(in.PartnerID), Standard: tx(in.Standard), Status: DocumentReceived, UpdatedAt: fromNanos(nanos(now))}
+		if meta.Valid {
+			if err := json.Unmarshal([]byte(meta.String), &doc.Metadata); err != nil {
+				return Document{}, false, fmt.Errorf("document %s: metadata: %w", id, err)
+			}
+		}
+		return doc, true, nil
+	}
+	// The document was there: the stored row.
 	row := t.tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE channel = ? AND source_key = ?`,
 		in.Channel, in.SourceKey)
 	doc, err = scanDocument(row)
 	if err != nil {
 		return Document{}, false, fmt.Errorf("reading document %s/%s: %w", in.Channel, in.SourceKey, err)
 	}
-	return doc, n == 1, nil
+	return doc, false, nil
 }
 
 func getDocument(ctx context.Context, q querier, id string) (Document, error) {
@@ -181,6 +195,15 @@ func (t *Tx) SetDocumentStatus(ctx context.Context, id string, status DocumentSt
 		return fmt.Errorf("setting status of document %s: %w: status %q", id, ErrInvalid, status)
 	}
 	return t.updateDocument(ctx, id, `status = ?, error = ?`, status, errText)
+}
+
+// SetDocumentOutcome is SetDocumentPartner and SetDocumentStatus in one
+// statement: what parsing a document found.
+func (t *Tx) SetDocumentOutcome(ctx context.Context, id, partnerID, standard string, status DocumentStatus, errText string) error {
+	if !status.valid() {
+		return fmt.Errorf("setting status of document %s: %w: status %q", id, ErrInvalid, status)
+	}
+	return t.updateDocument(ctx, id, `partner_id = ?, standard = ?, status = ?, error = ?`, partnerID, standard, status, errText)
 }
 
 // SetDocumentPartner records the partner and standard a later stage

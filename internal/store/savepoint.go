@@ -42,7 +42,7 @@ func (t *Tx) Attempt(ctx context.Context, fn func() error) (failed, err error) {
 		}
 		return nil, nil
 	}
-	t.held, t.deferID, t.events = nil, "", nil
+	t.held, t.deferID, t.events, t.put = nil, "", nil, nil
 	if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT store_attempt"); err != nil {
 		return failed, errors.Join(failed, fmt.Errorf("rolling back to a savepoint: %w", err))
 	}

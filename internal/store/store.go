@@ -553,6 +553,10 @@ type Tx struct {
 
 	deferEvents bool  // DeferEvents: AddEvent holds its inserts back
 	events      []any // the held events' parameters, eight per event
+
+	// put is the content PutContent stored in the database archive in
+	// this transaction, with its size: statContent need not look for it.
+	put map[archive.Hash]int64
 }
 
 // WrapTx returns the repository methods over a transaction the caller owns
