@@ -318,10 +318,21 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 	now := p.d.Now()
 	keys := make([]string, 0, len(pre.sum.Interchanges))
 	for _, ic := range pre.sum.Interchanges {
-		if !ic.Claimable {
-			continue
+		if ic.Claimable {
+			keys = append(keys, envelopeKey(ic.Standard, ic.Envelope))
 		}
-		key := envelopeKey(ic.Standard, ic.Envelope)
+	}
+	window := p.d.Config().Pipeline.DuplicateWindow
+	if len(keys) == 1 {
+		// One interchange (the usual file): its claim is the check, and
+		// changes nothing when another document holds the key.
+		if holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, keys[0], doc.ID, "", window); err != nil || holder != nil {
+			return false, err
+		}
+		keys = nil
+	}
+	// Several: every key is checked before any is claimed.
+	for _, key := range keys {
 		held, err := tx.GetKey(ctx, store.LayerEnvelope, key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -330,9 +341,7 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 		case held.FirstDocumentID != doc.ID && (held.ExpiresAt.IsZero() || held.ExpiresAt.After(now)):
 			return false, nil
 		}
-		keys = append(keys, key)
 	}
-	window := p.d.Config().Pipeline.DuplicateWindow
 	for _, key := range keys {
 		if holder, err := tx.ClaimKey(ctx, store.LayerEnvelope, key, doc.ID, "", window); err != nil {
 			return false, err

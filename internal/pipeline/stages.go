@@ -255,6 +255,10 @@ func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, rec *store.
 	// Normalize, decide and route each write the order's row: the store
 	// writes the last of them only, once, at the flush below.
 	tx.DeferOrderWrites(rec.ID)
+	// Its events are written in a few statements: at the end, or with
+	// those of the rest of the transaction when its caller holds events
+	// back already (intake, which normalizes a batch of orders).
+	batched := tx.DeferringEvents()
 	tx.DeferEvents()
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
@@ -308,6 +312,9 @@ func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, rec *store.
 	}
 	if err := tx.FlushOrderWrites(ctx); err != nil {
 		return err
+	}
+	if batched {
+		return nil
 	}
 	return tx.FlushEvents(ctx)
 }

@@ -113,6 +113,10 @@ func (t *Tx) AddEvent(ctx context.Context, in EventInput) (Event, error) {
 // take them back.
 func (t *Tx) DeferEvents() { t.deferEvents = true }
 
+// DeferringEvents reports whether t holds events back (DeferEvents), for
+// a caller whose caller may flush them with more.
+func (t *Tx) DeferringEvents() bool { return t.deferEvents }
+
 // FlushEvents writes the events DeferEvents held back and stops holding
 // them back.
 func (t *Tx) FlushEvents(ctx context.Context) error {
