@@ -39,13 +39,9 @@ type prefetched struct {
 // prefetch reads every product, GTIN, item and unit cross-reference the
 // lines of o can ask for, in four queries.
 func prefetch(ctx context.Context, l Lookup, b BatchLookup, o *order.Order, partner string) (*prefetched, error) {
-	var skus, gtins, items, units []string
-	for _, ln := range o.Lines {
-		skus = append(skus, ln.SKU, ln.SupplierPart)
-		gtins = append(gtins, ln.GTIN)
-		items = append(items, ln.BuyerPart, ln.SupplierPart, ln.GTIN, ln.ManufacturerPart)
-		units = append(units, strings.ToUpper(strings.TrimSpace(ln.Unit)))
-	}
+	var k lookupKeys
+	k.add(o)
+	skus, gtins, items, units := k.skus, k.gtins, k.items, k.units
 	p := &prefetched{Lookup: l, partner: partner, products: map[string]*store.Product{}, byGTIN: map[string]*store.Product{},
 		items: map[string]*store.ItemXref{}, units: map[string]*store.UnitXref{}}
 	xs, err := b.ItemXrefs(ctx, partner, items)
@@ -84,6 +80,80 @@ func prefetch(ctx context.Context, l Lookup, b BatchLookup, o *order.Order, part
 		}
 	}
 	return p, nil
+}
+
+// lookupKeys are the values the lines of orders can be looked up by.
+type lookupKeys struct {
+	skus, gtins, items, units []string
+}
+
+func (k *lookupKeys) add(o *order.Order) {
+	for _, ln := range o.Lines {
+		k.skus = append(k.skus, ln.SKU, ln.SupplierPart)
+		k.gtins = append(k.gtins, ln.GTIN)
+		k.items = append(k.items, ln.BuyerPart, ln.SupplierPart, ln.GTIN, ln.ManufacturerPart)
+		k.units = append(k.units, strings.ToUpper(strings.TrimSpace(ln.Unit)))
+	}
+}
+
+// PrefetchOrder is an order and the partner it came from, for Prefetch.
+type PrefetchOrder struct {
+	Order   *order.Order
+	Partner string
+}
+
+// Prefetch asks b, in a few batch lookups for all of them, for what
+// resolving the orders' lines will ask it for: the item and unit
+// cross-references of each partner, then the products and GTINs. It is
+// for a BatchLookup that keeps what it reads (the pipeline's lookups of
+// one transaction): resolving each order then finds everything there,
+// instead of four queries an order.
+func Prefetch(ctx context.Context, b BatchLookup, orders []PrefetchOrder) error {
+	byPartner := map[string]*lookupKeys{}
+	var partners []string
+	var skus, gtins []string
+	for _, po := range orders {
+		k := byPartner[po.Partner]
+		if k == nil {
+			k = &lookupKeys{}
+			byPartner[po.Partner] = k
+			partners = append(partners, po.Partner)
+		}
+		k.add(po.Order)
+	}
+	for _, partner := range partners {
+		k := byPartner[partner]
+		xs, err := b.ItemXrefs(ctx, partner, nonEmpty(k.items))
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			skus = append(skus, x.SKU)
+		}
+		if _, err := b.UnitXrefs(ctx, partner, nonEmpty(k.units)); err != nil {
+			return err
+		}
+		skus = append(skus, k.skus...)
+		gtins = append(gtins, k.gtins...)
+	}
+	if _, err := b.Products(ctx, nonEmpty(skus)); err != nil {
+		return err
+	}
+	_, err := b.ProductsByGTIN(ctx, nonEmpty(gtins))
+	return err
+}
+
+// nonEmpty returns the distinct values of vs but "".
+func nonEmpty(vs []string) []string {
+	seen := make(map[string]bool, len(vs))
+	out := vs[:0:0]
+	for _, v := range vs {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // fill records in m, for each key, the product found or nil.

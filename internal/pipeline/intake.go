@@ -19,6 +19,7 @@ import (
 	"github.com/ordergate/ordergate/edi"
 	"github.com/ordergate/ordergate/internal/config"
 	"github.com/ordergate/ordergate/internal/ediproc"
+	"github.com/ordergate/ordergate/internal/masterdata"
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/store/archive"
 	"github.com/ordergate/ordergate/normalize/order"
@@ -387,6 +388,18 @@ var errNormalizeUnguarded = errors.New("an order failed while normalized at inta
 // statement journal first (about 100 KB an order), which is why intake
 // takes that road only for a batch that needs it.
 func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, parsed []parsedOrder, guarded bool) (int, error) {
+	// The orders' master data is read for all of them at once, and
+	// their lookups share what was read.
+	reads := newMasterReads(tx)
+	batch := make([]masterdata.PrefetchOrder, 0, min(len(parsed), p.intakeNormalizeMax))
+	for i, po := range parsed {
+		if i < p.intakeNormalizeMax {
+			batch = append(batch, masterdata.PrefetchOrder{Order: po.o, Partner: po.rec.PartnerID})
+		}
+	}
+	if err := masterdata.Prefetch(ctx, reads, batch); err != nil {
+		return 0, fmt.Errorf("reading the master data of %d order(s): %w", len(batch), err)
+	}
 	normalized := 0
 	for i, po := range parsed {
 		if i >= p.intakeNormalizeMax {
@@ -398,7 +411,7 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 		start := time.Now()
 		rec := po.rec
 		if !guarded {
-			err := p.normalizeAtIntake(ctx, tx, &rec, po.o)
+			err := p.normalizeAtIntake(ctx, tx, reads, &rec, po.o)
 			p.d.Metrics.ObserveStage("normalize", start)
 			if err != nil {
 				return 0, fmt.Errorf("%w: order %s: %w", errNormalizeUnguarded, rec.ID, err)
@@ -406,7 +419,7 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 			normalized++
 			continue
 		}
-		failed, err := tx.Attempt(ctx, func() error { return p.normalizeAtIntake(ctx, tx, &rec, po.o) })
+		failed, err := tx.Attempt(ctx, func() error { return p.normalizeAtIntake(ctx, tx, reads, &rec, po.o) })
 		p.d.Metrics.ObserveStage("normalize", start)
 		if err != nil {
 			return 0, err
@@ -426,14 +439,14 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 
 // normalizeAtIntake is normalizeOrder for an order intake parsed: a panic
 // is its error, as the stage's recoverer would make it.
-func (p *Pipeline) normalizeAtIntake(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) (err error) {
+func (p *Pipeline) normalizeAtIntake(ctx context.Context, tx *store.Tx, reads *masterReads, rec *store.OrderRecord, o *order.Order) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: panic: %v\n%s", ErrPermanent, r, debug.Stack())
 		}
 	}()
 	p.d.Fault("intake-normalize")
-	return p.normalizeOrder(ctx, tx, rec, o)
+	return p.normalizeOrder(ctx, tx, reads, rec, o)
 }
 
 // envelopeKey is the key of an interchange in the envelope layer of

@@ -245,13 +245,15 @@ func (p *Pipeline) normalize(ctx context.Context, tx *store.Tx, pub message.Publ
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w: %w", rec.ID, ErrPermanent, err)
 	}
-	return p.normalizeOrder(ctx, tx, rec, o)
+	return p.normalizeOrder(ctx, tx, newMasterReads(tx), rec, o)
 }
 
 // normalizeOrder resolves a received order against the master data and
 // runs the automatic stages on it in tx: decide, and route what it
 // accepts. o is rec's order (as rec.Order() gives it), which it changes.
-func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, rec *store.OrderRecord, o *order.Order) error {
+// reads are tx's master data lookups (newMasterReads), which orders of
+// one transaction share.
+func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, reads *masterReads, rec *store.OrderRecord, o *order.Order) error {
 	// Normalize, decide and route each write the order's row: the store
 	// writes the last of them only, once, at the flush below.
 	tx.DeferOrderWrites(rec.ID)
@@ -263,7 +265,6 @@ func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, rec *store.
 	cfg := p.d.Config()
 	partner, _ := cfg.Partner(rec.PartnerID)
 	o.ID = rec.ID
-	reads := newMasterReads(tx)
 	res, err := masterdata.ResolveWith(ctx, reads, o, rec.PartnerID, partner.CustomerID)
 	if err != nil {
 		return fmt.Errorf("normalize %s: %w", rec.ID, err)
