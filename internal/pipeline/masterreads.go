@@ -117,7 +117,13 @@ func kept[K comparable, V any](ctx context.Context, reads *int, seen map[K]*V, k
 			}
 		}
 	}
-	out := make(map[string]V, len(keys))
+	found := 0
+	for _, k := range keys {
+		if seen[key(k)] != nil {
+			found++
+		}
+	}
+	out := make(map[string]V, found)
 	for _, k := range keys {
 		if v := seen[key(k)]; v != nil {
 			out[k] = *v
