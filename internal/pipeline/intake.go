@@ -458,38 +458,64 @@ func envelopeKey(std edi.Standard, env edi.Envelope) string {
 // controlBlocks hands out control numbers for acknowledgements made at
 // intake from blocks reserved in the store (one write per block instead of
 // one per ack); numbers of a block left when the process stops are
-// skipped, never reused.
+// skipped, never reused. A block is controlBlock numbers, twice the last
+// one's (up to controlBlockMax) when that was used up within a second: a
+// burst of files reserves a few large blocks instead of a transaction per
+// hundred acks, and a quiet gateway skips at most a small block's worth
+// of numbers when it stops.
 type controlBlocks struct {
 	p      *Pipeline
 	mu     sync.Mutex
-	blocks map[[2]string]*[2]int64 // next, last
+	blocks map[[2]string]*controlBlockState
 }
 
-const controlBlock = 100
+type controlBlockState struct {
+	next, last int64
+	size       int64
+	at         time.Time // when the block was reserved
+}
+
+const (
+	controlBlock    = 100
+	controlBlockMax = 1000
+)
+
+// nextControlBlock is the size of the block after one of size prev that
+// was used up in used.
+func nextControlBlock(prev int64, used time.Duration) int64 {
+	if prev <= 0 || used > time.Second {
+		return controlBlock
+	}
+	return min(2*prev, controlBlockMax)
+}
 
 func (c *controlBlocks) next(ctx context.Context, partner, kind string) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := [2]string{partner, kind}
 	b := c.blocks[k]
-	if b == nil || b[0] > b[1] {
+	if b == nil || b.next > b.last {
+		size := int64(controlBlock)
+		if b != nil {
+			size = nextControlBlock(b.size, time.Since(b.at))
+		}
 		var first int64
 		err := c.p.d.Queue.InTx(ctx, func(sqlTx *sql.Tx) error {
 			var err error
-			first, err = c.p.d.Store.WrapTx(sqlTx).ReserveControlNumbers(ctx, partner, kind, controlBlock)
+			first, err = c.p.d.Store.WrapTx(sqlTx).ReserveControlNumbers(ctx, partner, kind, size)
 			return err
 		})
 		if err != nil {
 			return 0, fmt.Errorf("reserving control numbers: %w", err)
 		}
-		b = &[2]int64{first, first + controlBlock - 1}
+		b = &controlBlockState{next: first, last: first + size - 1, size: size, at: time.Now()}
 		if c.blocks == nil {
-			c.blocks = map[[2]string]*[2]int64{}
+			c.blocks = map[[2]string]*controlBlockState{}
 		}
 		c.blocks[k] = b
 	}
-	v := b[0]
-	b[0]++
+	v := b.next
+	b.next++
 	return v, nil
 }
 
