@@ -195,7 +195,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				}
 				continue
 			}
-			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre, &parsed)
+			done, err := p.storePreParsed(ctx, tx, pub, stored, prep[i].pre, &parsed, !guarded)
 			if err != nil {
 				return err
 			}
@@ -312,7 +312,7 @@ func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channel
 // whether it did.
 // Its orders for the normalize stage are added to stored, for
 // normalizeParsed.
-func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]parsedOrder) (done bool, err error) {
+func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message.Publisher, doc store.Document, pre *preParsed, stored *[]parsedOrder, hold bool) (done bool, err error) {
 	if pre == nil {
 		return false, nil
 	}
@@ -351,7 +351,7 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 		}
 	}
 	for _, m := range pre.msgs {
-		if err := p.recordMessage(ctx, tx, pub, nil, doc, m, stored); err != nil {
+		if err := p.recordMessage(ctx, tx, pub, nil, doc, m, stored, hold); err != nil {
 			return false, err
 		}
 	}
@@ -363,6 +363,9 @@ func (p *Pipeline) storePreParsed(ctx context.Context, tx *store.Tx, pub message
 type parsedOrder struct {
 	rec store.OrderRecord
 	o   *order.Order
+	// in, when set, is the order not stored yet (recordMessage's hold):
+	// normalizeParsed inserts it, held back, and fills rec and o.
+	in *store.OrderInput
 }
 
 // errNormalizeUnguarded: an order failed while intake normalized it
@@ -393,7 +396,11 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 	reads := newMasterReads(tx)
 	batch := make([]masterdata.PrefetchOrder, 0, min(len(parsed), p.intakeNormalizeMax))
 	for i, po := range parsed {
-		if i < p.intakeNormalizeMax {
+		switch {
+		case i >= p.intakeNormalizeMax:
+		case po.in != nil:
+			batch = append(batch, masterdata.PrefetchOrder{Order: po.in.Order, Partner: po.in.PartnerID})
+		default:
 			batch = append(batch, masterdata.PrefetchOrder{Order: po.o, Partner: po.rec.PartnerID})
 		}
 	}
@@ -409,6 +416,19 @@ func (p *Pipeline) normalizeParsed(ctx context.Context, tx *store.Tx, pub messag
 			continue
 		}
 		start := time.Now()
+		if po.in != nil {
+			// Inserted now, its row held back until normalizeOrder's
+			// flush writes it as the automatic stages leave it.
+			rec, _, err := tx.InsertOrder(ctx, *po.in)
+			if err != nil {
+				return 0, fmt.Errorf("%w: order %s: %w", errNormalizeUnguarded, po.in.Order.ID, err)
+			}
+			so, err := rec.OrderFrom(po.in.Order)
+			if err != nil {
+				return 0, fmt.Errorf("%w: order %s: %w", errNormalizeUnguarded, rec.ID, err)
+			}
+			po.rec, po.o = rec, so
+		}
 		rec := po.rec
 		if !guarded {
 			err := p.normalizeAtIntake(ctx, tx, reads, &rec, po.o)

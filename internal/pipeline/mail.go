@@ -192,7 +192,7 @@ func (p *Pipeline) parseMailEDI(ctx context.Context, tx *store.Tx, pub message.P
 		sum, err := p.d.Processor.Process(ctx, bytes.NewReader(att.Data), att.Name, opts, func(m *ediproc.Message) error {
 			m.Index += base
 			next = max(next, m.Index+1)
-			return p.recordMessage(ctx, tx, pub, msg, doc, m, nil)
+			return p.recordMessage(ctx, tx, pub, msg, doc, m, nil, false)
 		})
 		if err != nil {
 			return fmt.Errorf("parse: %s attachment %s: %w", doc.ID, att.Name, err)

@@ -1119,3 +1119,39 @@ func testIntakeBacklog(t *testing.T) {
 		h.eventually("document "+key+" acked", func() (bool, string) { r := h.src.results(key); return len(r) > 0, fmt.Sprint(r) })
 	}
 }
+
+// TestDuplicatePurchaseOrderInOneBatch: two interchanges with one PO
+// number in one intake transaction are decided one after the other, as
+// if they had come one after the other: the first is delivered, the
+// second is the duplicate of the first. Intake writes each order's row
+// once (OrderInput.Hold) and needs no guarded run for it.
+func TestDuplicatePurchaseOrderInOneBatch(t *testing.T) {
+	h := newHarness(t, harnessOptions{duplicates: "reject"})
+	docs := []channels.Document{
+		{Channel: "inbox", SourceKey: "one-batch-0", Name: "po0.x12", Body: channels.BytesBody(fixtures.X12850(5600, "PO-TWICE", 2)), Received: time.Now()},
+		{Channel: "inbox", SourceKey: "one-batch-1", Name: "po1.x12", Body: channels.BytesBody(fixtures.X12850(5601, "PO-TWICE", 2)), Received: time.Now()},
+	}
+	taken, err := h.p.TakeBatch(h.ctx, docs)
+	if err != nil {
+		t.Fatalf("TakeBatch: %v", err)
+	}
+	first := h.orderOf(taken[0].Doc.ID, order.StatusDelivered)
+	second := h.orderOf(taken[1].Doc.ID, order.StatusRejected)
+	evs, err := h.st.Timeline(h.ctx, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(e store.Event) bool {
+		return e.Kind == "rejected" && strings.Contains(e.Reason, "was already received as order "+first.ID)
+	}) {
+		t.Errorf("timeline of the second order = %v, want it rejected as a duplicate of %s", kinds(evs), first.ID)
+	}
+	for _, rec := range []store.OrderRecord{first, second} {
+		if got := h.orderKinds(rec.ID); len(got) < 2 || got[0] != "parsed" || got[1] != "normalized" {
+			t.Errorf("order %s: timeline %v, want parsed, normalized, ...", rec.ID, got)
+		}
+	}
+	if got := pipeline.Handoffs(h.p); got.NormalizedAtIntake != 2 || got.GuardedRetries != 0 {
+		t.Errorf("normalized at intake = %d, guarded retries = %d, want 2 and 0", got.NormalizedAtIntake, got.GuardedRetries)
+	}
+}

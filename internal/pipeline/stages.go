@@ -64,7 +64,7 @@ func (p *Pipeline) parse(ctx context.Context, tx *store.Tx, pub message.Publishe
 		Now: p.d.Now,
 	}
 	sum, err := p.d.Processor.Process(ctx, rc, doc.Filename, opts, func(m *ediproc.Message) error {
-		return p.recordMessage(ctx, tx, pub, msg, doc, m, nil)
+		return p.recordMessage(ctx, tx, pub, msg, doc, m, nil, false)
 	})
 	if err != nil {
 		return fmt.Errorf("parse: %s: %w", doc.ID, err)
@@ -91,7 +91,14 @@ func (p *Pipeline) claimInterchange(ctx context.Context, tx *store.Tx, docID str
 // there is none. When stored is not nil (intake), an order for the
 // normalize stage is added to it instead of getting its message: intake
 // normalizes it in the same transaction (normalizeParsed).
-func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]parsedOrder) error {
+//
+// With hold (intake without savepoints), an order intake normalizes is
+// not inserted here: it gets its id and its "parsed" event (held back
+// with the transaction's other events), and normalizeParsed inserts it
+// right before normalizing it, its row held back until the automatic
+// stages are done with it (store.OrderInput.Hold): written once instead
+// of inserted and updated.
+func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.Publisher, parent *message.Message, doc store.Document, m *ediproc.Message, stored *[]parsedOrder, hold bool) error {
 	switch {
 	case m.Duplicate && policyOf(m.Partner) != policyHold:
 		return nil
@@ -110,12 +117,24 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 		o.Status = order.StatusHeld
 		o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})
 	}
-	rec, created, err := tx.InsertOrder(ctx, store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o})
+	in := store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o}
+	parsed := fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))
+	if hold && stored != nil && !p.stagesOnly && !m.Duplicate && len(*stored) < p.intakeNormalizeMax && tx.DeferringEvents() {
+		o.ID = tx.NewOrderID()
+		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: o.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed", Reason: parsed}); err != nil {
+			return err
+		}
+		p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+		in.Hold = true
+		*stored = append(*stored, parsedOrder{in: &in})
+		return nil
+	}
+	rec, created, err := tx.InsertOrder(ctx, in)
 	if err != nil || !created {
 		return err
 	}
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
-		Reason: fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))}); err != nil {
+		Reason: parsed}); err != nil {
 		return err
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
@@ -127,7 +146,7 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 		// Intake normalizes it in this transaction (normalizeParsed), as
 		// decoding the stored JSON gives it (OrderFrom).
 		if so, err := rec.OrderFrom(o); err == nil {
-			*stored = append(*stored, parsedOrder{rec, so})
+			*stored = append(*stored, parsedOrder{rec: rec, o: so})
 			return nil
 		}
 	}

@@ -43,6 +43,9 @@ func (t *Tx) PutApproval(ctx context.Context, orderID, status string, state []by
 	if orderID == "" || len(state) == 0 {
 		return fmt.Errorf("storing approval: %w: order id and state are required", ErrInvalid)
 	}
+	if err := t.flushInsert(ctx, orderID); err != nil {
+		return err
+	}
 	switch status {
 	case ApprovalPending, ApprovalApproved, ApprovalRejected:
 	default:
@@ -171,6 +174,9 @@ func scanTask(row interface{ Scan(...any) error }) (Task, error) {
 func (t *Tx) InsertTask(ctx context.Context, in TaskInput) (Task, bool, error) {
 	if in.OrderID == "" || in.Text == "" {
 		return Task{}, false, fmt.Errorf("inserting task: %w: order id and text are required", ErrInvalid)
+	}
+	if err := t.flushInsert(ctx, in.OrderID); err != nil {
+		return Task{}, false, err
 	}
 	now := t.s.clock()
 	mail := MailNone

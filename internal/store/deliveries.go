@@ -81,6 +81,9 @@ func (t *Tx) InsertDelivery(ctx context.Context, in DeliveryInput) (d Delivery, 
 	if in.OrderID == "" || in.Backend == "" {
 		return Delivery{}, false, fmt.Errorf("inserting delivery: %w: order id and backend are required", ErrInvalid)
 	}
+	if err := t.flushInsert(ctx, in.OrderID); err != nil {
+		return Delivery{}, false, err
+	}
 	now := t.s.clock()
 	next := in.NextAttemptAt
 	if next.IsZero() {

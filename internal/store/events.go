@@ -97,6 +97,9 @@ func (t *Tx) AddEvent(ctx context.Context, in EventInput) (Event, error) {
 		t.events = append(t.events, row...)
 		return e, nil
 	}
+	if err := t.flushInsert(ctx, in.OrderID); err != nil {
+		return Event{}, err
+	}
 	if _, err := t.tx.ExecContext(ctx, insertEvents(1), row...); err != nil {
 		return Event{}, fmt.Errorf("adding %s event: %w", in.Kind, err)
 	}
@@ -131,6 +134,12 @@ const eventsPerInsert = 32
 
 func (t *Tx) flushEvents(ctx context.Context) error {
 	const cols = 8
+	if len(t.events) > 0 && t.held != nil && t.held.insert {
+		// The held events may refer to the order InsertOrder holds back.
+		if err := t.flushOrders(ctx); err != nil {
+			return err
+		}
+	}
 	for len(t.events) > 0 {
 		n := min(len(t.events)/cols, eventsPerInsert)
 		if _, err := t.tx.ExecContext(ctx, insertEvents(n), t.events[:n*cols]...); err != nil {

@@ -11,6 +11,7 @@ import (
 // heldOrder is an order row whose writes a Tx holds back (DeferOrderWrites):
 // the record as those writes leave it.
 type heldOrder struct {
+	insert      bool        // the row is not in the database yet (OrderInput.Hold)
 	base        int64       // the revision the row has in the database
 	rec         OrderRecord // the record after the held writes (rec.Revision is the last)
 	poDate      string      // rec's dates as the row stores them
@@ -25,7 +26,9 @@ type heldOrder struct {
 // (checking that the row is still at the revision the first write saw).
 // A stage that changes one order several times in a transaction
 // (normalize, decide and route on the automatic path) writes its large
-// row once instead of three times.
+// row once instead of three times; an order InsertOrder held back
+// (OrderInput.Hold) is written with one INSERT as the held writes leave
+// it.
 //
 // Every other method of t that reads or writes the orders table first
 // writes what is held (unless it leaves that order out, as the queries
@@ -54,6 +57,9 @@ func (t *Tx) flushOrders(ctx context.Context) error {
 	}
 	t.held = nil
 	r := h.rec
+	if h.insert {
+		return t.insertHeld(ctx, h)
+	}
 	set, args := setOrderColumns(r, h.poDate, h.delivery, h.contentHash)
 	query := `UPDATE orders SET revision = ?, ` + set + ` WHERE id = ? AND revision = ?`
 	args = append(append([]any{r.Revision}, args...), r.ID, h.base)
@@ -73,6 +79,37 @@ func (t *Tx) flushOrders(ctx context.Context) error {
 		return fmt.Errorf("updating order: %w", err)
 	}
 	return fmt.Errorf("updating order %s: revision is %d, not %d: %w", r.ID, cur.Revision, h.base, ErrConflict)
+}
+
+// insertHeld writes the row of an order InsertOrder held back, as the
+// writes held after it left it.
+func (t *Tx) insertHeld(ctx context.Context, h *heldOrder) error {
+	r := h.rec
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`, content_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (document_id, message_index) DO NOTHING`,
+		r.ID, r.DocumentID, r.MessageIndex, r.Revision, r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose,
+		h.poDate, h.delivery, r.Currency, r.Total, nanos(r.CreatedAt), nanos(r.UpdatedAt), string(r.Canonical), h.contentHash)
+	if err != nil {
+		return fmt.Errorf("inserting order of %s#%d: %w", r.DocumentID, r.MessageIndex, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("inserting order of %s#%d: %w", r.DocumentID, r.MessageIndex, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("inserting order of %s#%d: %w: the document has an order of that message already", r.DocumentID, r.MessageIndex, ErrConflict)
+	}
+	return nil
+}
+
+// flushInsert writes the row InsertOrder holds back for order id, if any,
+// before a row that refers to it (its foreign key) is written.
+func (t *Tx) flushInsert(ctx context.Context, id string) error {
+	if t.held != nil && t.held.insert && t.held.rec.ID == id {
+		return t.flushOrders(ctx)
+	}
+	return nil
 }
 
 // flushOrdersExcept is flushOrders for a query that leaves the order

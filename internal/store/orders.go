@@ -17,6 +17,14 @@ type OrderInput struct {
 	MessageIndex int    // which message of the document (0-based)
 	PartnerID    string // when known
 	Order        *order.Order
+	// Hold has InsertOrder hold the row back as DeferOrderWrites holds
+	// updates: the Tx writes it with one INSERT once the updates after it
+	// are done (FlushOrderWrites, or any method that reads or refers to
+	// the orders table), instead of an INSERT and an UPDATE of the large
+	// row. For an order of a document stored in this transaction, which
+	// therefore has no order yet: a row of the same document and message
+	// found at the flush is an error, not the idempotent no-op.
+	Hold bool
 }
 
 // OrderUpdate replaces an order's content. Revision is the revision the
@@ -149,6 +157,10 @@ func deriveOrder(id string, o *order.Order) (orderFields, error) {
 	return orderFields{status: c.Status, total: total, canonical: b}, nil
 }
 
+// NewOrderID returns a new order id, for an order whose id must be known
+// before InsertOrder (set as its Order.ID).
+func (t *Tx) NewOrderID() string { return t.s.newID("ord", t.s.clock()) }
+
 // InsertOrder stores an order extracted from a document, with revision 1
 // and status "received" unless the order says otherwise. It is idempotent
 // on (DocumentID, MessageIndex): when that order exists it returns the
@@ -171,6 +183,17 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 	}
 	o := in.Order
 	poDate, delivery := o.PODate.String(), o.RequestedDelivery.String()
+	if in.Hold {
+		rec = OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
+			Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
+			Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
+			Canonical: json.RawMessage(f.canonical)}
+		if err := rec.setDates(poDate, delivery); err != nil {
+			return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+		}
+		t.held = &heldOrder{insert: true, rec: rec, poDate: poDate, delivery: delivery}
+		return rec, true, nil
+	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
 		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (document_id, message_index) DO NOTHING`,
