@@ -103,10 +103,16 @@ func testArchiveInDB(t *testing.T, drv testDriver) {
 // database and no archive directory.
 func dbArchiveStore(t testing.TB, drv testDriver) *Store {
 	t.Helper()
+	return dbArchiveStoreAt(t, drv, nil)
+}
+
+// dbArchiveStoreAt is dbArchiveStore with the clock (nil: the real one).
+func dbArchiveStoreAt(t testing.TB, drv testDriver, clock *fakeClock) *Store {
+	t.Helper()
 	opts := drv.options(t)
 	opts.ArchiveDir = ""
 	opts.ArchiveInDB = true
-	return openStore(t, opts, nil)
+	return openStore(t, opts, clock)
 }
 
 // pattern is n deterministic pseudo-random bytes, produced as read (a

@@ -18,9 +18,7 @@ import (
 func TestInsertDocumentReturnsRow(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, drv testDriver) {
 		clock := newFakeClock()
-		opts := drv.options(t)
-		opts.ArchiveDir, opts.ArchiveInDB = "", true
-		s := openStore(t, opts, clock)
+		s := dbArchiveStoreAt(t, drv, clock)
 		ctx := context.Background()
 		body := []byte("ISA*00*RETURNED ROW~")
 		for _, in := range []DocumentInput{
@@ -93,9 +91,7 @@ func TestInsertAckReturnsRow(t *testing.T) {
 func TestPutContentSmallStoredBefore(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, drv testDriver) {
 		clock := newFakeClock()
-		opts := drv.options(t)
-		opts.ArchiveDir, opts.ArchiveInDB = "", true
-		s := openStore(t, opts, clock)
+		s := dbArchiveStoreAt(t, drv, clock)
 		ctx := context.Background()
 		body := []byte("ISA*00*TWICE~")
 		h := archive.Sum(body)

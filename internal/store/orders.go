@@ -183,16 +183,17 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 	}
 	o := in.Order
 	poDate, delivery := o.PODate.String(), o.RequestedDelivery.String()
+	// The row as inserted.
+	inserted := OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
+		Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
+		Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
+		Canonical: json.RawMessage(f.canonical)}
+	if err := inserted.setDates(poDate, delivery); err != nil {
+		return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
+	}
 	if in.Hold {
-		rec = OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
-			Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
-			Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
-			Canonical: json.RawMessage(f.canonical)}
-		if err := rec.setDates(poDate, delivery); err != nil {
-			return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
-		}
-		t.held = &heldOrder{insert: true, rec: rec, poDate: poDate, delivery: delivery}
-		return rec, true, nil
+		t.held = &heldOrder{insert: true, rec: inserted, poDate: poDate, delivery: delivery}
+		return inserted, true, nil
 	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
 		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -207,15 +208,7 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
 	if n == 1 {
-		// The row is what was inserted.
-		rec = OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
-			Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
-			Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
-			Canonical: json.RawMessage(f.canonical)}
-		if err := rec.setDates(poDate, delivery); err != nil {
-			return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
-		}
-		return rec, true, nil
+		return inserted, true, nil
 	}
 	// The order was there: the stored row.
 	rec, err = scanOrder(t.tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE document_id = ? AND message_index = ?`,
