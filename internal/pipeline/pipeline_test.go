@@ -1126,6 +1126,10 @@ func testIntakeBacklog(t *testing.T) {
 // second is the duplicate of the first. Intake writes each order's row
 // once (OrderInput.Hold) and needs no guarded run for it.
 func TestDuplicatePurchaseOrderInOneBatch(t *testing.T) {
+	forEachDriver(t, testDuplicatePurchaseOrderInOneBatch)
+}
+
+func testDuplicatePurchaseOrderInOneBatch(t *testing.T) {
 	h := newHarness(t, harnessOptions{duplicates: "reject"})
 	docs := []channels.Document{
 		{Channel: "inbox", SourceKey: "one-batch-0", Name: "po0.x12", Body: channels.BytesBody(fixtures.X12850(5600, "PO-TWICE", 2)), Received: time.Now()},
