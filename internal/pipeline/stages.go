@@ -118,26 +118,30 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 		o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})
 	}
 	in := store.OrderInput{DocumentID: doc.ID, MessageIndex: m.Index, PartnerID: m.Partner.ID, Order: o}
-	parsed := fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))
-	if hold && stored != nil && !p.stagesOnly && !m.Duplicate && len(*stored) < p.intakeNormalizeMax && tx.DeferringEvents() {
+	// Held: not inserted here, only given its id (normalizeParsed
+	// inserts it, after its event, which is held back until then).
+	held := hold && stored != nil && !p.stagesOnly && !m.Duplicate && len(*stored) < p.intakeNormalizeMax && tx.DeferringEvents()
+	var rec store.OrderRecord
+	if held {
 		o.ID = tx.NewOrderID()
-		if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: o.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed", Reason: parsed}); err != nil {
+		rec.ID = o.ID
+	} else {
+		var created bool
+		var err error
+		if rec, created, err = tx.InsertOrder(ctx, in); err != nil || !created {
 			return err
 		}
-		p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+	}
+	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
+		Reason: fmt.Sprintf("%s %s message %s from partner %s", m.Standard, m.Type, m.Envelope.MessageControl, orNone(m.Partner.ID))}); err != nil {
+		return err
+	}
+	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
+	if held {
 		in.Hold = true
 		*stored = append(*stored, parsedOrder{in: &in})
 		return nil
 	}
-	rec, created, err := tx.InsertOrder(ctx, in)
-	if err != nil || !created {
-		return err
-	}
-	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, DocumentID: doc.ID, Actor: "system", Kind: "parsed",
-		Reason: parsed}); err != nil {
-		return err
-	}
-	p.d.Metrics.Orders.WithLabelValues(string(o.Channel), "parse", string(o.Status)).Inc()
 	if m.Duplicate {
 		_, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "held", Reason: o.Holds[len(o.Holds)-1].Reason})
 		return err

@@ -50,25 +50,7 @@ func TestInsertOrderHoldSameRow(t *testing.T) {
 				t.Errorf("after InsertOrder with Hold: %d rows written, want 0", n)
 			}
 			tx.DeferOrderWrites(rec.ID)
-			oo, err := rec.Order()
-			if err != nil {
-				return err
-			}
-			oo.CustomerID = "C-2000"
-			oo.Lines[0].SKU = "SKU-<1>"
-			normalized, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: oo,
-				Read: &rec, ContentHash: "hash-1"})
-			if err != nil {
-				return err
-			}
-			oo.Status = order.StatusAccepted
-			oo.Notes = append(oo.Notes, "ändern & \"prüfen\"")
-			accepted, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: normalized.Revision, PartnerID: rec.PartnerID,
-				Order: oo, Read: &normalized})
-			if err != nil {
-				return err
-			}
-			if _, err := tx.SetOrderStatusRevision(ctx, rec.ID, accepted.Revision, order.StatusRouted); err != nil {
+			if err := heldOrderWrites(ctx, tx, rec); err != nil {
 				return err
 			}
 			if n := rowsOf(t, tx, doc.ID); n != 0 {

@@ -12,30 +12,37 @@ import (
 )
 
 // heldOrderSteps are the automatic path's writes of one order in one
-// transaction (normalize, decide, route), rec being the order as read.
+// transaction (normalize, decide, route), rec being the order as read,
+// and the order read after them.
 func heldOrderSteps(ctx context.Context, tx *Tx, rec OrderRecord) (OrderRecord, error) {
+	if err := heldOrderWrites(ctx, tx, rec); err != nil {
+		return OrderRecord{}, err
+	}
+	return tx.GetOrder(ctx, rec.ID)
+}
+
+// heldOrderWrites are heldOrderSteps' writes.
+func heldOrderWrites(ctx context.Context, tx *Tx, rec OrderRecord) error {
 	o, err := rec.Order()
 	if err != nil {
-		return OrderRecord{}, err
+		return err
 	}
 	o.CustomerID = "C-2000"
 	o.Lines[0].SKU = "SKU-<1>"
 	normalized, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: rec.Revision, PartnerID: rec.PartnerID, Order: o,
 		Read: &rec, ContentHash: "hash-1"})
 	if err != nil {
-		return OrderRecord{}, err
+		return err
 	}
 	o.Status = order.StatusAccepted
 	o.Notes = append(o.Notes, "ändern & \"prüfen\"")
 	accepted, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: normalized.Revision, PartnerID: rec.PartnerID, Order: o,
 		Read: &normalized})
 	if err != nil {
-		return OrderRecord{}, err
+		return err
 	}
-	if _, err := tx.SetOrderStatusRevision(ctx, rec.ID, accepted.Revision, order.StatusRouted); err != nil {
-		return OrderRecord{}, err
-	}
-	return tx.GetOrder(ctx, rec.ID)
+	_, err = tx.SetOrderStatusRevision(ctx, rec.ID, accepted.Revision, order.StatusRouted)
+	return err
 }
 
 // TestDeferOrderWritesSameRow: the writes of an order held back and
