@@ -168,6 +168,7 @@ type run struct {
 	lease      lease.Lease
 	start, end time.Time // local monotonic: fn started; fn saw its ctx end or chose to return
 	cause      error     // context.Cause when the ctx ended, nil when fn returned on its own
+	checked    bool      // fn's Check at its start has returned
 }
 
 // recorder records the runs of the leased functions of all nodes and
@@ -216,6 +217,12 @@ func (r *recorder) fn(nodeID string, hold func() time.Duration) func(ctx context
 				r.mu.Unlock()
 			}
 		}
+		cur.checked = true
+		r.mu.Lock()
+		if a, ok := r.active[l.Name()]; ok && a.lease == l {
+			r.active[l.Name()] = cur
+		}
+		r.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			cur.cause = context.Cause(ctx)
@@ -263,7 +270,9 @@ func (r *recorder) waitHolder(t *testing.T, name, not string, timeout time.Durat
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if h, ok := r.holder(name); ok && h.node != not {
+		// A holder whose fn has made its first Check: a test that then
+		// changes the lease behind its back does not race that Check.
+		if h, ok := r.holder(name); ok && h.node != not && h.checked {
 			return h
 		}
 		time.Sleep(2 * time.Millisecond)
