@@ -295,6 +295,11 @@ func (p *Pipeline) preParse(ctx context.Context, cfg *config.Config, doc channel
 		Now:           p.d.Now,
 	}
 	sum, err := p.d.Processor.Process(ctx, doc.Body.Reader(), doc.Name, opts, func(m *ediproc.Message) error {
+		if m.Order != nil {
+			// Sorted once here, outside the write lock: the copies and
+			// the JSON of the order made under it need not sort it.
+			m.Order.Provenance = m.Order.Provenance.Sorted()
+		}
 		pre.msgs = append(pre.msgs, m)
 		return nil
 	})

@@ -113,6 +113,7 @@ func (p *Pipeline) recordMessage(ctx context.Context, tx *store.Tx, pub message.
 	}
 	o := m.Order
 	o.Status = order.StatusReceived
+	o.Provenance = o.Provenance.Sorted() // at once when intake sorted it (preParse)
 	if m.Duplicate {
 		o.Status = order.StatusHeld
 		o.Holds = append(o.Holds, order.Hold{Rule: "duplicate", Reason: "the interchange " + m.Envelope.InterchangeControl + " was received before"})

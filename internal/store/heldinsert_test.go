@@ -161,3 +161,74 @@ func TestInsertOrderHoldFlushedBeforeUse(t *testing.T) {
 		}
 	})
 }
+
+// TestHeldRecordsDecodeAsStored: the records InsertOrder with Hold and a
+// held UpdateOrder return have no canonical JSON yet (it is written once,
+// at the flush), yet Order and OrderFrom give what decoding the row's
+// JSON gives, also for the orders whose JSON does not bring them back as
+// they are (a byte that is not UTF-8, an empty list).
+func TestHeldRecordsDecodeAsStored(t *testing.T) {
+	cases := map[string]func(o *order.Order){
+		"plain":       func(o *order.Order) {},
+		"not UTF-8":   func(o *order.Order) { o.Lines[0].Description = "Schraube \xff M8" },
+		"empty notes": func(o *order.Order) { o.Notes = []string{} },
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := testStore(t, newFakeClock())
+			doc := insertDoc(t, s, "edi", "held-"+name)
+			o := testOrder("PO-DEC")
+			change(o)
+			var inserted, updated *order.Order
+			var insertedRec, updatedRec OrderRecord
+			write(t, s, func(tx *Tx) error {
+				rec, _, err := tx.InsertOrder(ctx, OrderInput{DocumentID: doc.ID, Order: o, Hold: true})
+				if err != nil {
+					return err
+				}
+				if rec.Canonical != nil {
+					t.Errorf("InsertOrder with Hold wrote the JSON before the flush")
+				}
+				insertedRec = rec
+				if inserted, err = rec.Order(); err != nil {
+					return err
+				}
+				tx.DeferOrderWrites(rec.ID)
+				n := *o
+				n.CustomerID = "C-9"
+				up, err := tx.UpdateOrder(ctx, OrderUpdate{ID: rec.ID, Revision: rec.Revision, Order: &n, Read: &rec})
+				if err != nil {
+					return err
+				}
+				if up.Canonical != nil {
+					t.Errorf("a held UpdateOrder wrote the JSON before the flush")
+				}
+				updatedRec = up
+				if updated, err = up.OrderFrom(&n); err != nil {
+					return err
+				}
+				if _, err := tx.SetOrderStatusRevision(ctx, rec.ID, up.Revision, order.StatusRouted); err != nil {
+					return err
+				}
+				return tx.FlushOrderWrites(ctx)
+			})
+			stored := getOrderT(t, s, insertedRec.ID)
+			want, err := stored.Order()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Status != order.StatusRouted || want.CustomerID != "C-9" {
+				t.Errorf("stored: status %s, customer %s; want routed, C-9", want.Status, want.CustomerID)
+			}
+			want.Status = updatedRec.Status
+			if fmt.Sprintf("%#v", updated) != fmt.Sprintf("%#v", want) {
+				t.Errorf("OrderFrom of the held update:\n%#v\nwant (the stored JSON decoded)\n%#v", updated, want)
+			}
+			want.Status, want.CustomerID = insertedRec.Status, o.CustomerID
+			if fmt.Sprintf("%#v", inserted) != fmt.Sprintf("%#v", want) {
+				t.Errorf("Order of the held insert:\n%#v\nwant\n%#v", inserted, want)
+			}
+		})
+	}
+}

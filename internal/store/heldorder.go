@@ -56,6 +56,13 @@ func (t *Tx) flushOrders(ctx context.Context) error {
 		return nil
 	}
 	t.held = nil
+	if h.rec.Canonical == nil && h.rec.lazy != nil {
+		b, err := order.Marshal(h.rec.lazy)
+		if err != nil {
+			return fmt.Errorf("encoding order %s: %w", h.rec.ID, err)
+		}
+		h.rec.Canonical, h.rec.lazy = b, nil
+	}
 	r := h.rec
 	if h.insert {
 		return t.insertHeld(ctx, h)
@@ -127,7 +134,7 @@ func (t *Tx) holdUpdate(u OrderUpdate) (OrderRecord, error) {
 	if h != nil && h.rec.Revision != u.Revision {
 		return OrderRecord{}, fmt.Errorf("updating order %s: revision is %d, not %d: %w", u.ID, h.rec.Revision, u.Revision, ErrConflict)
 	}
-	rec, err := t.updatedRecord(u)
+	rec, err := t.updatedRecord(u, true)
 	if err != nil {
 		return OrderRecord{}, err
 	}
@@ -157,12 +164,18 @@ func (t *Tx) holdStatus(id string, revision int64, status order.Status) (int64, 
 	if h.rec.Revision != revision {
 		return 0, true, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, h.rec.Revision, revision, ErrConflict)
 	}
-	patched, err := jsonSetTop(string(h.rec.Canonical), "status", string(status))
-	if err != nil {
-		return 0, true, fmt.Errorf("setting status of order %s: %w", id, err)
+	if h.rec.Canonical == nil && h.rec.lazy != nil {
+		c := *h.rec.lazy
+		c.Status = status
+		h.rec.lazy = &c
+	} else {
+		patched, err := jsonSetTop(string(h.rec.Canonical), "status", string(status))
+		if err != nil {
+			return 0, true, fmt.Errorf("setting status of order %s: %w", id, err)
+		}
+		h.rec.Canonical = json.RawMessage(patched)
 	}
 	h.rec.Status = status
-	h.rec.Canonical = json.RawMessage(patched)
 	h.rec.Revision++
 	h.rec.UpdatedAt = fromNanos(nanos(t.s.clock()))
 	return h.rec.Revision, true, nil

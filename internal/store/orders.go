@@ -65,12 +65,23 @@ type OrderRecord struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	Canonical         json.RawMessage
+	// lazy, in a record of a row a Tx holds back (OrderInput.Hold,
+	// DeferOrderWrites), is the order Canonical will be written from at
+	// the flush; Canonical is nil until then. Order and OrderFrom take it.
+	lazy *order.Order
 }
 
 // Order decodes the canonical JSON.
 func (r OrderRecord) Order() (*order.Order, error) {
+	data := []byte(r.Canonical)
+	if data == nil && r.lazy != nil {
+		var err error
+		if data, err = order.Marshal(r.lazy); err != nil {
+			return nil, fmt.Errorf("encoding order %s: %w", r.ID, err)
+		}
+	}
 	var o order.Order
-	if err := json.Unmarshal(r.Canonical, &o); err != nil {
+	if err := json.Unmarshal(data, &o); err != nil {
 		return nil, fmt.Errorf("decoding order %s: %w", r.ID, err)
 	}
 	return &o, nil
@@ -84,6 +95,13 @@ func (r OrderRecord) Order() (*order.Order, error) {
 func (r OrderRecord) OrderFrom(o *order.Order) (*order.Order, error) {
 	c := *o
 	c.ID, c.Status = r.ID, r.Status
+	if r.Canonical == nil && r.lazy != nil {
+		d, err := order.DecodedCopy(&c)
+		if err != nil {
+			return nil, fmt.Errorf("reading order %s: %w", r.ID, err)
+		}
+		return d, nil
+	}
 	d, err := order.Decoded(&c, r.Canonical)
 	if err != nil {
 		return nil, fmt.Errorf("reading order %s: %w", r.ID, err)
@@ -135,9 +153,12 @@ type orderFields struct {
 	canonical []byte
 }
 
-func deriveOrder(id string, o *order.Order) (orderFields, error) {
+// deriveOrder returns the fields of o stored under id; with lazy, the
+// canonical JSON is not written (nil) and the copy of o it is to be
+// written from is returned instead.
+func deriveOrder(id string, o *order.Order, lazy bool) (orderFields, *order.Order, error) {
 	if o == nil {
-		return orderFields{}, fmt.Errorf("%w: no order", ErrInvalid)
+		return orderFields{}, nil, fmt.Errorf("%w: no order", ErrInvalid)
 	}
 	c := *o
 	c.ID = id
@@ -150,11 +171,16 @@ func deriveOrder(id string, o *order.Order) (orderFields, error) {
 	} else if sum, ok := c.LinesTotal(); ok && len(c.Lines) > 0 {
 		total = sum.String()
 	}
+	f := orderFields{status: c.Status, total: total}
+	if lazy {
+		return f, &c, nil
+	}
 	b, err := order.Marshal(&c)
 	if err != nil {
-		return orderFields{}, fmt.Errorf("encoding order: %w", err)
+		return orderFields{}, nil, fmt.Errorf("encoding order: %w", err)
 	}
-	return orderFields{status: c.Status, total: total, canonical: b}, nil
+	f.canonical = b
+	return f, nil, nil
 }
 
 // NewOrderID returns a new order id, for an order whose id must be known
@@ -177,7 +203,7 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 	if id == "" {
 		id = t.s.newID("ord", now)
 	}
-	f, err := deriveOrder(id, in.Order)
+	f, lazy, err := deriveOrder(id, in.Order, in.Hold)
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
@@ -187,7 +213,7 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 	inserted := OrderRecord{ID: id, DocumentID: in.DocumentID, MessageIndex: in.MessageIndex, Revision: 1, Status: f.status,
 		Channel: o.Channel, PartnerID: in.PartnerID, CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose,
 		Currency: o.Currency, Total: f.total, CreatedAt: fromNanos(nanos(now)), UpdatedAt: fromNanos(nanos(now)),
-		Canonical: json.RawMessage(f.canonical)}
+		Canonical: json.RawMessage(f.canonical), lazy: lazy}
 	if err := inserted.setDates(poDate, delivery); err != nil {
 		return OrderRecord{}, false, fmt.Errorf("reading order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
@@ -235,7 +261,7 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 	if err := t.flushOrders(ctx); err != nil {
 		return OrderRecord{}, err
 	}
-	rec, err := t.updatedRecord(u)
+	rec, err := t.updatedRecord(u, false)
 	if err != nil {
 		return OrderRecord{}, err
 	}
@@ -279,17 +305,18 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 }
 
 // updatedRecord is the record UpdateOrder makes of u, at revision
-// u.Revision+1; the columns an update leaves as they are (document,
-// message index, creation time) are not set.
-func (t *Tx) updatedRecord(u OrderUpdate) (OrderRecord, error) {
-	f, err := deriveOrder(u.ID, u.Order)
+// u.Revision+1, its canonical JSON not yet written with lazy; the columns
+// an update leaves as they are (document, message index, creation time)
+// are not set.
+func (t *Tx) updatedRecord(u OrderUpdate, lazy bool) (OrderRecord, error) {
+	f, c, err := deriveOrder(u.ID, u.Order, lazy)
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("updating order %s: %w", u.ID, err)
 	}
 	o := u.Order
 	return OrderRecord{ID: u.ID, Revision: u.Revision + 1, Status: f.status, Channel: o.Channel, PartnerID: u.PartnerID,
 		CustomerID: o.CustomerID, PONumber: o.PONumber, Purpose: o.Purpose, Currency: o.Currency, Total: f.total,
-		UpdatedAt: fromNanos(nanos(t.s.clock())), Canonical: json.RawMessage(f.canonical)}, nil
+		UpdatedAt: fromNanos(nanos(t.s.clock())), Canonical: json.RawMessage(f.canonical), lazy: c}, nil
 }
 
 // setOrderColumns is the SET list of an order row's content and derived

@@ -135,3 +135,113 @@ func TestDecoded(t *testing.T) {
 	}
 	t.Logf("%d of %d orders copied, the others decoded", copied, n)
 }
+
+// TestDecodedCopy checks DecodedCopy against writing and decoding the
+// JSON, on random orders with every field set (nil, empty, not).
+func TestDecodedCopy(t *testing.T) {
+	f := randomFill{rand.New(rand.NewPCG(3, 4))}
+	for i := range 3000 {
+		var o Order
+		f.value(reflect.ValueOf(&o).Elem(), 4)
+		if i%50 == 0 {
+			o.PONumber = "PO\xff" // a bad byte, now and then
+		}
+		data, err := json.Marshal(&o)
+		if err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
+		var want Order
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("order %d: %v\n%s", i, err, data)
+		}
+		prov := slices.Clone(o.Provenance)
+		got, err := DecodedCopy(&o)
+		if err != nil {
+			t.Fatalf("order %d: DecodedCopy: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, &want) {
+			t.Fatalf("order %d: DecodedCopy =\n%#v\nwant (json.Unmarshal)\n%#v\nJSON %s", i, got, &want, data)
+		}
+		if !reflect.DeepEqual(o.Provenance, prov) {
+			t.Fatalf("order %d: DecodedCopy changed the order's provenance", i)
+		}
+	}
+}
+
+// slotFill fills every field of v, recursively: a list or map with one
+// element, every pointer set, and each string "x" but the string numbered
+// bad (in the order the fill meets them), which gets a byte that is not
+// UTF-8. It returns how many strings it met.
+func slotFill(v reflect.Value, bad int, seen *int) {
+	switch v.Type() {
+	case decimalType:
+		v.Set(reflect.ValueOf(decimal.MustParse("1.5")))
+		return
+	case dateType:
+		v.Set(reflect.ValueOf(Date{2026, time.March, 4}))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s := "x"
+		if *seen == bad {
+			s = "a\xffb"
+		}
+		*seen++
+		v.SetString(s)
+	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		slotFill(p.Elem(), bad, seen)
+		v.Set(p)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				slotFill(v.Field(i), bad, seen)
+			}
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		slotFill(s.Index(0), bad, seen)
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		key, elem := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		slotFill(key, bad, seen)
+		slotFill(elem, bad, seen)
+		m.SetMapIndex(key, elem)
+		v.Set(m)
+	default:
+		panic("slotFill: no values for " + v.Type().String())
+	}
+}
+
+// TestValidUTF8EveryString sets each string of an order (fields, list
+// elements, map keys), one at a time, to a bad byte: validUTF8 must see
+// it, as the JSON does.
+func TestValidUTF8EveryString(t *testing.T) {
+	var good Order
+	n := 0
+	slotFill(reflect.ValueOf(&good).Elem(), -1, &n)
+	if !good.validUTF8() {
+		t.Fatal("validUTF8 = false for an order of valid strings")
+	}
+	if n < 50 {
+		t.Fatalf("the fill met %d strings; the order has more", n)
+	}
+	for bad := range n {
+		var o Order
+		seen := 0
+		slotFill(reflect.ValueOf(&o).Elem(), bad, &seen)
+		data, err := Marshal(&o)
+		if err != nil {
+			t.Fatalf("string %d: %v", bad, err)
+		}
+		if !bytes.Contains(data, []byte(`\ufffd`)) {
+			t.Fatalf("string %d: the JSON has no U+FFFD for the bad byte: %s", bad, data)
+		}
+		if o.validUTF8() {
+			t.Errorf("string %d: validUTF8 = true; the JSON replaced a bad byte there: %s", bad, data)
+		}
+	}
+}

@@ -72,6 +72,17 @@ func (p Provenance) sorted() []ProvenanceEntry {
 	return out
 }
 
+// Sorted returns the provenance as its JSON brings it back: the entries
+// by path, one per path (the last recorded). It returns p itself when it
+// is so already. An order whose provenance is sorted once is copied
+// (Decoded) and written (Marshal) without sorting it again.
+func (p Provenance) Sorted() Provenance {
+	if p.sortedUnique() {
+		return p
+	}
+	return p.sorted()
+}
+
 // sortedUnique reports whether the entries are sorted by path, one per
 // path (as decoding brings them back).
 func (p Provenance) sortedUnique() bool {

@@ -194,3 +194,34 @@ func BenchmarkProvenanceUnmarshalJSON(b *testing.B) {
 		}
 	})
 }
+
+// TestProvenanceSorted: Sorted gives what the JSON brings back (sorted,
+// the last entry of a path), the same slice when it is so already, and
+// leaves the provenance it sorts as it was.
+func TestProvenanceSorted(t *testing.T) {
+	var p Provenance
+	p.Set("po_number", "segment 4 BEG03")
+	p.Set("lines[0].quantity", "segment 12 PO102")
+	p.Set("customer_id", "partner a")
+	p.Set("customer_id", "partner b")
+	before := fmt.Sprint(p)
+	s := p.Sorted()
+	want := Provenance{{"customer_id", "partner b"}, {"lines[0].quantity", "segment 12 PO102"}, {"po_number", "segment 4 BEG03"}}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("Sorted = %v, want %v", s, want)
+	}
+	if fmt.Sprint(p) != before {
+		t.Errorf("Sorted changed its input: %v, was %s", p, before)
+	}
+	data, _ := json.Marshal(p)
+	var back Provenance
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, s) {
+		t.Errorf("decoded %v (%v), Sorted %v", back, err, s)
+	}
+	if again := s.Sorted(); &again[0] != &s[0] {
+		t.Errorf("Sorted copied a sorted provenance")
+	}
+	if Provenance(nil).Sorted() != nil {
+		t.Errorf("Sorted of nil is not nil")
+	}
+}
