@@ -96,3 +96,39 @@ func TestNormalizedData(t *testing.T) {
 		}
 	}
 }
+
+// TestNextBatch: a batch takes what is ready, up to the count and until
+// the sizes reach the byte bound, and stops at a closed channel.
+func TestNextBatch(t *testing.T) {
+	cases := []struct {
+		name  string
+		ready []int64 // sizes of the items ready after the first, of size 1
+		close bool
+		want  int
+	}{
+		{"nothing else ready", nil, false, 1},
+		{"all ready", []int64{1, 1, 1}, false, 4},
+		{"count bound", make([]int64, 20), false, 8},
+		{"byte bound reached", []int64{40, 50, 60, 1}, false, 4},
+		{"byte bound reached at once", []int64{99, 1}, false, 2},
+		{"closed", []int64{1}, true, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			items := make(chan int64, len(c.ready))
+			for _, n := range c.ready {
+				items <- n
+			}
+			if c.close {
+				close(items)
+			}
+			got := nextBatch(1, items, func(n int64) int64 { return n }, 8, 100)
+			if len(got) != c.want {
+				t.Errorf("batch of %d, want %d: %v", len(got), c.want, got)
+			}
+			if len(items) != len(c.ready)-(c.want-1) {
+				t.Errorf("%d items left ready, want %d", len(items), len(c.ready)-(c.want-1))
+			}
+		})
+	}
+}
