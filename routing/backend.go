@@ -41,6 +41,16 @@ type Backend interface {
 	Close(ctx context.Context) error
 }
 
+// PayloadBackend is a Backend that sends a delivery's payload and ids
+// only, never the order's fields: the pipeline hands it deliveries
+// without the decoded order (Delivery.Order nil), which spares decoding
+// the stored order once per delivery. Its Deliver checks deliveries with
+// ValidatePayload.
+type PayloadBackend interface {
+	Backend
+	PayloadOnly()
+}
+
 // BatchBackend is a Backend that can take several deliveries at once
 // more cheaply than one by one (files written with one folder fsync).
 // DeliverBatch returns one Receipt and one error per delivery, in order,
@@ -111,7 +121,8 @@ type Delivery struct {
 	// Revision counts the order's versions, from 1; a changed order is a
 	// new revision and so a new delivery.
 	Revision int
-	// Order is the order itself, for backends that need its fields.
+	// Order is the order itself, for backends that need its fields; nil
+	// in a delivery to a PayloadBackend.
 	Order *order.Order
 	// Payload is the order rendered in the route's format.
 	Payload Payload
@@ -146,7 +157,13 @@ func NewDelivery(o *order.Order, revision int, p Payload) (Delivery, error) {
 }
 
 // Validate reports every problem of d at once, wrapped in ErrPermanent.
-func (d Delivery) Validate() error {
+func (d Delivery) Validate() error { return d.validate(true) }
+
+// ValidatePayload is Validate for a PayloadBackend: d need not carry the
+// order (when it does, its id is checked).
+func (d Delivery) ValidatePayload() error { return d.validate(false) }
+
+func (d Delivery) validate(needOrder bool) error {
 	var errs []error
 	if d.OrderID == "" {
 		errs = append(errs, errors.New("order id is empty"))
@@ -158,7 +175,9 @@ func (d Delivery) Validate() error {
 		errs = append(errs, fmt.Errorf("key %q is not %q", d.Key, want))
 	}
 	if d.Order == nil {
-		errs = append(errs, errors.New("order is nil"))
+		if needOrder {
+			errs = append(errs, errors.New("order is nil"))
+		}
 	} else if d.Order.ID != d.OrderID {
 		errs = append(errs, fmt.Errorf("order id %q differs from the delivery's %q", d.Order.ID, d.OrderID))
 	}

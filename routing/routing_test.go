@@ -81,6 +81,38 @@ func TestNewDeliveryAndValidate(t *testing.T) {
 	}
 }
 
+// TestValidatePayload: a delivery to a payload backend may come without
+// the order; everything else is checked as by Validate.
+func TestValidatePayload(t *testing.T) {
+	p, err := RenderJSON(testOrder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDelivery(testOrder(), 2, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := d
+	bare.Order = nil
+	if err := bare.ValidatePayload(); err != nil {
+		t.Errorf("ValidatePayload without the order = %v, want nil", err)
+	}
+	if err := bare.Validate(); err == nil {
+		t.Errorf("Validate without the order = nil, want an error")
+	}
+	other := d
+	o := *d.Order
+	o.ID = "ord_02"
+	other.Order = &o
+	if err := other.ValidatePayload(); !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "differs") {
+		t.Errorf("ValidatePayload of another order = %v, want its id differing", err)
+	}
+	bare.Payload.Format = ""
+	if err := bare.ValidatePayload(); !errors.Is(err, ErrPermanent) {
+		t.Errorf("ValidatePayload without a format = %v, want ErrPermanent", err)
+	}
+}
+
 func TestPermanent(t *testing.T) {
 	base := errors.New("HTTP 422")
 	err := Permanent(base)

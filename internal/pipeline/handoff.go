@@ -9,7 +9,9 @@ import (
 
 // orderHandoff passes the orders routing stored to the delivery worker of
 // the same process, so that the worker need not decode the JSON routing
-// just encoded. An entry is an order as decoding its stored JSON gives it
+// just encoded. Only orders routed to a backend that reads the order's
+// fields are put in: a routing.PayloadBackend (every backend ordergate
+// has) is handed the stored JSON alone. An entry is an order as decoding its stored JSON gives it
 // (store.OrderRecord.OrderFrom), keyed by order id and revision, put in
 // before the transaction that stored that revision commits (the taker
 // checks the revision against what was committed). take hands it out

@@ -874,8 +874,18 @@ func TestIntakeNormalizeSameAsStages(t *testing.T) {
 		Timeline  []string
 		Delivered string
 	}
-	run := func(t *testing.T, asGateway bool) ([]outcome, pipeline.HandoffStats) {
-		h := newHarness(t, harnessOptions{stagesOnly: !asGateway})
+	run := func(t *testing.T, asGateway, needOrder bool) ([]outcome, pipeline.HandoffStats) {
+		opts := harnessOptions{stagesOnly: !asGateway}
+		outDir := ""
+		if needOrder {
+			outDir = filepath.Join(t.TempDir(), "outbound")
+			fb, err := filedrop.New(filedrop.Config{Name: "files", Dir: outDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.backend = orderBackend{fb, t}
+		}
+		h := newHarness(t, opts)
 		for i := range files {
 			h.src.push(fmt.Sprintf("f%d", i), fixtures.X12850(4700+i, fmt.Sprintf("PO-%d", i), 30))
 		}
@@ -893,7 +903,11 @@ func TestIntakeNormalizeSameAsStages(t *testing.T) {
 			for _, e := range evs {
 				timeline = append(timeline, anon(fmt.Sprintf("%s %s %s %s", e.Actor, e.Kind, e.Reason, e.Data)))
 			}
-			matches, err := filepath.Glob(filepath.Join(h.dir, "outbound", rec.ID+"*"))
+			outbound := filepath.Join(h.dir, "outbound")
+			if needOrder {
+				outbound = outDir
+			}
+			matches, err := filepath.Glob(filepath.Join(outbound, rec.ID+"*"))
 			if err != nil || len(matches) != 1 {
 				t.Fatalf("delivered files of %s: %v %v", rec.ID, matches, err)
 			}
@@ -905,13 +919,20 @@ func TestIntakeNormalizeSameAsStages(t *testing.T) {
 		}
 		return out, pipeline.Handoffs(h.p)
 	}
-	want, off := run(t, false)
-	got, on := run(t, true)
+	want, off := run(t, false, true)
+	got, on := run(t, true, true)
+	payloadOnly, onPayload := run(t, true, false)
 	if off != (pipeline.HandoffStats{}) {
 		t.Errorf("through the stages: %+v, want no order normalized at intake, none handed off", off)
 	}
 	if on.NormalizedAtIntake != files || on.Delivery == 0 || on.DeliveryStale != 0 {
 		t.Errorf("as the gateway runs: %+v of %d orders, want every order normalized at intake, some handed off to delivery, none stale", on, files)
+	}
+	if onPayload.NormalizedAtIntake != files || onPayload.Delivery != 0 || onPayload.DeliveryStale != 0 {
+		t.Errorf("as the gateway runs, to a payload backend: %+v of %d orders, want every order normalized at intake, none handed off", onPayload, files)
+	}
+	if !reflect.DeepEqual(payloadOnly, want) {
+		t.Errorf("to a payload backend, the orders differ from those through the stages")
 	}
 	for i := range want {
 		g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i])
@@ -925,6 +946,37 @@ func TestIntakeNormalizeSameAsStages(t *testing.T) {
 		}
 	}
 	t.Logf("of %d orders: %+v", files, on)
+}
+
+// orderBackend is a files backend that reads the order's fields (no
+// routing.PayloadBackend): each delivery must carry the order its payload
+// is the JSON of.
+type orderBackend struct {
+	routing.BatchBackend
+	t *testing.T
+}
+
+func (b orderBackend) check(d routing.Delivery) {
+	if d.Order == nil {
+		b.t.Errorf("delivery %s without its order", d.Key)
+		return
+	}
+	data, err := order.Marshal(d.Order)
+	if err != nil || string(data)+"\n" != string(d.Payload.Body) {
+		b.t.Errorf("delivery %s: the order's JSON (%v) is not the payload", d.Key, err)
+	}
+}
+
+func (b orderBackend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
+	b.check(d)
+	return b.BatchBackend.Deliver(ctx, d)
+}
+
+func (b orderBackend) DeliverBatch(ctx context.Context, ds []routing.Delivery) ([]routing.Receipt, []error) {
+	for _, d := range ds {
+		b.check(d)
+	}
+	return b.BatchBackend.DeliverBatch(ctx, ds)
 }
 
 // TestIntakeNormalizeFails: when normalizing an order at intake fails

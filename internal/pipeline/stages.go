@@ -453,7 +453,7 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "routed", Reason: strings.Join(names, ", ")}); err != nil {
 		return err
 	}
-	if len(targets) > 0 {
+	if p.needOrder(targets) {
 		// For the delivery worker, which checks it against what was
 		// committed (this transaction may yet roll back).
 		routed := *o
@@ -462,6 +462,23 @@ func (p *Pipeline) routeOrder(ctx context.Context, tx *store.Tx, rec *store.Orde
 	}
 	p.d.Metrics.Orders.WithLabelValues(string(rec.Channel), "route", string(order.StatusRouted)).Inc()
 	return nil
+}
+
+// needOrder reports whether a target's backend takes the order's fields
+// (is no routing.PayloadBackend): only then is the routed order handed
+// off to the delivery worker.
+func (p *Pipeline) needOrder(targets []target) bool {
+	if len(targets) == 0 {
+		return false
+	}
+	backends, release := p.backends()
+	defer release()
+	for _, t := range targets {
+		if _, payloadOnly := backends[t.backend].(routing.PayloadBackend); !payloadOnly {
+			return true
+		}
+	}
+	return false
 }
 
 // loadRecord reads an order's row for a stage that does not need its

@@ -437,14 +437,19 @@ func (p *Pipeline) backends() (map[string]routing.Backend, func()) {
 // delivery is what a leased delivery hands its backend; its errors are
 // permanent.
 func (p *Pipeline) delivery(backends map[string]routing.Backend, d store.Delivery, rec store.OrderRecord) (routing.Delivery, error) {
-	if _, ok := backends[d.Backend]; !ok {
+	backend, ok := backends[d.Backend]
+	if !ok {
 		return routing.Delivery{}, fmt.Errorf("%w: no backend named %q", routing.ErrPermanent, d.Backend)
 	}
-	o, err := p.deliveryOrder(rec)
-	if err != nil {
-		return routing.Delivery{}, routing.Permanent(err)
+	var o *order.Order
+	if _, payloadOnly := backend.(routing.PayloadBackend); !payloadOnly {
+		// The backend reads the order's fields: decoded (or handed off).
+		var err error
+		if o, err = p.deliveryOrder(rec); err != nil {
+			return routing.Delivery{}, routing.Permanent(err)
+		}
+		o.ID = rec.ID
 	}
-	o.ID = rec.ID
 	pl, err := deliveryPayload(d, rec)
 	if err != nil {
 		return routing.Delivery{}, routing.Permanent(err)
@@ -498,14 +503,8 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 		if receipt.Duplicate {
 			ev.Reason += " (the backend had it already)"
 		}
-		open, err := tx.OpenDeliveries(ctx, d.OrderID)
-		if err != nil {
+		if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
 			return err
-		}
-		if open == 0 {
-			if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
-				return err
-			}
 		}
 	case errors.Is(err, routing.ErrPermanent) || d.Attempts >= maxAttempts:
 		outcome = "dead"
@@ -551,11 +550,11 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 // markOrder sets an order's status once all its deliveries agree:
 // delivered when none is left pending, failed as soon as one is dead.
 func (p *Pipeline) markOrder(ctx context.Context, tx *store.Tx, orderID string, status order.Status) error {
-	revision, current, err := tx.OrderState(ctx, orderID)
+	revision, current, open, err := tx.OrderState(ctx, orderID)
 	if err != nil {
 		return err
 	}
-	if current == status || current == order.StatusFailed {
+	if current == status || current == order.StatusFailed || (status == order.StatusDelivered && open > 0) {
 		return nil
 	}
 	_, err = tx.SetOrderStatusRevision(ctx, orderID, revision, status)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -253,18 +255,6 @@ func (t *Tx) MarkDead(ctx context.Context, id, reason string) (Delivery, error) 
 		`status = ?, last_error = ?`, DeliveryDead, reason)
 }
 
-// OpenDeliveries counts the order's deliveries not yet sent or dead
-// (pending or being sent).
-func (t *Tx) OpenDeliveries(ctx context.Context, orderID string) (int, error) {
-	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE order_id = ? AND status IN (?, ?)`,
-		orderID, DeliveryPending, DeliverySending).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("counting open deliveries of %s: %w", orderID, err)
-	}
-	return n, nil
-}
-
 // ResetDelivery makes a dead delivery pending again, due now, with its
 // attempts reset: the operator's reprocess. A sent delivery is not reset
 // (ErrTransition): sending an order again is a reroute.
@@ -285,20 +275,18 @@ func (t *Tx) transition(ctx context.Context, id, doing string, from []DeliverySt
 		in += "?"
 		args = append(args, st)
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET `+set+`, updated_at = ? WHERE id = ? AND status IN (`+in+`)`, args...)
-	if err != nil {
+	d, err := scanDelivery(t.tx.QueryRowContext(ctx, `UPDATE deliveries SET `+set+`, updated_at = ? WHERE id = ? AND status IN (`+in+`)
+		RETURNING `+deliveryColumns, args...))
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, fmt.Errorf("%s %s: %w", doing, id, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return Delivery{}, fmt.Errorf("%s %s: %w", doing, id, err)
-	}
-	d, err := getDelivery(ctx, t.tx, id)
+	// Not changed: missing, or in another status.
+	cur, err := getDelivery(ctx, t.tx, id)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("%s: %w", doing, err)
 	}
-	if n == 0 {
-		return Delivery{}, fmt.Errorf("%s %s: delivery is %s: %w", doing, id, d.Status, ErrTransition)
-	}
-	return d, nil
+	return Delivery{}, fmt.Errorf("%s %s: delivery is %s: %w", doing, id, cur.Status, ErrTransition)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/normalize/order"
@@ -278,7 +279,7 @@ func TestOrdersByIDAndOrderState(t *testing.T) {
 			t.Errorf("OrdersByID = %d orders %+v", len(got), got)
 		}
 		write(t, s, func(tx *Tx) error {
-			if _, _, err := tx.OrderState(ctx, "ord_none"); !errors.Is(err, ErrNotFound) {
+			if _, _, _, err := tx.OrderState(ctx, "ord_none"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("OrderState of no order = %v, want ErrNotFound", err)
 			}
 			tx.DeferOrderWrites(a.ID)
@@ -294,12 +295,25 @@ func TestOrdersByIDAndOrderState(t *testing.T) {
 			if _, err := tx.UpdateOrder(ctx, OrderUpdate{ID: a.ID, Revision: read.Revision, PartnerID: read.PartnerID, Order: o, Read: &read}); err != nil {
 				return err
 			}
-			rev, st, err := tx.OrderState(ctx, a.ID)
+			for i, backend := range []string{"files", "copies", "wms"} {
+				if _, _, err := tx.InsertDelivery(ctx, DeliveryInput{OrderID: a.ID, OrderRevision: a.Revision + 2, Route: "all", Backend: backend}); err != nil {
+					return err
+				}
+				if i == 0 {
+					if _, err := tx.StartAttempt(ctx, mustDeliveryOf(t, tx, a.ID, backend), time.Now().Add(time.Minute)); err != nil {
+						return err
+					}
+				}
+			}
+			if _, err := tx.MarkDead(ctx, mustDeliveryOf(t, tx, a.ID, "wms"), "gone"); err != nil {
+				return err
+			}
+			rev, st, open, err := tx.OrderState(ctx, a.ID)
 			if err != nil {
 				return err
 			}
-			if rev != a.Revision+2 || st != order.StatusAccepted {
-				t.Errorf("OrderState = %d, %s; want %d, accepted", rev, st, a.Revision+2)
+			if rev != a.Revision+2 || st != order.StatusAccepted || open != 2 {
+				t.Errorf("OrderState = %d, %s, %d open; want %d, accepted, 2 open (one pending, one being sent, one dead)", rev, st, open, a.Revision+2)
 			}
 			return tx.FlushOrderWrites(ctx)
 		})
@@ -313,4 +327,20 @@ func getOrderInTx(t *testing.T, tx *Tx, id string) OrderRecord {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// mustDeliveryOf returns the id of the order's delivery to backend.
+func mustDeliveryOf(t *testing.T, tx *Tx, orderID, backend string) string {
+	t.Helper()
+	ds, err := tx.DeliveriesOfOrder(context.Background(), orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Backend == backend {
+			return d.ID
+		}
+	}
+	t.Fatalf("order %s has no delivery to %s", orderID, backend)
+	return ""
 }

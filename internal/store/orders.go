@@ -615,18 +615,21 @@ func (s *Store) OrdersByID(ctx context.Context, ids []string) (map[string]OrderR
 	return out, err
 }
 
-// OrderState returns an order's revision and status without its content
-// (ErrNotFound when there is no such order).
-func (t *Tx) OrderState(ctx context.Context, id string) (revision int64, status order.Status, err error) {
+// OrderState returns an order's revision and status without its content,
+// and how many of its deliveries are open (pending or being sent), in one
+// query; ErrNotFound when there is no such order.
+func (t *Tx) OrderState(ctx context.Context, id string) (revision int64, status order.Status, open int, err error) {
 	if err := t.flushOrders(ctx); err != nil {
-		return 0, "", err
+		return 0, "", 0, err
 	}
-	err = t.tx.QueryRowContext(ctx, `SELECT revision, status FROM orders WHERE id = ?`, id).Scan(&revision, &status)
+	err = t.tx.QueryRowContext(ctx, `SELECT revision, status,
+		(SELECT count(*) FROM deliveries WHERE order_id = orders.id AND status IN (?, ?))
+		FROM orders WHERE id = ?`, DeliveryPending, DeliverySending, id).Scan(&revision, &status, &open)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", fmt.Errorf("reading order %s: %w", id, ErrNotFound)
+		return 0, "", 0, fmt.Errorf("reading order %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("reading order %s: %w", id, err)
+		return 0, "", 0, fmt.Errorf("reading order %s: %w", id, err)
 	}
-	return revision, status, nil
+	return revision, status, open, nil
 }

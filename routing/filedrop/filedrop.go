@@ -84,6 +84,10 @@ func New(cfg Config) (*Backend, error) {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.name }
 
+// PayloadOnly marks the backend a routing.PayloadBackend: it sends the
+// payload and the delivery's ids, not the order's fields.
+func (b *Backend) PayloadOnly() {}
+
 // Deliver writes d's payload to FileName(d) unless that file exists.
 func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
 	if err := b.check(ctx, d); err != nil {
@@ -124,7 +128,7 @@ func (b *Backend) check(ctx context.Context, d routing.Delivery) error {
 	if b.closed.Load() {
 		return fmt.Errorf("filedrop %s: delivering %s: %w", b.name, d.Key, routing.ErrClosed)
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.ValidatePayload(); err != nil {
 		return fmt.Errorf("filedrop %s: %w", b.name, err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -278,9 +278,13 @@ func SubjectMatches(pattern, subject string) bool {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.cfg.Name }
 
+// PayloadOnly marks the backend a routing.PayloadBackend: it sends the
+// payload and the delivery's ids, not the order's fields.
+func (b *Backend) PayloadOnly() {}
+
 // Deliver publishes d with Nats-Msg-Id = d.Key and waits for the PubAck.
 func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
-	if err := d.Validate(); err != nil {
+	if err := d.ValidatePayload(); err != nil {
 		return routing.Receipt{}, fmt.Errorf("nats %s: %w", b.cfg.Name, err)
 	}
 	ack, err := b.publish(ctx, d)

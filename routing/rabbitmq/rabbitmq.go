@@ -191,10 +191,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.cfg.Name }
 
+// PayloadOnly marks the backend a routing.PayloadBackend: it sends the
+// payload and the delivery's ids, not the order's fields.
+func (b *Backend) PayloadOnly() {}
+
 // Deliver publishes d persistent and mandatory and waits for the broker's
 // confirm.
 func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
-	if err := d.Validate(); err != nil {
+	if err := d.ValidatePayload(); err != nil {
 		return routing.Receipt{}, fmt.Errorf("rabbitmq %s: %w", b.cfg.Name, err)
 	}
 	if err := b.deliver(ctx, d); err != nil {

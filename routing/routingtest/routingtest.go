@@ -286,8 +286,15 @@ func testInvalid(t *testing.T, h *harness) {
 	}{
 		{"empty key", func(d *routing.Delivery) { d.Key = "" }},
 		{"key of another revision", func(d *routing.Delivery) { d.Key = routing.DeliveryKey(d.OrderID, d.Revision+1) }},
-		{"nil order", func(d *routing.Delivery) { d.Order = nil }},
+		{"order of another id", func(d *routing.Delivery) { o := *d.Order; o.ID += "x"; d.Order = &o }},
 		{"no format", func(d *routing.Delivery) { d.Payload.Format = "" }},
+	}
+	_, payloadOnly := b.(routing.PayloadBackend)
+	if !payloadOnly {
+		tests = append(tests, struct {
+			name   string
+			change func(d *routing.Delivery)
+		}{"nil order", func(d *routing.Delivery) { d.Order = nil }})
 	}
 	for _, tt := range tests {
 		d := Delivery(t, 7, 1)
@@ -297,6 +304,13 @@ func testInvalid(t *testing.T, h *harness) {
 		}
 	}
 	h.checkCount(t, h.byKey(t), 0)
+	if payloadOnly {
+		// A payload backend is handed deliveries without the order.
+		d := Delivery(t, 8, 1)
+		d.Order = nil
+		h.deliver(t, b, d)
+		h.checkArrived(t, h.byKey(t), d)
+	}
 }
 
 func testClose(t *testing.T, h *harness) {

@@ -77,12 +77,16 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.name }
 
+// PayloadOnly marks the backend a routing.PayloadBackend: it sends the
+// payload and the delivery's ids, not the order's fields.
+func (b *Backend) PayloadOnly() {}
+
 // Deliver uploads d's payload as FileName(d) unless that file exists.
 func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Receipt, error) {
 	if b.closed.Load() {
 		return routing.Receipt{}, fmt.Errorf("sftp backend %s: delivering %s: %w", b.name, d.Key, routing.ErrClosed)
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.ValidatePayload(); err != nil {
 		return routing.Receipt{}, fmt.Errorf("sftp backend %s: %w", b.name, err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -196,6 +196,10 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.name }
 
+// PayloadOnly marks the backend a routing.PayloadBackend: it sends the
+// payload and the delivery's ids, not the order's fields.
+func (b *Backend) PayloadOnly() {}
+
 // Close closes idle connections and marks the backend closed. It is
 // idempotent.
 func (b *Backend) Close(context.Context) error {
@@ -273,7 +277,7 @@ func (b *Backend) Deliver(ctx context.Context, d routing.Delivery) (routing.Rece
 	if b.closed.Load() {
 		return routing.Receipt{}, fmt.Errorf("webhook %s: delivering %s: %w", b.name, d.Key, routing.ErrClosed)
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.ValidatePayload(); err != nil {
 		return routing.Receipt{}, fmt.Errorf("webhook %s: %w", b.name, err)
 	}
 	if err := ctx.Err(); err != nil {
