@@ -67,7 +67,7 @@ func (t *Tx) flushOrders(ctx context.Context) error {
 	if h.insert {
 		return t.insertHeld(ctx, h)
 	}
-	set, args := setOrderColumns(r, h.poDate, h.delivery, h.contentHash)
+	set, args := t.s.setOrderColumns(r, h.poDate, h.delivery, h.contentHash)
 	query := `UPDATE orders SET revision = ?, ` + set + ` WHERE id = ? AND revision = ?`
 	args = append(append([]any{r.Revision}, args...), r.ID, h.base)
 	res, err := t.tx.ExecContext(ctx, query, args...)
@@ -96,7 +96,7 @@ func (t *Tx) insertHeld(ctx context.Context, h *heldOrder) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (document_id, message_index) DO NOTHING`,
 		r.ID, r.DocumentID, r.MessageIndex, r.Revision, r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose,
-		h.poDate, h.delivery, r.Currency, r.Total, nanos(r.CreatedAt), nanos(r.UpdatedAt), string(r.Canonical), h.contentHash)
+		h.poDate, h.delivery, r.Currency, r.Total, nanos(r.CreatedAt), nanos(r.UpdatedAt), t.s.canonicalValue(r.Canonical), h.contentHash)
 	if err != nil {
 		return fmt.Errorf("inserting order of %s#%d: %w", r.DocumentID, r.MessageIndex, err)
 	}

@@ -125,7 +125,11 @@ func scanOrder(row interface{ Scan(...any) error }) (OrderRecord, error) {
 		return OrderRecord{}, err
 	}
 	r.CreatedAt, r.UpdatedAt = fromNanos(created), fromNanos(updated)
-	r.Canonical = json.RawMessage(canonical)
+	text, err := canonicalText(canonical)
+	if err != nil {
+		return OrderRecord{}, fmt.Errorf("order %s: %w", r.ID, err)
+	}
+	r.Canonical = json.RawMessage(text)
 	return r, nil
 }
 
@@ -225,7 +229,7 @@ func (t *Tx) InsertOrder(ctx context.Context, in OrderInput) (rec OrderRecord, c
 		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (document_id, message_index) DO NOTHING`,
 		id, in.DocumentID, in.MessageIndex, f.status, o.Channel, in.PartnerID, o.CustomerID, o.PONumber, o.Purpose,
-		poDate, delivery, o.Currency, f.total, nanos(now), nanos(now), string(f.canonical))
+		poDate, delivery, o.Currency, f.total, nanos(now), nanos(now), t.s.canonicalValue(f.canonical))
 	if err != nil {
 		return OrderRecord{}, false, fmt.Errorf("inserting order of %s#%d: %w", in.DocumentID, in.MessageIndex, err)
 	}
@@ -266,7 +270,7 @@ func (t *Tx) UpdateOrder(ctx context.Context, u OrderUpdate) (OrderRecord, error
 		return OrderRecord{}, err
 	}
 	poDate, delivery := u.Order.PODate.String(), u.Order.RequestedDelivery.String()
-	set, args := setOrderColumns(rec, poDate, delivery, u.ContentHash)
+	set, args := t.s.setOrderColumns(rec, poDate, delivery, u.ContentHash)
 	query := `UPDATE orders SET revision = revision + 1, ` + set + ` WHERE id = ? AND revision = ?`
 	args = append(args, u.ID, u.Revision)
 	updated := true
@@ -322,11 +326,11 @@ func (t *Tx) updatedRecord(u OrderUpdate, lazy bool) (OrderRecord, error) {
 // setOrderColumns is the SET list of an order row's content and derived
 // columns, revision aside, with its arguments: r's, with the row's forms
 // of its dates; contentHash "" leaves that column as it is.
-func setOrderColumns(r OrderRecord, poDate, delivery, contentHash string) (string, []any) {
+func (s *Store) setOrderColumns(r OrderRecord, poDate, delivery, contentHash string) (string, []any) {
 	set := `status = ?, channel = ?, partner_id = ?, customer_id = ?, po_number = ?, purpose = ?,
 		po_date = ?, requested_delivery = ?, currency = ?, total = ?, updated_at = ?, canonical = ?`
 	args := []any{r.Status, r.Channel, r.PartnerID, r.CustomerID, r.PONumber, r.Purpose, poDate,
-		delivery, r.Currency, r.Total, nanos(r.UpdatedAt), string(r.Canonical)}
+		delivery, r.Currency, r.Total, nanos(r.UpdatedAt), s.canonicalValue(r.Canonical)}
 	if contentHash != "" {
 		set += `, content_hash = ?`
 		args = append(args, contentHash)
@@ -492,9 +496,9 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter, cursor string, li
 // (ErrConflict otherwise). It is the cheap path for stages that decide on
 // an order without changing its content.
 //
-// On PostgreSQL the row is locked (SELECT ... FOR UPDATE) and the JSON is
-// patched here, re-encoded as InsertOrder encodes it, since jsonb would
-// reorder its keys.
+// The JSON is patched here, as SQLite's json_set would (jsonSetTop): on
+// SQLite the column may hold it compressed (canonicalValue); on
+// PostgreSQL the row is locked (SELECT ... FOR UPDATE) first.
 func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
 	if err := t.flushOrders(ctx); err != nil {
 		return OrderRecord{}, err
@@ -502,8 +506,6 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	if t.s.driver == DriverPostgres {
 		return t.setOrderStatusPG(ctx, id, revision, status)
 	}
-	// The patched JSON is read back with a SELECT: on SQLite a RETURNING
-	// of it costs more (the rows returned go through a temporary table).
 	n, err := t.setOrderStatusSQLite(ctx, id, revision, status)
 	if err != nil {
 		return OrderRecord{}, err
@@ -548,11 +550,29 @@ func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int
 }
 
 // setOrderStatusSQLite patches the status of the order at revision and
-// returns the number of rows changed.
+// returns the number of rows changed. The JSON is patched here, as
+// SQLite's json_set would (jsonSetTop), since the column may hold it
+// compressed (canonicalValue).
 func (t *Tx) setOrderStatusSQLite(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?,
-		canonical = json_set(canonical, '$.status', ?)
-		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), status, id, revision)
+	var stored int64
+	var canonical string
+	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ?`, id).Scan(&stored, &canonical)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && stored != revision) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	text, err := canonicalText(canonical)
+	if err != nil {
+		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	patched, err := jsonSetTop(text, "status", string(status))
+	if err != nil {
+		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
+		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), t.s.canonicalValue([]byte(patched)), id, revision)
 	if err != nil {
 		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
@@ -582,7 +602,7 @@ func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, st
 	}
 	rec, err := scanOrder(t.tx.QueryRowContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
 		WHERE id = ?
-		RETURNING `+orderColumns, status, nanos(t.s.clock()), patched, id))
+		RETURNING `+orderColumns, status, nanos(t.s.clock()), t.s.canonicalValue([]byte(patched)), id))
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
