@@ -340,9 +340,10 @@ func (p *Pipeline) runDeliveries(ctx context.Context) {
 		if ctx.Err() != nil {
 			return false // the leases run out; the deliveries are tried again
 		}
+		delivered := p.prepareDelivered(recs, errs)
 		werr := p.writeTx(ctx, func(tx *store.Tx) error {
 			for i, d := range ds {
-				if err := p.recordDelivery(ctx, tx, d, receipts[i], errs[i]); err != nil {
+				if err := p.recordDelivery(ctx, tx, d, receipts[i], errs[i], delivered[i]); err != nil {
 					return err
 				}
 			}
@@ -474,8 +475,28 @@ func (p *Pipeline) deliveryOrder(rec store.OrderRecord) (*order.Order, error) {
 	return rec.Order()
 }
 
-// recordDelivery records an attempt's outcome and its timeline event.
-func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Delivery, receipt routing.Receipt, err error) error {
+// prepareDelivered prepares, outside the write lock and in parallel, the
+// change to "delivered" of each order whose delivery succeeded (errs[i]
+// nil), from the record read after the lease: nil where there is none
+// to make, or it could not be prepared (recordDelivery then goes the
+// long way).
+func (p *Pipeline) prepareDelivered(recs []store.OrderRecord, errs []error) []*store.StatusChange {
+	out := make([]*store.StatusChange, len(recs))
+	parallel(len(recs), 2, func(i int) {
+		if errs[i] != nil || recs[i].Status == order.StatusDelivered || recs[i].Status == order.StatusFailed {
+			return
+		}
+		if c, err := p.d.Store.PrepareStatus(recs[i], order.StatusDelivered); err == nil {
+			out[i] = &c
+		}
+	})
+	return out
+}
+
+// recordDelivery records an attempt's outcome and its timeline event;
+// delivered, when set, is the order's change to "delivered" prepared for
+// a success (prepareDelivered).
+func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Delivery, receipt routing.Receipt, err error, delivered *store.StatusChange) error {
 	cfgBackend, _ := p.d.Config().Backend(d.Backend)
 	maxAttempts := cfgBackend.MaxAttempts
 	if maxAttempts <= 0 {
@@ -503,8 +524,18 @@ func (p *Pipeline) recordDelivery(ctx context.Context, tx *store.Tx, d store.Del
 		if receipt.Duplicate {
 			ev.Reason += " (the backend had it already)"
 		}
-		if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
-			return err
+		// The prepared change applies while the order is as read and
+		// none of its deliveries is open; else the long way decides.
+		applied := false
+		if delivered != nil {
+			if applied, err = tx.SetPreparedStatus(ctx, *delivered, true); err != nil {
+				return err
+			}
+		}
+		if !applied {
+			if err := p.markOrder(ctx, tx, d.OrderID, order.StatusDelivered); err != nil {
+				return err
+			}
 		}
 	case errors.Is(err, routing.ErrPermanent) || d.Attempts >= maxAttempts:
 		outcome = "dead"

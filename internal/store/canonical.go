@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ordergate/ordergate/normalize/order"
 )
 
 // On SQLite the canonical JSON of an order larger than compressAbove is
@@ -49,4 +51,51 @@ func canonicalText(v string) (string, error) {
 		return "", fmt.Errorf("decompressing canonical JSON: %w", err)
 	}
 	return string(b), nil
+}
+
+// StatusChange is an order's status change prepared from the record read
+// (PrepareStatus), outside the write lock, for SetPreparedStatus to write
+// under it: the JSON patched and encoded for the column beforehand.
+type StatusChange struct {
+	ID       string
+	Revision int64 // the revision the change was prepared from
+	Status   order.Status
+	value    any // the patched canonical JSON as the column stores it
+}
+
+// PrepareStatus prepares the change of rec's status to status: the
+// costly part of SetOrderStatus (patching and compressing the JSON),
+// which needs no transaction.
+func (s *Store) PrepareStatus(rec OrderRecord, status order.Status) (StatusChange, error) {
+	patched, err := jsonSetTop(string(rec.Canonical), "status", string(status))
+	if err != nil {
+		return StatusChange{}, fmt.Errorf("setting status of order %s: %w", rec.ID, err)
+	}
+	return StatusChange{ID: rec.ID, Revision: rec.Revision, Status: status, value: s.canonicalValue([]byte(patched))}, nil
+}
+
+// SetPreparedStatus writes c if the order is still at the revision c was
+// prepared from (its content and status as read then), and, with
+// unlessOpen, has no delivery pending or being sent. It reports whether
+// it wrote; when not, nothing changed and the caller goes the long way
+// (OrderState, SetOrderStatusRevision).
+func (t *Tx) SetPreparedStatus(ctx context.Context, c StatusChange, unlessOpen bool) (bool, error) {
+	if err := t.flushOrders(ctx); err != nil {
+		return false, err
+	}
+	query := `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ? WHERE id = ? AND revision = ?`
+	args := []any{c.Status, nanos(t.s.clock()), c.value, c.ID, c.Revision}
+	if unlessOpen {
+		query += ` AND NOT EXISTS (SELECT 1 FROM deliveries WHERE order_id = orders.id AND status IN (?, ?))`
+		args = append(args, DeliveryPending, DeliverySending)
+	}
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("setting status of order %s: %w", c.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("setting status of order %s: %w", c.ID, err)
+	}
+	return n == 1, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govalues/decimal"
 	"github.com/ordergate/ordergate/normalize/order"
@@ -83,4 +84,59 @@ func TestCanonicalCompressed(t *testing.T) {
 			t.Errorf("order %s stored as %s after a status change, want blob", rec.ID, typ)
 		}
 	}
+}
+
+// TestSetPreparedStatus: a status change prepared from a record applies
+// while the order is at that revision and, when asked, has no open
+// delivery; otherwise it writes nothing.
+func TestSetPreparedStatus(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		ctx := context.Background()
+		s := drv.open(t, newFakeClock())
+		rec := insertOrder(t, s, "prep", bigOrder("PO-P"))
+		var deliveryID string
+		write(t, s, func(tx *Tx) error {
+			d, _, err := tx.InsertDelivery(ctx, DeliveryInput{OrderID: rec.ID, OrderRevision: rec.Revision, Route: "all", Backend: "files"})
+			deliveryID = d.ID
+			return err
+		})
+		c, err := s.PrepareStatus(rec, order.StatusDelivered)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply := func(unlessOpen bool) (applied bool) {
+			write(t, s, func(tx *Tx) (err error) {
+				applied, err = tx.SetPreparedStatus(ctx, c, unlessOpen)
+				return err
+			})
+			return applied
+		}
+		if apply(true) {
+			t.Errorf("applied with a delivery pending")
+		}
+		write(t, s, func(tx *Tx) error {
+			if _, err := tx.StartAttempt(ctx, deliveryID, time.Now().Add(time.Minute)); err != nil {
+				return err
+			}
+			_, err := tx.MarkDelivered(ctx, deliveryID, "ref")
+			return err
+		})
+		if got := getOrderT(t, s, rec.ID); got.Revision != rec.Revision || got.Status != rec.Status {
+			t.Fatalf("after a change not applied: revision %d, status %s", got.Revision, got.Status)
+		}
+		if !apply(true) {
+			t.Fatalf("not applied at the revision read, no delivery open")
+		}
+		got := getOrderT(t, s, rec.ID)
+		want := strings.Replace(string(rec.Canonical), `"status":"received"`, `"status":"delivered"`, 1)
+		if got.Revision != rec.Revision+1 || got.Status != order.StatusDelivered || string(got.Canonical) != want {
+			t.Errorf("applied: revision %d, status %s,\n%s\nwant revision %d, delivered,\n%s", got.Revision, got.Status, got.Canonical, rec.Revision+1, want)
+		}
+		if apply(false) {
+			t.Errorf("applied again, the order having moved on a revision")
+		}
+		if again := getOrderT(t, s, rec.ID); again.Revision != rec.Revision+1 {
+			t.Errorf("a change not applied wrote revision %d", again.Revision)
+		}
+	})
 }
