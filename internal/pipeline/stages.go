@@ -317,7 +317,7 @@ func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, reads *mast
 		reason += "; the ship-to is new"
 	}
 	if len(res.Unresolved) > 0 {
-		reason += "; unresolved: " + strings.Join(res.Unresolved, "; ")
+		reason += "; unresolved: " + unresolvedSummary(res.Unresolved)
 	}
 	data, _ := json.Marshal(normalizedData{ShipToNew: res.ShipToNew, Unresolved: res.Unresolved})
 	if _, err := tx.AddEvent(ctx, store.EventInput{OrderID: rec.ID, Actor: "system", Kind: "normalized", Reason: reason, Data: data}); err != nil {
@@ -342,6 +342,20 @@ func (p *Pipeline) normalizeOrder(ctx context.Context, tx *store.Tx, reads *mast
 		return nil
 	}
 	return tx.FlushEvents(ctx)
+}
+
+// unresolvedReasons is how many unresolved fields a "normalized" event's
+// reason names; its data lists them all.
+const unresolvedReasons = 5
+
+// unresolvedSummary names the first unresolvedReasons of the unresolved
+// fields and counts the rest: an order of a partner whose items are not
+// mapped yet has one per line, and the event's data has the list.
+func unresolvedSummary(unresolved []string) string {
+	if len(unresolved) <= unresolvedReasons {
+		return strings.Join(unresolved, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(unresolved[:unresolvedReasons], "; "), len(unresolved)-unresolvedReasons)
 }
 
 // normalizedData is the data of a "normalized" event (the keys in the
