@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -566,6 +567,47 @@ func TestPruneArchive(t *testing.T) {
 		put(t, files, "a file")
 		if n, err := files.PruneArchive(ctx, clock.Now().Add(time.Hour)); err != nil || n != 0 {
 			t.Errorf("PruneArchive of the file archive = %d, %v; want 0, nil", n, err)
+		}
+	})
+}
+
+// TestArchiveInDBCompressed: on SQLite compressible content of one chunk
+// is stored as a zstd frame (its body shorter than its size), read back
+// as it was, and a damaged frame reads as corrupt; on PostgreSQL it is
+// stored as it is.
+func TestArchiveInDBCompressed(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, drv testDriver) {
+		s := dbArchiveStore(t, drv)
+		ctx := context.Background()
+		content := []byte(strings.Repeat("PO1*1*10*EA*2.50**BP*SCR-100~\n", 100))
+		h, n, err := s.Archive().Put(ctx, bytes.NewReader(content))
+		if err != nil || n != int64(len(content)) {
+			t.Fatalf("Put = %d, %v", n, err)
+		}
+		var body int
+		if err := s.testDB().QueryRow(`SELECT length(body) FROM archive_blobs WHERE sha256 = ?`, h.String()).Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		if compressed := body < len(content)/4; compressed != (drv.name == DriverSQLite) {
+			t.Errorf("%s: body of %d bytes for %d bytes of content", drv.name, body, len(content))
+		}
+		rc, err := s.Archive().Open(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("read back %d bytes (%v), want the %d stored", len(got), err, len(content))
+		}
+		if drv.name != DriverSQLite {
+			return
+		}
+		if _, err := s.testDB().Exec(`UPDATE archive_blobs SET body = substr(body, 1, length(body) - 3) WHERE sha256 = ?`, h.String()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Archive().Verify(ctx, h); !errors.Is(err, archive.ErrCorrupt) {
+			t.Errorf("Verify of a damaged frame = %v, want ErrCorrupt", err)
 		}
 	})
 }
