@@ -101,7 +101,7 @@ const ackMaxAttempts = 10
 // runAckSender hands pending acks to their partner's outbound channel,
 // a batch at a time: sends in parallel, outcomes in one transaction.
 func (p *Pipeline) runAckSender(ctx context.Context) {
-	const batch = 100
+	const batch = 256 // as intake's batches: a burst's acks commit a few times, not 30 times per 3,000
 	pollLoop(ctx, 2*p.d.WorkerPoll, workerIdleMax, p.changes(), func(ctx context.Context) bool {
 		acks, err := p.d.Store.PendingAcks(ctx, batch)
 		if err != nil {
