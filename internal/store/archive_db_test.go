@@ -42,13 +42,7 @@ func testArchiveInDB(t *testing.T, drv testDriver) {
 	if size, err := s.Archive().Stat(h); err != nil || size != int64(len(content)) {
 		t.Errorf("Stat: %d %v", size, err)
 	}
-	rc, err := s.Archive().Open(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, content) {
+	if got, err := readArchived(s, h); err != nil || !bytes.Equal(got, content) {
 		t.Errorf("Open: read %q (%v), want %q", got, err, content)
 	}
 	if err := s.Archive().Verify(ctx, h); err != nil {
@@ -596,13 +590,7 @@ func TestArchiveInDBCompressed(t *testing.T) {
 		if compressed := body < len(content)/4; compressed != (drv.name == DriverSQLite) {
 			t.Errorf("%s: body of %d bytes for %d bytes of content", drv.name, body, len(content))
 		}
-		rc, err := s.Archive().Open(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil || !bytes.Equal(got, content) {
+		if got, err := readArchived(s, h); err != nil || !bytes.Equal(got, content) {
 			t.Fatalf("read back %d bytes (%v), want the %d stored", len(got), err, len(content))
 		}
 		if drv.name != DriverSQLite {
@@ -615,4 +603,14 @@ func TestArchiveInDBCompressed(t *testing.T) {
 			t.Errorf("Verify of a damaged frame = %v, want ErrCorrupt", err)
 		}
 	})
+}
+
+// readArchived reads the archived content with hash h.
+func readArchived(s *Store, h archive.Hash) ([]byte, error) {
+	rc, err := s.Archive().Open(h)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }

@@ -15,8 +15,9 @@
 // wrapping every pool, connection and transaction rebinds them to $1..$n
 // for PostgreSQL (cached per query text; ? inside quoted strings,
 // identifiers and comments is left alone), so no call site can forget.
-// The few statements that differ (SQLite's json_set, the PRAGMA checks,
-// the audit log's lock, FOR UPDATE) branch on Store.Driver.
+// The few statements that differ (the PRAGMA checks, the audit log's
+// lock, FOR UPDATE) branch on Store.Driver, as does the compression of
+// large values on SQLite (PostgreSQL's TOAST compresses them itself).
 //
 // # Model: SQLite
 //
@@ -97,7 +98,9 @@
 // tables archive_blobs (sha256, size, body: the first BlobChunk bytes)
 // and archive_chunks (sha256, seq, data: the following chunks, for
 // larger content). Content is streamed through one chunk of memory
-// when stored and when read, whatever its size. Put commits the bytes in
+// when stored and when read, whatever its size. On SQLite content of one
+// chunk is stored as a zstd frame when that is smaller (a body shorter
+// than the content's size says so). Put commits the bytes in
 // a transaction of its own, is idempotent, checks PutExpect's size and
 // hash, and Open's reader reports archive.ErrCorrupt at the end of bytes
 // that no longer match their hash (a chunk changed, missing or extra).
@@ -129,7 +132,8 @@
 // IDs are prefixed ULIDs (doc_, ord_, evt_, ack_, dlv_, qua_) that sort by
 // creation time. Times are stored as 64-bit unix nanoseconds UTC and
 // returned in UTC; calendar dates as TEXT YYYY-MM-DD; decimals as the
-// sender wrote them; the canonical order as JSON text. Lists are paginated
+// sender wrote them; the canonical order as JSON text, on SQLite as a
+// zstd frame of it when over 2 KB (canonical.go). Lists are paginated
 // with opaque cursors over (time, id), newest first unless asked
 // otherwise.
 //

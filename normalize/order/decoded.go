@@ -29,12 +29,18 @@ func Decoded(o *Order, data []byte) (*Order, error) {
 		}
 		return &d, nil
 	}
+	return sortedCopy(o), nil
+}
+
+// sortedCopy is a copy of o with its provenance as its JSON brings it
+// back (sorted by path, one entry per path), o's left as it is.
+func sortedCopy(o *Order) *Order {
 	c := *o
 	c.Provenance = nil
 	if len(o.Provenance) > 0 {
 		c.Provenance = o.Provenance.sorted()
 	}
-	return &c, nil
+	return &c
 }
 
 // omitsEmpty reports whether o has an empty but non-nil list or map that
@@ -73,12 +79,7 @@ func DecodedCopy(o *Order) (*Order, error) {
 		}
 		return Decoded(o, data)
 	}
-	c := *o
-	c.Provenance = nil
-	if len(o.Provenance) > 0 {
-		c.Provenance = o.Provenance.sorted()
-	}
-	return &c, nil
+	return sortedCopy(o), nil
 }
 
 // validUTF8 reports whether every string of o (the map keys among them)
