@@ -23,6 +23,7 @@ import (
 	"github.com/ordergate/ordergate/internal/store"
 	"github.com/ordergate/ordergate/internal/store/archive"
 	"github.com/ordergate/ordergate/normalize/order"
+	"golang.org/x/sync/semaphore"
 )
 
 // Taken is what intake did with one document of a batch.
@@ -664,11 +665,20 @@ func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Sour
 		ack channels.AckFunc
 	}
 	items := make(chan item, maxIntakeBatch)
+	// The bytes read ahead of intake are bounded too: 256 documents of
+	// 1 MiB would otherwise wait in memory.
+	ahead := semaphore.NewWeighted(maxReadAheadBytes)
+	weight := func(doc channels.Document) int64 { return min(max(doc.Body.Size(), 1), maxReadAheadBytes) }
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
 		defer close(items)
 		p.readSource(ctx, name, log, src, func(doc channels.Document, ack channels.AckFunc) bool {
+			if err := ahead.Acquire(ctx, weight(doc)); err != nil {
+				doc.Body.Close()
+				_ = ack(context.WithoutCancel(ctx), channels.Retry())
+				return false
+			}
 			select {
 			case items <- item{doc, ack}:
 				return true
@@ -694,6 +704,7 @@ func (p *Pipeline) RunSource(ctx context.Context, name string, src channels.Sour
 		}
 		taken, err := p.TakeBatch(ctx, docs)
 		for _, d := range docs {
+			ahead.Release(weight(d))
 			d.Body.Close()
 		}
 		if err != nil {
@@ -746,6 +757,10 @@ func nextBatch[T any](first T, items <-chan T, size func(T) int64, maxN int, max
 const (
 	maxIntakeBatch      = 256
 	maxIntakeBatchBytes = 4 << 20
+	// maxReadAheadBytes bounds the bytes of the documents a source has
+	// handed over and intake not yet taken (a batch's and those waiting
+	// for the next).
+	maxReadAheadBytes = 2 * maxIntakeBatchBytes
 )
 
 // intakeNormalizeMax bounds the orders intake normalizes in one

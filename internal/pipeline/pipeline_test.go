@@ -1211,3 +1211,46 @@ func testDuplicatePurchaseOrderInOneBatch(t *testing.T) {
 		t.Errorf("normalized at intake = %d, guarded retries = %d, want 2 and 0", got.NormalizedAtIntake, got.GuardedRetries)
 	}
 }
+
+// countingSource counts the documents read from its fakeSource.
+type countingSource struct {
+	*fakeSource
+	reads atomic.Int64
+}
+
+func (s *countingSource) Read(ctx context.Context) (channels.Document, channels.AckFunc, error) {
+	doc, ack, err := s.fakeSource.Read(ctx)
+	if err == nil {
+		s.reads.Add(1)
+	}
+	return doc, ack, err
+}
+
+// TestIntakeReadAheadBounded: while intake is stalled, a source's large
+// documents are read ahead of it only up to a bound in bytes (8 MiB),
+// not the 256 documents a batch may hold.
+func TestIntakeReadAheadBounded(t *testing.T) {
+	stalled, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h := newHarness(t, harnessOptions{fault: func(point string) {
+		if point == "after-intake-commit" {
+			once.Do(func() { close(stalled); <-resume })
+		}
+	}})
+	src := &countingSource{fakeSource: newFakeSource("inbox")}
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); h.p.RunSource(ctx, "inbox", src) }()
+	defer func() { close(resume); cancel(); <-done }()
+	const files, size = 40, 1 << 20
+	for i := range files {
+		src.push(fmt.Sprintf("big%d", i), bytes.Repeat([]byte{'x'}, size))
+	}
+	<-stalled
+	// The reader goes on until the bound; it has had time for all 40.
+	time.Sleep(300 * time.Millisecond)
+	// The first batch (4 MiB), 8 MiB read ahead, one document in hand.
+	if got := src.reads.Load(); got > 4+8+1 {
+		t.Errorf("%d documents of 1 MiB read while intake was stalled, want at most 13", got)
+	}
+}
