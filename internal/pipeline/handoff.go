@@ -11,13 +11,13 @@ import (
 // the same process, so that the worker need not decode the JSON routing
 // just encoded. Only orders routed to a backend that reads the order's
 // fields are put in: a routing.PayloadBackend (every backend ordergate
-// has) is handed the stored JSON alone. An entry is an order as decoding its stored JSON gives it
-// (store.OrderRecord.OrderFrom), keyed by order id and revision, put in
-// before the transaction that stored that revision commits (the taker
-// checks the revision against what was committed). take hands it out
-// once: the taker owns it and may change it. The worker falls back to
-// decoding the stored JSON on a miss (a restart, an order routed on
-// another node, an entry dropped).
+// has) is handed the stored JSON alone. An entry is an order as decoding
+// its stored JSON gives it (store.OrderRecord.OrderFrom), keyed by order
+// id and revision, put in before the transaction that stored that
+// revision commits (the taker checks the revision against what was
+// committed). take hands it out once: the taker owns it and may change
+// it. The worker falls back to decoding the stored JSON on a miss (a
+// restart, an order routed on another node, an entry dropped).
 //
 // The handoff is bounded: when full, new orders are not put in (the
 // oldest are the next to be delivered); entries not taken within

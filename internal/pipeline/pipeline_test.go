@@ -1247,9 +1247,14 @@ func TestIntakeReadAheadBounded(t *testing.T) {
 		src.push(fmt.Sprintf("big%d", i), bytes.Repeat([]byte{'x'}, size))
 	}
 	<-stalled
-	// The reader goes on until the bound; it has had time for all 40.
+	// The reader goes on to the bound: the first batch (1 to 4 MiB), 8 MiB
+	// read ahead and one document in hand, so at least 10 reads...
+	h.eventually("the reader reaches the bound", func() (bool, string) {
+		n := src.reads.Load()
+		return n >= 1+8+1, fmt.Sprint(n, " read")
+	})
+	// ...and, given as long again to read the other 30, no more than 13.
 	time.Sleep(300 * time.Millisecond)
-	// The first batch (4 MiB), 8 MiB read ahead, one document in hand.
 	if got := src.reads.Load(); got > 4+8+1 {
 		t.Errorf("%d documents of 1 MiB read while intake was stalled, want at most 13", got)
 	}

@@ -421,7 +421,7 @@ func (a *blobArchive) Open(h archive.Hash) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("opening %s: %w", h, err)
 	}
 	if compressedBody(body, size) {
-		if body, err = canonicalDecoder.DecodeAll(body, make([]byte, 0, size)); err != nil {
+		if body, err = zstdDecoder.DecodeAll(body, make([]byte, 0, size)); err != nil {
 			return nil, fmt.Errorf("opening %s: decompressing: %v: %w", h, err, archive.ErrCorrupt)
 		}
 	}
@@ -442,7 +442,7 @@ func (a *blobArchive) smallBody(b []byte) []byte {
 	if a.s.driver != DriverSQLite || len(b) <= compressContentAbove {
 		return b
 	}
-	if z := canonicalEncoder.EncodeAll(b, make([]byte, 0, len(b)/2)); len(z) < len(b) {
+	if z := zstdEncoder.EncodeAll(b, make([]byte, 0, len(b)/2)); len(z) < len(b) {
 		return z
 	}
 	return b

@@ -27,10 +27,11 @@ const zstdMagic = "\x28\xb5\x2f\xfd"
 var (
 	// zstd's encoder and decoder may be used concurrently (EncodeAll,
 	// DecodeAll); the fastest level compresses 17 KB of order JSON in
-	// tens of microseconds, at about a seventh of its size.
-	canonicalEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+	// tens of microseconds, at about a seventh of its size. The archive's
+	// small content goes through them too (blobArchive.smallBody).
+	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
-	canonicalDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(64<<20))
+	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(64<<20))
 )
 
 // canonicalValue is the column value that stores canonical JSON b.
@@ -38,7 +39,7 @@ func (s *Store) canonicalValue(b []byte) any {
 	if s.driver != DriverSQLite || len(b) <= compressAbove {
 		return string(b)
 	}
-	return canonicalEncoder.EncodeAll(b, make([]byte, 0, len(b)/4))
+	return zstdEncoder.EncodeAll(b, make([]byte, 0, len(b)/4))
 }
 
 // canonicalText returns the JSON text a canonical column value stores.
@@ -46,7 +47,7 @@ func canonicalText(v string) (string, error) {
 	if !strings.HasPrefix(v, zstdMagic) {
 		return v, nil
 	}
-	b, err := canonicalDecoder.DecodeAll([]byte(v), make([]byte, 0, 8*len(v)))
+	b, err := zstdDecoder.DecodeAll([]byte(v), make([]byte, 0, 8*len(v)))
 	if err != nil {
 		return "", fmt.Errorf("decompressing canonical JSON: %w", err)
 	}
@@ -67,11 +68,17 @@ type StatusChange struct {
 // costly part of SetOrderStatus (patching and compressing the JSON),
 // which needs no transaction.
 func (s *Store) PrepareStatus(rec OrderRecord, status order.Status) (StatusChange, error) {
-	patched, err := jsonSetTop(string(rec.Canonical), "status", string(status))
+	return s.prepareStatus(rec.ID, rec.Revision, string(rec.Canonical), status)
+}
+
+// prepareStatus is PrepareStatus for the order id at revision whose JSON
+// is canonical.
+func (s *Store) prepareStatus(id string, revision int64, canonical string, status order.Status) (StatusChange, error) {
+	patched, err := jsonSetTop(canonical, "status", string(status))
 	if err != nil {
-		return StatusChange{}, fmt.Errorf("setting status of order %s: %w", rec.ID, err)
+		return StatusChange{}, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
-	return StatusChange{ID: rec.ID, Revision: rec.Revision, Status: status, value: s.canonicalValue([]byte(patched))}, nil
+	return StatusChange{ID: id, Revision: revision, Status: status, value: s.canonicalValue([]byte(patched))}, nil
 }
 
 // SetPreparedStatus writes c if the order is still at the revision c was
@@ -83,6 +90,11 @@ func (t *Tx) SetPreparedStatus(ctx context.Context, c StatusChange, unlessOpen b
 	if err := t.flushOrders(ctx); err != nil {
 		return false, err
 	}
+	return t.writeStatus(ctx, c, unlessOpen)
+}
+
+// writeStatus is SetPreparedStatus once the held writes are written.
+func (t *Tx) writeStatus(ctx context.Context, c StatusChange, unlessOpen bool) (bool, error) {
 	query := `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ? WHERE id = ? AND revision = ?`
 	args := []any{c.Status, nanos(t.s.clock()), c.value, c.ID, c.Revision}
 	if unlessOpen {

@@ -503,10 +503,7 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	if err := t.flushOrders(ctx); err != nil {
 		return OrderRecord{}, err
 	}
-	if t.s.driver == DriverPostgres {
-		return t.setOrderStatusPG(ctx, id, revision, status)
-	}
-	n, err := t.setOrderStatusSQLite(ctx, id, revision, status)
+	changed, err := t.setStatus(ctx, id, revision, status)
 	if err != nil {
 		return OrderRecord{}, err
 	}
@@ -514,14 +511,14 @@ func (t *Tx) SetOrderStatus(ctx context.Context, id string, revision int64, stat
 	if err != nil {
 		return OrderRecord{}, fmt.Errorf("setting status: %w", err)
 	}
-	if n == 0 {
+	if !changed {
 		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
 	}
 	return rec, nil
 }
 
 // SetOrderStatusRevision is SetOrderStatus for a caller that needs only
-// the order's new revision: on SQLite the row is not read back.
+// the order's new revision: the row is not read back.
 func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
 	if t.deferID == id {
 		if rev, ok, err := t.holdStatus(id, revision, status); ok {
@@ -531,15 +528,11 @@ func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int
 	if err := t.flushOrders(ctx); err != nil {
 		return 0, err
 	}
-	if t.s.driver == DriverPostgres {
-		rec, err := t.setOrderStatusPG(ctx, id, revision, status)
-		return rec.Revision, err
-	}
-	n, err := t.setOrderStatusSQLite(ctx, id, revision, status)
+	changed, err := t.setStatus(ctx, id, revision, status)
 	if err != nil {
 		return 0, err
 	}
-	if n == 1 {
+	if changed {
 		return revision + 1, nil
 	}
 	rec, err := getOrder(ctx, t.tx, id)
@@ -549,64 +542,29 @@ func (t *Tx) SetOrderStatusRevision(ctx context.Context, id string, revision int
 	return 0, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, rec.Revision, revision, ErrConflict)
 }
 
-// setOrderStatusSQLite patches the status of the order at revision and
-// returns the number of rows changed. The JSON is patched here, as
-// SQLite's json_set would (jsonSetTop), since the column may hold it
-// compressed (canonicalValue).
-func (t *Tx) setOrderStatusSQLite(ctx context.Context, id string, revision int64, status order.Status) (int64, error) {
-	var stored int64
-	var canonical string
-	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ?`, id).Scan(&stored, &canonical)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && stored != revision) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	text, err := canonicalText(canonical)
-	if err != nil {
-		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	patched, err := jsonSetTop(text, "status", string(status))
-	if err != nil {
-		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
-		WHERE id = ? AND revision = ?`, status, nanos(t.s.clock()), t.s.canonicalValue([]byte(patched)), id, revision)
-	if err != nil {
-		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("setting status of order %s: %w", id, err)
-	}
-	return n, nil
-}
-
-func (t *Tx) setOrderStatusPG(ctx context.Context, id string, revision int64, status order.Status) (OrderRecord, error) {
+// setStatus changes the status of the order at revision, as read now
+// (locked on PostgreSQL), through the prepared change of the delivery
+// worker (prepareStatus, writeStatus); false when the order is missing or
+// at another revision.
+func (t *Tx) setStatus(ctx context.Context, id string, revision int64, status order.Status) (bool, error) {
 	var stored int64
 	var canonical string
 	err := t.tx.QueryRowContext(ctx, `SELECT revision, canonical FROM orders WHERE id = ?`+t.s.lockSuffix(" FOR UPDATE"), id).Scan(&stored, &canonical)
-	if errors.Is(err, sql.ErrNoRows) {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, ErrNotFound)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && stored != revision) {
+		return false, nil
 	}
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+		return false, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
-	if stored != revision {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: revision is %d, not %d: %w", id, stored, revision, ErrConflict)
-	}
-	patched, err := jsonSetTop(canonical, "status", string(status))
+	text, err := canonicalText(canonical)
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+		return false, fmt.Errorf("setting status of order %s: %w", id, err)
 	}
-	rec, err := scanOrder(t.tx.QueryRowContext(ctx, `UPDATE orders SET revision = revision + 1, status = ?, updated_at = ?, canonical = ?
-		WHERE id = ?
-		RETURNING `+orderColumns, status, nanos(t.s.clock()), t.s.canonicalValue([]byte(patched)), id))
+	c, err := t.s.prepareStatus(id, revision, text, status)
 	if err != nil {
-		return OrderRecord{}, fmt.Errorf("setting status of order %s: %w", id, err)
+		return false, err
 	}
-	return rec, nil
+	return t.writeStatus(ctx, c, false)
 }
 
 // OrdersByID returns the committed orders with these ids, by id (an id
