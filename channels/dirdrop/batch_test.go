@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,35 +79,94 @@ func TestOutboxWriteBatch(t *testing.T) {
 			name: "empty batch",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, body := range tt.before {
-				write(t, filepath.Join(dir, name), body, time.Time{})
-			}
-			o := &Outbox{Dir: dir}
-			if tt.failPart != "" {
-				o.failPart = func(name string) error {
-					if name == tt.failPart {
-						return errDisk
+	// Each case runs with an fsync of each file and with one sync of the
+	// file system for the batch.
+	modes := []struct {
+		name    string
+		fsBatch int
+	}{
+		{"fsync each", 1 << 30},
+		{"syncfs", 1},
+	}
+	for _, mode := range modes {
+		for _, tt := range tests {
+			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				for name, body := range tt.before {
+					write(t, filepath.Join(dir, name), body, time.Time{})
+				}
+				o := &Outbox{Dir: dir, fsBatch: mode.fsBatch}
+				fsSyncs := 0
+				o.syncFS = func(sync func() error) error {
+					fsSyncs++
+					return sync()
+				}
+				if tt.failPart != "" {
+					o.failPart = func(name string) error {
+						if name == tt.failPart {
+							return errDisk
+						}
+						return nil
 					}
-					return nil
 				}
-			}
-			res := o.WriteBatch(context.Background(), tt.files)
-			if len(res) != len(tt.files) {
-				t.Fatalf("results = %d, want %d", len(res), len(tt.files))
-			}
-			for i, w := range tt.want {
-				got := res[i]
-				if got.Created != w.created || (w.err == nil) != (got.Err == nil) || (w.err != nil && !errors.Is(got.Err, w.err)) {
-					t.Errorf("file %d (%s) = {created %v, err %v}, want {created %v, err %v}", i, tt.files[i].Name, got.Created, got.Err, w.created, w.err)
+				res := o.WriteBatch(context.Background(), tt.files)
+				if len(res) != len(tt.files) {
+					t.Fatalf("results = %d, want %d", len(res), len(tt.files))
 				}
-			}
-			if got, want := contents(t, dir), tt.after; !maps.Equal(got, want) {
-				t.Errorf("outbox = %v, want %v", got, want)
-			}
-		})
+				wantSyncs := 0
+				for i, w := range tt.want {
+					got := res[i]
+					if got.Created != w.created || (w.err == nil) != (got.Err == nil) || (w.err != nil && !errors.Is(got.Err, w.err)) {
+						t.Errorf("file %d (%s) = {created %v, err %v}, want {created %v, err %v}", i, tt.files[i].Name, got.Created, got.Err, w.created, w.err)
+					}
+					if w.created && mode.fsBatch == 1 {
+						wantSyncs = 1
+					}
+				}
+				if fsSyncs != wantSyncs {
+					t.Errorf("syncs of the file system = %d, want %d", fsSyncs, wantSyncs)
+				}
+				if got, want := contents(t, dir), tt.after; !maps.Equal(got, want) {
+					t.Errorf("outbox = %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestOutboxFSSyncFails: when the sync of the file system fails, every
+// new file of the batch fails with it and leaves no .part; a file that
+// was there is found as before, and the next batch writes the others.
+func TestOutboxFSSyncFails(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "f00.x12"), "0", time.Time{})
+	var files []channels.OutFile
+	for i := range 12 {
+		files = append(files, channels.OutFile{Name: fmt.Sprintf("f%02d.x12", i), Body: []byte(strconv.Itoa(i))})
+	}
+	errIO := errors.New("input/output error")
+	o := &Outbox{Dir: dir}
+	o.syncFS = func(func() error) error { return errIO }
+	res := o.WriteBatch(context.Background(), files)
+	if res[0] != (WriteResult{}) {
+		t.Errorf("the file that was there = %+v, want found", res[0])
+	}
+	for i, r := range res[1:] {
+		if r.Created || !errors.Is(r.Err, errIO) {
+			t.Errorf("file %d = %+v, want the sync's error", i+1, r)
+		}
+	}
+	if got, want := contents(t, dir), map[string]string{"f00.x12": "0"}; !maps.Equal(got, want) {
+		t.Errorf("outbox after the failed sync = %v, want %v", got, want)
+	}
+	o.syncFS = nil
+	for i, r := range o.WriteBatch(context.Background(), files) {
+		if r.Err != nil || r.Created != (i > 0) {
+			t.Errorf("file %d on the second batch = %+v, want created (found for the first)", i, r)
+		}
+	}
+	if got := len(contents(t, dir)); got != len(files) {
+		t.Errorf("outbox has %d files, want %d", got, len(files))
 	}
 }
 

@@ -1,0 +1,17 @@
+//go:build !linux
+
+package rootfs
+
+import (
+	"fmt"
+	"os"
+)
+
+// OpenFSSync fails with errors.ErrUnsupported: only Linux has syncfs(2).
+// Callers fsync each file instead.
+func OpenFSSync(*os.Root) (*FSSync, error) {
+	return nil, fmt.Errorf("syncfs: %w", errUnsupported)
+}
+
+// Sync is never reached: OpenFSSync returns no FSSync here.
+func (s *FSSync) Sync() error { return fmt.Errorf("syncfs: %w", errUnsupported) }
