@@ -59,6 +59,9 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		jsonErr error
 		// A mail's key in the message layer of duplicate detection.
 		mailKey string
+		// The content ready to store in the transaction (nil: read
+		// there, PutContent).
+		content *store.PreparedContent
 	}
 	prep := make([]prepared, len(docs))
 	var wg sync.WaitGroup
@@ -92,9 +95,19 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			var size int64
 			var err error
 			if inTx {
-				// Stored in the transaction below; hashed here, in
-				// parallel and outside the write lock.
-				h, size, err = hashContent(ctx, body)
+				// Stored in the transaction below; hashed (and a
+				// content of one chunk made ready) here, in parallel and
+				// outside the write lock.
+				var pc *store.PreparedContent
+				if pc, err = p.d.Store.PrepareContent(ctx, body); pc != nil {
+					prep[i].content, h, size = pc, pc.Hash(), pc.Size()
+				} else if err == nil {
+					body = bytes.NewReader(nil)
+					if doc.Err == nil {
+						body = doc.Body.Reader()
+					}
+					h, size, err = hashContent(ctx, body)
+				}
 			} else {
 				h, size, err = p.d.Store.Archive().Put(ctx, body)
 			}
@@ -145,7 +158,12 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 	write := func(tx *store.Tx, pub message.Publisher) error {
 		parsed, normalized = parsed[:0], 0
 		for i, doc := range docs {
-			if inTx {
+			switch {
+			case prep[i].content != nil:
+				if err := tx.PutPrepared(ctx, prep[i].content); err != nil {
+					return fmt.Errorf("archiving %s: %w", doc.Name, err)
+				}
+			case inTx:
 				body := io.Reader(bytes.NewReader(nil))
 				if doc.Err == nil {
 					body = doc.Body.Reader()

@@ -614,3 +614,96 @@ func readArchived(s *Store, h archive.Hash) ([]byte, error) {
 	defer rc.Close()
 	return io.ReadAll(rc)
 }
+
+// TestPrepareContent: content of one chunk prepared outside the
+// transaction is stored by PutPrepared as PutContent stores it
+// (compressed where that is smaller), rolls back with its transaction,
+// and is read back whole; larger content, and a store whose transaction
+// does not archive, are not prepared.
+func TestPrepareContent(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		content    []byte
+		prepared   bool
+		compressed bool
+	}{
+		{"empty", nil, true, false},
+		{"short", []byte("ISA*00*~"), true, false},
+		{"compressible", []byte(strings.Repeat("PO1*1*10*EA*2.50**BP*SCR-100~\n", 100)), true, true},
+		{"incompressible", patternBytes(t, 7, 4000), true, false},
+		{"one chunk minus one", patternBytes(t, 8, BlobChunk-1), true, false},
+		{"one chunk", patternBytes(t, 9, BlobChunk), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := dbArchiveStore(t, testDriver{DriverSQLite})
+			pc, err := s.PrepareContent(ctx, bytes.NewReader(tt.content))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (pc != nil) != tt.prepared {
+				t.Fatalf("prepared = %v, want %v", pc != nil, tt.prepared)
+			}
+			if pc == nil {
+				return
+			}
+			if pc.Hash() != archive.Sum(tt.content) || pc.Size() != int64(len(tt.content)) {
+				t.Fatalf("prepared %s, %d bytes; want %s, %d", pc.Hash(), pc.Size(), archive.Sum(tt.content), len(tt.content))
+			}
+			errRollback := errors.New("roll back")
+			if err := s.Write(ctx, func(tx *Tx) error {
+				if err := tx.PutPrepared(ctx, pc); err != nil {
+					return err
+				}
+				return errRollback
+			}); !errors.Is(err, errRollback) {
+				t.Fatal(err)
+			}
+			if _, err := s.Archive().Stat(pc.Hash()); !errors.Is(err, archive.ErrNotFound) {
+				t.Errorf("content of a rolled back transaction: Stat = %v, want ErrNotFound", err)
+			}
+			for range 2 { // stored, then touched
+				if err := s.Write(ctx, func(tx *Tx) error {
+					if err := tx.PutPrepared(ctx, pc); err != nil {
+						return err
+					}
+					_, _, err := tx.InsertDocument(ctx, DocumentInput{Channel: "edi", SourceKey: "k", Filename: "f",
+						ReceivedAt: time.Now(), SHA256: pc.Hash(), Size: pc.Size()})
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var body int
+			if err := s.testDB().QueryRow(`SELECT length(body) FROM archive_blobs WHERE sha256 = ?`, pc.Hash().String()).Scan(&body); err != nil {
+				t.Fatal(err)
+			}
+			if compressed := body < len(tt.content); compressed != tt.compressed {
+				t.Errorf("body of %d bytes for %d bytes of content: compressed %v, want %v", body, len(tt.content), compressed, tt.compressed)
+			}
+			if got, err := readArchived(s, pc.Hash()); err != nil || !bytes.Equal(got, tt.content) {
+				t.Errorf("read back %d bytes (%v), want the %d prepared", len(got), err, len(tt.content))
+			}
+		})
+	}
+	notInTx := map[string]*Store{
+		"file archive": openStore(t, testDriver{DriverSQLite}.options(t), nil),
+		"postgres":     dbArchiveStore(t, testDriver{DriverPostgres}),
+	}
+	for name, s := range notInTx {
+		if pc, err := s.PrepareContent(ctx, bytes.NewReader([]byte("x"))); pc != nil || err != nil {
+			t.Errorf("PrepareContent, %s = %v, %v; want nil", name, pc, err)
+		}
+	}
+}
+
+// patternBytes is n bytes of newPattern(seed, n).
+func patternBytes(t testing.TB, seed byte, n int64) []byte {
+	t.Helper()
+	b, err := io.ReadAll(newPattern(seed, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

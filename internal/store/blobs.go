@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -113,14 +114,95 @@ func (t *Tx) PutContent(ctx context.Context, r io.Reader, size int64, h archive.
 	}
 	h, n, err := b.put(ctx, t.tx, r, size, h)
 	if err == nil {
-		// InsertDocument and InsertAck check that their content is
-		// stored: in this transaction, it is.
-		if t.put == nil {
-			t.put = make(map[archive.Hash]int64)
-		}
-		t.put[h] = n
+		t.stored(h, n)
 	}
 	return h, n, err
+}
+
+// stored notes content stored in the transaction: InsertDocument and
+// InsertAck check that their content is stored, and in it, it is.
+func (t *Tx) stored(h archive.Hash, n int64) {
+	if t.put == nil {
+		t.put = make(map[archive.Hash]int64)
+	}
+	t.put[h] = n
+}
+
+// putSmall stores content of one chunk, of hash h and size bytes, whose
+// body column value is body (smallBody). It is stored once, also by a
+// concurrent Put of the same content (PostgreSQL); content stored before
+// is touched instead (as stored does), and its size must be this one.
+func (a *blobArchive) putSmall(ctx context.Context, q querier, h archive.Hash, size int64, body []byte) error {
+	var n int64
+	err := q.QueryRowContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at
+		RETURNING size`, h.String(), size, body, nanos(a.s.clock())).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("archiving %s in the database: %w", h, err)
+	}
+	if n != size {
+		return fmt.Errorf("archiving %s in the database: %d bytes, stored content has %d: %w",
+			h, size, n, archive.ErrMismatch)
+	}
+	return nil
+}
+
+// PreparedContent is raw content of one chunk made ready for
+// Tx.PutPrepared outside the write lock: read, hashed, and compressed
+// where the column stores it so (smallBody).
+type PreparedContent struct {
+	hash archive.Hash
+	size int64
+	body []byte
+}
+
+// Hash is the content's hash.
+func (c *PreparedContent) Hash() archive.Hash { return c.hash }
+
+// Size is the content's size in bytes.
+func (c *PreparedContent) Size() int64 { return c.size }
+
+// PrepareContent reads r and returns its content prepared for
+// Tx.PutPrepared when the transaction stores it (ArchiveInTx) and it fits
+// in one chunk; nil otherwise, having read at most one chunk (the caller
+// then stores it with Tx.PutContent).
+func (s *Store) PrepareContent(ctx context.Context, r io.Reader) (*PreparedContent, error) {
+	a, ok := s.archive.(*blobArchive)
+	if !ok || !s.ArchiveInTx() {
+		return nil, nil
+	}
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
+	k, err := io.ReadFull(r, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, fmt.Errorf("archiving: reading: %w", err)
+	}
+	if k == len(buf) {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("archiving: %w", err)
+	}
+	body := a.smallBody(buf[:k])
+	if len(body) == k {
+		body = bytes.Clone(body) // buf goes back to the pool
+	}
+	return &PreparedContent{hash: archive.Sum(buf[:k]), size: int64(k), body: body}, nil
+}
+
+// PutPrepared stores content PrepareContent prepared in the transaction,
+// as PutContent does.
+func (t *Tx) PutPrepared(ctx context.Context, c *PreparedContent) error {
+	b, ok := t.s.archive.(*blobArchive)
+	if !ok {
+		return errors.New("archiving prepared content: the archive is not the database's")
+	}
+	if err := b.putSmall(ctx, t.tx, c.hash, c.size, c.body); err != nil {
+		return err
+	}
+	t.stored(c.hash, c.size)
+	return nil
 }
 
 // ArchiveInTx reports whether intake should store raw content with
@@ -165,19 +247,8 @@ func (a *blobArchive) put(ctx context.Context, q querier, r io.Reader, wantSize 
 		if (wantSize >= 0 && int64(k) != wantSize) || (!wantHash.IsZero() && got != wantHash) {
 			return archive.Hash{}, 0, mismatch(int64(k), got, wantSize, wantHash)
 		}
-		// Stored once, also by a concurrent Put of the same content
-		// (PostgreSQL); content stored before is touched instead (as
-		// stored does), and its size must be this one.
-		var n int64
-		err := q.QueryRowContext(ctx, `INSERT INTO archive_blobs (sha256, size, body, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at
-			RETURNING size`, got.String(), k, a.smallBody(buf[:k]), nanos(a.s.clock())).Scan(&n)
-		if err != nil {
-			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %w", got, err)
-		}
-		if n != int64(k) {
-			return archive.Hash{}, 0, fmt.Errorf("archiving %s in the database: %d bytes, stored content has %d: %w",
-				got, k, n, archive.ErrMismatch)
+		if err := a.putSmall(ctx, q, got, int64(k), a.smallBody(buf[:k])); err != nil {
+			return archive.Hash{}, 0, err
 		}
 		return got, int64(k), nil
 	}
