@@ -191,6 +191,7 @@ func run(bin, parent string, n, lines int, rate float64, edifact, keep bool, tim
 	// outbound/ come after the delivery worker sent them. Nothing polls
 	// the gateway during the run: the timelines are read after it.
 	cpu, cpuErr := proc.CPUTime(cmd.Process.Pid) // before the API reads below
+	rss, rssErr := proc.PeakRSS(cmd.Process.Pid) // likewise: the load's peak
 	busy1, total1, err := proc.MachineCPU()
 	machineErr = errors.Join(machineErr, err)
 	self1, err := proc.SelfCPU()
@@ -221,8 +222,11 @@ func run(bin, parent string, n, lines int, rate float64, edifact, keep bool, tim
 		fmt.Printf("  latency        p50 %s  p90 %s  p99 %s  max %s\n",
 			proc.Pct(lat, 50), proc.Pct(lat, 90), proc.Pct(lat, 99), lat[len(lat)-1].Round(time.Millisecond))
 	}
+	if rssErr == nil {
+		fmt.Printf("server peak RSS  %s (during the run)\n", rss)
+	}
 	if rss, err := proc.PeakRSS(cmd.Process.Pid); err == nil {
-		fmt.Printf("server peak RSS  %s\n", rss)
+		fmt.Printf("                 %s (with the API reads of every order's timeline after it)\n", rss)
 	}
 	if cpuErr == nil {
 		fmt.Printf("server CPU       %s user+system, %s per order (less sensitive to other load than wall time)\n",
