@@ -36,8 +36,8 @@ const fsBatch = 8
 // batch of fsBatch files or more: all with one syncfs of the file system,
 // on Linux), given its name without replacing anything, and the folder
 // fsynced, so a reader never sees a partial file and a crash leaves at
-// most a stale .part. Use
-// it by pointer; the zero value with Dir set is ready to use.
+// most a stale .part. Use it by pointer; the zero value with Dir set is
+// ready to use.
 //
 // Writes of the same name are serialised within the process; the folder
 // must not be shared with another writer of the same names.
@@ -309,11 +309,11 @@ func (o *Outbox) syncParts(root *os.Root, fsSync *rootfs.FSSync, todo []int, par
 	if len(synced) == 0 {
 		return
 	}
-	sync := fsSync.Sync
+	flush := fsSync.Sync
 	if o.syncFS != nil {
-		sync = func() error { return o.syncFS(fsSync.Sync) }
+		flush = func() error { return o.syncFS(fsSync.Sync) }
 	}
-	if err := sync(); err != nil {
+	if err := flush(); err != nil {
 		for _, i := range synced {
 			fail(i, err)
 		}

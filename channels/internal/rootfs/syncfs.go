@@ -1,11 +1,6 @@
 package rootfs
 
-import (
-	"errors"
-	"os"
-)
-
-var errUnsupported = errors.ErrUnsupported
+import "os"
 
 // FSSync makes a batch of files durable with one sync of their file
 // system instead of an fsync each: a batch of a few hundred files costs

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -16,7 +17,7 @@ import (
 // does not report them.
 func OpenFSSync(root *os.Root) (*FSSync, error) {
 	if !syncfsReportsErrors() {
-		return nil, fmt.Errorf("syncfs on Linux %s: %w", kernelRelease(), errUnsupported)
+		return nil, fmt.Errorf("syncfs on Linux %s: %w", kernelRelease(), errors.ErrUnsupported)
 	}
 	d, err := root.Open(".")
 	if err != nil {
