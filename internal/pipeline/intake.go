@@ -76,9 +76,8 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 			doc := docs[i]
 			in := store.DocumentInput{Channel: doc.Channel, SourceKey: doc.SourceKey, Filename: doc.Name,
 				ReceivedAt: doc.Received, Metadata: doc.Meta}
-			body := io.Reader(bytes.NewReader(nil))
+			body := contentOf(doc)
 			if doc.Err == nil {
-				body = doc.Body.Reader()
 				in.Standard, in.ContentType = sniff(doc.Body)
 				if cfg != nil {
 					if ch, ok := cfg.Channel(doc.Channel); ok && ch.Type == config.ChannelIMAP {
@@ -102,11 +101,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 				if pc, err = p.d.Store.PrepareContent(ctx, body); pc != nil {
 					prep[i].content, h, size = pc, pc.Hash(), pc.Size()
 				} else if err == nil {
-					body = bytes.NewReader(nil)
-					if doc.Err == nil {
-						body = doc.Body.Reader()
-					}
-					h, size, err = hashContent(ctx, body)
+					h, size, err = hashContent(ctx, contentOf(doc))
 				}
 			} else {
 				h, size, err = p.d.Store.Archive().Put(ctx, body)
@@ -164,11 +159,7 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 					return fmt.Errorf("archiving %s: %w", doc.Name, err)
 				}
 			case inTx:
-				body := io.Reader(bytes.NewReader(nil))
-				if doc.Err == nil {
-					body = doc.Body.Reader()
-				}
-				if _, _, err := tx.PutContent(ctx, body, prep[i].in.Size, prep[i].in.SHA256); err != nil {
+				if _, _, err := tx.PutContent(ctx, contentOf(doc), prep[i].in.Size, prep[i].in.SHA256); err != nil {
 					return fmt.Errorf("archiving %s: %w", doc.Name, err)
 				}
 			}
@@ -260,6 +251,15 @@ func (p *Pipeline) TakeBatch(ctx context.Context, docs []channels.Document) ([]T
 		p.d.Metrics.Documents.WithLabelValues(docs[i].Channel, status).Inc()
 	}
 	return out, nil
+}
+
+// contentOf returns a new reader of the content intake archives for doc:
+// its body, or nothing for a document its channel rejected (Err set).
+func contentOf(doc channels.Document) io.Reader {
+	if doc.Err != nil {
+		return bytes.NewReader(nil)
+	}
+	return doc.Body.Reader()
 }
 
 // hashContent reads r to its end and returns its hash and size.
